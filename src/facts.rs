@@ -1,0 +1,224 @@
+//! Language-neutral facts that the frontends extract and the rules judge.
+//!
+//! This is the contract between the two halves of fdlint: frontends (`crate::lang`) know syntax
+//! and never create findings; rules (`crate::rules`) know the antipatterns and never see a
+//! tree-sitter node or a `syn` type. Everything a rule needs to word its message (where the bound
+//! came from, which fallback constant replaces it, which call touches the fd) is recorded here as
+//! plain data with byte spans into the file's text.
+
+use serde::Serialize;
+
+/// A half-open byte range into a file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        debug_assert!(start <= end);
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// The source language of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Python,
+    Ruby,
+    Rust,
+}
+
+impl Lang {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Python => "python",
+            Lang::Ruby => "ruby",
+            Lang::Rust => "rust",
+        }
+    }
+    /// The line-comment leader used by inline markers and suppressions.
+    pub fn comment(self) -> &'static str {
+        match self {
+            Lang::Python | Lang::Ruby => "#",
+            Lang::Rust => "//",
+        }
+    }
+}
+
+/// Which API produced the fd limit that bounds a loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LimitSource {
+    /// `getrlimit(RLIMIT_NOFILE)` (any language) where the soft/hard half is known.
+    GetrlimitSoft,
+    GetrlimitHard,
+    /// `getrlimit(RLIMIT_NOFILE)` used as a whole or through an index we cannot read.
+    Getrlimit,
+    /// `sysconf(_SC_OPEN_MAX)` (Python `os.sysconf`, Ruby `Etc.sysconf`, Rust `libc`/`nix`).
+    Sysconf,
+    /// `getdtablesize()`.
+    Getdtablesize,
+    /// Python 2 `subprocess.MAXFD` (itself `sysconf("SC_OPEN_MAX")`).
+    SubprocessMaxfd,
+}
+
+impl LimitSource {
+    /// How a message names the limit ("the hard fd limit").
+    pub fn describe(self) -> &'static str {
+        match self {
+            LimitSource::GetrlimitSoft => "the soft fd limit (RLIMIT_NOFILE)",
+            LimitSource::GetrlimitHard => "the hard fd limit (RLIMIT_NOFILE)",
+            LimitSource::Getrlimit => "the fd limit (RLIMIT_NOFILE)",
+            LimitSource::Sysconf => "the fd limit (sysconf(_SC_OPEN_MAX), the soft RLIMIT_NOFILE)",
+            LimitSource::Getdtablesize => "the fd limit (getdtablesize(), the soft RLIMIT_NOFILE)",
+            LimitSource::SubprocessMaxfd => {
+                "the fd limit (subprocess.MAXFD, sysconf(\"SC_OPEN_MAX\"))"
+            }
+        }
+    }
+    /// Whether the value is the hard limit, which systemd sets to 1,073,741,816 and which no
+    /// program ever lowers by raising its soft limit.
+    pub fn is_hard(self) -> bool {
+        matches!(self, LimitSource::GetrlimitHard)
+    }
+}
+
+/// What bounds a loop (or a materialised range) from above.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum BoundKind {
+    /// The real fd limit, read at run time.
+    Limit { source: LimitSource },
+    /// A literal or constant that guesses the limit (`range(3, 256)`, `MAXFD = 1024`).
+    Guess {
+        value: u64,
+        /// The constant's name when the guess is a named constant.
+        name: Option<String>,
+    },
+}
+
+/// A constant that replaces the limit on some path (`if maxfd == RLIM_INFINITY: maxfd = 65536`,
+/// `except: maxfd = 256`, `.unwrap_or(1024)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fallback {
+    pub value: u64,
+    pub span: Span,
+}
+
+/// Where a loop's upper bound comes from, resolved through the file's data flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bound {
+    pub kind: BoundKind,
+    /// The expression that produces the limit (the `getrlimit` call, the literal).
+    pub origin: Span,
+    /// The variable, constant or helper function the loop names, when it does not use the
+    /// origin directly (`maxfd`, `get_maxfd()`).
+    pub via: Option<String>,
+    /// Constants used in place of the limit on some paths.
+    pub fallbacks: Vec<Fallback>,
+    /// `min(limit, N)`: the loop never goes past N.
+    pub cap: Option<u64>,
+}
+
+/// What a loop does to each fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FdAction {
+    /// `close(fd)` in any of its spellings.
+    Close,
+    /// `fcntl(fd, F_SETFD, FD_CLOEXEC)`, `close_on_exec = true`.
+    SetCloexec,
+    /// `fstat(fd)` and other probes that only ask whether the fd is open.
+    Probe,
+    /// Wrapping the number in an owning handle that closes it (`IO.for_fd(fd)`,
+    /// `OwnedFd::from_raw_fd(fd)`).
+    Wrap,
+}
+
+impl FdAction {
+    pub fn syscall(self) -> &'static str {
+        match self {
+            FdAction::Close | FdAction::Wrap => "close()",
+            FdAction::SetCloexec => "fcntl()",
+            FdAction::Probe => "fstat()",
+        }
+    }
+}
+
+/// A container that holds one element per fd number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Container {
+    /// Python 2 `range(...)`: a list of int objects.
+    Python2Range,
+    /// `list(range(...))` in any Python.
+    PythonList,
+    /// `set(range(...))` in any Python.
+    PythonSet,
+    /// Ruby `(lo..hi).to_a`.
+    RubyArray,
+    /// Rust `(lo..hi).collect::<Vec<_>>()`.
+    RustVec,
+}
+
+/// A loop that visits every fd number from `lower` up to a bound and touches each one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CloseLoop {
+    /// The loop's header (`for fd in range(3, maxfd):`, `3.upto(max) do |fd|`); the primary span.
+    pub span: Span,
+    /// The call that touches the fd inside the loop.
+    pub action: FdAction,
+    pub action_span: Span,
+    /// The first fd the loop visits, when it is a literal.
+    pub lower: Option<u64>,
+    pub bound: Bound,
+}
+
+/// A container of every fd number up to a bound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FdRange {
+    pub span: Span,
+    pub container: Container,
+    pub lower: Option<u64>,
+    pub bound: Bound,
+}
+
+/// How sure the frontend is that a Python file is Python 2 code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PythonDialect {
+    /// No evidence either way.
+    #[default]
+    Unknown,
+    /// Syntax or a shebang that only Python 2 accepts or uses.
+    Python2,
+    /// Syntax that only Python 3 accepts (f-strings, `print(..., end=)`, `nonlocal`, ...).
+    Python3,
+}
+
+/// Evidence about the runtime a file targets, found in the file itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RuntimeEvidence {
+    pub dialect: PythonDialect,
+    /// What made the frontend decide (`print statement`, `shebang python2`), with its span.
+    pub reason: Option<(String, Span)>,
+}
+
+/// Everything a frontend found in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facts {
+    pub close_loops: Vec<CloseLoop>,
+    pub fd_ranges: Vec<FdRange>,
+    pub runtime: RuntimeEvidence,
+    /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
+    pub syntax_errors: Vec<Span>,
+}

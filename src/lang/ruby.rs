@@ -1,0 +1,9 @@
+//! ruby frontend (stub, being written).
+use super::{FrontendError, FrontendOptions};
+use crate::facts::Facts;
+
+pub const QUERY_FILES: &[(&str, &str)] = &[];
+
+pub fn extract(_text: &str, _opts: &FrontendOptions) -> Result<Facts, FrontendError> {
+    Ok(Facts::default())
+}

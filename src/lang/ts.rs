@@ -1,0 +1,141 @@
+//! Helpers shared by the tree-sitter frontends (Python and Ruby).
+
+use std::cell::RefCell;
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{Language, Node, Parser, Query, Tree};
+
+use super::{FrontendError, FrontendOptions};
+use crate::facts::Span;
+
+pub fn span(node: Node) -> Span {
+    Span::new(node.start_byte(), node.end_byte())
+}
+
+pub fn text<'a>(node: Node, src: &'a str) -> &'a str {
+    src.get(node.start_byte()..node.end_byte()).unwrap_or("")
+}
+
+/// Parse `text` with a parser kept per thread and per language, abandoning the parse once it has
+/// run longer than the configured timeout.
+pub fn parse(
+    parsers: &'static std::thread::LocalKey<RefCell<Option<Parser>>>,
+    language: &Language,
+    text: &str,
+    opts: &FrontendOptions,
+) -> Result<Tree, FrontendError> {
+    parsers.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let parser = slot.get_or_insert_with(|| {
+            let mut p = Parser::new();
+            p.set_language(language)
+                .expect("grammar ABI matches the tree-sitter runtime");
+            p
+        });
+        let deadline = Instant::now() + Duration::from_millis(opts.parse_timeout_ms);
+        let mut check = |_: &tree_sitter::ParseState| {
+            if Instant::now() > deadline {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let bytes = text.as_bytes();
+        let tree = parser.parse_with_options(
+            &mut |offset, _| bytes.get(offset..).unwrap_or(&[]),
+            None,
+            Some(tree_sitter::ParseOptions::new().progress_callback(&mut check)),
+        );
+        match tree {
+            Some(t) => Ok(t),
+            None => {
+                // A cancelled parse leaves state behind; start afresh next time.
+                parser.reset();
+                Err(FrontendError::Timeout(opts.parse_timeout_ms))
+            }
+        }
+    })
+}
+
+/// Compile a language's combined query. Panics on an invalid query: the query files are part of
+/// the binary and the meta-test compiles every one of them.
+pub fn compile(language: &Language, files: &[(&str, &str)]) -> Query {
+    let src: String = files.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("\n");
+    Query::new(language, &src).unwrap_or_else(|e| panic!("invalid embedded query: {e}"))
+}
+
+/// Spans of ERROR and MISSING nodes, outermost only, at most `limit` of them.
+pub fn syntax_errors(tree: &Tree, limit: usize) -> Vec<Span> {
+    let mut out = Vec::new();
+    if !tree.root_node().has_error() {
+        return out;
+    }
+    let mut cursor = tree.walk();
+    let mut descend = true;
+    loop {
+        let node = cursor.node();
+        if descend {
+            if node.is_error() || node.is_missing() {
+                out.push(span(node));
+                if out.len() >= limit {
+                    break;
+                }
+            } else if node.has_error() && cursor.goto_first_child() {
+                continue;
+            }
+        }
+        if cursor.goto_next_sibling() {
+            descend = true;
+        } else if cursor.goto_parent() {
+            descend = false;
+        } else {
+            break;
+        }
+    }
+    out
+}
+
+/// Every descendant of `node` (itself included) in document order, visited without recursion so
+/// that deeply nested input cannot overflow the stack. `f` returns `false` to skip a subtree.
+pub fn walk<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = node.walk();
+    let mut descend = true;
+    loop {
+        let n = cursor.node();
+        if descend && f(n) && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == node {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                descend = true;
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// Parse an integer literal the way Python and Ruby spell them (`1_024`, `0x400`, `0o777`,
+/// `0777`, `65536L`).
+pub fn parse_int(lit: &str) -> Option<u64> {
+    let s: String = lit.chars().filter(|c| *c != '_').collect();
+    let s = s.trim_end_matches(['l', 'L']);
+    let lower = s.to_ascii_lowercase();
+    if let Some(h) = lower.strip_prefix("0x") {
+        u64::from_str_radix(h, 16).ok()
+    } else if let Some(o) = lower.strip_prefix("0o") {
+        u64::from_str_radix(o, 8).ok()
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        u64::from_str_radix(b, 2).ok()
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        u64::from_str_radix(&lower[1..], 8).ok()
+    } else {
+        lower.parse().ok()
+    }
+}
