@@ -1,9 +1,1142 @@
-//! python frontend (stub, being written).
+//! Python frontend: tree-sitter-python plus a small, bounded data-flow resolver.
+//!
+//! The combined query (`queries/python/*.scm`) finds candidate loops, containers and Python 2
+//! evidence in one pass. For each candidate the resolver follows the loop's upper bound through
+//! assignments (function scope, then module scope), tuple unpacking, indexing, `min`/`max`,
+//! `int()`, arithmetic, conditional expressions, `or` fallbacks, parameter defaults and helper
+//! functions in the same file, and reports where the value comes from. A bound it cannot follow
+//! is unknown, and an unknown bound is never a finding.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, Parser, Query, QueryCursor};
+
+use super::ts::{self, span, text};
 use super::{FrontendError, FrontendOptions};
-use crate::facts::Facts;
+use crate::facts::{
+    Bound, BoundKind, CloseLoop, Container, Facts, Fallback, FdAction, FdRange, LimitSource,
+    PythonDialect, Span,
+};
 
-pub const QUERY_FILES: &[(&str, &str)] = &[];
+pub const QUERY_FILES: &[(&str, &str)] = &[
+    (
+        "close_loops.scm",
+        include_str!("../../queries/python/close_loops.scm"),
+    ),
+    (
+        "fd_ranges.scm",
+        include_str!("../../queries/python/fd_ranges.scm"),
+    ),
+    (
+        "dialect.scm",
+        include_str!("../../queries/python/dialect.scm"),
+    ),
+];
 
-pub fn extract(_text: &str, _opts: &FrontendOptions) -> Result<Facts, FrontendError> {
-    Ok(Facts::default())
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn language() -> tree_sitter::Language {
+    tree_sitter_python::LANGUAGE.into()
+}
+
+/// The combined query and the indices of the captures the extractor reads.
+struct Compiled {
+    query: Query,
+    loop_var: u32,
+    loop_range: u32,
+    loop_bound: u32,
+    loop_map_fn: u32,
+    loop_for: u32,
+    loop_comprehension: u32,
+    loop_map: u32,
+    loop_while: u32,
+    range_args: u32,
+    range_container: u32,
+    range_py2: u32,
+    py2: Vec<(u32, &'static str)>,
+}
+
+fn compiled() -> &'static Compiled {
+    static C: OnceLock<Compiled> = OnceLock::new();
+    C.get_or_init(|| {
+        let query = ts::compile(&language(), QUERY_FILES);
+        let idx = |name: &str| {
+            query
+                .capture_index_for_name(name)
+                .unwrap_or_else(|| panic!("capture @{name} missing from queries/python"))
+        };
+        Compiled {
+            loop_var: idx("loop.var"),
+            loop_range: idx("loop.range"),
+            loop_bound: idx("loop.bound"),
+            loop_map_fn: idx("loop.map_fn"),
+            loop_for: idx("loop.for"),
+            loop_comprehension: idx("loop.comprehension"),
+            loop_map: idx("loop.map"),
+            loop_while: idx("loop.while"),
+            range_args: idx("range.args"),
+            range_container: idx("range.container"),
+            range_py2: idx("range.py2"),
+            py2: vec![
+                (idx("py2.print"), "print statement"),
+                (idx("py2.exec"), "exec statement"),
+                (idx("py2.except"), "`except X, e` clause"),
+                (idx("py2.raise"), "`raise E, msg` statement"),
+                (idx("py2.integer"), "Python 2 integer literal"),
+                (idx("py2.backtick"), "backtick repr"),
+                (idx("py2.diamond"), "`<>` operator"),
+            ],
+            query,
+        }
+    })
+}
+
+pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError> {
+    let tree = ts::parse(&PARSER, &language(), src, opts)?;
+    let root = tree.root_node();
+    let c = compiled();
+    let mut facts = Facts {
+        syntax_errors: ts::syntax_errors(&tree, 16),
+        ..Facts::default()
+    };
+    if let Some((dialect, reason, sp)) = shebang_dialect(src) {
+        facts.runtime.dialect = dialect;
+        facts.runtime.reason = Some((reason.to_string(), sp));
+    }
+
+    let mut resolver = Resolver::new(src, root);
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&c.query, root, src.as_bytes());
+    while let Some(m) = matches.next() {
+        let get = |i: u32| m.captures().iter().find(|cap| cap.index == i).map(|cap| cap.node);
+        if let Some(node) = get(c.loop_for) {
+            let var = get(c.loop_var).map(|n| text(n, src));
+            let range = get(c.loop_range);
+            if let (Some(var), Some(range), Some(body)) =
+                (var, range, node.child_by_field_name("body"))
+            {
+                let header = Span::new(node.start_byte(), range.end_byte());
+                if let Some((action, action_span)) = find_action(body, var, src) {
+                    resolver.close_loop(&mut facts, header, range, action, action_span);
+                }
+            }
+        } else if let Some(node) = get(c.loop_comprehension) {
+            // The clause is `for fd in range(..)`; the call on `fd` is in the comprehension.
+            let (Some(var), Some(range), Some(comp)) =
+                (get(c.loop_var), get(c.loop_range), node.parent())
+            else {
+                continue;
+            };
+            let var = text(var, src);
+            if let Some((action, action_span)) = find_action(comp, var, src) {
+                resolver.close_loop(&mut facts, span(comp), range, action, action_span);
+            }
+        } else if let Some(node) = get(c.loop_map) {
+            let (Some(func), Some(range)) = (get(c.loop_map_fn), get(c.loop_range)) else {
+                continue;
+            };
+            if let Some(action) = action_for_name(last_segment(func, src), "") {
+                resolver.close_loop(&mut facts, span(node), range, action, span(func));
+            }
+        } else if let Some(node) = get(c.loop_while) {
+            let (Some(var), Some(bound)) = (get(c.loop_var), get(c.loop_bound)) else {
+                continue;
+            };
+            resolver.while_loop(&mut facts, node, var, bound);
+        } else if let Some(node) = get(c.range_container) {
+            let Some(args) = get(c.range_args) else {
+                continue;
+            };
+            let ctor = node
+                .child_by_field_name("function")
+                .map(|f| text(f, src))
+                .unwrap_or("");
+            let container = match ctor {
+                "set" | "frozenset" => Container::PythonSet,
+                _ => Container::PythonList,
+            };
+            resolver.fd_range(&mut facts, span(node), args, container);
+        } else if let Some(node) = get(c.range_py2) {
+            let Some(args) = get(c.range_args) else {
+                continue;
+            };
+            // `list(range(..))` is reported as the list; the inner range is the same container.
+            if is_container_arg(node, src) {
+                continue;
+            }
+            resolver.fd_range(&mut facts, span(node), args, Container::Python2Range);
+        } else if facts.runtime.dialect == PythonDialect::Unknown {
+            for (idx, reason) in &c.py2 {
+                if let Some(n) = get(*idx) {
+                    facts.runtime.dialect = PythonDialect::Python2;
+                    facts.runtime.reason = Some(((*reason).to_string(), span(n)));
+                }
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// A `#!` line naming a Python interpreter decides the dialect before any syntax does.
+fn shebang_dialect(src: &str) -> Option<(PythonDialect, &'static str, Span)> {
+    let line = src.lines().next()?;
+    if !line.starts_with("#!") {
+        return None;
+    }
+    let sp = Span::new(0, line.len());
+    let words = line.split(|c: char| c.is_whitespace() || c == '/');
+    for w in words {
+        if w.starts_with("python2") {
+            return Some((PythonDialect::Python2, "`python2` shebang", sp));
+        }
+        if w.starts_with("python3") {
+            return Some((PythonDialect::Python3, "`python3` shebang", sp));
+        }
+    }
+    None
+}
+
+fn is_container_arg(range_call: Node, src: &str) -> bool {
+    let Some(args) = range_call.parent() else {
+        return false;
+    };
+    let Some(call) = args.parent() else {
+        return false;
+    };
+    call.kind() == "call"
+        && args.kind() == "argument_list"
+        && call
+            .child_by_field_name("function")
+            .is_some_and(|f| matches!(text(f, src), "list" | "set" | "frozenset" | "tuple" | "sorted"))
+}
+
+/// The last name of a dotted callee: `close` for `os.close`, `fcntl` for `fcntl.fcntl`.
+fn last_segment<'a>(node: Node, src: &'a str) -> &'a str {
+    match node.kind() {
+        "attribute" => node
+            .child_by_field_name("attribute")
+            .map(|a| text(a, src))
+            .unwrap_or(""),
+        "identifier" => text(node, src),
+        _ => "",
+    }
+}
+
+/// What calling `name` on an fd does, given the call's other arguments.
+fn action_for_name(name: &str, args: &str) -> Option<FdAction> {
+    match name {
+        "close" => Some(FdAction::Close),
+        "fstat" => Some(FdAction::Probe),
+        "set_inheritable" => Some(FdAction::SetCloexec),
+        "fcntl" if args.contains("F_SETFD") => Some(FdAction::SetCloexec),
+        "fcntl" if args.contains("F_GETFD") => Some(FdAction::Probe),
+        _ => None,
+    }
+}
+
+/// The first call inside `scope` that closes, flags or probes the variable `var`. Nested
+/// functions and classes are other scopes and are not searched.
+fn find_action(scope: Node, var: &str, src: &str) -> Option<(FdAction, Span)> {
+    let mut found = None;
+    ts::walk(scope, |n| {
+        if found.is_some() {
+            return false;
+        }
+        match n.kind() {
+            "function_definition" | "class_definition" | "lambda" if n != scope => false,
+            "call" => {
+                if let (Some(func), Some(args)) = (
+                    n.child_by_field_name("function"),
+                    n.child_by_field_name("arguments"),
+                ) {
+                    let first = args.named_child(0);
+                    if first.is_some_and(|a| a.kind() == "identifier" && text(a, src) == var) {
+                        if let Some(action) = action_for_name(last_segment(func, src), text(args, src))
+                        {
+                            found = Some((action, span(n)));
+                        }
+                    }
+                }
+                true
+            }
+            _ => true,
+        }
+    });
+    found
+}
+
+/// What the resolver knows about a value.
+#[derive(Debug, Clone)]
+enum Val {
+    Limit {
+        source: LimitSource,
+        origin: Span,
+        fallbacks: Vec<Fallback>,
+        cap: Option<u64>,
+    },
+    Int {
+        value: u64,
+        span: Span,
+        name: Option<String>,
+    },
+    /// `getrlimit(RLIMIT_NOFILE)` as a whole: a (soft, hard) pair.
+    Pair { origin: Span },
+    Unknown,
+}
+
+/// Merge the values a name can have on different paths.
+fn combine(vals: Vec<Val>) -> Val {
+    let mut limit: Option<Val> = None;
+    let mut ints: Vec<(u64, Span, Option<String>)> = Vec::new();
+    let mut unknown = false;
+    let mut pair = None;
+    for v in vals {
+        match v {
+            Val::Limit {
+                source,
+                origin,
+                fallbacks,
+                cap,
+            } => match &mut limit {
+                None => {
+                    limit = Some(Val::Limit {
+                        source,
+                        origin,
+                        fallbacks,
+                        cap,
+                    })
+                }
+                Some(Val::Limit {
+                    fallbacks: fb,
+                    cap: c,
+                    ..
+                }) => {
+                    fb.extend(fallbacks);
+                    *c = match (*c, cap) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        _ => None,
+                    };
+                }
+                Some(_) => unreachable!("only limits are stored"),
+            },
+            Val::Int { value, span, name } => ints.push((value, span, name)),
+            Val::Pair { origin } => pair = Some(origin),
+            Val::Unknown => unknown = true,
+        }
+    }
+    if let Some(Val::Limit {
+        source,
+        origin,
+        mut fallbacks,
+        cap,
+    }) = limit
+    {
+        for (value, span, _) in ints {
+            if !fallbacks.iter().any(|f| f.span == span) {
+                fallbacks.push(Fallback { value, span });
+            }
+        }
+        fallbacks.sort_by_key(|f| f.span);
+        return Val::Limit {
+            source,
+            origin,
+            fallbacks,
+            cap,
+        };
+    }
+    if let Some(origin) = pair {
+        if ints.is_empty() && !unknown {
+            return Val::Pair { origin };
+        }
+        return Val::Unknown;
+    }
+    if unknown || ints.is_empty() {
+        return Val::Unknown;
+    }
+    let (value, span, name) = ints.into_iter().max_by_key(|(v, _, _)| *v).expect("non-empty");
+    Val::Int { value, span, name }
+}
+
+/// Follows values through one file. Function lookups are cached per file.
+struct Resolver<'t> {
+    src: &'t str,
+    root: Node<'t>,
+    functions: Option<HashMap<&'t str, Vec<Node<'t>>>>,
+    /// Names being resolved, to cut cycles such as `n = n + 1`.
+    active: Vec<(usize, String)>,
+}
+
+const MAX_DEPTH: usize = 12;
+
+impl<'t> Resolver<'t> {
+    fn new(src: &'t str, root: Node<'t>) -> Self {
+        Resolver {
+            src,
+            root,
+            functions: None,
+            active: Vec::new(),
+        }
+    }
+
+    fn text(&self, n: Node) -> &'t str {
+        text(n, self.src)
+    }
+
+    /// Positional arguments of an `argument_list` as (lower, upper) expressions.
+    fn range_bounds(&self, args: Node<'t>) -> Option<(Option<Node<'t>>, Node<'t>)> {
+        let mut pos = Vec::new();
+        let mut cursor = args.walk();
+        for a in args.named_children(&mut cursor) {
+            match a.kind() {
+                "comment" => {}
+                "keyword_argument" | "list_splat" | "dictionary_splat" => return None,
+                _ => pos.push(a),
+            }
+        }
+        match pos.as_slice() {
+            [hi] => Some((None, *hi)),
+            [lo, hi] => Some((Some(*lo), *hi)),
+            [lo, hi, step] => {
+                if self.text(*step).trim_start().starts_with('-') {
+                    // range(maxfd - 1, 2, -1) walks down from the bound.
+                    Some((Some(*hi), *lo))
+                } else {
+                    Some((Some(*lo), *hi))
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn lower_of(&mut self, lo: Option<Node<'t>>) -> Option<u64> {
+        match lo {
+            None => Some(0),
+            Some(n) => match self.eval(n, 0) {
+                Val::Int { value, .. } => Some(value),
+                _ => None,
+            },
+        }
+    }
+
+    fn bound_of(&mut self, hi: Node<'t>) -> Option<Bound> {
+        let via = match hi.kind() {
+            "identifier" => Some(self.text(hi).to_string()),
+            "call" => hi
+                .child_by_field_name("function")
+                .filter(|f| self.function_defs(last_segment(*f, self.src)).is_some())
+                .map(|f| format!("{}()", last_segment(f, self.src))),
+            _ => None,
+        };
+        match self.eval(hi, 0) {
+            Val::Limit {
+                source,
+                origin,
+                fallbacks,
+                cap,
+            } => Some(Bound {
+                kind: BoundKind::Limit { source },
+                origin,
+                via,
+                fallbacks,
+                cap,
+            }),
+            Val::Int { value, span, name } => Some(Bound {
+                kind: BoundKind::Guess { value, name },
+                origin: span,
+                via,
+                fallbacks: Vec::new(),
+                cap: None,
+            }),
+            Val::Pair { .. } | Val::Unknown => None,
+        }
+    }
+
+    fn close_loop(
+        &mut self,
+        facts: &mut Facts,
+        header: Span,
+        range_args: Node<'t>,
+        action: FdAction,
+        action_span: Span,
+    ) {
+        let Some((lo, hi)) = self.range_bounds(range_args) else {
+            return;
+        };
+        let Some(bound) = self.bound_of(hi) else {
+            return;
+        };
+        let lower = self.lower_of(lo);
+        facts.close_loops.push(CloseLoop {
+            span: header,
+            action,
+            action_span,
+            lower,
+            bound,
+        });
+    }
+
+    fn fd_range(&mut self, facts: &mut Facts, sp: Span, range_args: Node<'t>, container: Container) {
+        let Some((lo, hi)) = self.range_bounds(range_args) else {
+            return;
+        };
+        let Some(bound) = self.bound_of(hi) else {
+            return;
+        };
+        let lower = self.lower_of(lo);
+        facts.fd_ranges.push(FdRange {
+            span: sp,
+            container,
+            lower,
+            bound,
+        });
+    }
+
+    /// `while fd < maxfd:` whose body touches `fd` and steps it up.
+    fn while_loop(&mut self, facts: &mut Facts, node: Node<'t>, var: Node<'t>, bound: Node<'t>) {
+        let Some(cond) = node.child_by_field_name("condition") else {
+            return;
+        };
+        let op_ok = {
+            let mut c = cond.walk();
+            let ops: Vec<&str> = cond
+                .children_by_field_name("operators", &mut c)
+                .map(|o| o.kind())
+                .collect();
+            matches!(ops.as_slice(), ["<"] | ["<="])
+        };
+        let Some(body) = node.child_by_field_name("body") else {
+            return;
+        };
+        let name = self.text(var);
+        if !op_ok || !increments(body, name, self.src) {
+            return;
+        }
+        let Some((action, action_span)) = find_action(body, name, self.src) else {
+            return;
+        };
+        let Some(b) = self.bound_of(bound) else {
+            return;
+        };
+        let lower = match self.eval(var, 0) {
+            Val::Int { value, .. } => Some(value),
+            _ => None,
+        };
+        facts.close_loops.push(CloseLoop {
+            span: Span::new(node.start_byte(), cond.end_byte()),
+            action,
+            action_span,
+            lower,
+            bound: b,
+        });
+    }
+
+    fn function_defs(&mut self, name: &str) -> Option<&Vec<Node<'t>>> {
+        if self.functions.is_none() {
+            let mut map: HashMap<&'t str, Vec<Node<'t>>> = HashMap::new();
+            let src = self.src;
+            ts::walk(self.root, |n| {
+                if n.kind() == "function_definition" {
+                    if let Some(id) = n.child_by_field_name("name") {
+                        map.entry(text(id, src)).or_default().push(n);
+                    }
+                }
+                true
+            });
+            self.functions = Some(map);
+        }
+        self.functions.as_ref().and_then(|m| m.get(name))
+    }
+
+    fn eval(&mut self, n: Node<'t>, depth: usize) -> Val {
+        if depth > MAX_DEPTH {
+            return Val::Unknown;
+        }
+        let d = depth + 1;
+        match n.kind() {
+            "integer" => match ts::parse_int(self.text(n)) {
+                Some(value) => Val::Int {
+                    value,
+                    span: span(n),
+                    name: None,
+                },
+                None => Val::Unknown,
+            },
+            "parenthesized_expression" => match n.named_child(0) {
+                Some(inner) => self.eval(inner, d),
+                None => Val::Unknown,
+            },
+            "identifier" => self.eval_name(n, d),
+            "attribute" => {
+                let t = self.text(n);
+                if t == "subprocess.MAXFD" {
+                    return Val::Limit {
+                        source: LimitSource::SubprocessMaxfd,
+                        origin: span(n),
+                        fallbacks: Vec::new(),
+                        cap: None,
+                    };
+                }
+                Val::Unknown
+            }
+            "subscript" => {
+                let (Some(value), Some(index)) = (
+                    n.child_by_field_name("value"),
+                    n.child_by_field_name("subscript"),
+                ) else {
+                    return Val::Unknown;
+                };
+                match (self.eval(value, d), self.text(index)) {
+                    (Val::Pair { origin }, "0") => limit(LimitSource::GetrlimitSoft, origin),
+                    (Val::Pair { origin }, "1" | "-1") => {
+                        limit(LimitSource::GetrlimitHard, origin)
+                    }
+                    _ => Val::Unknown,
+                }
+            }
+            "call" => self.eval_call(n, d),
+            "binary_operator" => {
+                let (Some(l), Some(r), Some(op)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                    n.child_by_field_name("operator"),
+                ) else {
+                    return Val::Unknown;
+                };
+                let op = self.text(op);
+                let (lv, rv) = (self.eval(l, d), self.eval(r, d));
+                match (op, lv, rv) {
+                    ("+" | "-", v @ Val::Limit { .. }, Val::Int { .. } | Val::Unknown) => v,
+                    ("+", Val::Int { .. }, v @ Val::Limit { .. }) => v,
+                    (op, Val::Int { value: a, .. }, Val::Int { value: b, .. }) => {
+                        let value = match op {
+                            "+" => a.checked_add(b),
+                            "-" => a.checked_sub(b),
+                            "*" => a.checked_mul(b),
+                            "//" => a.checked_div(b),
+                            "<<" => u32::try_from(b).ok().and_then(|b| a.checked_shl(b)),
+                            "**" => u32::try_from(b).ok().and_then(|b| a.checked_pow(b)),
+                            _ => None,
+                        };
+                        value.map_or(Val::Unknown, |value| Val::Int {
+                            value,
+                            span: span(n),
+                            name: None,
+                        })
+                    }
+                    _ => Val::Unknown,
+                }
+            }
+            "conditional_expression" => {
+                // `a if cond else b`: the first and last named children are the two values.
+                let vals: Vec<Node> = {
+                    let mut c = n.walk();
+                    n.named_children(&mut c).collect()
+                };
+                match (vals.first(), vals.last()) {
+                    (Some(a), Some(b)) if vals.len() == 3 => {
+                        let (a, b) = (self.eval(*a, d), self.eval(*b, d));
+                        combine(vec![a, b])
+                    }
+                    _ => Val::Unknown,
+                }
+            }
+            "boolean_operator" => {
+                let (Some(l), Some(r)) =
+                    (n.child_by_field_name("left"), n.child_by_field_name("right"))
+                else {
+                    return Val::Unknown;
+                };
+                let (a, b) = (self.eval(l, d), self.eval(r, d));
+                combine(vec![a, b])
+            }
+            _ => Val::Unknown,
+        }
+    }
+
+    fn eval_call(&mut self, n: Node<'t>, d: usize) -> Val {
+        let (Some(func), Some(args)) = (
+            n.child_by_field_name("function"),
+            n.child_by_field_name("arguments"),
+        ) else {
+            return Val::Unknown;
+        };
+        let name = last_segment(func, self.src);
+        let args_text = self.text(args);
+        let positional: Vec<Node<'t>> = {
+            let mut c = args.walk();
+            args.named_children(&mut c)
+                .filter(|a| a.kind() != "comment")
+                .collect()
+        };
+        match name {
+            "getrlimit" if args_text.contains("NOFILE") => Val::Pair { origin: span(n) },
+            "sysconf" if args_text.contains("OPEN_MAX") => limit(LimitSource::Sysconf, span(n)),
+            "getdtablesize" => limit(LimitSource::Getdtablesize, span(n)),
+            "int" | "long" | "abs" if positional.len() == 1 => self.eval(positional[0], d),
+            "min" | "max" if !positional.is_empty() => {
+                let vals: Vec<Val> = positional.iter().map(|a| self.eval(*a, d)).collect();
+                if vals.iter().any(|v| matches!(v, Val::Unknown | Val::Pair { .. })) {
+                    // min() with a value we cannot see may be small; max() with one
+                    // keeps the limit. Unknown either way unless max() has a limit.
+                    if name == "max" && vals.iter().any(|v| matches!(v, Val::Limit { .. })) {
+                        return combine(
+                            vals.into_iter()
+                                .filter(|v| matches!(v, Val::Limit { .. }))
+                                .collect(),
+                        );
+                    }
+                    return Val::Unknown;
+                }
+                let min_int = vals
+                    .iter()
+                    .filter_map(|v| match v {
+                        Val::Int { value, .. } => Some(*value),
+                        _ => None,
+                    })
+                    .min();
+                let has_limit = vals.iter().any(|v| matches!(v, Val::Limit { .. }));
+                if name == "min" && has_limit {
+                    let merged = combine(
+                        vals.into_iter()
+                            .filter(|v| matches!(v, Val::Limit { .. }))
+                            .collect(),
+                    );
+                    if let Val::Limit {
+                        source,
+                        origin,
+                        fallbacks,
+                        cap,
+                    } = merged
+                    {
+                        let cap = match (cap, min_int) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        return Val::Limit {
+                            source,
+                            origin,
+                            fallbacks,
+                            cap,
+                        };
+                    }
+                    return Val::Unknown;
+                }
+                if name == "max" && has_limit {
+                    return combine(
+                        vals.into_iter()
+                            .filter(|v| matches!(v, Val::Limit { .. }))
+                            .collect(),
+                    );
+                }
+                let pick = if name == "min" {
+                    min_int
+                } else {
+                    vals.iter()
+                        .filter_map(|v| match v {
+                            Val::Int { value, .. } => Some(*value),
+                            _ => None,
+                        })
+                        .max()
+                };
+                pick.map_or(Val::Unknown, |value| Val::Int {
+                    value,
+                    span: span(n),
+                    name: None,
+                })
+            }
+            _ => {
+                // A helper in this file that returns the bound.
+                let Some(defs) = self.function_defs(name).cloned() else {
+                    return Val::Unknown;
+                };
+                let key = (n.start_byte(), format!("{name}()"));
+                if self.active.contains(&key) {
+                    return Val::Unknown;
+                }
+                self.active.push(key);
+                let mut vals = Vec::new();
+                for def in defs {
+                    if let Some(body) = def.child_by_field_name("body") {
+                        for r in returns(body) {
+                            match r.named_child(0) {
+                                Some(e) => vals.push(self.eval(e, d)),
+                                None => vals.push(Val::Unknown),
+                            }
+                        }
+                    }
+                }
+                self.active.pop();
+                if vals.is_empty() {
+                    Val::Unknown
+                } else {
+                    combine(vals)
+                }
+            }
+        }
+    }
+
+    /// The values a name can hold where `use_site` reads it: assignments in the enclosing
+    /// function (and its parameter defaults), else at module level.
+    fn eval_name(&mut self, use_site: Node<'t>, d: usize) -> Val {
+        let name = self.text(use_site);
+        let mut scope = enclosing_scope(use_site);
+        loop {
+            let key = (scope.start_byte(), name.to_string());
+            if self.active.contains(&key) {
+                return Val::Unknown;
+            }
+            let defs = definitions(scope, name, self.src);
+            if !defs.is_empty() {
+                self.active.push(key);
+                let vals: Vec<Val> = defs.into_iter().map(|def| self.eval_def(def, d)).collect();
+                self.active.pop();
+                let v = combine(vals);
+                return match v {
+                    Val::Int { value, span, .. } => Val::Int {
+                        value,
+                        span,
+                        name: Some(name.to_string()),
+                    },
+                    v => v,
+                };
+            }
+            if scope.kind() == "module" {
+                break;
+            }
+            scope = self.root;
+        }
+        if imports_from_subprocess(self.root, name, self.src) {
+            return limit(LimitSource::SubprocessMaxfd, span(use_site));
+        }
+        Val::Unknown
+    }
+
+    fn eval_def(&mut self, def: Def<'t>, d: usize) -> Val {
+        match def {
+            Def::Value(v) => self.eval(v, d),
+            Def::Unpack(rhs, i) => match rhs.kind() {
+                "expression_list" | "tuple" => match rhs.named_child(i as u32) {
+                    Some(e) => self.eval(e, d),
+                    None => Val::Unknown,
+                },
+                _ => match (self.eval(rhs, d), i) {
+                    (Val::Pair { origin }, 0) => limit(LimitSource::GetrlimitSoft, origin),
+                    (Val::Pair { origin }, 1) => limit(LimitSource::GetrlimitHard, origin),
+                    _ => Val::Unknown,
+                },
+            },
+            Def::Opaque => Val::Unknown,
+        }
+    }
+}
+
+fn limit(source: LimitSource, origin: Span) -> Val {
+    Val::Limit {
+        source,
+        origin,
+        fallbacks: Vec::new(),
+        cap: None,
+    }
+}
+
+/// One way a name gets a value.
+#[derive(Debug, Clone, Copy)]
+enum Def<'t> {
+    /// `name = expr`, a parameter default.
+    Value(Node<'t>),
+    /// `a, name = expr`: element `usize` of `expr`.
+    Unpack(Node<'t>, usize),
+    /// A parameter without default, a `for` target, `with .. as name`: not knowable.
+    Opaque,
+}
+
+/// The function (or module) whose local `use_site`'s names are.
+fn enclosing_scope(n: Node) -> Node {
+    let mut cur = n;
+    while let Some(p) = cur.parent() {
+        if matches!(p.kind(), "function_definition" | "module") {
+            return p;
+        }
+        cur = p;
+    }
+    cur
+}
+
+/// Every definition of `name` directly in `scope` (not in nested functions or classes).
+fn definitions<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Def<'t>> {
+    let mut out = Vec::new();
+    if scope.kind() == "function_definition" {
+        if let Some(params) = scope.child_by_field_name("parameters") {
+            let mut c = params.walk();
+            for p in params.named_children(&mut c) {
+                match p.kind() {
+                    "identifier" if text(p, src) == name => out.push(Def::Opaque),
+                    "default_parameter" | "typed_default_parameter" => {
+                        if p.child_by_field_name("name").is_some_and(|n| text(n, src) == name) {
+                            if let Some(v) = p.child_by_field_name("value") {
+                                out.push(Def::Value(v));
+                            }
+                        }
+                    }
+                    "typed_parameter" => {
+                        if p.named_child(0).is_some_and(|n| text(n, src) == name) {
+                            out.push(Def::Opaque);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let body = if scope.kind() == "function_definition" {
+        match scope.child_by_field_name("body") {
+            Some(b) => b,
+            None => return out,
+        }
+    } else {
+        scope
+    };
+    ts::walk(body, |n| match n.kind() {
+        "function_definition" | "class_definition" | "lambda" => false,
+        "assignment" => {
+            let (Some(left), Some(mut right)) =
+                (n.child_by_field_name("left"), n.child_by_field_name("right"))
+            else {
+                return true;
+            };
+            // a = b = expr
+            while right.kind() == "assignment" {
+                match right.child_by_field_name("right") {
+                    Some(r) => right = r,
+                    None => break,
+                }
+            }
+            match left.kind() {
+                "identifier" if text(left, src) == name => out.push(Def::Value(right)),
+                "pattern_list" | "tuple_pattern" | "list_pattern" => {
+                    let mut c = left.walk();
+                    for (i, el) in left.named_children(&mut c).enumerate() {
+                        if el.kind() == "identifier" && text(el, src) == name {
+                            out.push(Def::Unpack(right, i));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            true
+        }
+        "for_statement" => {
+            if n
+                .child_by_field_name("left")
+                .is_some_and(|l| l.kind() == "identifier" && text(l, src) == name)
+            {
+                out.push(Def::Opaque);
+            }
+            true
+        }
+        "as_pattern_target" | "named_expression" => {
+            if n.named_child(0).is_some_and(|l| text(l, src) == name) {
+                out.push(Def::Opaque);
+            }
+            true
+        }
+        _ => true,
+    });
+    out
+}
+
+/// `return` statements of a function body, not of functions nested in it.
+fn returns(body: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    ts::walk(body, |n| match n.kind() {
+        "function_definition" | "class_definition" | "lambda" => false,
+        "return_statement" => {
+            out.push(n);
+            false
+        }
+        _ => true,
+    });
+    out
+}
+
+/// `fd += 1` or `fd = fd + 1` somewhere in a while body.
+fn increments(body: Node, var: &str, src: &str) -> bool {
+    let mut found = false;
+    ts::walk(body, |n| {
+        if found {
+            return false;
+        }
+        match n.kind() {
+            "augmented_assignment" => {
+                if n.child_by_field_name("left").is_some_and(|l| text(l, src) == var)
+                    && n.child_by_field_name("operator").is_some_and(|o| text(o, src) == "+=")
+                {
+                    found = true;
+                }
+                true
+            }
+            "assignment" => {
+                if n.child_by_field_name("left").is_some_and(|l| text(l, src) == var)
+                    && n.child_by_field_name("right").is_some_and(|r| {
+                        r.kind() == "binary_operator"
+                            && r.child_by_field_name("left").is_some_and(|x| text(x, src) == var)
+                    })
+                {
+                    found = true;
+                }
+                true
+            }
+            _ => true,
+        }
+    });
+    found
+}
+
+/// `from subprocess import MAXFD`
+fn imports_from_subprocess(root: Node, name: &str, src: &str) -> bool {
+    let mut c = root.walk();
+    root.named_children(&mut c).any(|n| {
+        n.kind() == "import_from_statement"
+            && n.child_by_field_name("module_name").is_some_and(|m| text(m, src) == "subprocess")
+            && {
+                let mut c2 = n.walk();
+                n.children_by_field_name("name", &mut c2).any(|x| text(x, src) == name)
+            }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(src: &str) -> Facts {
+        extract(src, &FrontendOptions::default()).expect("parses")
+    }
+
+    fn slice(src: &str, s: Span) -> &str {
+        &src[s.start..s.end]
+    }
+
+    #[test]
+    fn incident_loop_with_infinity_fallback() {
+        let src = "import os, resource\n\
+def close_fds():\n    maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n    if maxfd == resource.RLIM_INFINITY:\n        maxfd = 65536\n    for fd in range(3, maxfd):\n        try:\n            os.close(fd)\n        except OSError:\n            pass\n";
+        let f = facts(src);
+        assert_eq!(f.close_loops.len(), 1, "{f:#?}");
+        let l = &f.close_loops[0];
+        assert_eq!(slice(src, l.span), "for fd in range(3, maxfd)");
+        assert_eq!(l.lower, Some(3));
+        assert_eq!(l.action, FdAction::Close);
+        assert_eq!(slice(src, l.action_span), "os.close(fd)");
+        assert_eq!(
+            l.bound.kind,
+            BoundKind::Limit {
+                source: LimitSource::GetrlimitHard
+            }
+        );
+        assert_eq!(
+            slice(src, l.bound.origin),
+            "resource.getrlimit(resource.RLIMIT_NOFILE)"
+        );
+        assert_eq!(l.bound.via.as_deref(), Some("maxfd"));
+        assert_eq!(l.bound.fallbacks.len(), 1);
+        assert_eq!(l.bound.fallbacks[0].value, 65536);
+        // range() in a file of unknown dialect is still reported as a potential list; the rule
+        // decides by the effective Python version.
+        assert_eq!(f.fd_ranges.len(), 1);
+        assert_eq!(f.fd_ranges[0].container, Container::Python2Range);
+    }
+
+    #[test]
+    fn tuple_unpacking_and_min_cap() {
+        let src = "from resource import getrlimit, RLIMIT_NOFILE\nimport os\nsoft, hard = getrlimit(RLIMIT_NOFILE)\nn = min(hard, 4096)\nfor fd in range(n):\n    os.close(fd)\n";
+        let l = &facts(src).close_loops[0];
+        assert_eq!(
+            l.bound.kind,
+            BoundKind::Limit {
+                source: LimitSource::GetrlimitHard
+            }
+        );
+        assert_eq!(l.bound.cap, Some(4096));
+        assert_eq!(l.lower, Some(0));
+    }
+
+    #[test]
+    fn sysconf_with_try_fallback_and_helper() {
+        let src = "import os\ndef get_maxfd():\n    try:\n        maxfd = os.sysconf('SC_OPEN_MAX')\n    except (AttributeError, ValueError):\n        maxfd = 256\n    return maxfd\n\ndef sweep():\n    for fd in reversed(range(3, get_maxfd())):\n        os.close(fd)\n";
+        let l = &facts(src).close_loops[0];
+        assert_eq!(
+            l.bound.kind,
+            BoundKind::Limit {
+                source: LimitSource::Sysconf
+            }
+        );
+        assert_eq!(l.bound.via.as_deref(), Some("get_maxfd()"));
+        assert_eq!(l.bound.fallbacks[0].value, 256);
+    }
+
+    #[test]
+    fn python2_evidence() {
+        for (src, reason) in [
+            ("print 'x'\n", "print statement"),
+            ("try:\n  pass\nexcept OSError, e:\n  pass\n", "`except X, e` clause"),
+            ("x = 0777\n", "Python 2 integer literal"),
+            ("#!/usr/bin/env python2\nx = 1\n", "`python2` shebang"),
+        ] {
+            let f = facts(src);
+            assert_eq!(f.runtime.dialect, PythonDialect::Python2, "{src}");
+            assert_eq!(f.runtime.reason.as_ref().unwrap().0, reason);
+        }
+        for src in [
+            "print('x')\n",
+            "try:\n  pass\nexcept (A, B) as e:\n  pass\n",
+            "x = 0o777\n",
+        ] {
+            assert_eq!(facts(src).runtime.dialect, PythonDialect::Unknown, "{src}");
+        }
+    }
+
+    #[test]
+    fn negatives_produce_no_loops() {
+        for src in [
+            "import os\nfor fd in os.listdir('/proc/self/fd'):\n    os.close(int(fd))\n",
+            "import os\ndef f(fds):\n    for fd in fds:\n        os.close(fd)\n",
+            "import os, resource\nm = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\nfor fd in range(3, m):\n    os.close(3)\n",
+            "import os\ndef f(n):\n    for fd in range(3, n):\n        os.close(fd)\n",
+            "s = 'for fd in range(3, maxfd): os.close(fd)'\n# for fd in range(3, MAXFD): os.close(fd)\n",
+            "import resource\nresource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))\n",
+        ] {
+            assert!(facts(src).close_loops.is_empty(), "{src}");
+        }
+    }
+
+    #[test]
+    fn while_and_map_and_comprehension() {
+        let src = "import os\nMAXFD = os.sysconf('SC_OPEN_MAX')\nfd = 3\nwhile fd < MAXFD:\n    try:\n        os.close(fd)\n    except OSError:\n        pass\n    fd += 1\nlist(map(os.close, range(3, MAXFD)))\n[os.fstat(i) for i in xrange(3, MAXFD)]\n";
+        let f = facts(src);
+        let spans: Vec<&str> = f.close_loops.iter().map(|l| slice(src, l.span)).collect();
+        assert_eq!(
+            spans,
+            [
+                "while fd < MAXFD",
+                "map(os.close, range(3, MAXFD))",
+                "[os.fstat(i) for i in xrange(3, MAXFD)]"
+            ]
+        );
+        assert_eq!(f.close_loops[0].lower, Some(3));
+        assert_eq!(f.close_loops[2].action, FdAction::Probe);
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let src = format!("x = {}1{}\n", "(".repeat(50_000), ")".repeat(50_000));
+        let _ = facts(&src);
+        let src = format!("maxfd = {}\nfor fd in range(3, maxfd):\n    os.close(fd)\n", "-".repeat(100_000) + "1");
+        let _ = facts(&src);
+    }
 }
