@@ -1,5 +1,18 @@
 //! fdlint: finds loops that close every file descriptor up to the fd limit, and the spawn calls
 //! around them, in Python, Ruby and Rust code. See ARCHITECTURE.md for the map of the code.
 
+pub mod cli;
+pub mod cost;
+pub mod discover;
+pub mod engine;
 pub mod facts;
+pub mod finding;
 pub mod lang;
+pub mod prefilter;
+pub mod report;
+pub mod rules;
+pub mod settings;
+pub mod source;
+
+/// Where the project lives; rule documentation links point here.
+pub const REPOSITORY: &str = "https://github.com/fdlint/fdlint";

@@ -113,7 +113,12 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(&c.query, root, src.as_bytes());
     while let Some(m) = matches.next() {
-        let get = |i: u32| m.captures().iter().find(|cap| cap.index == i).map(|cap| cap.node);
+        let get = |i: u32| {
+            m.captures()
+                .iter()
+                .find(|cap| cap.index == i)
+                .map(|cap| cap.node)
+        };
         if let Some(node) = get(c.loop_for) {
             let var = get(c.loop_var).map(|n| text(n, src));
             let range = get(c.loop_range);
@@ -210,9 +215,12 @@ fn is_container_arg(range_call: Node, src: &str) -> bool {
     };
     call.kind() == "call"
         && args.kind() == "argument_list"
-        && call
-            .child_by_field_name("function")
-            .is_some_and(|f| matches!(text(f, src), "list" | "set" | "frozenset" | "tuple" | "sorted"))
+        && call.child_by_field_name("function").is_some_and(|f| {
+            matches!(
+                text(f, src),
+                "list" | "set" | "frozenset" | "tuple" | "sorted"
+            )
+        })
 }
 
 /// The last name of a dotted callee: `close` for `os.close`, `fcntl` for `fcntl.fcntl`.
@@ -255,11 +263,11 @@ fn find_action(scope: Node, var: &str, src: &str) -> Option<(FdAction, Span)> {
                     n.child_by_field_name("arguments"),
                 ) {
                     let first = args.named_child(0);
-                    if first.is_some_and(|a| a.kind() == "identifier" && text(a, src) == var) {
-                        if let Some(action) = action_for_name(last_segment(func, src), text(args, src))
-                        {
-                            found = Some((action, span(n)));
-                        }
+                    if first.is_some_and(|a| a.kind() == "identifier" && text(a, src) == var)
+                        && let Some(action) =
+                            action_for_name(last_segment(func, src), text(args, src))
+                    {
+                        found = Some((action, span(n)));
                     }
                 }
                 true
@@ -285,7 +293,9 @@ enum Val {
         name: Option<String>,
     },
     /// `getrlimit(RLIMIT_NOFILE)` as a whole: a (soft, hard) pair.
-    Pair { origin: Span },
+    Pair {
+        origin: Span,
+    },
     Unknown,
 }
 
@@ -358,7 +368,10 @@ fn combine(vals: Vec<Val>) -> Val {
     if unknown || ints.is_empty() {
         return Val::Unknown;
     }
-    let (value, span, name) = ints.into_iter().max_by_key(|(v, _, _)| *v).expect("non-empty");
+    let (value, span, name) = ints
+        .into_iter()
+        .max_by_key(|(v, _, _)| *v)
+        .expect("non-empty");
     Val::Int { value, span, name }
 }
 
@@ -480,7 +493,13 @@ impl<'t> Resolver<'t> {
         });
     }
 
-    fn fd_range(&mut self, facts: &mut Facts, sp: Span, range_args: Node<'t>, container: Container) {
+    fn fd_range(
+        &mut self,
+        facts: &mut Facts,
+        sp: Span,
+        range_args: Node<'t>,
+        container: Container,
+    ) {
         let Some((lo, hi)) = self.range_bounds(range_args) else {
             return;
         };
@@ -540,10 +559,10 @@ impl<'t> Resolver<'t> {
             let mut map: HashMap<&'t str, Vec<Node<'t>>> = HashMap::new();
             let src = self.src;
             ts::walk(self.root, |n| {
-                if n.kind() == "function_definition" {
-                    if let Some(id) = n.child_by_field_name("name") {
-                        map.entry(text(id, src)).or_default().push(n);
-                    }
+                if n.kind() == "function_definition"
+                    && let Some(id) = n.child_by_field_name("name")
+                {
+                    map.entry(text(id, src)).or_default().push(n);
                 }
                 true
             });
@@ -592,9 +611,7 @@ impl<'t> Resolver<'t> {
                 };
                 match (self.eval(value, d), self.text(index)) {
                     (Val::Pair { origin }, "0") => limit(LimitSource::GetrlimitSoft, origin),
-                    (Val::Pair { origin }, "1" | "-1") => {
-                        limit(LimitSource::GetrlimitHard, origin)
-                    }
+                    (Val::Pair { origin }, "1" | "-1") => limit(LimitSource::GetrlimitHard, origin),
                     _ => Val::Unknown,
                 }
             }
@@ -646,9 +663,10 @@ impl<'t> Resolver<'t> {
                 }
             }
             "boolean_operator" => {
-                let (Some(l), Some(r)) =
-                    (n.child_by_field_name("left"), n.child_by_field_name("right"))
-                else {
+                let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) else {
                     return Val::Unknown;
                 };
                 let (a, b) = (self.eval(l, d), self.eval(r, d));
@@ -680,7 +698,10 @@ impl<'t> Resolver<'t> {
             "int" | "long" | "abs" if positional.len() == 1 => self.eval(positional[0], d),
             "min" | "max" if !positional.is_empty() => {
                 let vals: Vec<Val> = positional.iter().map(|a| self.eval(*a, d)).collect();
-                if vals.iter().any(|v| matches!(v, Val::Unknown | Val::Pair { .. })) {
+                if vals
+                    .iter()
+                    .any(|v| matches!(v, Val::Unknown | Val::Pair { .. }))
+                {
                     // min() with a value we cannot see may be small; max() with one
                     // keeps the limit. Unknown either way unless max() has a limit.
                     if name == "max" && vals.iter().any(|v| matches!(v, Val::Limit { .. })) {
@@ -870,26 +891,25 @@ fn enclosing_scope(n: Node) -> Node {
 /// Every definition of `name` directly in `scope` (not in nested functions or classes).
 fn definitions<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Def<'t>> {
     let mut out = Vec::new();
-    if scope.kind() == "function_definition" {
-        if let Some(params) = scope.child_by_field_name("parameters") {
-            let mut c = params.walk();
-            for p in params.named_children(&mut c) {
-                match p.kind() {
-                    "identifier" if text(p, src) == name => out.push(Def::Opaque),
-                    "default_parameter" | "typed_default_parameter" => {
-                        if p.child_by_field_name("name").is_some_and(|n| text(n, src) == name) {
-                            if let Some(v) = p.child_by_field_name("value") {
-                                out.push(Def::Value(v));
-                            }
-                        }
+    if scope.kind() == "function_definition"
+        && let Some(params) = scope.child_by_field_name("parameters")
+    {
+        let mut c = params.walk();
+        for p in params.named_children(&mut c) {
+            match p.kind() {
+                "identifier" if text(p, src) == name => out.push(Def::Opaque),
+                "default_parameter" | "typed_default_parameter" => {
+                    if p.child_by_field_name("name")
+                        .is_some_and(|n| text(n, src) == name)
+                        && let Some(v) = p.child_by_field_name("value")
+                    {
+                        out.push(Def::Value(v));
                     }
-                    "typed_parameter" => {
-                        if p.named_child(0).is_some_and(|n| text(n, src) == name) {
-                            out.push(Def::Opaque);
-                        }
-                    }
-                    _ => {}
                 }
+                "typed_parameter" if p.named_child(0).is_some_and(|n| text(n, src) == name) => {
+                    out.push(Def::Opaque);
+                }
+                _ => {}
             }
         }
     }
@@ -904,9 +924,10 @@ fn definitions<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Def<'t>> {
     ts::walk(body, |n| match n.kind() {
         "function_definition" | "class_definition" | "lambda" => false,
         "assignment" => {
-            let (Some(left), Some(mut right)) =
-                (n.child_by_field_name("left"), n.child_by_field_name("right"))
-            else {
+            let (Some(left), Some(mut right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) else {
                 return true;
             };
             // a = b = expr
@@ -931,8 +952,7 @@ fn definitions<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Def<'t>> {
             true
         }
         "for_statement" => {
-            if n
-                .child_by_field_name("left")
+            if n.child_by_field_name("left")
                 .is_some_and(|l| l.kind() == "identifier" && text(l, src) == name)
             {
                 out.push(Def::Opaque);
@@ -973,18 +993,22 @@ fn increments(body: Node, var: &str, src: &str) -> bool {
         }
         match n.kind() {
             "augmented_assignment" => {
-                if n.child_by_field_name("left").is_some_and(|l| text(l, src) == var)
-                    && n.child_by_field_name("operator").is_some_and(|o| text(o, src) == "+=")
+                if n.child_by_field_name("left")
+                    .is_some_and(|l| text(l, src) == var)
+                    && n.child_by_field_name("operator")
+                        .is_some_and(|o| text(o, src) == "+=")
                 {
                     found = true;
                 }
                 true
             }
             "assignment" => {
-                if n.child_by_field_name("left").is_some_and(|l| text(l, src) == var)
+                if n.child_by_field_name("left")
+                    .is_some_and(|l| text(l, src) == var)
                     && n.child_by_field_name("right").is_some_and(|r| {
                         r.kind() == "binary_operator"
-                            && r.child_by_field_name("left").is_some_and(|x| text(x, src) == var)
+                            && r.child_by_field_name("left")
+                                .is_some_and(|x| text(x, src) == var)
                     })
                 {
                     found = true;
@@ -1002,10 +1026,12 @@ fn imports_from_subprocess(root: Node, name: &str, src: &str) -> bool {
     let mut c = root.walk();
     root.named_children(&mut c).any(|n| {
         n.kind() == "import_from_statement"
-            && n.child_by_field_name("module_name").is_some_and(|m| text(m, src) == "subprocess")
+            && n.child_by_field_name("module_name")
+                .is_some_and(|m| text(m, src) == "subprocess")
             && {
                 let mut c2 = n.walk();
-                n.children_by_field_name("name", &mut c2).any(|x| text(x, src) == name)
+                n.children_by_field_name("name", &mut c2)
+                    .any(|x| text(x, src) == name)
             }
     })
 }
@@ -1084,7 +1110,10 @@ def close_fds():\n    maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n   
     fn python2_evidence() {
         for (src, reason) in [
             ("print 'x'\n", "print statement"),
-            ("try:\n  pass\nexcept OSError, e:\n  pass\n", "`except X, e` clause"),
+            (
+                "try:\n  pass\nexcept OSError, e:\n  pass\n",
+                "`except X, e` clause",
+            ),
             ("x = 0777\n", "Python 2 integer literal"),
             ("#!/usr/bin/env python2\nx = 1\n", "`python2` shebang"),
         ] {
@@ -1136,7 +1165,10 @@ def close_fds():\n    maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n   
     fn deep_nesting_does_not_overflow() {
         let src = format!("x = {}1{}\n", "(".repeat(50_000), ")".repeat(50_000));
         let _ = facts(&src);
-        let src = format!("maxfd = {}\nfor fd in range(3, maxfd):\n    os.close(fd)\n", "-".repeat(100_000) + "1");
+        let src = format!(
+            "maxfd = {}\nfor fd in range(3, maxfd):\n    os.close(fd)\n",
+            "-".repeat(100_000) + "1"
+        );
         let _ = facts(&src);
     }
 }

@@ -1,0 +1,101 @@
+//! `--format json`: one JSON document. The schema is documented in the README.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::engine::{FileProblem, RunResult, Stats};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: &'static str,
+    findings: Vec<JsonFinding<'a>>,
+    diagnostics: &'a [FileProblem],
+    summary: Summary<'a>,
+}
+
+#[derive(Serialize)]
+pub struct JsonLabel<'a> {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct JsonFinding<'a> {
+    pub code: &'static str,
+    pub rule: &'static str,
+    pub severity: &'static str,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: &'a str,
+    pub help: &'a str,
+    pub labels: Vec<JsonLabel<'a>>,
+    pub notes: &'a [String],
+    pub url: String,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    findings: usize,
+    files_with_findings: usize,
+    #[serde(flatten)]
+    stats: &'a Stats,
+}
+
+pub fn findings(result: &RunResult) -> Vec<JsonFinding<'_>> {
+    result
+        .findings()
+        .map(|(file, f)| {
+            let (start, end) = super::range(file, f);
+            JsonFinding {
+                code: f.rule.code,
+                rule: f.rule.name,
+                severity: f.severity.as_str(),
+                path: file.path.display().to_string(),
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                message: &f.message,
+                help: &f.help,
+                labels: f
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        let (s, e) = file.index.range(&file.text, l.span);
+                        JsonLabel {
+                            line: s.line,
+                            column: s.column,
+                            end_line: e.line,
+                            end_column: e.column,
+                            message: &l.message,
+                        }
+                    })
+                    .collect(),
+                notes: &f.notes,
+                url: f.rule.url(),
+            }
+        })
+        .collect()
+}
+
+pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        version: env!("CARGO_PKG_VERSION"),
+        findings: findings(result),
+        diagnostics: &result.problems,
+        summary: Summary {
+            findings: result.files.iter().map(|f| f.findings.len()).sum(),
+            files_with_findings: result.files.len(),
+            stats: &result.stats,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

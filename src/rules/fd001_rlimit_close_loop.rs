@@ -1,0 +1,296 @@
+use super::{Context, declare_rule, is_limit_guess};
+use crate::cost::{self, LoopRuntime};
+use crate::facts::{Bound, BoundKind, CloseLoop, Container, Facts, FdAction, Lang, LimitSource};
+use crate::finding::{Finding, Label, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds loops that close (or set `FD_CLOEXEC` on, or `fstat`) every file descriptor number
+    /// from 3 up to the process's fd limit, one call per number, where the bound comes from
+    /// `getrlimit(RLIMIT_NOFILE)`, `sysconf(_SC_OPEN_MAX)`, `getdtablesize()`,
+    /// `subprocess.MAXFD` or a constant that guesses the limit.
+    ///
+    /// ## Why is this bad?
+    /// The loop's cost is the fd *limit*, not the number of open fds, and the limit belongs to
+    /// the environment, not the code. Under systemd >= 240, `LimitNOFILE=infinity` (and Docker
+    /// before v25, containerd before 2.0) hands processes a limit of 1,073,741,816: such a loop
+    /// then makes a billion `close()` calls, ~2–5 minutes from C and ~10 minutes from a Python
+    /// loop, for every process that runs it. In a real outage a Python 2 helper spawned for every
+    /// request did exactly this after a host upgrade raised the hard limit, and Python 2's
+    /// `range()` first built a ~32 GiB list, so the OOM killer took the children while the load
+    /// stayed at 260 for hours. Nothing in the code had changed.
+    ///
+    /// A loop bounded by a literal guess (`range(3, 256)`, `MAXFD = 1024`) has the opposite
+    /// problem: it is cheap, but every fd above the guess stays open. It is reported as a
+    /// warning.
+    ///
+    /// ## Example
+    /// ```python
+    /// maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    /// if maxfd == resource.RLIM_INFINITY:
+    ///     maxfd = 65536
+    /// for fd in range(3, maxfd):
+    ///     try:
+    ///         os.close(fd)
+    ///     except OSError:
+    ///         pass
+    /// ```
+    /// ```ruby
+    /// 3.upto(Process.getrlimit(:NOFILE).last) { |fd| IO.for_fd(fd).close rescue nil }
+    /// ```
+    /// ```rust
+    /// let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) } as i32;
+    /// for fd in 3..max {
+    ///     unsafe { libc::close(fd) };
+    /// }
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// os.closerange(3, maxfd)  # CPython >= 3.10: one close_range(2) call
+    /// # Python 2 / CPython < 3.10: close only what is open
+    /// for name in os.listdir("/proc/self/fd"):
+    ///     ...
+    /// # or, when the loop prepares a child: subprocess's close_fds=True (the default since 3.2)
+    /// ```
+    /// ```ruby
+    /// # in the parent: spawn the child with close_others: true
+    /// Open3.popen3("helper", close_others: true)
+    /// ```
+    /// ```rust
+    /// // Linux >= 5.9; fall back to walking /proc/self/fd on ENOSYS
+    /// unsafe { libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0) };
+    /// ```
+    ///
+    /// ## Fix safety
+    /// There is no automatic fix: which replacement is right depends on the runtime version,
+    /// the platform and whether the loop runs in a forked child (where only async-signal-safe
+    /// calls are allowed).
+    ///
+    /// ## Known problems
+    /// The bound is followed within one file only: a limit passed in as a parameter, or read in
+    /// another module, is not seen. `libc::close_range` ties a Rust binary to glibc >= 2.34;
+    /// prefer the raw syscall or the `close_fds` crate when the binary must run on older
+    /// systems.
+    pub static RULE = {
+        code: "FD001",
+        name: "rlimit-close-loop",
+        summary: "loop closes every fd up to the fd limit, one call per fd",
+        languages: &[Lang::Python, Lang::Ruby, Lang::Rust],
+        severity: Severity::Error,
+    };
+}
+
+pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
+    for l in &facts.close_loops {
+        if let Some(f) = judge(ctx, facts, l) {
+            out.push(f);
+        }
+    }
+}
+
+/// The bound the loop really runs to at the assumed limit, and whether it is the limit itself.
+pub(crate) enum Reach {
+    /// Runs to the assumed fd limit.
+    Limit(LimitSource),
+    /// Stops at a guess (a literal, a constant, or `min(limit, N)`).
+    Guess(u64),
+}
+
+pub(crate) fn reach(bound: &Bound) -> Option<Reach> {
+    match (&bound.kind, bound.cap) {
+        (BoundKind::Limit { source }, None) => Some(Reach::Limit(*source)),
+        (BoundKind::Limit { .. }, Some(cap)) => {
+            is_limit_guess(cap, None).then_some(Reach::Guess(cap))
+        }
+        (BoundKind::Guess { value, name }, _) => {
+            is_limit_guess(*value, name.as_deref()).then_some(Reach::Guess(*value))
+        }
+    }
+}
+
+fn runtime(lang: Lang) -> LoopRuntime {
+    match lang {
+        Lang::Python => LoopRuntime::Python,
+        Lang::Ruby => LoopRuntime::Ruby,
+        Lang::Rust => LoopRuntime::Native,
+    }
+}
+
+fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
+    let reach = reach(&l.bound)?;
+    let nofile = ctx.settings.assume_nofile;
+    let lower = l.lower.unwrap_or(0);
+    let call = format!("`{}`", l.action.syscall());
+    let mut labels = Vec::new();
+    let mut notes = Vec::new();
+    let (severity, message, span_label) = match reach {
+        Reach::Limit(source) => {
+            let calls = nofile.saturating_sub(lower);
+            let mut message = format!(
+                "loop calls {call} on every fd up to {}: {} calls at RLIMIT_NOFILE = {}, {} per run",
+                source.describe(),
+                cost::count(calls),
+                cost::count(nofile),
+                runtime(ctx.lang).time(calls)
+            );
+            // The incident's shape: the loop's own `range()` is a list under Python 2.
+            if let Some(list) = own_python2_list(ctx, facts, l) {
+                message.push_str(&format!(
+                    ", after `range()` has built a {} list of every fd number under Python 2",
+                    cost::bytes(cost::bytes_per_element(Container::Python2Range) * list as f64)
+                ));
+                notes.push(format!("judged as {}", ctx.python.why));
+            }
+            labels.push(Label {
+                span: l.bound.origin,
+                message: match source {
+                    LimitSource::GetrlimitHard => "hard limit read here".to_string(),
+                    LimitSource::GetrlimitSoft => "soft limit read here".to_string(),
+                    _ => "limit read here".to_string(),
+                },
+            });
+            if !source.is_hard() {
+                notes.push(
+                    "the soft limit is often 1024, but services started with \
+                     `LimitNOFILE=infinity` and containers under Docker < 25 get 1,073,741,816 \
+                     for both limits"
+                        .to_string(),
+                );
+            }
+            (
+                Severity::Error,
+                message,
+                format!("{} {call} calls", cost::count(calls)),
+            )
+        }
+        Reach::Guess(value) => {
+            let calls = value.saturating_sub(lower);
+            let what = match (&l.bound.kind, &l.bound.via) {
+                (BoundKind::Limit { source }, _) => {
+                    format!("{} capped at {}", source.describe(), cost::count(value))
+                }
+                (BoundKind::Guess { name: Some(n), .. }, _) => {
+                    format!("`{n}` = {}, a guess of the fd limit", cost::count(value))
+                }
+                _ => format!("{}, a guess of the fd limit", cost::count(value)),
+            };
+            labels.push(Label {
+                span: l.bound.origin,
+                message: "guessed limit".to_string(),
+            });
+            (
+                Severity::Warning,
+                format!(
+                    "loop calls {call} on each fd below {what}: fds at or above {} are never \
+                     closed when the real limit is higher",
+                    cost::count(value)
+                ),
+                format!("{} {call} calls", cost::count(calls)),
+            )
+        }
+    };
+    for fb in &l.bound.fallbacks {
+        labels.push(Label {
+            span: fb.span,
+            message: format!("fallback bound {}", cost::count(fb.value)),
+        });
+    }
+    if l.action_span != l.span {
+        labels.push(Label {
+            span: l.action_span,
+            message: format!("one {call} per fd"),
+        });
+    }
+    if matches!(reach, Reach::Limit(_)) && nofile == cost::DEFAULT_ASSUMED_NOFILE {
+        notes.push(
+            "costs assume RLIMIT_NOFILE = 1,073,741,816, what systemd >= 240 hands out for \
+             `LimitNOFILE=infinity`; set another value with --assume-nofile"
+                .to_string(),
+        );
+    }
+    labels.sort_by_key(|l| l.span);
+    labels.dedup_by_key(|l| l.span);
+    Some(Finding {
+        rule: &RULE,
+        severity,
+        span: l.span,
+        span_label,
+        message,
+        help: help(ctx, l.action),
+        labels,
+        notes,
+    })
+}
+
+/// The element count of the loop's own Python 2 list, when the loop iterates a bare `range()`
+/// that is an fd range of the file and the file is judged as Python 2.
+pub(crate) fn own_python2_list(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<u64> {
+    if ctx.lang != Lang::Python || !ctx.python.python2 {
+        return None;
+    }
+    facts
+        .fd_ranges
+        .iter()
+        .find(|r| {
+            r.container == Container::Python2Range
+                && r.span.start >= l.span.start
+                && r.span.end <= l.span.end
+        })
+        .map(|r| {
+            ctx.settings
+                .assume_nofile
+                .saturating_sub(r.lower.unwrap_or(0))
+        })
+}
+
+/// The concrete fix for the file's language, runtime version and what the loop does.
+fn help(ctx: &Context, action: FdAction) -> String {
+    match ctx.lang {
+        Lang::Python => {
+            let walk = "walk the fds that are open instead: `for fd in [int(n) for n in \
+                        os.listdir('/proc/self/fd')]` (Linux; `/dev/fd` on macOS and the BSDs)";
+            match (action, &ctx.python) {
+                (FdAction::SetCloexec, _) => format!(
+                    "{walk}, and set the flag on those; when this prepares a child process, let \
+                     `subprocess` close the fds instead (`close_fds=True`, `pass_fds=` for the \
+                     ones the child needs)"
+                ),
+                (FdAction::Probe, _) => format!("{walk}: the listing already says which are open"),
+                (_, t) if t.python2 => format!(
+                    "{walk}; on Python 2, `os.closerange()` is still a `close()` loop (in C, \
+                     ~0.2 s per million fds) and `subprocess`'s `close_fds=True` loops too, so \
+                     the listing is the fix; `xrange()` at least avoids the list"
+                ),
+                (_, t) if t.version.is_some_and(|v| v.below(3, 10)) => format!(
+                    "{walk}; `os.closerange()` only becomes a single `close_range(2)` call from \
+                     CPython 3.10"
+                ),
+                _ => "replace the loop with `os.closerange(3, maxfd)`, a single `close_range(2)` \
+                      call on CPython >= 3.10 built with glibc >= 2.34; when the loop prepares \
+                      a child process, drop it: `subprocess` closes inherited fds itself \
+                      (`close_fds=True`, the default since 3.2; `pass_fds=` keeps the ones the \
+                      child needs)"
+                    .to_string(),
+            }
+        }
+        Lang::Ruby => "close only the fds that are open: \
+             `Dir.children('/proc/self/fd').map(&:to_i)` (Linux; `/dev/fd` elsewhere); better, \
+             drop the loop and have the parent spawn this process with `close_others: true`, \
+             which marks only the fds Ruby knows about instead of looping to the limit"
+            .to_string(),
+        Lang::Rust => {
+            let flag = if action == FdAction::SetCloexec {
+                "libc::CLOSE_RANGE_CLOEXEC (Linux >= 5.11)"
+            } else {
+                "0"
+            };
+            format!(
+                "make one `close_range(2)` call instead: `libc::syscall(libc::SYS_close_range, 3, \
+                 u32::MAX, {flag})` (Linux >= 5.9; on ENOSYS walk `/proc/self/fd`), or use the \
+                 `close_fds` crate; `libc::close_range` would tie the binary to glibc >= 2.34, \
+                 and a `pre_exec` hook must not allocate, so read `/proc/self/fd` before forking"
+            )
+        }
+    }
+}

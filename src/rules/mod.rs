@@ -1,0 +1,173 @@
+//! The rules: each judges language-neutral facts and words findings. One file per rule; the
+//! rule's doc comment is the single source of `fdlint explain`, `docs/rules.md` and SARIF help.
+//!
+//! Architecture invariant: nothing under `rules/` imports tree-sitter or syn types (a meta-test
+//! greps for it).
+
+use crate::facts::{Facts, Lang, PythonDialect};
+use crate::finding::{Finding, Severity};
+use crate::settings::{Settings, Version};
+use crate::source::LineIndex;
+
+pub mod fd001_rlimit_close_loop;
+pub mod fd002_fd_range_materialized;
+
+/// Static description of a rule.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// Stable code, never reused: `FD001`.
+    pub code: &'static str,
+    /// Kebab-case name of the antipattern: `rlimit-close-loop`.
+    pub name: &'static str,
+    /// One line for `fdlint rules` and SARIF `shortDescription`.
+    pub summary: &'static str,
+    /// The full Markdown documentation (the rule's doc comment).
+    pub doc: &'static str,
+    pub languages: &'static [Lang],
+    /// The highest severity the rule reports with.
+    pub default_severity: Severity,
+}
+
+impl RuleMeta {
+    /// Where the rule's documentation lives online (the section of docs/rules.md).
+    pub fn url(&self) -> String {
+        format!(
+            "{}/blob/main/docs/rules.md#{}-{}",
+            crate::REPOSITORY,
+            self.code.to_ascii_lowercase(),
+            self.name
+        )
+    }
+}
+
+/// Declares a rule's [`RuleMeta`] from its doc comment, as clippy's `declare_clippy_lint!` does:
+/// the doc comment is captured as data, so the documentation lives once, next to the code.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        pub static $ident:ident = {
+            code: $code:literal,
+            name: $name:literal,
+            summary: $summary:literal,
+            languages: $langs:expr,
+            severity: $sev:expr $(,)?
+        };
+    ) => {
+        $(#[doc = $doc])*
+        pub static $ident: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+            code: $code,
+            name: $name,
+            summary: $summary,
+            doc: concat!($($doc, "\n",)*),
+            languages: $langs,
+            default_severity: $sev,
+        };
+    };
+}
+pub(crate) use declare_rule;
+
+/// Every rule, in code order.
+pub fn all() -> &'static [&'static RuleMeta] {
+    static ALL: [&RuleMeta; 2] = [
+        &fd001_rlimit_close_loop::RULE,
+        &fd002_fd_range_materialized::RULE,
+    ];
+    &ALL
+}
+
+pub fn by_code(code: &str) -> Option<&'static RuleMeta> {
+    all()
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+}
+
+/// Which Python a file is judged for, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PythonTarget {
+    pub version: Option<Version>,
+    pub python2: bool,
+    /// Human-readable reason: "--python-version 2.7", "print statement on line 3".
+    pub why: String,
+}
+
+impl PythonTarget {
+    pub fn resolve(settings: &Settings, facts: &Facts, text: &str, index: &LineIndex) -> Self {
+        if let Some(v) = settings.python_version {
+            return PythonTarget {
+                version: Some(v),
+                python2: v.major == 2,
+                why: format!("configured Python {v}"),
+            };
+        }
+        match (&facts.runtime.dialect, &facts.runtime.reason) {
+            (PythonDialect::Python2, Some((reason, span))) => PythonTarget {
+                version: Some(Version {
+                    major: 2,
+                    minor: Some(7),
+                }),
+                python2: true,
+                why: format!(
+                    "Python 2 code ({reason} on line {})",
+                    index.line_col(text, span.start).line
+                ),
+            },
+            _ => PythonTarget {
+                version: None,
+                python2: false,
+                why: "no Python 2 syntax found; assumed Python 3".to_string(),
+            },
+        }
+    }
+}
+
+/// What a rule can see besides the facts.
+pub struct Context<'a> {
+    pub lang: Lang,
+    pub settings: &'a Settings,
+    pub text: &'a str,
+    pub index: &'a LineIndex,
+    pub python: PythonTarget,
+}
+
+impl Context<'_> {
+    pub fn line(&self, offset: usize) -> usize {
+        self.index.line_col(self.text, offset).line
+    }
+}
+
+/// Run every rule that applies to the file's language.
+pub fn check(ctx: &Context, facts: &Facts) -> Vec<Finding> {
+    let mut out = Vec::new();
+    fd001_rlimit_close_loop::check(ctx, facts, &mut out);
+    fd002_fd_range_materialized::check(ctx, facts, &mut out);
+    out
+}
+
+/// Whether a guessed bound (`range(3, 256)`, `MAXFD = 1024`) is a guess of the fd limit rather
+/// than a small, deliberate range: literals from 256 (the historical `subprocess.MAXFD`
+/// fallback), constants named like an fd limit from 64.
+pub fn is_limit_guess(value: u64, name: Option<&str>) -> bool {
+    value >= 256 || (value >= 64 && name.is_some_and(fd_limit_name))
+}
+
+/// Names that say "the fd limit": `MAXFD`, `max_fd`, `OPEN_MAX`, `fd_max`, `NOFILE`...
+pub fn fd_limit_name(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    [
+        "maxfd",
+        "fdmax",
+        "openmax",
+        "nofile",
+        "maxfiles",
+        "maxopenfiles",
+        "fdlimit",
+        "fdcount",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
+}

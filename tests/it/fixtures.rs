@@ -1,0 +1,150 @@
+//! The fixture harness: every file under `fixtures/` (but `fixtures/deps/`) is linted with every
+//! rule, and its findings must be exactly the inline markers (`# expect: FD001`,
+//! `// expect: FD001, FD002`) on the line where each finding starts. Missing and unexpected
+//! findings both fail, with clippy-style messages. Every fixture is also linted without the
+//! prefilter, and the findings must be identical: the prefilter never costs recall.
+//!
+//! A fixture can set options in a comment among its first five lines:
+//! `fdlint-test: --python-version 2.7 --assume-nofile 1048576`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use fdlint::discover::{lang_by_name, lang_by_shebang};
+use fdlint::engine::lint_text;
+use fdlint::settings::{Settings, Version};
+use fdlint::source::LineIndex;
+
+pub fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Every fixture file, with its language.
+pub fn fixture_files() -> Vec<(PathBuf, fdlint::facts::Lang)> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(fixture_root()).sort_by_file_name() {
+        let e = e.expect("fixtures are readable");
+        if !e.file_type().is_file() || e.path().components().any(|c| c.as_os_str() == "deps") {
+            continue;
+        }
+        let lang = lang_by_name(e.path()).or_else(|| {
+            let text = std::fs::read(e.path()).ok()?;
+            lang_by_shebang(text.split(|b| *b == b'\n').next()?)
+        });
+        if let Some(lang) = lang {
+            out.push((e.path().to_path_buf(), lang));
+        }
+    }
+    out
+}
+
+fn settings_for(text: &str) -> Settings {
+    let mut s = Settings::default();
+    for line in text.lines().take(5) {
+        let Some((_, opts)) = line.split_once("fdlint-test:") else {
+            continue;
+        };
+        let mut it = opts.split_whitespace();
+        while let Some(flag) = it.next() {
+            let val = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+            match flag {
+                "--python-version" => s.python_version = Version::parse(val),
+                "--ruby-version" => s.ruby_version = Version::parse(val),
+                "--assume-nofile" => s.assume_nofile = val.parse().unwrap(),
+                other => panic!("unknown fixture option {other}"),
+            }
+        }
+    }
+    s
+}
+
+/// `(line, code)` -> count, from the markers.
+fn expectations(text: &str) -> BTreeMap<(usize, String), usize> {
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(pos) = line.find("expect:") else {
+            continue;
+        };
+        let before = &line[..pos];
+        if !(before.contains('#') || before.contains("//")) {
+            continue;
+        }
+        for code in line[pos + "expect:".len()..].split(',') {
+            let code = code.split_whitespace().next().unwrap_or("");
+            assert!(
+                code.len() == 5 && code.starts_with("FD"),
+                "bad marker `{}` on line {}",
+                line.trim(),
+                i + 1
+            );
+            *out.entry((i + 1, code.to_string())).or_default() += 1;
+        }
+    }
+    out
+}
+
+fn actual(
+    path: &Path,
+    lang: fdlint::facts::Lang,
+    text: &str,
+    s: &Settings,
+) -> BTreeMap<(usize, String), usize> {
+    let idx = LineIndex::new(text);
+    let mut out = BTreeMap::new();
+    for f in lint_text(path, lang, text, s).findings {
+        let line = idx.line_col(text, f.span.start).line;
+        *out.entry((line, f.rule.code.to_string())).or_default() += 1;
+    }
+    out
+}
+
+#[test]
+fn every_fixture_has_exactly_its_marked_findings() {
+    let files = fixture_files();
+    assert!(files.len() >= 3, "fixtures missing");
+    let mut failures = Vec::new();
+    for (path, lang) in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        let settings = settings_for(&text);
+        let expected = expectations(&text);
+        let got = actual(path, *lang, &text, &settings);
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(path);
+        let lines: Vec<&str> = text.lines().collect();
+        for (key, n) in &expected {
+            let g = got.get(key).copied().unwrap_or(0);
+            if g < *n {
+                failures.push(format!(
+                    "error: missing {} finding\n  --> {}:{}\n   | {}\n",
+                    key.1,
+                    rel.display(),
+                    key.0,
+                    lines[key.0 - 1].trim()
+                ));
+            }
+        }
+        for (key, n) in &got {
+            let e = expected.get(key).copied().unwrap_or(0);
+            if *n > e {
+                failures.push(format!(
+                    "error: unexpected {} finding\n  --> {}:{}\n   | {}\n",
+                    key.1,
+                    rel.display(),
+                    key.0,
+                    lines.get(key.0 - 1).map_or("", |l| l.trim())
+                ));
+            }
+        }
+        let mut unfiltered = settings.clone();
+        unfiltered.prefilter = false;
+        let without = actual(path, *lang, &text, &unfiltered);
+        if without != got {
+            failures.push(format!(
+                "error: the prefilter changed the findings of {}\n  with: {got:?}\n  without: {without:?}\n",
+                rel.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}

@@ -1,0 +1,5 @@
+//! All integration tests, in one binary (as ripgrep does): fixtures, CLI, meta-tests.
+
+mod cli;
+mod fixtures;
+mod meta;
