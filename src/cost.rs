@@ -57,9 +57,11 @@ pub fn duration_range(lo_s: f64, hi_s: f64) -> String {
         }
     }
     let (div, name) = unit(lo_s.max(hi_s / 10.0));
+    // One precision for both ends, chosen by the larger: `~2–5 min`, not `~1.8–5 min`.
+    let whole = hi_s / div >= 5.0;
     let fmt = |x: f64| {
         let v = x / div;
-        if v >= 5.0 {
+        if whole {
             format!("{v:.0}")
         } else if v >= 1.0 {
             let r = format!("{v:.1}");
