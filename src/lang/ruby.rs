@@ -217,6 +217,21 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
         let Some(bound) = ctx.bound(hi) else {
             continue;
         };
+        // A literal bound says nothing about fds unless the array feeds a close loop or the
+        // bound is named for fds (`MAXFD`): `(0x2000..0x200A).to_a` is a list of code points.
+        let fd_context = match &bound.kind {
+            BoundKind::Limit { .. } => true,
+            BoundKind::Guess { name, .. } => {
+                name.as_deref().is_some_and(names_fds)
+                    || facts
+                        .close_loops
+                        .iter()
+                        .any(|c| c.span.start <= expr.start_byte() && expr.end_byte() <= c.span.end)
+            }
+        };
+        if !fd_context {
+            continue;
+        }
         facts.fd_ranges.push(FdRange {
             span: ts::span(expr),
             container: Container::RubyArray,
@@ -231,6 +246,16 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     facts.fd_ranges.sort_by_key(|r| r.span);
     facts.fd_ranges.dedup_by_key(|r| r.span);
     Ok(facts)
+}
+
+/// Whether a constant or variable name speaks of fds (`MAXFD`, `max_fd`, `OPEN_MAX`, `nofile`).
+fn names_fds(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| w.starts_with("fd") || w.ends_with("fd") || w == "fds")
+        || ["open_max", "nofile", "descriptor", "maxfiles", "max_files"]
+            .iter()
+            .any(|k| n.contains(k))
 }
 
 enum LoopMatch<'t> {
@@ -717,8 +742,17 @@ impl<'t> Ctx<'t> {
                 .then(|| (FdAction::Close, ts::span(call)));
         }
         // `IO.for_fd(fd)`, `IO.new(fd)`, `File.for_fd(fd)`, `IO.open(fd)`.
-        if !matches!(recv_const, "IO" | "File" | "Socket" | "BasicSocket")
-            || !matches!(method, "for_fd" | "new" | "open")
+        if !matches!(
+            recv_const,
+            "IO" | "File"
+                | "Socket"
+                | "BasicSocket"
+                | "TCPSocket"
+                | "TCPServer"
+                | "UNIXSocket"
+                | "UNIXServer"
+                | "UDPSocket"
+        ) || !matches!(method, "for_fd" | "new" | "open")
             || !self.is_var(a.first(), var)
         {
             return None;
@@ -1133,7 +1167,11 @@ impl<'t> Ctx<'t> {
 
     fn resolve_local(&self, node: Node<'t>, names: u32, d: u32, visiting: &mut Vec<usize>) -> Val {
         let name = self.text(node);
-        let scope = scope_of(node).map_or(0, |s| s.id());
+        let scope_node = scope_of(node);
+        if self.block_param_shadows(node, scope_node, name) {
+            return Val::Unknown;
+        }
+        let scope = scope_node.map_or(0, |s| s.id());
         let before: Vec<&Binding<'t>> = self
             .locals
             .get(&(scope, name.to_string()))
@@ -1144,7 +1182,13 @@ impl<'t> Ctx<'t> {
             })
             .unwrap_or_default();
         if before.is_empty() {
-            // A bare identifier with no assignment before it is a method call.
+            // A bare identifier with no assignment before it is a parameter or a method call.
+            if scope_node
+                .and_then(|s| s.child_by_field_name("parameters"))
+                .is_some_and(|p| self.declares(p, name))
+            {
+                return Val::Unknown;
+            }
             return self.resolve_method(name, names, d, visiting);
         }
         // The last assignment that always runs hides the ones before it.
@@ -1153,6 +1197,36 @@ impl<'t> Ctx<'t> {
             .rposition(|b| !b.conditional)
             .unwrap_or_default();
         self.resolve_bindings(name, &before[from..], names, d, visiting)
+    }
+
+    /// Whether a block between `node` and its scope has a parameter called `name`.
+    fn block_param_shadows(&self, node: Node<'t>, scope: Option<Node<'t>>, name: &str) -> bool {
+        let mut cur = node.parent();
+        while let Some(n) = cur {
+            if Some(n) == scope {
+                return false;
+            }
+            if matches!(n.kind(), "block" | "do_block" | "lambda")
+                && n.child_by_field_name("parameters")
+                    .is_some_and(|p| self.declares(p, name))
+            {
+                return true;
+            }
+            cur = n.parent();
+        }
+        false
+    }
+
+    /// Whether a parameter list declares `name` (`a`, `a = 1`, `a:`, `*a`, `**a`, `&a`).
+    fn declares(&self, params: Node<'t>, name: &str) -> bool {
+        statements(params).into_iter().any(|p| {
+            let id = if p.kind() == "identifier" {
+                Some(p)
+            } else {
+                p.child_by_field_name("name")
+            };
+            id.is_some_and(|i| self.text(i) == name)
+        })
     }
 
     fn resolve_global(&self, name: &str, names: u32, d: u32, visiting: &mut Vec<usize>) -> Val {
@@ -1686,21 +1760,32 @@ mod tests {
                 ("(3..max).to_a", Some(3), hard.clone()),
                 ("Array(3...max)", Some(3), hard.clone()),
                 ("[*0..max]", Some(0), hard),
-                (
-                    "(0..10).to_a",
-                    Some(0),
-                    BoundKind::Guess {
-                        value: 10,
-                        name: None
-                    }
-                ),
             ]
         );
+        let src = "MAXFD = 1024\na = (0...MAXFD).to_a\nb = (0x2000..0x200A).to_a\nc = (3..4096).to_a.each { |fd| IO.for_fd(fd).close }\nd = [*0..N]\nN = 512\n";
+        let got: Vec<_> = facts(src)
+            .fd_ranges
+            .iter()
+            .map(|r| at(src, r.span).to_string())
+            .collect();
+        assert_eq!(got, vec!["(0...MAXFD).to_a", "(3..4096).to_a"]);
         assert!(
             f.fd_ranges
                 .iter()
                 .all(|r| r.container == Container::RubyArray)
         );
+    }
+
+    #[test]
+    fn fd_names() {
+        for n in [
+            "MAXFD", "MAX_FD", "max_fd", "maxfd", "OPEN_MAX", "fd_limit", "nofile",
+        ] {
+            assert!(names_fds(n), "{n}");
+        }
+        for n in ["N", "MAX", "SIZE", "buffer", "offset", "default"] {
+            assert!(!names_fds(n), "{n}");
+        }
     }
 
     #[test]
@@ -1729,6 +1814,14 @@ mod tests {
                 "{src}: {f:#?}"
             );
         }
+    }
+
+    #[test]
+    fn parameters_shadow_helper_methods() {
+        let src = "def max\n  Process.getrlimit(:NOFILE)[1]\nend\ndef a(max)\n  3.upto(max) { |fd| IO.for_fd(fd).close }\nend\ndef b\n  [1].each { |max| 3.upto(max) { |fd| IO.for_fd(fd).close } }\nend\n3.upto(max) { |fd| IO.for_fd(fd).close }\n";
+        let f = facts(src);
+        assert_eq!(f.close_loops.len(), 1, "{f:#?}");
+        assert_eq!(f.close_loops[0].bound.via.as_deref(), Some("max"));
     }
 
     #[test]
