@@ -55,7 +55,9 @@ pub fn extract(text: &str, _opts: &FrontendOptions) -> Result<Facts, FrontendErr
             .stack_size(stack)
             .spawn_scoped(s, || run(body, base));
         match spawned {
-            Ok(handle) => Ok(handle.join().unwrap_or_else(|_| whole_file_error(body, base))),
+            Ok(handle) => Ok(handle
+                .join()
+                .unwrap_or_else(|_| whole_file_error(body, base))),
             Err(_) => Err(FrontendError::TooDeep(shape.depth)),
         }
     })
@@ -429,15 +431,16 @@ impl<'a> Visit<'a> for Collector<'a> {
     fn visit_expr_call(&mut self, call: &'a ExprCall) {
         let name = call_name(call);
         match name.as_deref() {
-            Some("getrlimit") if call.args.len() == 2 => {
-                if mentions_any(&call.args[0], &["RLIMIT_NOFILE", "NOFILE", "Nofile"]) {
-                    let span = call.span();
-                    let mut names = Vec::new();
-                    idents_in(&call.args[1], &mut names);
-                    let cur = self.cur();
-                    for n in names {
-                        self.scopes[cur].filled.insert(n, span);
-                    }
+            Some("getrlimit")
+                if call.args.len() == 2
+                    && mentions_any(&call.args[0], &["RLIMIT_NOFILE", "NOFILE", "Nofile"]) =>
+            {
+                let span = call.span();
+                let mut names = Vec::new();
+                idents_in(&call.args[1], &mut names);
+                let cur = self.cur();
+                for n in names {
+                    self.scopes[cur].filled.insert(n, span);
                 }
             }
             Some("from_iter") if call.args.len() == 1 && path_has_segment(&call.func, "Vec") => {
@@ -715,7 +718,8 @@ fn is_var(e: &Expr, var: &str) -> bool {
             is_var(&mc.receiver, var)
         }
         Expr::Call(c)
-            if c.args.len() == 1 && matches!(call_name(c).as_deref(), Some("from" | "try_from")) =>
+            if c.args.len() == 1
+                && matches!(call_name(c).as_deref(), Some("from" | "try_from")) =>
         {
             is_var(&c.args[0], var)
         }
@@ -739,7 +743,10 @@ fn find_action(c: &Collector<'_>, body: LoopBody<'_>, var: &str) -> Option<(FdAc
                         let rest: Vec<&Expr> = call.args.iter().skip(1).collect();
                         if rest.iter().any(|a| mentions_any(a, &["F_SETFD"])) {
                             Some(FdAction::SetCloexec)
-                        } else if rest.iter().any(|a| mentions_any(a, &["F_GETFD", "F_GETFL"])) {
+                        } else if rest
+                            .iter()
+                            .any(|a| mentions_any(a, &["F_GETFD", "F_GETFL"]))
+                        {
                             Some(FdAction::Probe)
                         } else {
                             None

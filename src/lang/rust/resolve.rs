@@ -239,7 +239,14 @@ fn fold(op: &syn::BinOp, a: u64, b: u64) -> Option<u64> {
 }
 
 impl<'a> R<'_, 'a> {
-    fn expr(&mut self, e: &'a Expr, scope: usize, projs: &[Proj], hops: usize, steps: usize) -> Val {
+    fn expr(
+        &mut self,
+        e: &'a Expr,
+        scope: usize,
+        projs: &[Proj],
+        hops: usize,
+        steps: usize,
+    ) -> Val {
         if steps > MAX_STEPS {
             return Val::default();
         }
@@ -410,7 +417,14 @@ impl<'a> R<'_, 'a> {
         v
     }
 
-    fn call(&mut self, call: &'a ExprCall, scope: usize, projs: &[Proj], hops: usize, s: usize) -> Val {
+    fn call(
+        &mut self,
+        call: &'a ExprCall,
+        scope: usize,
+        projs: &[Proj],
+        hops: usize,
+        s: usize,
+    ) -> Val {
         let Some(name) = call_name(call) else {
             return Val::default();
         };

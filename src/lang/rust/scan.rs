@@ -100,7 +100,9 @@ pub fn scan(s: &str, max_depth: usize, max_chain: usize) -> Shape {
                 // A char literal (`'a'`, `'\n'`, `'é'`) or a lifetime (`'a`).
                 if b.get(i + 1) == Some(&b'\\') {
                     let lim = (i + 16).min(n);
-                    i = (i + 3..lim).find(|&k| b[k] == b'\'').map_or(i + 1, |k| k + 1);
+                    i = (i + 3..lim)
+                        .find(|&k| b[k] == b'\'')
+                        .map_or(i + 1, |k| k + 1);
                 } else {
                     let len = s[i + 1..].chars().next().map_or(1, char::len_utf8);
                     if b.get(i + 1 + len) == Some(&b'\'') {

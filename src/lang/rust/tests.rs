@@ -38,7 +38,10 @@ fn silent(src: &str) {
 fn for_range_sysconf_direct() {
     let src = "fn f() {\n    for fd in 3..libc::sysconf(libc::_SC_OPEN_MAX) as i32 {\n        unsafe { libc::close(fd) };\n    }\n}\n";
     let l = one_loop(src);
-    assert_eq!(t(src, l.span), "for fd in 3..libc::sysconf(libc::_SC_OPEN_MAX) as i32");
+    assert_eq!(
+        t(src, l.span),
+        "for fd in 3..libc::sysconf(libc::_SC_OPEN_MAX) as i32"
+    );
     assert_eq!(t(src, l.action_span), "libc::close(fd)");
     assert_eq!(l.action, FdAction::Close);
     assert_eq!(l.lower, Some(3));
@@ -246,7 +249,10 @@ fn b() {
     assert_eq!(f.close_loops.len(), 4, "{:#?}", f.close_loops);
     assert_eq!(limit(&f.close_loops[0].bound), LimitSource::Sysconf);
     assert_eq!(fallbacks(&f.close_loops[0].bound), vec![256]);
-    let kinds: Vec<_> = f.close_loops[1..].iter().map(|l| l.bound.kind.clone()).collect();
+    let kinds: Vec<_> = f.close_loops[1..]
+        .iter()
+        .map(|l| l.bound.kind.clone())
+        .collect();
     assert_eq!(
         kinds,
         vec![
@@ -435,7 +441,11 @@ fn syntax_error_is_reported() {
 
 #[test]
 fn too_deep_is_refused() {
-    let src = format!("fn f() {{ let x = {}1{}; }}", "(".repeat(100_000), ")".repeat(100_000));
+    let src = format!(
+        "fn f() {{ let x = {}1{}; }}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
     assert_eq!(
         extract(&src, &FrontendOptions::default()),
         Err(FrontendError::TooDeep(MAX_NESTING))
@@ -452,12 +462,20 @@ fn too_deep_is_refused() {
 #[test]
 fn deep_but_allowed_nesting_is_analysed() {
     let n = 200;
-    let inner = "for fd in 3..libc::sysconf(libc::_SC_OPEN_MAX) as i32 { unsafe { libc::close(fd) }; }";
+    let inner =
+        "for fd in 3..libc::sysconf(libc::_SC_OPEN_MAX) as i32 { unsafe { libc::close(fd) }; }";
     let src = format!("fn f() {{ {}{inner}{} }}", "{ ".repeat(n), " }".repeat(n));
     let l = one_loop(&src);
     assert_eq!(limit(&l.bound), LimitSource::Sysconf);
-    assert_eq!(t(&src, l.span), "for fd in 3..libc::sysconf(libc::_SC_OPEN_MAX) as i32");
-    let src = format!("fn f() {{ let x = {}1{}; }}", "(".repeat(250), ")".repeat(250));
+    assert_eq!(
+        t(&src, l.span),
+        "for fd in 3..libc::sysconf(libc::_SC_OPEN_MAX) as i32"
+    );
+    let src = format!(
+        "fn f() {{ let x = {}1{}; }}",
+        "(".repeat(250),
+        ")".repeat(250)
+    );
     assert!(facts(&src).syntax_errors.is_empty());
     let src = format!("fn f() {{ let x = 1{}; }}", " + 1".repeat(800));
     assert!(facts(&src).syntax_errors.is_empty());
@@ -470,12 +488,23 @@ fn spans_stay_right_across_files_on_one_thread() {
     let a = "fn a() { for fd in 3..getdtablesize() { close(fd); } }\n";
     let b = "\n\n\n// padding\nfn b() {\n    let m = unsafe { libc::getdtablesize() };\n    for fd in 0..m { unsafe { libc::close(fd) }; }\n}\n";
     for _ in 0..3 {
-        for src in [a, b, "fn broken( {", "fn é() { let s = \"ünïcödé\"; }", a, b] {
+        for src in [
+            a,
+            b,
+            "fn broken( {",
+            "fn é() { let s = \"ünïcödé\"; }",
+            a,
+            b,
+        ] {
             let f = facts(src);
             let want = usize::from(src == a || src == b);
             assert_eq!(f.close_loops.len(), want, "{src}");
             for l in &f.close_loops {
-                assert!(t(src, l.span).starts_with("for fd in "), "{}", t(src, l.span));
+                assert!(
+                    t(src, l.span).starts_with("for fd in "),
+                    "{}",
+                    t(src, l.span)
+                );
                 assert!(t(src, l.action_span).contains("close(fd)"));
             }
         }
@@ -490,7 +519,11 @@ fn spans_stay_right_across_files_on_one_thread() {
 #[test]
 fn shebang_and_bom() {
     let body = "fn c() { for fd in 3..libc::getdtablesize() { libc::close(fd); } }\n";
-    for prefix in ["#!/usr/bin/env run-cargo-script\n", "\u{feff}", "\u{feff}#!/x\n"] {
+    for prefix in [
+        "#!/usr/bin/env run-cargo-script\n",
+        "\u{feff}",
+        "\u{feff}#!/x\n",
+    ] {
         let src = format!("{prefix}{body}");
         let l = one_loop(&src);
         assert_eq!(t(&src, l.span), "for fd in 3..libc::getdtablesize()");
