@@ -24,7 +24,7 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprCall, ExprMethodCall, Pat, Stmt, Type};
 
 use super::{FrontendError, FrontendOptions};
-use crate::facts::{CloseLoop, Container, Facts, FdAction, FdRange, Span};
+use crate::facts::{Bound, BoundKind, CloseLoop, Container, Facts, FdAction, FdRange, Span};
 
 /// Files nested deeper than this (brackets) are not analysed.
 pub const MAX_NESTING: usize = 256;
@@ -32,7 +32,7 @@ pub const MAX_NESTING: usize = 256;
 pub const MAX_CHAIN: usize = 1024;
 /// Files no deeper than this are parsed on the calling thread; deeper ones on a helper thread.
 const INLINE_NESTING: usize = 24;
-const INLINE_CHAIN: usize = 160;
+const INLINE_CHAIN: usize = 64;
 
 pub fn extract(text: &str, _opts: &FrontendOptions) -> Result<Facts, FrontendError> {
     let base = prelude_len(text);
@@ -318,6 +318,11 @@ impl<'a> Collector<'a> {
                     let Some(bound) = resolve::bound(&self, cand.scope, end) else {
                         continue;
                     };
+                    // `(0..1024).collect()` is just numbers; only a limit or an fd-named
+                    // constant makes a collection one of fd numbers.
+                    if !bound_is_about_fds(&bound) {
+                        continue;
+                    }
                     facts.fd_ranges.push(FdRange {
                         span: cand.span,
                         container: Container::RustVec,
@@ -542,6 +547,17 @@ impl<'a> Visit<'a> for Collector<'a> {
             }
         }
         visit::visit_expr_while(self, w);
+    }
+}
+
+/// Whether a bound speaks of fds: a limit, or a constant or variable named like one.
+fn bound_is_about_fds(b: &Bound) -> bool {
+    match &b.kind {
+        BoundKind::Limit { .. } => true,
+        BoundKind::Guess { name, .. } => name.as_deref().is_some_and(|n| {
+            let l = n.to_ascii_lowercase();
+            l.contains("fd") || l.contains("open_max") || l.contains("nofile")
+        }),
     }
 }
 

@@ -360,7 +360,10 @@ fn f() {
     let c = Vec::from_iter(3..max);
     let d: Vec<i32> = (0..n).collect();
     let e = (0..max).collect::<HashSet<_>>();
+    let g = (0..1024).collect::<Vec<_>>();
+    let h: Vec<i32> = (3..MAX_FDS).collect();
 }
+const MAX_FDS: i32 = 4096;
 "#;
     let f = facts(src);
     let spans: Vec<_> = f.fd_ranges.iter().map(|r| t(src, r.span)).collect();
@@ -369,7 +372,8 @@ fn f() {
         vec![
             "(3..max).collect::<Vec<_>>()",
             "(0..max).collect()",
-            "Vec::from_iter(3..max)"
+            "Vec::from_iter(3..max)",
+            "(3..MAX_FDS).collect()"
         ]
     );
     assert_eq!(f.fd_ranges[1].lower, Some(0));
