@@ -14,11 +14,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::discover::{self, Candidate};
+use crate::facts::Facts;
 use crate::facts::Lang;
 use crate::finding::Finding;
 use crate::lang::{self, FrontendError, FrontendOptions};
+use crate::link;
 use crate::prefilter;
-use crate::rules::{self, Context, PythonTarget};
+use crate::rules::{self, Context};
+use crate::runtime::{Links, ProjectCache, PythonTarget, RubyTarget};
 use crate::settings::Settings;
 use crate::source::LineIndex;
 
@@ -112,10 +115,24 @@ pub struct Linted {
     pub findings: Vec<Finding>,
     pub problems: Vec<FileProblem>,
     pub parsed: bool,
+    /// The facts, when the file has any that the cross-file link pass needs (spawn calls,
+    /// close loops).
+    pub facts: Option<Arc<Facts>>,
 }
 
-/// Lint text that is already in memory (a file's content, or standard input).
+/// Lint text that is already in memory (a file's content, or standard input), with the
+/// project's version files for context but no cross-file links.
 pub fn lint_text(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Linted {
+    lint_text_with(path, lang, text, settings, &ProjectCache::default())
+}
+
+fn lint_text_with(
+    path: &Path,
+    lang: Lang,
+    text: &str,
+    settings: &Settings,
+    projects: &ProjectCache,
+) -> Linted {
     let mut out = Linted::default();
     if settings.prefilter && !prefilter::may_match(lang, text.as_bytes()) {
         return out;
@@ -155,17 +172,55 @@ pub fn lint_text(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Li
             ),
         });
     }
+    out.findings = judge(
+        path,
+        lang,
+        text,
+        &index,
+        &facts,
+        settings,
+        projects,
+        &Links::default(),
+    );
+    if link::is_linkable(&facts) {
+        out.facts = Some(Arc::new(facts));
+    }
+    out
+}
+
+/// Run the rules over a file's facts.
+#[allow(clippy::too_many_arguments)] // Each argument is a distinct input of judging.
+pub(crate) fn judge(
+    path: &Path,
+    lang: Lang,
+    text: &str,
+    index: &LineIndex,
+    facts: &Facts,
+    settings: &Settings,
+    projects: &ProjectCache,
+    links: &Links,
+) -> Vec<Finding> {
+    let needs_project = !facts.close_loops.is_empty()
+        || !facts.fd_ranges.is_empty()
+        || !facts.spawns.is_empty()
+        || !facts.closeranges.is_empty();
+    let project = if needs_project {
+        projects.for_file(path)
+    } else {
+        Default::default()
+    };
     let ctx = Context {
         lang,
         settings,
         text,
-        index: &index,
-        python: PythonTarget::resolve(settings, &facts, text, &index),
+        index,
+        python: PythonTarget::resolve(settings, facts, text, index, &project, links),
+        ruby: RubyTarget::resolve(settings, &project),
+        links,
     };
-    out.findings = rules::check(&ctx, &facts);
-    out.findings
-        .sort_by_key(|f| (f.span.start, f.rule.code, f.span.end));
-    out
+    let mut findings = rules::check(&ctx, facts);
+    findings.sort_by_key(|f| (f.span.start, f.rule.code, f.span.end));
+    findings
 }
 
 /// Read a file for linting, or say why it cannot be linted.
@@ -239,25 +294,59 @@ fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>
     }
 }
 
-fn lint_candidate(
-    c: &Candidate,
-    settings: &Settings,
-) -> (Option<FileReport>, Vec<FileProblem>, u64, bool) {
+/// What one worker produced for one file.
+struct PerFile {
+    report: Option<FileReport>,
+    problems: Vec<FileProblem>,
+    len: u64,
+    parsed: bool,
+    linkable: Option<link::Linkable>,
+}
+
+fn lint_candidate(c: &Candidate, settings: &Settings, projects: &ProjectCache) -> PerFile {
     let (text, note) = match read(&c.path, settings) {
         Ok(x) => x,
-        Err(p) => return (None, vec![p], 0, false),
+        Err(p) => {
+            return PerFile {
+                report: None,
+                problems: vec![p],
+                len: 0,
+                parsed: false,
+                linkable: None,
+            };
+        }
     };
     let len = text.len() as u64;
-    let mut linted = lint_text(&c.path, c.lang, &text, settings);
+    let mut linted = lint_text_with(&c.path, c.lang, &text, settings, projects);
     linted.problems.extend(note);
-    let report = (!linted.findings.is_empty()).then(|| FileReport {
-        path: c.path.clone(),
-        lang: c.lang,
-        index: LineIndex::new(&text),
-        text: Arc::from(text),
-        findings: linted.findings,
-    });
-    (report, linted.problems, len, linted.parsed)
+    let keep_text = !linted.findings.is_empty() || linted.facts.is_some();
+    let text: Option<Arc<str>> = keep_text.then(|| Arc::from(text));
+    let linkable = match (&linted.facts, &text) {
+        (Some(facts), Some(text)) => Some(link::Linkable {
+            path: c.path.clone(),
+            lang: c.lang,
+            text: text.clone(),
+            facts: facts.clone(),
+        }),
+        _ => None,
+    };
+    let report = match text {
+        Some(text) if !linted.findings.is_empty() => Some(FileReport {
+            path: c.path.clone(),
+            lang: c.lang,
+            index: LineIndex::new(&text),
+            text,
+            findings: linted.findings,
+        }),
+        _ => None,
+    };
+    PerFile {
+        report,
+        problems: linted.problems,
+        len,
+        parsed: linted.parsed,
+        linkable,
+    }
 }
 
 /// Lint every file under `paths`.
@@ -275,11 +364,12 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
         .build()
         .map_err(|e| RunError::Threads(e.to_string()))?;
     let t1 = Instant::now();
-    let per_file: Vec<_> = pool.install(|| {
+    let projects = ProjectCache::default();
+    let per_file: Vec<PerFile> = pool.install(|| {
         found
             .files
             .par_iter()
-            .map(|c| lint_candidate(c, settings))
+            .map(|c| lint_candidate(c, settings, &projects))
             .collect()
     });
     let mut result = RunResult {
@@ -298,16 +388,43 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
             line: None,
             message: i.message,
         }));
-    for (report, problems, len, parsed) in per_file {
-        result.stats.bytes_read += len;
-        if parsed {
+    let mut linkables = Vec::new();
+    for f in per_file {
+        result.stats.bytes_read += f.len;
+        if f.parsed {
             result.stats.files_parsed += 1;
-            result.stats.bytes_parsed += len;
-        } else if problems.is_empty() {
+            result.stats.bytes_parsed += f.len;
+        } else if f.problems.is_empty() {
             result.stats.files_prefiltered_out += 1;
         }
-        result.files.extend(report);
-        result.problems.extend(problems);
+        result.files.extend(f.report);
+        result.problems.extend(f.problems);
+        linkables.extend(f.linkable);
+    }
+    // Cross-file pass: spawn calls that run a scanned script, and the scripts they run, are
+    // judged again knowing about each other.
+    for (linkable, links) in link::resolve(&linkables) {
+        let index = LineIndex::new(&linkable.text);
+        let findings = judge(
+            &linkable.path,
+            linkable.lang,
+            &linkable.text,
+            &index,
+            &linkable.facts,
+            settings,
+            &projects,
+            &links,
+        );
+        result.files.retain(|f| f.path != linkable.path);
+        if !findings.is_empty() {
+            result.files.push(FileReport {
+                path: linkable.path.clone(),
+                lang: linkable.lang,
+                text: linkable.text.clone(),
+                index,
+                findings,
+            });
+        }
     }
     result.stats.lint_time = t1.elapsed();
     result.files.sort_by(|a, b| a.path.cmp(&b.path));

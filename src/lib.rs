@@ -8,9 +8,11 @@ pub mod engine;
 pub mod facts;
 pub mod finding;
 pub mod lang;
+pub mod link;
 pub mod prefilter;
 pub mod report;
 pub mod rules;
+pub mod runtime;
 pub mod settings;
 pub mod source;
 

@@ -35,6 +35,8 @@ const PYTHON: &[&[&[&str]]] = &[
             "MAXFD",
         ],
     ],
+    // FD004 spawn calls and FD005 `os.closerange`: the module or function names.
+    &[&["subprocess", "popen", "Popen", "commands", "closerange"]],
 ];
 
 const RUBY: &[&[&[&str]]] = &[
@@ -49,6 +51,10 @@ const RUBY: &[&[&[&str]]] = &[
     ]],
     // FD002 and limit-bounded loops: a limit source.
     &[&["getrlimit", "sysconf", "OPEN_MAX", "NOFILE"]],
+    // FD003 spawn calls.
+    &[&[
+        "spawn", "popen", "system", "exec", "capture", "pipeline", "Open3",
+    ]],
 ];
 
 const RUST: &[&[&[&str]]] = &[

@@ -209,6 +209,15 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
                 .to_string(),
         );
     }
+    if !ctx.links.parents.is_empty() {
+        notes.insert(
+            0,
+            format!(
+                "this script is started by {}: have the parent close fds for it instead                  (`close_others: true` in Ruby, `close_fds=True` in Python) and remove this loop",
+                ctx.links.parents.join(", ")
+            ),
+        );
+    }
     labels.sort_by_key(|l| l.span);
     labels.dedup_by_key(|l| l.span);
     Some(Finding {

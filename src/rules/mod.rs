@@ -4,13 +4,17 @@
 //! Architecture invariant: nothing under `rules/` imports tree-sitter or syn types (a meta-test
 //! greps for it).
 
-use crate::facts::{Facts, Lang, PythonDialect};
+use crate::facts::{Facts, Lang};
 use crate::finding::{Finding, Severity};
-use crate::settings::{Settings, Version};
+pub use crate::runtime::{Links, PythonTarget, RubyTarget};
+use crate::settings::Settings;
 use crate::source::LineIndex;
 
 pub mod fd001_rlimit_close_loop;
 pub mod fd002_fd_range_materialized;
+pub mod fd003_spawn_inherits_fds;
+pub mod fd004_popen_inherits_fds;
+pub mod fd005_closerange_loops;
 
 /// Static description of a rule.
 #[derive(Debug, PartialEq, Eq)]
@@ -68,9 +72,12 @@ pub(crate) use declare_rule;
 
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static RuleMeta] {
-    static ALL: [&RuleMeta; 2] = [
+    static ALL: [&RuleMeta; 5] = [
         &fd001_rlimit_close_loop::RULE,
         &fd002_fd_range_materialized::RULE,
+        &fd003_spawn_inherits_fds::RULE,
+        &fd004_popen_inherits_fds::RULE,
+        &fd005_closerange_loops::RULE,
     ];
     &ALL
 }
@@ -82,45 +89,6 @@ pub fn by_code(code: &str) -> Option<&'static RuleMeta> {
         .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
 }
 
-/// Which Python a file is judged for, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PythonTarget {
-    pub version: Option<Version>,
-    pub python2: bool,
-    /// Human-readable reason: "--python-version 2.7", "print statement on line 3".
-    pub why: String,
-}
-
-impl PythonTarget {
-    pub fn resolve(settings: &Settings, facts: &Facts, text: &str, index: &LineIndex) -> Self {
-        if let Some(v) = settings.python_version {
-            return PythonTarget {
-                version: Some(v),
-                python2: v.major == 2,
-                why: format!("configured Python {v}"),
-            };
-        }
-        match (&facts.runtime.dialect, &facts.runtime.reason) {
-            (PythonDialect::Python2, Some((reason, span))) => PythonTarget {
-                version: Some(Version {
-                    major: 2,
-                    minor: Some(7),
-                }),
-                python2: true,
-                why: format!(
-                    "Python 2 code ({reason} on line {})",
-                    index.line_col(text, span.start).line
-                ),
-            },
-            _ => PythonTarget {
-                version: None,
-                python2: false,
-                why: "no Python 2 syntax found; assumed Python 3".to_string(),
-            },
-        }
-    }
-}
-
 /// What a rule can see besides the facts.
 pub struct Context<'a> {
     pub lang: Lang,
@@ -128,6 +96,9 @@ pub struct Context<'a> {
     pub text: &'a str,
     pub index: &'a LineIndex,
     pub python: PythonTarget,
+    pub ruby: RubyTarget,
+    /// How this file and others point at each other (spawner and spawned).
+    pub links: &'a Links,
 }
 
 impl Context<'_> {
@@ -141,6 +112,9 @@ pub fn check(ctx: &Context, facts: &Facts) -> Vec<Finding> {
     let mut out = Vec::new();
     fd001_rlimit_close_loop::check(ctx, facts, &mut out);
     fd002_fd_range_materialized::check(ctx, facts, &mut out);
+    fd003_spawn_inherits_fds::check(ctx, facts, &mut out);
+    fd004_popen_inherits_fds::check(ctx, facts, &mut out);
+    fd005_closerange_loops::check(ctx, facts, &mut out);
     out
 }
 

@@ -1,0 +1,184 @@
+use super::{Context, declare_rule};
+use crate::facts::{Facts, FdOption, Lang, SpawnApi, SpawnCall};
+use crate::finding::{Finding, Label, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds Ruby calls that start a child process without `close_others: true`:
+    /// `Open3.popen3/popen2/popen2e/capture2/capture2e/capture3/pipeline*`, `IO.popen`,
+    /// `Process.spawn`, `spawn`, `system`, `exec` and `Process.exec`, with the option absent or
+    /// `close_others: false`. Backticks and `%x()` take no options and are not reported.
+    ///
+    /// ## Why is this bad?
+    /// Since Ruby 2.6 `close_others` defaults to false for every spawn API: the child inherits
+    /// every fd that is not marked close-on-exec. Ruby marks the fds it creates close-on-exec
+    /// (since 2.0), so what leaks is fds from C extensions, FFI, native libraries, IOs with
+    /// `close_on_exec = false`, and fds inherited from Ruby's own parent. A child that fears
+    /// such leaks tends to close "everything" itself, with a loop up to the fd limit: that is
+    /// how the incident behind fdlint happened (a Ruby app started a Python helper with
+    /// `Open3.popen3`, and the helper swept a billion fds). `close_others: true` costs O(the
+    /// highest fd Ruby knows about), not O(the limit).
+    ///
+    /// The finding is a note by default: on Ruby >= 2.0 most fds are already close-on-exec. It
+    /// is a warning when the child is known to sweep fds itself (a scanned script with an FD001
+    /// loop), when the call passes fds explicitly (`3 => w`) without `close_others`, or when
+    /// `system`/`exec` run on Ruby < 2.0 (no close-on-exec by default). On Ruby 2.0–2.5 (and for
+    /// `spawn`/`IO.popen` on 1.9) the default is `close_others: true` and a missing option is
+    /// not reported.
+    ///
+    /// ## Example
+    /// ```ruby
+    /// stdin, stdout, stderr, wait = Open3.popen3("python2", File.join(__dir__, "helper.py"))
+    /// ```
+    ///
+    /// Use instead:
+    /// ```ruby
+    /// stdin, stdout, stderr, wait =
+    ///   Open3.popen3("python2", File.join(__dir__, "helper.py"), close_others: true)
+    /// ```
+    /// and drop the child's own sweep.
+    ///
+    /// ## Fix safety
+    /// No automatic fix: a child may rely on an inherited fd; pass those explicitly
+    /// (`3 => io`) alongside `close_others: true`.
+    ///
+    /// ## Known problems
+    /// Options built in another method or passed as `**opts` cannot be seen and are not
+    /// reported. JRuby and TruffleRuby defaults may differ.
+    pub static RULE = {
+        code: "FD003",
+        name: "spawn-inherits-fds",
+        summary: "Ruby spawn call lets the child inherit fds (no `close_others: true`)",
+        languages: &[Lang::Ruby],
+        severity: Severity::Warning,
+    };
+}
+
+fn is_ruby(api: SpawnApi) -> bool {
+    matches!(
+        api,
+        SpawnApi::RubySpawn
+            | SpawnApi::RubyIoPopen
+            | SpawnApi::RubyOpen3
+            | SpawnApi::RubySystem
+            | SpawnApi::RubyExec
+    )
+}
+
+/// The default of `close_others` for this API on this Ruby, when the version is known.
+fn default_closes_others(api: SpawnApi, ctx: &Context) -> Option<bool> {
+    let v = ctx.ruby.version?;
+    if v.below(2, 0) {
+        // 1.9: true for spawn and IO.popen (and Open3, which calls spawn); false for
+        // system/exec.
+        return Some(!matches!(api, SpawnApi::RubySystem | SpawnApi::RubyExec));
+    }
+    Some(v.below(2, 6))
+}
+
+pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
+    if ctx.lang != Lang::Ruby {
+        return;
+    }
+    for s in facts.spawns.iter().filter(|s| is_ruby(s.api)) {
+        if let Some(f) = judge(ctx, s) {
+            out.push(f);
+        }
+    }
+}
+
+fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
+    let explicit_false = match s.close_option {
+        FdOption::Literal { value: true, .. } | FdOption::Unknown { .. } => return None,
+        FdOption::Literal { value: false, .. } => true,
+        FdOption::Absent => false,
+    };
+    let default = default_closes_others(s.api, ctx);
+    if !explicit_false && default == Some(true) {
+        return None;
+    }
+    let old_ruby = ctx.ruby.version.is_some_and(|v| v.below(2, 0));
+    let child = ctx.links.child_of(s.span);
+    let callee = &s.callee;
+    let how = if explicit_false {
+        "with `close_others: false`"
+    } else {
+        "without `close_others: true`"
+    };
+    let mut labels = Vec::new();
+    let mut notes = vec![format!("judged as {}", ctx.ruby.why)];
+    let (severity, message) = if let Some(c) = child {
+        (
+            Severity::Warning,
+            format!(
+                "`{callee}` starts a child {how}, and the child sweeps every fd up to the fd \
+                 limit itself ({}): pass `close_others: true` and remove the loop in {}",
+                c.sweep, c.sweep
+            ),
+        )
+    } else if let Some(p) = s.passes_fds {
+        labels.push(Label {
+            span: p,
+            message: "fds passed on purpose".to_string(),
+        });
+        (
+            Severity::Warning,
+            format!(
+                "`{callee}` passes fds to the child explicitly {how}: every other fd that is \
+                 not close-on-exec leaks along with them"
+            ),
+        )
+    } else if old_ruby {
+        (
+            Severity::Warning,
+            format!(
+                "`{callee}` starts a child {how} on Ruby < 2.0, where fds are not close-on-exec \
+                 by default: the child inherits every open fd"
+            ),
+        )
+    } else {
+        (
+            Severity::Note,
+            format!(
+                "`{callee}` starts a child {how}: it inherits every fd that is not \
+                 close-on-exec (fds from C extensions, FFI, or IOs with `close_on_exec = false`)"
+            ),
+        )
+    };
+    if !old_ruby && child.is_none() {
+        notes.push(
+            "`close_others` defaults to false since Ruby 2.6; fds Ruby creates are close-on-exec \
+             since 2.0"
+                .to_string(),
+        );
+    }
+    if let FdOption::Literal { span, .. } = s.close_option {
+        labels.push(Label {
+            span,
+            message: "set to false here".to_string(),
+        });
+    }
+    if let Some(script) = &s.script {
+        labels.push(Label {
+            span: script.span,
+            message: match child {
+                Some(c) => format!("this script sweeps fds itself ({})", c.sweep),
+                None => "the child".to_string(),
+            },
+        });
+    }
+    labels.sort_by_key(|l| l.span);
+    labels.dedup_by_key(|l| l.span);
+    Some(Finding {
+        rule: &RULE,
+        severity,
+        span: s.span,
+        span_label: how.trim_start_matches("with").trim().to_string(),
+        message,
+        help: "pass `close_others: true` (it marks only the fds Ruby knows about, O(highest fd), \
+               not O(limit)), and pass the fds the child needs explicitly (`3 => io`)"
+            .to_string(),
+        labels,
+        notes,
+    })
+}

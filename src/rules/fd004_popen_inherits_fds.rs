@@ -1,0 +1,182 @@
+use super::{Context, declare_rule};
+use crate::cost::{self, LoopRuntime};
+use crate::facts::{Facts, FdOption, Lang, SpawnApi, SpawnCall};
+use crate::finding::{Finding, Label, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds Python calls that start a child process which inherits the parent's fds, judged
+    /// for the Python version the code runs on:
+    /// - `subprocess.Popen/call/check_call/check_output/run` with `close_fds=False`;
+    /// - in Python 2 code, `subprocess` calls that rely on the Python 2 default
+    ///   (`close_fds=False`), `os.popen`, and always `os.popen2/3/4`, `popen2.*` and
+    ///   `commands.getoutput/getstatusoutput` (Python 2 only APIs);
+    /// - in Python 2 code, `close_fds=True`, which itself loops `close()` over every fd up to
+    ///   `SC_OPEN_MAX` in the child.
+    ///
+    /// ## Why is this bad?
+    /// Inherited fds keep pipes and sockets open in children (a peer never sees EOF) and leak
+    /// into programs that should not see them. Children that fear such leaks sweep every fd up
+    /// to the limit themselves, which is what the incident behind fdlint did. On Python 3.4+
+    /// fds Python creates are non-inheritable (PEP 446), so `close_fds=False` only leaks fds
+    /// made inheritable on purpose or created by C extensions: a note. On Python 2 every fd is
+    /// inheritable: a warning. And on Python 2, `close_fds=True` closes fds with a loop in C up
+    /// to `SC_OPEN_MAX`: at a limit of 1,073,741,816 that is minutes per spawn.
+    ///
+    /// ## Example
+    /// ```python
+    /// subprocess.Popen(["helper"], close_fds=False)
+    /// ```
+    ///
+    /// Use instead:
+    /// ```python
+    /// subprocess.Popen(["helper"], pass_fds=(log_fd,))  # close_fds=True is the default on 3.2+
+    /// ```
+    /// On Python 2, use the `subprocess32` backport, which closes only the fds that are open.
+    ///
+    /// ## Fix safety
+    /// No automatic fix: a child may rely on an inherited fd; keep it with `pass_fds=`.
+    ///
+    /// ## Known problems
+    /// `**kwargs` or a `close_fds` value computed elsewhere cannot be seen and is not reported.
+    /// Python 2 is recognised by configuration, the spawning parent's interpreter, Python 2
+    /// syntax or a `python2` shebang, or the project's declared version.
+    pub static RULE = {
+        code: "FD004",
+        name: "popen-inherits-fds",
+        summary: "Python child process inherits the parent's fds (or, on Python 2, loops to close them)",
+        languages: &[Lang::Python],
+        severity: Severity::Warning,
+    };
+}
+
+pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
+    if ctx.lang != Lang::Python {
+        return;
+    }
+    for s in &facts.spawns {
+        if let Some(f) = judge(ctx, s) {
+            out.push(f);
+        }
+    }
+}
+
+const SUBPROCESS32: &str = "on Python 2, use the `subprocess32` backport (`subprocess32.Popen(..., \
+                            close_fds=True)` closes only the fds that are open), or upgrade to \
+                            Python 3, where `close_fds=True` is the default and cheap";
+
+fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
+    let py2 = ctx.python.python2;
+    let callee = &s.callee;
+    let child = ctx.links.child_of(s.span);
+    let mut labels = Vec::new();
+    let (mut severity, message, help, span_label) = match (s.api, s.close_option) {
+        (SpawnApi::PyLegacyPopen, _) => {
+            let py2_only = !callee.ends_with("os.popen") && callee != "popen";
+            if !py2 && !py2_only {
+                return None;
+            }
+            (
+                Severity::Warning,
+                format!(
+                    "`{callee}` starts a child through a shell that inherits every open fd \
+                     (Python 2 creates inheritable fds)"
+                ),
+                format!("use `subprocess` with `close_fds=True` instead; {SUBPROCESS32}"),
+                "inherits every fd".to_string(),
+            )
+        }
+        (SpawnApi::PySubprocess, FdOption::Literal { value: false, span }) => {
+            labels.push(Label {
+                span,
+                message: "set to False here".to_string(),
+            });
+            if py2 {
+                (
+                    Severity::Warning,
+                    format!(
+                        "`{callee}` with `close_fds=False` lets the child inherit every open fd \
+                         (Python 2 creates inheritable fds)"
+                    ),
+                    format!("pass only what the child needs; {SUBPROCESS32}"),
+                    "inherits every fd".to_string(),
+                )
+            } else {
+                (
+                    Severity::Note,
+                    format!(
+                        "`{callee}` with `close_fds=False` lets the child inherit every \
+                         inheritable fd (since Python 3.4 only fds made inheritable on purpose or \
+                         created by C extensions)"
+                    ),
+                    "drop `close_fds=False` (the default is `True` since Python 3.2) and pass \
+                     the fds the child needs with `pass_fds=`"
+                        .to_string(),
+                    "inherits inheritable fds".to_string(),
+                )
+            }
+        }
+        (SpawnApi::PySubprocess, FdOption::Absent) if py2 => (
+            Severity::Warning,
+            format!(
+                "`{callee}` relies on Python 2's default `close_fds=False`: the child inherits \
+                 every open fd"
+            ),
+            SUBPROCESS32.to_string(),
+            "inherits every fd".to_string(),
+        ),
+        (SpawnApi::PySubprocess, FdOption::Literal { value: true, span }) if py2 => {
+            labels.push(Label {
+                span,
+                message: "loops to SC_OPEN_MAX on Python 2".to_string(),
+            });
+            let n = ctx.settings.assume_nofile.saturating_sub(3);
+            (
+                Severity::Warning,
+                format!(
+                    "`{callee}` with `close_fds=True` on Python 2 calls `close()` on every fd up \
+                     to SC_OPEN_MAX in the child: {} calls at a limit of {}, {} per spawn",
+                    cost::count(n),
+                    cost::count(ctx.settings.assume_nofile),
+                    LoopRuntime::Native.time(n)
+                ),
+                SUBPROCESS32.to_string(),
+                format!("{} `close()` calls per spawn", cost::count(n)),
+            )
+        }
+        _ => return None,
+    };
+    let mut notes = vec![format!("judged as {}", ctx.python.why)];
+    let message = match child {
+        Some(c) => {
+            severity = Severity::Warning;
+            notes.push(format!(
+                "the child sweeps every fd up to the fd limit itself ({}): once the parent stops \
+                 passing fds, remove that loop",
+                c.sweep
+            ));
+            format!("{message}; the child then sweeps fds itself ({})", c.sweep)
+        }
+        None => message,
+    };
+    if let Some(script) = &s.script
+        && let Some(c) = child
+    {
+        labels.push(Label {
+            span: script.span,
+            message: format!("this script sweeps fds itself ({})", c.sweep),
+        });
+    }
+    labels.sort_by_key(|l| l.span);
+    labels.dedup_by_key(|l| l.span);
+    Some(Finding {
+        rule: &RULE,
+        severity,
+        span: s.span,
+        span_label,
+        message,
+        help,
+        labels,
+        notes,
+    })
+}
