@@ -21,6 +21,7 @@ use crate::prefilter;
 use crate::rules::{self, Context, PythonTarget};
 use crate::settings::Settings;
 use crate::source::LineIndex;
+use crate::suppress;
 
 /// Why a file was not (fully) analysed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -42,6 +43,8 @@ pub enum ProblemKind {
     Timeout,
     /// Nested too deeply to analyse safely.
     TooDeep,
+    /// An `fdlint: ignore` comment that names no rules, or cannot be read.
+    InvalidSuppression,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -90,10 +93,25 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// The findings that count: every finding but the suppressed ones. Reporters, counts and
+    /// the exit status use these.
     pub fn findings(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
+        self.all_findings().filter(|(_, f)| !f.suppressed)
+    }
+
+    /// Every finding, suppressed ones included (for SARIF, which records suppressions).
+    pub fn all_findings(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
         self.files
             .iter()
             .flat_map(|f| f.findings.iter().map(move |x| (f, x)))
+    }
+
+    /// Files with at least one finding that is not suppressed.
+    pub fn files_with_findings(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.findings.iter().any(|x| !x.suppressed))
+            .count()
     }
 }
 
@@ -118,6 +136,8 @@ pub struct Linted {
 pub fn lint_text(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Linted {
     let mut out = Linted::default();
     if settings.prefilter && !prefilter::may_match(lang, text.as_bytes()) {
+        // No finding is possible, but suppression comments can still be unused or malformed.
+        suppress::apply(path, lang, text, settings, true, &mut out);
         return out;
     }
     out.parsed = true;
@@ -163,6 +183,15 @@ pub fn lint_text(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Li
         python: PythonTarget::resolve(settings, &facts, text, &index),
     };
     out.findings = rules::check(&ctx, &facts);
+    // With syntax errors, findings may be missing, so "unused" suppressions are not reported.
+    suppress::apply(
+        path,
+        lang,
+        text,
+        settings,
+        facts.syntax_errors.is_empty(),
+        &mut out,
+    );
     out.findings
         .sort_by_key(|f| (f.span.start, f.rule.code, f.span.end));
     out
@@ -263,7 +292,7 @@ fn lint_candidate(
 /// Lint every file under `paths`.
 pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError> {
     let t0 = Instant::now();
-    let found = discover::discover(paths, settings.no_ignore);
+    let found = discover::discover(paths, settings.no_ignore, settings.exclude.as_ref());
     if let Some(p) = found.missing_roots.first() {
         return Err(RunError::MissingPath(p.clone()));
     }

@@ -60,4 +60,7 @@ pub struct Finding {
     pub labels: Vec<Label>,
     /// Assumptions the finding rests on ("assumed Python 2: print statement on line 3").
     pub notes: Vec<String>,
+    /// Silenced by an `fdlint: ignore[...]` comment: kept for SARIF, skipped by other reporters,
+    /// counts and the exit status.
+    pub suppressed: bool,
 }

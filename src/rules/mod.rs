@@ -11,6 +11,10 @@ use crate::source::LineIndex;
 
 pub mod fd001_rlimit_close_loop;
 pub mod fd002_fd_range_materialized;
+pub mod fd100_unused_suppression;
+
+mod docs;
+pub use docs::docs_markdown;
 
 /// Static description of a rule.
 #[derive(Debug, PartialEq, Eq)]
@@ -68,9 +72,10 @@ pub(crate) use declare_rule;
 
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static RuleMeta] {
-    static ALL: [&RuleMeta; 2] = [
+    static ALL: [&RuleMeta; 3] = [
         &fd001_rlimit_close_loop::RULE,
         &fd002_fd_range_materialized::RULE,
+        &fd100_unused_suppression::RULE,
     ];
     &ALL
 }
@@ -136,11 +141,19 @@ impl Context<'_> {
     }
 }
 
-/// Run every rule that applies to the file's language.
+/// Run every selected rule that applies to the file's language, then apply the configured
+/// severity overrides. (FD100 is not here: it judges suppression comments, in
+/// [`crate::suppress`].)
 pub fn check(ctx: &Context, facts: &Facts) -> Vec<Finding> {
     let mut out = Vec::new();
-    fd001_rlimit_close_loop::check(ctx, facts, &mut out);
-    fd002_fd_range_materialized::check(ctx, facts, &mut out);
+    let on = |r: &RuleMeta| ctx.settings.rules.is_enabled(r);
+    if on(&fd001_rlimit_close_loop::RULE) {
+        fd001_rlimit_close_loop::check(ctx, facts, &mut out);
+    }
+    if on(&fd002_fd_range_materialized::RULE) {
+        fd002_fd_range_materialized::check(ctx, facts, &mut out);
+    }
+    ctx.settings.rules.override_severities(&mut out);
     out
 }
 
