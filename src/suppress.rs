@@ -64,17 +64,10 @@ pub struct Malformed {
     pub message: String,
 }
 
-fn leader(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Python | Lang::Ruby => "#",
-        Lang::Rust => "//",
-    }
-}
-
 /// Every suppression comment of a file, and the ones that cannot be used.
 pub fn parse(lang: Lang, text: &str, index: &LineIndex) -> (Vec<Directive>, Vec<Malformed>) {
     let bytes = text.as_bytes();
-    let lead = leader(lang);
+    let lead = lang.comment();
     let mut found = Vec::new();
     let mut bad = Vec::new();
     for pos in memmem::find_iter(bytes, MARKER) {
