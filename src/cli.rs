@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config;
 use crate::engine::{self, RunResult};
 use crate::finding::Severity;
 use crate::report::{self, Format, HumanOptions};
 use crate::rules;
+use crate::selection::{self, Layer};
 use crate::settings::{Settings, Version};
 
 /// How a run ended.
@@ -62,9 +64,28 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// Exit with status 1 when a finding is at or above this severity (`never`: always 0).
-    #[arg(long, default_value = "warning", value_parser = ["error", "warning", "note", "never"])]
-    pub fail_on: String,
+    /// Exit with status 1 when a finding is at or above this severity (`never`: always 0)
+    /// [default: warning, or the config file's `fail-on`].
+    #[arg(long, value_parser = ["error", "warning", "note", "never"])]
+    pub fail_on: Option<String>,
+
+    /// Rules to run, replacing the config file's selection: codes, code prefixes (`FD00`),
+    /// names or `ALL`, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Option<Vec<String>>,
+
+    /// Rules not to run (codes, prefixes or names, comma-separated), on top of the selection.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+
+    /// Use this configuration file instead of looking for fdlint.toml, .fdlint.toml or
+    /// pyproject.toml above the first path.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore configuration files.
+    #[arg(long)]
+    pub isolated: bool,
 
     /// The RLIMIT_NOFILE value costs are computed at (default: 1073741816, systemd's
     /// `LimitNOFILE=infinity`).
@@ -113,18 +134,52 @@ pub struct UsageError(String);
 impl CheckArgs {
     pub fn settings(&self) -> Result<Settings, UsageError> {
         let mut s = Settings::default();
+        let config_path = match (&self.config, self.isolated) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => None,
+            (None, false) => {
+                config::find(self.paths.first().map_or(Path::new("."), PathBuf::as_path))
+            }
+        };
+        if let Some(p) = config_path {
+            config::load(&p)
+                .map_err(|e| UsageError(e.to_string()))?
+                .apply(&mut s);
+        }
+        // Flags win over the file.
+        let selectors = |flag: &str, list: &[String]| {
+            let mut out = Vec::new();
+            for sel in list {
+                out.extend(
+                    selection::resolve(sel).map_err(|e| UsageError(format!("{flag}: {e}")))?,
+                );
+            }
+            Ok::<_, UsageError>(out)
+        };
+        s.rules.apply(&Layer {
+            select: match &self.select {
+                Some(list) => Some(selectors("--select", list)?),
+                None => None,
+            },
+            ignore: selectors("--ignore", &self.ignore)?,
+        });
         if let Some(n) = self.assume_nofile {
             if n == 0 {
                 return Err(UsageError("--assume-nofile must be at least 1".into()));
             }
             s.assume_nofile = n;
         }
-        s.python_version = parse_version("--python-version", self.python_version.as_deref())?;
-        s.ruby_version = parse_version("--ruby-version", self.ruby_version.as_deref())?;
-        s.fail_on = match self.fail_on.as_str() {
-            "never" => None,
-            other => Severity::parse(other),
-        };
+        if let Some(v) = parse_version("--python-version", self.python_version.as_deref())? {
+            s.python_version = Some(v);
+        }
+        if let Some(v) = parse_version("--ruby-version", self.ruby_version.as_deref())? {
+            s.ruby_version = Some(v);
+        }
+        match self.fail_on.as_deref() {
+            None => {}
+            Some("never") => s.fail_on = None,
+            Some(other) => s.fail_on = Severity::parse(other),
+        }
         s.no_ignore = self.no_ignore;
         s.prefilter = !self.no_prefilter;
         s.threads = self.threads;
@@ -269,19 +324,16 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
 }
 
 fn summary(result: &RunResult, err: &mut dyn Write) -> io::Result<()> {
-    let n: usize = result.files.iter().map(|f| f.findings.len()).sum();
+    let n = result.findings().count();
+    let files = result.files_with_findings();
     let ms = (result.stats.discover_time + result.stats.lint_time).as_millis();
     writeln!(
         err,
         "{} {} in {} {}; {} {} scanned in {ms} ms",
         n,
         if n == 1 { "finding" } else { "findings" },
-        result.files.len(),
-        if result.files.len() == 1 {
-            "file"
-        } else {
-            "files"
-        },
+        files,
+        if files == 1 { "file" } else { "files" },
         result.stats.files_discovered,
         if result.stats.files_discovered == 1 {
             "file"

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use walkdir::WalkDir;
 
+use crate::config::Exclude;
 use crate::facts::Lang;
 
 /// A file to lint.
@@ -153,8 +154,9 @@ fn ignored(stack: &[(PathBuf, Gitignore)], path: &Path, is_dir: bool) -> bool {
     false
 }
 
-/// Find the files to lint under `roots`.
-pub fn discover(roots: &[PathBuf], no_ignore: bool) -> Discovered {
+/// Find the files to lint under `roots`. `exclude` (the configuration file's) prunes what
+/// directory walks find; files named in `roots` are always linted.
+pub fn discover(roots: &[PathBuf], no_ignore: bool, exclude: Option<&Exclude>) -> Discovered {
     let mut out = Discovered::default();
     for root in roots {
         // A root that is a symlink to a directory is walked (walkdir follows roots); links
@@ -177,7 +179,7 @@ pub fn discover(roots: &[PathBuf], no_ignore: bool) -> Discovered {
             explicit_file(root, &mut out);
             continue;
         }
-        walk_dir(root, no_ignore, &mut out);
+        walk_dir(root, no_ignore, exclude, &mut out);
     }
     out.files.sort();
     out.files.dedup();
@@ -219,7 +221,7 @@ fn explicit_file(path: &Path, out: &mut Discovered) {
     }
 }
 
-fn walk_dir(root: &Path, no_ignore: bool, out: &mut Discovered) {
+fn walk_dir(root: &Path, no_ignore: bool, exclude: Option<&Exclude>, out: &mut Discovered) {
     let mut stack: Vec<(PathBuf, Gitignore)> = if no_ignore {
         Vec::new()
     } else {
@@ -257,6 +259,7 @@ fn walk_dir(root: &Path, no_ignore: bool, out: &mut Discovered) {
                 if ALWAYS_SKIPPED.contains(&name.as_ref())
                     || is_cargo_target(path)
                     || (!no_ignore && ignored(&stack, path, true))
+                    || exclude.is_some_and(|x| x.is_excluded(path, true))
                 {
                     it.skip_current_dir();
                     continue;
@@ -272,7 +275,9 @@ fn walk_dir(root: &Path, no_ignore: bool, out: &mut Discovered) {
             // Symlinks are not followed; FIFOs, sockets and devices are never opened.
             continue;
         }
-        if !no_ignore && ignored(&stack, path, false) {
+        if (!no_ignore && ignored(&stack, path, false))
+            || exclude.is_some_and(|x| x.is_excluded(path, false))
+        {
             continue;
         }
         let lang = match lang_by_name(path) {

@@ -24,6 +24,7 @@ use crate::rules::{self, Context};
 use crate::runtime::{Links, ProjectCache, PythonTarget, RubyTarget};
 use crate::settings::Settings;
 use crate::source::LineIndex;
+use crate::suppress;
 
 /// Why a file was not (fully) analysed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -45,6 +46,8 @@ pub enum ProblemKind {
     Timeout,
     /// Nested too deeply to analyse safely.
     TooDeep,
+    /// An `fdlint: ignore` comment that names no rules, or cannot be read.
+    InvalidSuppression,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -93,10 +96,25 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// The findings that count: every finding but the suppressed ones. Reporters, counts and
+    /// the exit status use these.
     pub fn findings(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
+        self.all_findings().filter(|(_, f)| !f.suppressed)
+    }
+
+    /// Every finding, suppressed ones included (for SARIF, which records suppressions).
+    pub fn all_findings(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
         self.files
             .iter()
             .flat_map(|f| f.findings.iter().map(move |x| (f, x)))
+    }
+
+    /// Files with at least one finding that is not suppressed.
+    pub fn files_with_findings(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.findings.iter().any(|x| !x.suppressed))
+            .count()
     }
 }
 
@@ -135,6 +153,8 @@ fn lint_text_with(
 ) -> Linted {
     let mut out = Linted::default();
     if settings.prefilter && !prefilter::may_match(lang, text.as_bytes()) {
+        // No finding is possible, but suppression comments can still be unused or malformed.
+        suppress::apply(path, lang, text, settings, true, &mut out);
         return out;
     }
     out.parsed = true;
@@ -182,6 +202,17 @@ fn lint_text_with(
         projects,
         &Links::default(),
     );
+    // With syntax errors, findings may be missing, so "unused" suppressions are not reported.
+    suppress::apply(
+        path,
+        lang,
+        text,
+        settings,
+        facts.syntax_errors.is_empty(),
+        &mut out,
+    );
+    out.findings
+        .sort_by_key(|f| (f.span.start, f.rule.code, f.span.end));
     if link::is_linkable(&facts) {
         out.facts = Some(Arc::new(facts));
     }
@@ -352,7 +383,7 @@ fn lint_candidate(c: &Candidate, settings: &Settings, projects: &ProjectCache) -
 /// Lint every file under `paths`.
 pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError> {
     let t0 = Instant::now();
-    let found = discover::discover(paths, settings.no_ignore);
+    let found = discover::discover(paths, settings.no_ignore, settings.exclude.as_ref());
     if let Some(p) = found.missing_roots.first() {
         return Err(RunError::MissingPath(p.clone()));
     }
@@ -415,6 +446,21 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
             &projects,
             &links,
         );
+        // Suppressions apply as in the first pass (their problems were reported then).
+        let mut relinted = Linted {
+            findings,
+            ..Linted::default()
+        };
+        suppress::apply(
+            &linkable.path,
+            linkable.lang,
+            &linkable.text,
+            settings,
+            linkable.facts.syntax_errors.is_empty(),
+            &mut relinted,
+        );
+        let mut findings = relinted.findings;
+        findings.sort_by_key(|f| (f.span.start, f.rule.code, f.span.end));
         result.files.retain(|f| f.path != linkable.path);
         if !findings.is_empty() {
             result.files.push(FileReport {

@@ -36,7 +36,7 @@ impl Severity {
 
 impl std::fmt::Display for Severity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -60,4 +60,7 @@ pub struct Finding {
     pub labels: Vec<Label>,
     /// Assumptions the finding rests on ("assumed Python 2: print statement on line 3").
     pub notes: Vec<String>,
+    /// Silenced by an `fdlint: ignore[...]` comment: kept for SARIF, skipped by other reporters,
+    /// counts and the exit status.
+    pub suppressed: bool,
 }

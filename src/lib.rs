@@ -2,6 +2,7 @@
 //! around them, in Python, Ruby and Rust code. See ARCHITECTURE.md for the map of the code.
 
 pub mod cli;
+pub mod config;
 pub mod cost;
 pub mod discover;
 pub mod engine;
@@ -13,8 +14,10 @@ pub mod prefilter;
 pub mod report;
 pub mod rules;
 pub mod runtime;
+pub mod selection;
 pub mod settings;
 pub mod source;
+pub mod suppress;
 
 /// Where the project lives; rule documentation links point here.
 pub const REPOSITORY: &str = "https://github.com/fdlint/fdlint";

@@ -1,5 +1,5 @@
-//! Validated settings for a run: what the CLI (and later the config file) asked for, checked
-//! once, in the shape the pipeline needs.
+//! Validated settings for a run: what the config file and the CLI asked for, checked once, in
+//! the shape the pipeline needs.
 
 use crate::cost::DEFAULT_ASSUMED_NOFILE;
 use crate::finding::Severity;
@@ -64,6 +64,10 @@ pub struct Settings {
     pub max_file_size: u64,
     /// Abandon a parse after this many milliseconds.
     pub parse_timeout_ms: u64,
+    /// Which rules run, and severity overrides (config `select`/`ignore`/`severity`, flags).
+    pub rules: crate::selection::RuleSelection,
+    /// Paths the configuration file excludes from directory walks.
+    pub exclude: Option<crate::config::Exclude>,
 }
 
 impl Default for Settings {
@@ -78,6 +82,8 @@ impl Default for Settings {
             threads: 0,
             max_file_size: 16 * 1024 * 1024,
             parse_timeout_ms: 5_000,
+            rules: crate::selection::RuleSelection::default(),
+            exclude: None,
         }
     }
 }

@@ -91,8 +91,8 @@ pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
         findings: findings(result),
         diagnostics: &result.problems,
         summary: Summary {
-            findings: result.files.iter().map(|f| f.findings.len()).sum(),
-            files_with_findings: result.files.len(),
+            findings: result.findings().count(),
+            files_with_findings: result.files_with_findings(),
             stats: &result.stats,
         },
     };

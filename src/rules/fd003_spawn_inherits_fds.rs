@@ -180,5 +180,6 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
             .to_string(),
         labels,
         notes,
+        suppressed: false,
     })
 }

@@ -178,5 +178,6 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         help,
         labels,
         notes,
+        suppressed: false,
     })
 }

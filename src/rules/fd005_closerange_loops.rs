@@ -85,6 +85,7 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
                 message: "limit read here".to_string(),
             }],
             notes: vec![format!("judged as {}", ctx.python.why)],
+            suppressed: false,
         });
     }
 }

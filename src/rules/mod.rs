@@ -15,6 +15,10 @@ pub mod fd002_fd_range_materialized;
 pub mod fd003_spawn_inherits_fds;
 pub mod fd004_popen_inherits_fds;
 pub mod fd005_closerange_loops;
+pub mod fd100_unused_suppression;
+
+mod docs;
+pub use docs::docs_markdown;
 
 /// Static description of a rule.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,12 +76,13 @@ pub(crate) use declare_rule;
 
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static RuleMeta] {
-    static ALL: [&RuleMeta; 5] = [
+    static ALL: [&RuleMeta; 6] = [
         &fd001_rlimit_close_loop::RULE,
         &fd002_fd_range_materialized::RULE,
         &fd003_spawn_inherits_fds::RULE,
         &fd004_popen_inherits_fds::RULE,
         &fd005_closerange_loops::RULE,
+        &fd100_unused_suppression::RULE,
     ];
     &ALL
 }
@@ -107,14 +112,28 @@ impl Context<'_> {
     }
 }
 
-/// Run every rule that applies to the file's language.
+/// Run every selected rule that applies to the file's language, then apply the configured
+/// severity overrides. (FD100 is not here: it judges suppression comments, in
+/// [`crate::suppress`].)
 pub fn check(ctx: &Context, facts: &Facts) -> Vec<Finding> {
     let mut out = Vec::new();
-    fd001_rlimit_close_loop::check(ctx, facts, &mut out);
-    fd002_fd_range_materialized::check(ctx, facts, &mut out);
-    fd003_spawn_inherits_fds::check(ctx, facts, &mut out);
-    fd004_popen_inherits_fds::check(ctx, facts, &mut out);
-    fd005_closerange_loops::check(ctx, facts, &mut out);
+    let on = |r: &RuleMeta| ctx.settings.rules.is_enabled(r);
+    if on(&fd001_rlimit_close_loop::RULE) {
+        fd001_rlimit_close_loop::check(ctx, facts, &mut out);
+    }
+    if on(&fd002_fd_range_materialized::RULE) {
+        fd002_fd_range_materialized::check(ctx, facts, &mut out);
+    }
+    if on(&fd003_spawn_inherits_fds::RULE) {
+        fd003_spawn_inherits_fds::check(ctx, facts, &mut out);
+    }
+    if on(&fd004_popen_inherits_fds::RULE) {
+        fd004_popen_inherits_fds::check(ctx, facts, &mut out);
+    }
+    if on(&fd005_closerange_loops::RULE) {
+        fd005_closerange_loops::check(ctx, facts, &mut out);
+    }
+    ctx.settings.rules.override_severities(&mut out);
     out
 }
 

@@ -1,0 +1,410 @@
+//! The configuration file: `fdlint.toml`, `.fdlint.toml` or `[tool.fdlint]` in `pyproject.toml`,
+//! found by walking up from the first scanned path. It is read and validated here, then merged
+//! into [`Settings`] in one place ([`Config::apply`]); command-line flags are applied after it,
+//! so they win.
+//!
+//! Every mistake in the file is an error naming the file, the line and the key: a linter that
+//! silently ignores a misspelt `selct` runs with settings nobody asked for.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::finding::Severity;
+use crate::rules::RuleMeta;
+use crate::selection::{self, Layer};
+use crate::settings::{Settings, Version};
+use crate::source::LineIndex;
+
+/// Configuration file names, in the order they are looked for in each directory.
+pub const FILE_NAMES: &[&str] = &["fdlint.toml", ".fdlint.toml", "pyproject.toml"];
+
+/// The configuration file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}", .path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The keys of the file, as written. Spans point into the file for error messages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    select: Option<Vec<Spanned<String>>>,
+    ignore: Option<Vec<Spanned<String>>>,
+    severity: Option<std::collections::BTreeMap<Spanned<String>, Spanned<String>>>,
+    exclude: Option<Vec<Spanned<String>>>,
+    extend_exclude: Option<Vec<Spanned<String>>>,
+    python_version: Option<Spanned<String>>,
+    ruby_version: Option<Spanned<String>>,
+    assume_nofile: Option<Spanned<i64>>,
+    fail_on: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+struct Pyproject {
+    tool: Option<Tool>,
+}
+
+#[derive(Deserialize)]
+struct Tool {
+    fdlint: Option<RawConfig>,
+}
+
+/// Excluded paths: gitignore-style globs relative to the configuration file's directory
+/// (`build/`, `tests/fixtures/**`, `*_pb2.py`), checked during discovery.
+#[derive(Debug, Clone)]
+pub struct Exclude {
+    root: PathBuf,
+    matcher: Gitignore,
+}
+
+impl Exclude {
+    /// Whether a walked path (file or directory) is excluded. Paths outside the configuration
+    /// file's directory never are.
+    pub fn is_excluded(&self, path: &Path, is_dir: bool) -> bool {
+        let Ok(abs) = std::path::absolute(path) else {
+            return false;
+        };
+        match abs.strip_prefix(&self.root) {
+            Ok(rel) if !rel.as_os_str().is_empty() => self
+                .matcher
+                .matched_path_or_any_parents(rel, is_dir)
+                .is_ignore(),
+            _ => false,
+        }
+    }
+}
+
+/// A validated configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub selection: Layer,
+    pub severity: Vec<(&'static RuleMeta, Severity)>,
+    pub exclude: Option<Exclude>,
+    pub python_version: Option<Version>,
+    pub ruby_version: Option<Version>,
+    pub assume_nofile: Option<u64>,
+    /// `Some(None)` is `fail-on = "never"`.
+    pub fail_on: Option<Option<Severity>>,
+}
+
+impl Config {
+    /// Merge the file into the settings (flags are applied afterwards and win).
+    pub fn apply(&self, s: &mut Settings) {
+        s.rules.apply(&self.selection);
+        for (rule, sev) in &self.severity {
+            s.rules.set_severity(rule, *sev);
+        }
+        if self.exclude.is_some() {
+            s.exclude = self.exclude.clone();
+        }
+        s.python_version = self.python_version.or(s.python_version);
+        s.ruby_version = self.ruby_version.or(s.ruby_version);
+        s.assume_nofile = self.assume_nofile.unwrap_or(s.assume_nofile);
+        if let Some(f) = self.fail_on {
+            s.fail_on = f;
+        }
+    }
+}
+
+/// The configuration file that applies to `start` (a file or directory): the first of
+/// [`FILE_NAMES`] in it or an ancestor. A `pyproject.toml` counts only if it mentions fdlint.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(start).ok()?;
+    let dir = if abs.is_dir() {
+        abs.as_path()
+    } else {
+        abs.parent()?
+    };
+    for d in dir.ancestors() {
+        for name in FILE_NAMES {
+            let p = d.join(name);
+            if !p.is_file() {
+                continue;
+            }
+            if *name != "pyproject.toml"
+                || std::fs::read_to_string(&p).is_ok_and(|t| t.contains("tool.fdlint"))
+            {
+                // Errors name the file as the user sees it: relative to the current directory
+                // when it is below it.
+                let cwd = std::env::current_dir().ok();
+                return Some(match cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()) {
+                    Some(rel) => rel.to_path_buf(),
+                    None => p,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Read and validate a configuration file. A `pyproject.toml` without `[tool.fdlint]` is an
+/// empty configuration.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Parse configuration text; `path` names it in errors and anchors `exclude` globs.
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let index = LineIndex::new(text);
+    let invalid = |span: Range<usize>, message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: index.line_col(text, span.start).line,
+        message,
+    };
+    let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let raw = if is_pyproject {
+        toml::from_str::<Pyproject>(text).map(|p| p.tool.and_then(|t| t.fdlint).unwrap_or_default())
+    } else {
+        toml::from_str::<RawConfig>(text)
+    }
+    .map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        invalid(
+            span.clone(),
+            describe_toml_error(text, &index, span, e.message()),
+        )
+    })?;
+
+    let root = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut cfg = Config {
+        path: path.to_path_buf(),
+        ..Config::default()
+    };
+    let rules = |key: &str, list: &[Spanned<String>]| {
+        let mut out = Vec::new();
+        for s in list {
+            match selection::resolve(s.get_ref()) {
+                Ok(r) => out.extend(r),
+                Err(e) => return Err(invalid(s.span(), format!("`{key}`: {e}"))),
+            }
+        }
+        Ok(out)
+    };
+    if let Some(list) = &raw.select {
+        cfg.selection.select = Some(rules("select", list)?);
+    }
+    if let Some(list) = &raw.ignore {
+        cfg.selection.ignore = rules("ignore", list)?;
+    }
+    for (code, sev) in raw.severity.iter().flatten() {
+        let found = selection::resolve(code.get_ref())
+            .map_err(|e| invalid(code.span(), format!("`severity`: {e}")))?;
+        let s = Severity::parse(sev.get_ref()).ok_or_else(|| {
+            invalid(
+                sev.span(),
+                format!(
+                    "`severity.{}`: expected \"error\", \"warning\" or \"note\", got \"{}\"",
+                    code.get_ref(),
+                    sev.get_ref()
+                ),
+            )
+        })?;
+        cfg.severity.extend(found.into_iter().map(|r| (r, s)));
+    }
+    // fdlint has no default excludes beyond the directories discovery always skips, so
+    // `exclude` and `extend-exclude` both add to an empty list.
+    let globs: Vec<&Spanned<String>> = raw
+        .exclude
+        .iter()
+        .chain(raw.extend_exclude.iter())
+        .flatten()
+        .collect();
+    if !globs.is_empty() {
+        let abs_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut b = GitignoreBuilder::new(&abs_root);
+        for g in &globs {
+            b.add_line(None, g.get_ref())
+                .map_err(|e| invalid(g.span(), format!("`exclude`: bad glob: {e}")))?;
+        }
+        let matcher = b
+            .build()
+            .map_err(|e| invalid(globs[0].span(), format!("`exclude`: {e}")))?;
+        cfg.exclude = Some(Exclude {
+            root: abs_root,
+            matcher,
+        });
+    }
+    let version = |key: &str, v: &Option<Spanned<String>>| match v {
+        None => Ok(None),
+        Some(v) => Version::parse(v.get_ref()).map(Some).ok_or_else(|| {
+            invalid(
+                v.span(),
+                format!(
+                    "`{key}`: expected a version like \"2.7\" or \"3.12\", got \"{}\"",
+                    v.get_ref()
+                ),
+            )
+        }),
+    };
+    cfg.python_version = version("python-version", &raw.python_version)?;
+    cfg.ruby_version = version("ruby-version", &raw.ruby_version)?;
+    if let Some(n) = &raw.assume_nofile {
+        let v = u64::try_from(*n.get_ref())
+            .ok()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| {
+                invalid(
+                    n.span(),
+                    format!("`assume-nofile`: must be at least 1, got {}", n.get_ref()),
+                )
+            })?;
+        cfg.assume_nofile = Some(v);
+    }
+    if let Some(f) = &raw.fail_on {
+        cfg.fail_on = Some(match f.get_ref().as_str() {
+            "never" => None,
+            other => Some(Severity::parse(other).ok_or_else(|| {
+                invalid(
+                    f.span(),
+                    format!(
+                        "`fail-on`: expected \"error\", \"warning\", \"note\" or \"never\", got \"{other}\""
+                    ),
+                )
+            })?),
+        });
+    }
+    Ok(cfg)
+}
+
+/// Reword toml/serde's messages in the file's terms: "unknown key", and the key a bad value
+/// belongs to.
+fn describe_toml_error(text: &str, index: &LineIndex, span: Range<usize>, message: &str) -> String {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        return match rest.split_once(", expected ") {
+            Some((key, expected)) => format!("unknown key {key} (expected {expected})"),
+            None => format!("unknown key {rest}"),
+        };
+    }
+    let line = index.line_of(span.start.min(text.len()));
+    let line_text = index.line_text(text, line);
+    match line_text.split_once('=') {
+        Some((key, _)) if span.start > 0 && !key.trim().is_empty() && !key.contains('[') => {
+            format!("`{}`: {message}", key.trim().trim_matches('"'))
+        }
+        _ => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(Path::new("fdlint.toml"), text)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn valid_file() {
+        let c = parse(
+            Path::new("fdlint.toml"),
+            "select = [\"FD00\"]\nignore = [\"fd-range-materialized\"]\n\
+             python-version = \"2.7\"\nassume-nofile = 1048576\nfail-on = \"never\"\n\
+             exclude = [\"build/\"]\n[severity]\nFD001 = \"warning\"\n",
+        )
+        .unwrap();
+        let mut s = Settings::default();
+        c.apply(&mut s);
+        assert_eq!(s.assume_nofile, 1048576);
+        assert_eq!(s.fail_on, None);
+        assert_eq!(s.python_version, Version::parse("2.7"));
+        assert!(
+            s.rules
+                .is_enabled(&crate::rules::fd001_rlimit_close_loop::RULE)
+        );
+        assert!(
+            !s.rules
+                .is_enabled(&crate::rules::fd002_fd_range_materialized::RULE)
+        );
+        let ex = s.exclude.unwrap();
+        assert!(ex.is_excluded(Path::new("build"), true));
+        assert!(ex.is_excluded(Path::new("build/x.py"), false));
+        assert!(!ex.is_excluded(Path::new("src/x.py"), false));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = err("select = [\"FD001\"]\n\nselct = [\"FD001\"]\n");
+        assert!(
+            e.starts_with("fdlint.toml:3: unknown key `selct` (expected one of `select`"),
+            "{e}"
+        );
+        let e = err("select = [\"FD001\", \"FD999\"]\n");
+        assert!(
+            e.starts_with("fdlint.toml:1: `select`: unknown rule selector `FD999`"),
+            "{e}"
+        );
+        let e = err("\nassume-nofile = \"many\"\n");
+        assert!(
+            e.starts_with("fdlint.toml:2: `assume-nofile`: invalid type"),
+            "{e}"
+        );
+        let e = err("assume-nofile = 0\n");
+        assert!(
+            e.starts_with("fdlint.toml:1: `assume-nofile`: must be at least 1"),
+            "{e}"
+        );
+        let e = err("[severity]\nFD001 = \"loud\"\n");
+        assert!(
+            e.starts_with("fdlint.toml:2: `severity.FD001`: expected"),
+            "{e}"
+        );
+        let e = err("python-version = \"three\"\n");
+        assert!(
+            e.starts_with("fdlint.toml:1: `python-version`: expected a version"),
+            "{e}"
+        );
+        let e = err("fail-on = \"always\"\n");
+        assert!(e.starts_with("fdlint.toml:1: `fail-on`"), "{e}");
+    }
+
+    #[test]
+    fn pyproject_section() {
+        let p = Path::new("pyproject.toml");
+        let c = parse(
+            p,
+            "[project]\nname = \"x\"\n[tool.fdlint]\nignore = [\"FD002\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.selection.ignore.len(), 1);
+        assert!(
+            parse(p, "[project]\nname = \"x\"\n")
+                .unwrap()
+                .selection
+                .ignore
+                .is_empty()
+        );
+        let e = parse(p, "[tool.fdlint]\nselect = []\nbogus = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("pyproject.toml:3: unknown key `bogus`"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Inline suppressions: `# fdlint: ignore[FD001]` (Python, Ruby) or `// fdlint: ignore[FD001]`
+//! (Rust) on a finding's first line, or alone on the line above it; `fdlint: ignore-file[FD001]`
+//! anywhere in a file silences the rule for the whole file. Several codes go in one comment
+//! (`ignore[FD001, FD002]`); anything after the `]` is a free-form reason
+//! (`# fdlint: ignore[FD001] -- the limit is capped by our unit file`).
+//!
+//! Suppressed findings are kept, flagged [`Finding::suppressed`](crate::finding::Finding), so
+//! SARIF can record them; every other reporter, the counts and the exit status skip them. Codes
+//! that silence nothing become FD100 findings, and a suppression that names no rules is a
+//! diagnostic: a blanket `fdlint: ignore` would hide findings nobody has read.
+//!
+//! Comments are found by text, not by parsing, so the pass costs one `memmem` scan on files
+//! without markers. A marker counts when the comment leader (`#` or `//`) precedes `fdlint:`
+//! with only whitespace between. Known limitation: a string literal holding such text
+//! (`s = "# fdlint: ignore[FD001]"`) is read as a comment.
+
+use std::path::Path;
+
+use memchr::memmem;
+
+use crate::engine::{FileProblem, Linted, ProblemKind};
+use crate::facts::{Lang, Span};
+use crate::finding::Finding;
+use crate::rules::{self, RuleMeta, fd100_unused_suppression as fd100};
+use crate::settings::Settings;
+use crate::source::LineIndex;
+
+const MARKER: &[u8] = b"fdlint:";
+
+/// One suppression comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    /// `ignore-file`: applies to the whole file.
+    pub file_level: bool,
+    /// 0-based line of the comment.
+    pub line: usize,
+    /// The comment is alone on its line, so it applies to the next line.
+    pub own_line: bool,
+    /// The codes as written, with their spans.
+    pub codes: Vec<(String, Span)>,
+}
+
+impl Directive {
+    fn applies_to_line(&self, line: usize) -> bool {
+        self.file_level || self.line == line || (self.own_line && self.line + 1 == line)
+    }
+
+    fn scope(&self) -> &'static str {
+        if self.file_level {
+            "in this file"
+        } else if self.own_line {
+            "on the next line"
+        } else {
+            "on this line"
+        }
+    }
+}
+
+/// A suppression comment that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// 0-based line.
+    pub line: usize,
+    pub message: String,
+}
+
+/// Every suppression comment of a file, and the ones that cannot be used.
+pub fn parse(lang: Lang, text: &str, index: &LineIndex) -> (Vec<Directive>, Vec<Malformed>) {
+    let bytes = text.as_bytes();
+    let lead = lang.comment();
+    let mut found = Vec::new();
+    let mut bad = Vec::new();
+    for pos in memmem::find_iter(bytes, MARKER) {
+        let line_start = memchr::memrchr(b'\n', &bytes[..pos]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+        let Some(before) = text.get(line_start..pos) else {
+            continue;
+        };
+        let Some(code) = before.trim_end().strip_suffix(lead) else {
+            continue;
+        };
+        let own_line = code.chars().all(|c| c.is_whitespace() || lead.contains(c));
+        let after_start = pos + MARKER.len();
+        let Some(after) = text.get(after_start..line_end) else {
+            continue;
+        };
+        let trimmed = after.trim_start();
+        let (file_level, rest) = if let Some(r) = trimmed.strip_prefix("ignore-file") {
+            (true, r)
+        } else if let Some(r) = trimmed.strip_prefix("ignore") {
+            (false, r)
+        } else {
+            // `fdlint:` followed by something else is prose, not a directive.
+            continue;
+        };
+        if rest
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_whitespace() && c != '[')
+        {
+            continue;
+        }
+        let line = index.line_of(pos);
+        let kw = if file_level { "ignore-file" } else { "ignore" };
+        let rest_trim = rest.trim_start();
+        let Some(list) = rest_trim.strip_prefix('[') else {
+            bad.push(Malformed {
+                line,
+                message: format!(
+                    "a suppression must name the rules it silences: `fdlint: {kw}[FD001]`"
+                ),
+            });
+            continue;
+        };
+        let Some(close) = list.find(']') else {
+            bad.push(Malformed {
+                line,
+                message: format!("unclosed `[` in suppression: write `fdlint: {kw}[FD001]`"),
+            });
+            continue;
+        };
+        // `list` is a suffix of `after`.
+        let list_start = after_start + after.len() - list.len();
+        let mut codes = Vec::new();
+        let mut offset = 0;
+        for part in list[..close].split(',') {
+            let t = part.trim();
+            if !t.is_empty() {
+                let start = list_start + offset + (part.len() - part.trim_start().len());
+                codes.push((t.to_string(), Span::new(start, start + t.len())));
+            }
+            offset += part.len() + 1;
+        }
+        if codes.is_empty() {
+            bad.push(Malformed {
+                line,
+                message: format!(
+                    "a suppression must name the rules it silences: `fdlint: {kw}[FD001]`"
+                ),
+            });
+            continue;
+        }
+        found.push(Directive {
+            file_level,
+            line,
+            own_line,
+            codes,
+        });
+    }
+    (found, bad)
+}
+
+fn names(code: &str, rule: &RuleMeta) -> bool {
+    rules::by_code(code).is_some_and(|r| std::ptr::eq(r, rule))
+}
+
+/// Flag the findings the file's comments suppress; report unused codes as FD100 (when
+/// `report_unused`, FD100 is selected and so is the rule the code names) and malformed
+/// comments as diagnostics.
+pub fn apply(
+    path: &Path,
+    lang: Lang,
+    text: &str,
+    settings: &Settings,
+    report_unused: bool,
+    out: &mut Linted,
+) {
+    if memmem::find(text.as_bytes(), MARKER).is_none() {
+        return;
+    }
+    let index = LineIndex::new(text);
+    let (directives, malformed) = parse(lang, text, &index);
+    out.problems
+        .extend(malformed.into_iter().map(|m| FileProblem {
+            path: path.to_path_buf(),
+            kind: ProblemKind::InvalidSuppression,
+            line: Some(m.line + 1),
+            message: m.message,
+        }));
+    let mut used: Vec<Vec<bool>> = directives
+        .iter()
+        .map(|d| vec![false; d.codes.len()])
+        .collect();
+    mark(&directives, &index, &mut out.findings, &mut used);
+    if !report_unused || !settings.rules.is_enabled(&fd100::RULE) {
+        return;
+    }
+    let mut unused = Vec::new();
+    for (d, used) in directives.iter().zip(&used) {
+        for ((code, span), used) in d.codes.iter().zip(used) {
+            if *used {
+                continue;
+            }
+            match rules::by_code(code) {
+                None => unused.push(fd100::finding(*span, code, fd100::Unused::UnknownRule)),
+                // FD100 itself is never reported unused: its findings are made after this.
+                Some(r) if std::ptr::eq(r, &fd100::RULE) => {}
+                Some(r) if !settings.rules.is_enabled(r) => {}
+                Some(_) => unused.push(fd100::finding(
+                    *span,
+                    code,
+                    fd100::Unused::NothingSilenced(d.scope()),
+                )),
+            }
+        }
+    }
+    // `ignore[FD100]` silences FD100 like any other rule.
+    mark(&directives, &index, &mut unused, &mut used);
+    settings.rules.override_severities(&mut unused);
+    out.findings.extend(unused);
+}
+
+fn mark(
+    directives: &[Directive],
+    index: &LineIndex,
+    findings: &mut [Finding],
+    used: &mut [Vec<bool>],
+) {
+    for f in findings {
+        let line = index.line_of(f.span.start);
+        for (d, used) in directives.iter().zip(used.iter_mut()) {
+            if !d.applies_to_line(line) {
+                continue;
+            }
+            for ((code, _), used) in d.codes.iter().zip(used.iter_mut()) {
+                if names(code, f.rule) {
+                    *used = true;
+                    f.suppressed = true;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directives(lang: Lang, text: &str) -> (Vec<Directive>, Vec<Malformed>) {
+        parse(lang, text, &LineIndex::new(text))
+    }
+
+    #[test]
+    fn comments_only() {
+        let text = "x = 1  # fdlint: ignore[FD001, FD002] -- reason\n\
+                    # fdlint: ignore-file[FD002]\n\
+                    y = 'fdlint: ignore[FD001]'\n\
+                    #fdlint:ignore[rlimit-close-loop]\n\
+                    # fdlint: ignored is prose\n\
+                    # see fdlint: the linter\n";
+        let (d, bad) = directives(Lang::Python, text);
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[0].line, 0);
+        assert!(!d[0].own_line && !d[0].file_level);
+        let codes: Vec<&str> = d[0].codes.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(codes, ["FD001", "FD002"]);
+        let (_, span) = &d[0].codes[1];
+        assert_eq!(&text[span.start..span.end], "FD002");
+        assert!(d[1].file_level && d[1].own_line);
+        assert_eq!(d[2].codes[0].0, "rlimit-close-loop");
+    }
+
+    #[test]
+    fn rust_leader() {
+        let (d, _) = directives(
+            Lang::Rust,
+            "let x = 1; // fdlint: ignore[FD001]\n# fdlint: ignore[FD001]\n",
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, 0);
+    }
+
+    #[test]
+    fn bare_suppressions_are_rejected() {
+        let (d, bad) = directives(
+            Lang::Python,
+            "# fdlint: ignore\n# fdlint: ignore[]\n# fdlint: ignore-file[FD001\n",
+        );
+        assert!(d.is_empty());
+        assert_eq!(bad.len(), 3);
+        assert!(
+            bad[0]
+                .message
+                .starts_with("a suppression must name the rules it silences")
+        );
+        assert_eq!(bad[2].line, 2);
+    }
+}
