@@ -258,7 +258,7 @@ fn explain(code: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
         Some(r) => {
             writeln!(out, "# {} ({})\n", r.code, r.name)?;
             writeln!(out, "{}\n", r.summary)?;
-            out.write_all(r.doc.as_bytes())?;
+            out.write_all(r.documentation().as_bytes())?;
             Ok(ExitStatus::Clean)
         }
         None => {

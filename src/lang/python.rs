@@ -1580,6 +1580,34 @@ def close_fds():\n    maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n   
     }
 
     #[test]
+    fn spawn_calls_and_scripts() {
+        let src = "import os, subprocess\nfrom subprocess import Popen\nHERE = os.path.dirname(__file__)\nHELPER = os.path.join(HERE, 'helpers', '..', 'helpers', 'hl.py')\ndef go(kw):\n    subprocess.Popen(['/usr/bin/env', 'python2', HELPER], close_fds=False, pass_fds=(3,))\n    Popen('python3 /opt/x/run.py --fast', shell=True)\n    subprocess.call(['ls'], **kw)\n    os.closerange(3, os.sysconf('SC_OPEN_MAX'))\n    runner.run(['x'], close_fds=False)\n";
+        let f = facts(src);
+        assert_eq!(f.spawns.len(), 3, "{:#?}", f.spawns);
+        let a = &f.spawns[0];
+        assert_eq!(a.api, SpawnApi::PySubprocess);
+        assert_eq!(a.callee, "subprocess.Popen");
+        assert!(matches!(
+            a.close_option,
+            FdOption::Literal { value: false, .. }
+        ));
+        assert!(a.passes_fds.is_some());
+        assert_eq!(a.interpreter.as_deref(), Some("python2"));
+        let script = a.script.as_ref().unwrap();
+        assert_eq!(script.path, "helpers/hl.py");
+        assert!(script.relative_to_file);
+        let b = &f.spawns[1];
+        assert_eq!(b.callee, "Popen");
+        assert_eq!(b.close_option, FdOption::Absent);
+        assert_eq!(b.interpreter.as_deref(), Some("python3"));
+        assert_eq!(b.script.as_ref().unwrap().path, "/opt/x/run.py");
+        assert!(!b.script.as_ref().unwrap().relative_to_file);
+        assert!(matches!(f.spawns[2].close_option, FdOption::Unknown { .. }));
+        assert_eq!(f.closeranges.len(), 1);
+        assert_eq!(f.closeranges[0].lower, Some(3));
+    }
+
+    #[test]
     fn deep_nesting_does_not_overflow() {
         let src = format!("x = {}1{}\n", "(".repeat(50_000), ")".repeat(50_000));
         let _ = facts(&src);

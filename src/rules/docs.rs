@@ -15,8 +15,7 @@ pub fn anchor(rule: &RuleMeta) -> String {
 fn body(rule: &RuleMeta) -> String {
     let mut out = String::new();
     let mut in_code = false;
-    for line in rule.doc.lines() {
-        let line = line.strip_prefix(' ').unwrap_or(line);
+    for line in rule.documentation().lines() {
         if line.trim_start().starts_with("```") {
             in_code = !in_code;
         }

@@ -39,6 +39,8 @@ declare_rule! {
     ///
     /// ## Known problems
     /// `**kwargs` or a `close_fds` value computed elsewhere cannot be seen and is not reported.
+    /// A function imported under another name (`from subprocess import Popen as P`) is not
+    /// recognised; module aliases (`import subprocess as sp`) are.
     /// Python 2 is recognised by configuration, the spawning parent's interpreter, Python 2
     /// syntax or a `python2` shebang, or the project's declared version.
     pub static RULE = {

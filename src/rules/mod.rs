@@ -37,6 +37,16 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// The documentation as Markdown, without the one leading space each `///` line leaves.
+    pub fn documentation(&self) -> String {
+        let mut out = String::with_capacity(self.doc.len());
+        for line in self.doc.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
     /// Where the rule's documentation lives online (the section of docs/rules.md).
     pub fn url(&self) -> String {
         format!(
