@@ -24,7 +24,10 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprCall, ExprMethodCall, Pat, Stmt, Type};
 
 use super::{FrontendError, FrontendOptions};
-use crate::facts::{Bound, BoundKind, CloseLoop, Container, Facts, FdAction, FdRange, Span};
+use crate::facts::{
+    Bound, BoundKind, CloseLoop, Container, Facts, FdAction, FdOption, FdRange, Span, SpawnApi,
+    SpawnCall,
+};
 
 /// Files nested deeper than this (brackets) are not analysed.
 pub const MAX_NESTING: usize = 256;
@@ -175,6 +178,23 @@ pub(crate) struct Collector<'a> {
     /// Functions and methods anywhere in the file, by name: their scope and body.
     pub fns: HashMap<String, Vec<(usize, &'a Block)>>,
     cands: Vec<Cand<'a>>,
+    /// `Command::new(..)` chains and `cmd.arg(..)` calls, keyed by the command they build.
+    commands: Vec<CommandBuild>,
+}
+
+/// The words given to one `std::process::Command` (program, then arguments).
+struct CommandBuild {
+    key: CommandKey,
+    span: Span,
+    words: Vec<(String, bool, Span)>,
+}
+
+#[derive(PartialEq, Eq)]
+enum CommandKey {
+    /// `Command::new(..)` at this span, built in one chain.
+    Chain(Span),
+    /// A local `cmd` in scope `usize`, built by statements.
+    Var(usize, String),
 }
 
 impl<'a> Collector<'a> {
@@ -186,7 +206,103 @@ impl<'a> Collector<'a> {
             consts: HashMap::new(),
             fns: HashMap::new(),
             cands: Vec::new(),
+            commands: Vec::new(),
         }
+    }
+
+    /// String words of `.arg(..)` / `.args([..])` arguments: literals, else a placeholder so
+    /// positions stay right.
+    fn arg_words(
+        &self,
+        method: &str,
+        args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>,
+    ) -> Vec<(String, bool, Span)> {
+        let word = |e: &Expr| (lit_str(e).unwrap_or_default(), false, self.span_of(e));
+        match (method, args.first()) {
+            ("arg", Some(e)) => vec![word(e)],
+            ("args", Some(e)) => {
+                let mut inner = e;
+                if let Expr::Reference(r) = inner {
+                    inner = &r.expr;
+                }
+                match inner {
+                    Expr::Array(a) => a.elems.iter().map(word).collect(),
+                    Expr::Macro(m) if m.mac.path.is_ident("vec") => m
+                        .mac
+                        .parse_body_with(
+                            syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
+                        )
+                        .map(|p| p.iter().map(word).collect())
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Record `.arg`/`.args` calls on a `Command` (a chain from `Command::new`, or a local
+    /// holding one).
+    fn command_call(&mut self, mc: &'a ExprMethodCall) {
+        // Walk the chain down to its root, collecting argument words outermost first.
+        let mut parts: Vec<Vec<(String, bool, Span)>> = Vec::new();
+        let mut m: &'a ExprMethodCall = mc;
+        let mut depth = 0;
+        let root: &'a Expr = loop {
+            depth += 1;
+            if depth > 64 {
+                return;
+            }
+            let name = m.method.to_string();
+            if name == "arg" || name == "args" {
+                parts.push(self.arg_words(&name, &m.args));
+            }
+            match &*m.receiver {
+                Expr::MethodCall(inner) => m = inner,
+                other => break other,
+            }
+        };
+        parts.reverse();
+        let mut words: Vec<(String, bool, Span)> = parts.into_iter().flatten().collect();
+        let (key, program) = match root {
+            Expr::Call(c) if is_command_new(c) => (
+                CommandKey::Chain(self.span_of(c)),
+                c.args
+                    .first()
+                    .map(|e| (lit_str(e).unwrap_or_default(), false, self.span_of(e))),
+            ),
+            Expr::Path(_) => {
+                let Some(name) = single_ident(root) else {
+                    return;
+                };
+                let scope = self.cur();
+                let program = self.scopes[scope].defs.get(&name).and_then(|defs| {
+                    defs.iter().find_map(|d| match d.expr {
+                        Expr::Call(c) if is_command_new(c) => c
+                            .args
+                            .first()
+                            .map(|e| (lit_str(e).unwrap_or_default(), false, self.span_of(e))),
+                        _ => None,
+                    })
+                });
+                let Some(program) = program else { return };
+                (CommandKey::Var(scope, name), Some(program))
+            }
+            _ => return,
+        };
+        let span = self.span_of(mc);
+        if let Some(existing) = self.commands.iter_mut().find(|c| c.key == key) {
+            if let CommandKey::Chain(_) = key {
+                // The outermost call of a chain is visited first and already has every word.
+                return;
+            }
+            existing.words.extend(words);
+            return;
+        }
+        if let Some(p) = program {
+            words.insert(0, p);
+        }
+        self.commands.push(CommandBuild { key, span, words });
     }
 
     pub(crate) fn sp(&self, s: PSpan) -> Span {
@@ -332,8 +448,24 @@ impl<'a> Collector<'a> {
                 }
             }
         }
+        for c in &self.commands {
+            let (interpreter, script) = super::python::interpreter_and_script(&c.words);
+            if script.is_none() {
+                continue;
+            }
+            facts.spawns.push(SpawnCall {
+                span: c.span,
+                api: SpawnApi::RustCommand,
+                callee: "Command::new".to_string(),
+                close_option: FdOption::Absent,
+                passes_fds: None,
+                interpreter,
+                script,
+            });
+        }
         facts.close_loops.sort_by_key(|l| l.span);
         facts.fd_ranges.sort_by_key(|r| r.span);
+        facts.spawns.sort_by_key(|s| s.span);
         facts
     }
 }
@@ -462,6 +594,7 @@ impl<'a> Visit<'a> for Collector<'a> {
     fn visit_expr_method_call(&mut self, mc: &'a ExprMethodCall) {
         let method = mc.method.to_string();
         match method.as_str() {
+            "arg" | "args" => self.command_call(mc),
             "as_mut_ptr" => {
                 if let Some(name) = single_ident(&mc.receiver) {
                     let cur = self.cur();
@@ -565,6 +698,34 @@ fn bound_is_about_fds(b: &Bound) -> bool {
 // Syntax helpers
 
 /// The integer value of a literal (through parentheses and casts).
+/// A string literal's value.
+fn lit_str(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Lit(l) => match &l.lit {
+            syn::Lit::Str(s) => Some(s.value()),
+            _ => None,
+        },
+        Expr::Reference(r) => lit_str(&r.expr),
+        _ => None,
+    }
+}
+
+/// `Command::new(..)`, `process::Command::new(..)`, `std::process::Command::new(..)`.
+fn is_command_new(c: &ExprCall) -> bool {
+    match &*c.func {
+        Expr::Path(p) => {
+            let segs: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            segs.len() >= 2 && segs[segs.len() - 2] == "Command" && segs[segs.len() - 1] == "new"
+        }
+        _ => false,
+    }
+}
+
 pub(crate) fn lit_value(e: &Expr) -> Option<u64> {
     match e {
         Expr::Lit(l) => match &l.lit {

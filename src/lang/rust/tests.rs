@@ -537,3 +537,26 @@ fn shebang_and_bom() {
     let l = one_loop(&src);
     assert_eq!(t(&src, l.span), "for fd in 3..libc::getdtablesize()");
 }
+
+#[test]
+fn command_spawns_name_their_script() {
+    let src = r#"
+use std::process::Command;
+fn start() {
+    let out = Command::new("python2").arg("helpers/highlight.py").arg("--fast").output();
+    let mut cmd = Command::new("/usr/bin/env");
+    cmd.args(["python3", "tools/sweep.py"]);
+    cmd.spawn().unwrap();
+    Command::new("ls").arg("-l").status().unwrap();
+}
+"#;
+    let f = extract(src, &FrontendOptions::default()).unwrap();
+    assert_eq!(f.spawns.len(), 2, "{:#?}", f.spawns);
+    assert_eq!(f.spawns[0].interpreter.as_deref(), Some("python2"));
+    assert_eq!(
+        f.spawns[0].script.as_ref().unwrap().path,
+        "helpers/highlight.py"
+    );
+    assert_eq!(f.spawns[1].interpreter.as_deref(), Some("python3"));
+    assert_eq!(f.spawns[1].script.as_ref().unwrap().path, "tools/sweep.py");
+}
