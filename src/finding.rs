@@ -60,4 +60,8 @@ pub struct Finding {
     pub labels: Vec<Label>,
     /// Assumptions the finding rests on ("assumed Python 2: print statement on line 3").
     pub notes: Vec<String>,
+    /// Whether an inline suppression covers the finding. Rules always report `false`; the
+    /// suppression pass sets it. Reporters that can say so (SARIF `suppressions`) keep suppressed
+    /// findings, marked; the others are expected to be given only unsuppressed ones.
+    pub suppressed: bool,
 }

@@ -220,6 +220,7 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
         help: help(ctx, l.action),
         labels,
         notes,
+        suppressed: false,
     })
 }
 

@@ -95,6 +95,7 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
                 message: "limit read here".to_string(),
             }],
             notes,
+            suppressed: false,
         });
     }
 }
