@@ -213,11 +213,85 @@ pub struct RuntimeEvidence {
     pub reason: Option<(String, Span)>,
 }
 
+/// The family of a process-spawning API, which decides its fd-inheritance defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpawnApi {
+    /// Ruby `Process.spawn`, `Kernel#spawn`, `spawn`.
+    RubySpawn,
+    /// Ruby `IO.popen`.
+    RubyIoPopen,
+    /// Ruby `Open3.popen3/popen2/popen2e/capture2/capture2e/capture3/pipeline*` (all call
+    /// `spawn`).
+    RubyOpen3,
+    /// Ruby `system`, `Kernel#system`.
+    RubySystem,
+    /// Ruby `exec`, `Kernel#exec`, `Process.exec`.
+    RubyExec,
+    /// Python `subprocess.Popen/call/check_call/check_output/run`.
+    PySubprocess,
+    /// Python 2's `os.popen*`, `popen2.*`, `commands.getoutput/getstatusoutput`: no
+    /// `close_fds` at all.
+    PyLegacyPopen,
+    /// Rust `std::process::Command`.
+    RustCommand,
+}
+
+/// What a spawn call says about closing inherited fds (`close_others:` in Ruby,
+/// `close_fds=` in Python).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FdOption {
+    /// Not given: the API's default applies.
+    Absent,
+    /// Given as a literal true/false.
+    Literal { value: bool, span: Span },
+    /// Given, but its value (or the options hash, or `**kwargs`) is computed elsewhere.
+    Unknown { span: Span },
+}
+
+/// A script a spawn call runs, named by a string literal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScriptRef {
+    /// The path as written, joined when built with `File.join`/`os.path.join`
+    /// (`helpers/mentos.py`).
+    pub path: String,
+    pub span: Span,
+    /// The path was built relative to the spawning file (`__dir__`, `__FILE__`, `__file__`).
+    pub relative_to_file: bool,
+}
+
+/// A call that starts a child process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpawnCall {
+    /// The call, without a trailing block.
+    pub span: Span,
+    pub api: SpawnApi,
+    /// The callee as written (`Open3.popen3`, `subprocess.Popen`).
+    pub callee: String,
+    pub close_option: FdOption,
+    /// Fds passed to the child on purpose (`3 => io` redirects, `pass_fds=`).
+    pub passes_fds: Option<Span>,
+    /// The interpreter named by a literal (`python2`, `/usr/bin/python`), if any.
+    pub interpreter: Option<String>,
+    pub script: Option<ScriptRef>,
+}
+
+/// `os.closerange(lo, hi)` with a bound that is the fd limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CloseRangeCall {
+    pub span: Span,
+    pub lower: Option<u64>,
+    pub bound: Bound,
+}
+
 /// Everything a frontend found in one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facts {
     pub close_loops: Vec<CloseLoop>,
     pub fd_ranges: Vec<FdRange>,
+    pub spawns: Vec<SpawnCall>,
+    pub closeranges: Vec<CloseRangeCall>,
     pub runtime: RuntimeEvidence,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,

@@ -1,7 +1,814 @@
-//! Rust frontend (stub, being written).
-use super::{FrontendError, FrontendOptions};
-use crate::facts::Facts;
+//! Rust frontend: parses a file with `syn` and extracts [`CloseLoop`]s and [`FdRange`]s.
+//!
+//! The file is parsed once; a collector walks the tree recording, per function, every local
+//! binding and re-assignment (flow-insensitively: every definition of a name is one alternative
+//! value), the structs that `getrlimit(RLIMIT_NOFILE, &mut s)` fills, the file's constants and
+//! functions, and the candidate loops and collections. Each candidate's upper bound is then
+//! resolved through those definitions (see `resolve`); whatever does not resolve is not a fact.
+//!
+//! Robustness: a byte scan (`scan`) refuses files nested too deeply for `syn`'s recursive
+//! parser, moderately deep files are parsed on a helper thread with a large stack, and
+//! `proc_macro2`'s per-thread source map is cleared after every file.
 
-pub fn extract(_text: &str, _opts: &FrontendOptions) -> Result<Facts, FrontendError> {
-    Ok(Facts::default())
+mod resolve;
+mod scan;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+
+use proc_macro2::Span as PSpan;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, ExprCall, ExprMethodCall, Pat, Stmt, Type};
+
+use super::{FrontendError, FrontendOptions};
+use crate::facts::{Bound, BoundKind, CloseLoop, Container, Facts, FdAction, FdRange, Span};
+
+/// Files nested deeper than this (brackets) are not analysed.
+pub const MAX_NESTING: usize = 256;
+/// Files with a longer operator chain in one expression (plus its nesting) are not analysed.
+pub const MAX_CHAIN: usize = 1024;
+/// Files no deeper than this are parsed on the calling thread; deeper ones on a helper thread.
+const INLINE_NESTING: usize = 24;
+const INLINE_CHAIN: usize = 64;
+
+pub fn extract(text: &str, _opts: &FrontendOptions) -> Result<Facts, FrontendError> {
+    let base = prelude_len(text);
+    let body = &text[base..];
+    let shape = scan::scan(body, MAX_NESTING, MAX_CHAIN);
+    if shape.depth > MAX_NESTING {
+        return Err(FrontendError::TooDeep(MAX_NESTING));
+    }
+    if shape.chain > MAX_CHAIN {
+        return Err(FrontendError::TooDeep(MAX_CHAIN));
+    }
+    if shape.depth <= INLINE_NESTING && shape.chain <= INLINE_CHAIN {
+        return Ok(run(body, base));
+    }
+    // Measured in debug builds: ~24 KiB of stack per nested block, ~8 KiB per chained operator.
+    let stack = (8 << 20) + shape.depth * (32 << 10) + shape.chain * (12 << 10);
+    std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new()
+            .name("fdlint-rust-parse".into())
+            .stack_size(stack)
+            .spawn_scoped(s, || run(body, base));
+        match spawned {
+            Ok(handle) => Ok(handle
+                .join()
+                .unwrap_or_else(|_| whole_file_error(body, base))),
+            Err(_) => Err(FrontendError::TooDeep(shape.depth)),
+        }
+    })
+}
+
+/// The length of a leading byte-order mark and `#!` shebang line, which `syn` does not parse.
+/// (`syn::parse_file` strips them itself but then reports spans relative to the rest.)
+fn prelude_len(text: &str) -> usize {
+    let mut base = 0;
+    if text.starts_with('\u{feff}') {
+        base = '\u{feff}'.len_utf8();
+    }
+    let rest = &text[base..];
+    if let Some(after) = rest.strip_prefix("#!")
+        && !after.trim_start().starts_with('[')
+    {
+        base += rest.find('\n').unwrap_or(rest.len());
+    }
+    base
+}
+
+fn whole_file_error(body: &str, base: usize) -> Facts {
+    Facts {
+        syntax_errors: vec![Span::new(base, base + body.len())],
+        ..Facts::default()
+    }
+}
+
+/// Parse and analyse `body` on the current thread, then forget its spans.
+fn run(body: &str, base: usize) -> Facts {
+    let facts = std::panic::catch_unwind(AssertUnwindSafe(|| analyze(body, base)))
+        .unwrap_or_else(|_| whole_file_error(body, base));
+    // proc-macro2 keeps every parsed file's text in a thread-local map that otherwise grows
+    // for the whole run; no span of this file outlives `analyze`.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    facts
+}
+
+fn analyze(body: &str, base: usize) -> Facts {
+    let file = match syn::parse_str::<syn::File>(body) {
+        Ok(f) => f,
+        Err(e) => {
+            let r = e.span().byte_range();
+            let (start, end) = (r.start.min(body.len()), r.end.min(body.len()));
+            return Facts {
+                syntax_errors: vec![Span::new(base + start, base + end.max(start))],
+                ..Facts::default()
+            };
+        }
+    };
+    let mut c = Collector::new(base);
+    c.visit_file(&file);
+    c.finish()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collection
+
+/// A projection applied to a value: a tuple index or a named field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Proj {
+    Index(u32),
+    Field(String),
+}
+
+/// One definition of a local name: `expr`, projected through the pattern path (outermost first).
+pub(crate) struct Def<'a> {
+    pub expr: &'a Expr,
+    pub path: Vec<Proj>,
+}
+
+/// A function body's (or the file level's) local data flow.
+#[derive(Default)]
+pub(crate) struct Scope<'a> {
+    pub defs: HashMap<String, Vec<Def<'a>>>,
+    /// Struct variables filled by `getrlimit(RLIMIT_NOFILE, &mut name)`, with the call's span.
+    pub filled: HashMap<String, PSpan>,
+    /// Names passed by `&mut` (or `.as_mut_ptr()`) somewhere: their initialisers are not their
+    /// values.
+    pub mutated: std::collections::HashSet<String>,
+}
+
+enum CandKind<'a> {
+    Loop {
+        var: String,
+        /// The iterable (`for`, `for_each`) or `None` for a `while` loop.
+        range: Option<&'a syn::ExprRange>,
+        /// The upper bound of a `while` loop.
+        hi: Option<&'a Expr>,
+        body: LoopBody<'a>,
+    },
+    Collect {
+        range: &'a syn::ExprRange,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum LoopBody<'a> {
+    Block(&'a Block),
+    Expr(&'a Expr),
+}
+
+struct Cand<'a> {
+    scope: usize,
+    span: Span,
+    kind: CandKind<'a>,
+}
+
+pub(crate) struct Collector<'a> {
+    base: usize,
+    pub scopes: Vec<Scope<'a>>,
+    stack: Vec<usize>,
+    /// `const`/`static` items anywhere in the file, by name.
+    pub consts: HashMap<String, Vec<&'a Expr>>,
+    /// Functions and methods anywhere in the file, by name: their scope and body.
+    pub fns: HashMap<String, Vec<(usize, &'a Block)>>,
+    cands: Vec<Cand<'a>>,
+}
+
+impl<'a> Collector<'a> {
+    fn new(base: usize) -> Self {
+        Collector {
+            base,
+            scopes: vec![Scope::default()],
+            stack: vec![0],
+            consts: HashMap::new(),
+            fns: HashMap::new(),
+            cands: Vec::new(),
+        }
+    }
+
+    pub(crate) fn sp(&self, s: PSpan) -> Span {
+        let r = s.byte_range();
+        Span::new(self.base + r.start, self.base + r.end.max(r.start))
+    }
+
+    pub(crate) fn span_of<T: Spanned>(&self, node: &T) -> Span {
+        self.sp(node.span())
+    }
+
+    fn cur(&self) -> usize {
+        *self.stack.last().unwrap_or(&0)
+    }
+
+    fn enter_fn(&mut self, name: &syn::Ident, block: &'a Block) {
+        let id = self.scopes.len();
+        self.scopes.push(Scope::default());
+        self.fns
+            .entry(name.to_string())
+            .or_default()
+            .push((id, block));
+        self.stack.push(id);
+    }
+
+    fn add_def(&mut self, name: String, expr: &'a Expr, path: Vec<Proj>) {
+        let cur = self.cur();
+        self.scopes[cur]
+            .defs
+            .entry(name)
+            .or_default()
+            .push(Def { expr, path });
+    }
+
+    fn add_pat_defs(&mut self, pat: &'a Pat, expr: &'a Expr, path: Vec<Proj>) {
+        match pat {
+            Pat::Ident(pi) => self.add_def(pi.ident.to_string(), expr, path),
+            Pat::Tuple(t) => {
+                for (i, p) in t.elems.iter().enumerate() {
+                    if matches!(p, Pat::Rest(_)) {
+                        break;
+                    }
+                    let mut q = path.clone();
+                    q.push(Proj::Index(i as u32));
+                    self.add_pat_defs(p, expr, q);
+                }
+            }
+            Pat::TupleStruct(ts) => {
+                let last = ts.path.segments.last().map(|s| s.ident.to_string());
+                let transparent = matches!(last.as_deref(), Some("Ok" | "Some"));
+                if transparent && ts.elems.len() == 1 {
+                    self.add_pat_defs(&ts.elems[0], expr, path);
+                } else if !matches!(last.as_deref(), Some("Err" | "None")) {
+                    for (i, p) in ts.elems.iter().enumerate() {
+                        if matches!(p, Pat::Rest(_)) {
+                            break;
+                        }
+                        let mut q = path.clone();
+                        q.push(Proj::Index(i as u32));
+                        self.add_pat_defs(p, expr, q);
+                    }
+                }
+            }
+            Pat::Struct(s) => {
+                for f in &s.fields {
+                    let mut q = path.clone();
+                    q.push(match &f.member {
+                        syn::Member::Named(id) => Proj::Field(id.to_string()),
+                        syn::Member::Unnamed(ix) => Proj::Index(ix.index),
+                    });
+                    self.add_pat_defs(&f.pat, expr, q);
+                }
+            }
+            Pat::Reference(r) => self.add_pat_defs(&r.pat, expr, path),
+            Pat::Type(t) => self.add_pat_defs(&t.pat, expr, path),
+            Pat::Paren(p) => self.add_pat_defs(&p.pat, expr, path),
+            Pat::Or(o) => {
+                for case in &o.cases {
+                    self.add_pat_defs(case, expr, path.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn push_cand(&mut self, span: Span, kind: CandKind<'a>) {
+        let scope = self.cur();
+        self.cands.push(Cand { scope, span, kind });
+    }
+
+    fn finish(self) -> Facts {
+        let mut facts = Facts::default();
+        let mut seen = std::collections::HashSet::new();
+        for cand in &self.cands {
+            if !seen.insert((cand.span, matches!(cand.kind, CandKind::Collect { .. }))) {
+                continue;
+            }
+            match &cand.kind {
+                CandKind::Loop {
+                    var,
+                    range,
+                    hi,
+                    body,
+                } => {
+                    let Some((action, action_span)) = find_action(&self, *body, var) else {
+                        continue;
+                    };
+                    let (hi, lower) = match (range, hi) {
+                        (Some(r), _) => match &r.end {
+                            Some(end) => (&**end, r.start.as_deref().and_then(lit_value)),
+                            None => continue,
+                        },
+                        (None, Some(h)) => (*h, resolve::while_lower(&self, cand.scope, var)),
+                        (None, None) => continue,
+                    };
+                    let Some(bound) = resolve::bound(&self, cand.scope, hi) else {
+                        continue;
+                    };
+                    facts.close_loops.push(CloseLoop {
+                        span: cand.span,
+                        action,
+                        action_span,
+                        lower,
+                        bound,
+                    });
+                }
+                CandKind::Collect { range } => {
+                    let Some(end) = &range.end else { continue };
+                    let Some(bound) = resolve::bound(&self, cand.scope, end) else {
+                        continue;
+                    };
+                    // `(0..1024).collect()` is just numbers; only a limit or an fd-named
+                    // constant makes a collection one of fd numbers.
+                    if !bound_is_about_fds(&bound) {
+                        continue;
+                    }
+                    facts.fd_ranges.push(FdRange {
+                        span: cand.span,
+                        container: Container::RustVec,
+                        lower: range.start.as_deref().and_then(lit_value),
+                        bound,
+                    });
+                }
+            }
+        }
+        facts.close_loops.sort_by_key(|l| l.span);
+        facts.fd_ranges.sort_by_key(|r| r.span);
+        facts
+    }
+}
+
+impl<'a> Visit<'a> for Collector<'a> {
+    fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+        self.enter_fn(&f.sig.ident, &f.block);
+        visit::visit_item_fn(self, f);
+        self.stack.pop();
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
+        self.enter_fn(&f.sig.ident, &f.block);
+        visit::visit_impl_item_fn(self, f);
+        self.stack.pop();
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'a syn::TraitItemFn) {
+        match &f.default {
+            Some(block) => {
+                self.enter_fn(&f.sig.ident, block);
+                visit::visit_trait_item_fn(self, f);
+                self.stack.pop();
+            }
+            None => visit::visit_trait_item_fn(self, f),
+        }
+    }
+
+    fn visit_item_const(&mut self, c: &'a syn::ItemConst) {
+        self.consts
+            .entry(c.ident.to_string())
+            .or_default()
+            .push(&c.expr);
+        visit::visit_item_const(self, c);
+    }
+
+    fn visit_item_static(&mut self, s: &'a syn::ItemStatic) {
+        self.consts
+            .entry(s.ident.to_string())
+            .or_default()
+            .push(&s.expr);
+        visit::visit_item_static(self, s);
+    }
+
+    fn visit_impl_item_const(&mut self, c: &'a syn::ImplItemConst) {
+        self.consts
+            .entry(c.ident.to_string())
+            .or_default()
+            .push(&c.expr);
+        visit::visit_impl_item_const(self, c);
+    }
+
+    fn visit_local(&mut self, l: &'a syn::Local) {
+        if let Some(init) = &l.init {
+            self.add_pat_defs(&l.pat, &init.expr, Vec::new());
+            // `let v: Vec<i32> = (lo..hi).collect();`
+            if let Pat::Type(pt) = &l.pat
+                && type_is_vec(&pt.ty)
+                && let Expr::MethodCall(mc) = &*init.expr
+                && mc.method == "collect"
+                && mc.args.is_empty()
+                && let Some(range) = peel_range(&mc.receiver)
+            {
+                let span = self.span_of(mc);
+                self.push_cand(span, CandKind::Collect { range });
+            }
+        }
+        visit::visit_local(self, l);
+    }
+
+    fn visit_expr_let(&mut self, e: &'a syn::ExprLet) {
+        self.add_pat_defs(&e.pat, &e.expr, Vec::new());
+        visit::visit_expr_let(self, e);
+    }
+
+    fn visit_expr_match(&mut self, m: &'a syn::ExprMatch) {
+        for arm in &m.arms {
+            self.add_pat_defs(&arm.pat, &m.expr, Vec::new());
+        }
+        visit::visit_expr_match(self, m);
+    }
+
+    fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
+        if let Some(name) = single_ident(&a.left) {
+            self.add_def(name, &a.right, Vec::new());
+        }
+        visit::visit_expr_assign(self, a);
+    }
+
+    fn visit_expr_reference(&mut self, r: &'a syn::ExprReference) {
+        if r.mutability.is_some()
+            && let Some(name) = single_ident(&r.expr)
+        {
+            let cur = self.cur();
+            self.scopes[cur].mutated.insert(name);
+        }
+        visit::visit_expr_reference(self, r);
+    }
+
+    fn visit_expr_call(&mut self, call: &'a ExprCall) {
+        let name = call_name(call);
+        match name.as_deref() {
+            Some("getrlimit")
+                if call.args.len() == 2
+                    && mentions_any(&call.args[0], &["RLIMIT_NOFILE", "NOFILE", "Nofile"]) =>
+            {
+                let span = call.span();
+                let mut names = Vec::new();
+                idents_in(&call.args[1], &mut names);
+                let cur = self.cur();
+                for n in names {
+                    self.scopes[cur].filled.insert(n, span);
+                }
+            }
+            Some("from_iter") if call.args.len() == 1 && path_has_segment(&call.func, "Vec") => {
+                if let Some(range) = peel_range(&call.args[0]) {
+                    let span = self.span_of(call);
+                    self.push_cand(span, CandKind::Collect { range });
+                }
+            }
+            _ => {}
+        }
+        visit::visit_expr_call(self, call);
+    }
+
+    fn visit_expr_method_call(&mut self, mc: &'a ExprMethodCall) {
+        let method = mc.method.to_string();
+        match method.as_str() {
+            "as_mut_ptr" => {
+                if let Some(name) = single_ident(&mc.receiver) {
+                    let cur = self.cur();
+                    self.scopes[cur].mutated.insert(name);
+                }
+            }
+            "collect" if mc.args.is_empty() => {
+                let vec_turbofish = mc.turbofish.as_ref().is_some_and(|t| {
+                    t.args.iter().any(|a| match a {
+                        syn::GenericArgument::Type(ty) => type_is_vec(ty),
+                        _ => false,
+                    })
+                });
+                if vec_turbofish && let Some(range) = peel_range(&mc.receiver) {
+                    let span = self.span_of(mc);
+                    self.push_cand(span, CandKind::Collect { range });
+                }
+            }
+            "for_each" | "try_for_each" if mc.args.len() == 1 => {
+                if let Some(range) = peel_range(&mc.receiver)
+                    && let Expr::Closure(cl) = &mc.args[0]
+                    && cl.inputs.len() == 1
+                    && let Some(var) = pat_ident(&cl.inputs[0])
+                {
+                    let start = self.span_of(&*mc.receiver).start;
+                    let end = self.sp(mc.method.span()).end;
+                    self.push_cand(
+                        Span::new(start, end.max(start)),
+                        CandKind::Loop {
+                            var,
+                            range: Some(range),
+                            hi: None,
+                            body: LoopBody::Expr(&cl.body),
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+        visit::visit_expr_method_call(self, mc);
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'a syn::ExprForLoop) {
+        if let Some(var) = pat_ident(&f.pat)
+            && let Some(range) = peel_range(&f.expr)
+        {
+            let start = self.sp(f.for_token.span).start;
+            let end = self.span_of(&*f.expr).end;
+            self.push_cand(
+                Span::new(start, end.max(start)),
+                CandKind::Loop {
+                    var,
+                    range: Some(range),
+                    hi: None,
+                    body: LoopBody::Block(&f.body),
+                },
+            );
+        }
+        visit::visit_expr_for_loop(self, f);
+    }
+
+    fn visit_expr_while(&mut self, w: &'a syn::ExprWhile) {
+        if let Expr::Binary(b) = &*w.cond {
+            let (var, hi) = match b.op {
+                syn::BinOp::Lt(_) | syn::BinOp::Le(_) => (single_ident(&b.left), &*b.right),
+                syn::BinOp::Gt(_) | syn::BinOp::Ge(_) => (single_ident(&b.right), &*b.left),
+                _ => (None, &*b.left),
+            };
+            if let Some(var) = var
+                && increments(&w.body, &var)
+            {
+                let start = self.sp(w.while_token.span).start;
+                let end = self.span_of(&*w.cond).end;
+                self.push_cand(
+                    Span::new(start, end.max(start)),
+                    CandKind::Loop {
+                        var,
+                        range: None,
+                        hi: Some(hi),
+                        body: LoopBody::Block(&w.body),
+                    },
+                );
+            }
+        }
+        visit::visit_expr_while(self, w);
+    }
+}
+
+/// Whether a bound speaks of fds: a limit, or a constant or variable named like one.
+fn bound_is_about_fds(b: &Bound) -> bool {
+    match &b.kind {
+        BoundKind::Limit { .. } => true,
+        BoundKind::Guess { name, .. } => name.as_deref().is_some_and(|n| {
+            let l = n.to_ascii_lowercase();
+            l.contains("fd") || l.contains("open_max") || l.contains("nofile")
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Syntax helpers
+
+/// The integer value of a literal (through parentheses and casts).
+pub(crate) fn lit_value(e: &Expr) -> Option<u64> {
+    match e {
+        Expr::Lit(l) => match &l.lit {
+            syn::Lit::Int(i) => i.base10_parse::<u64>().ok(),
+            _ => None,
+        },
+        Expr::Paren(p) => lit_value(&p.expr),
+        Expr::Group(g) => lit_value(&g.expr),
+        Expr::Cast(c) => lit_value(&c.expr),
+        _ => None,
+    }
+}
+
+/// `name` when `e` is a single-segment path.
+pub(crate) fn single_ident(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Paren(p) => single_ident(&p.expr),
+        Expr::Group(g) => single_ident(&g.expr),
+        _ => None,
+    }
+}
+
+/// The loop variable bound by a pattern (`fd`, `&fd`, `fd: i32`, `mut fd`).
+fn pat_ident(p: &Pat) -> Option<String> {
+    match p {
+        Pat::Ident(pi) if pi.subpat.is_none() => Some(pi.ident.to_string()),
+        Pat::Reference(r) => pat_ident(&r.pat),
+        Pat::Type(t) => pat_ident(&t.pat),
+        Pat::Paren(p) => pat_ident(&p.pat),
+        _ => None,
+    }
+}
+
+/// The last path segment of a call's function (`libc::close` → `close`).
+pub(crate) fn call_name(call: &ExprCall) -> Option<String> {
+    match &*call.func {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn path_has_segment(e: &Expr, seg: &str) -> bool {
+    match e {
+        Expr::Path(p) => p.path.segments.iter().any(|s| s.ident == seg),
+        _ => false,
+    }
+}
+
+fn type_is_vec(ty: &Type) -> bool {
+    match ty {
+        Type::Path(tp) => tp.path.segments.last().is_some_and(|s| s.ident == "Vec"),
+        Type::Paren(p) => type_is_vec(&p.elem),
+        Type::Group(g) => type_is_vec(&g.elem),
+        _ => false,
+    }
+}
+
+/// The range under iterator adapters that keep the loop visiting fd numbers:
+/// `(lo..hi)`, `(lo..hi).rev()`, `.step_by(n)`, `.filter(..)`, `.skip(n)`, `.into_iter()`.
+pub(crate) fn peel_range(e: &Expr) -> Option<&syn::ExprRange> {
+    match e {
+        Expr::Range(r) => Some(r),
+        Expr::Paren(p) => peel_range(&p.expr),
+        Expr::Group(g) => peel_range(&g.expr),
+        Expr::MethodCall(mc)
+            if matches!(
+                mc.method.to_string().as_str(),
+                "rev" | "step_by" | "filter" | "skip" | "into_iter" | "inspect" | "by_ref"
+            ) =>
+        {
+            peel_range(&mc.receiver)
+        }
+        _ => None,
+    }
+}
+
+/// Whether any path in `e` ends with one of `names` (macro bodies are not looked into).
+pub(crate) fn mentions_any(e: &Expr, names: &[&str]) -> bool {
+    struct M<'n> {
+        names: &'n [&'n str],
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for M<'_> {
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            if let Some(last) = p.segments.last()
+                && self.names.iter().any(|n| last.ident == n)
+            {
+                self.found = true;
+            }
+            visit::visit_path(self, p);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut m = M {
+        names,
+        found: false,
+    };
+    m.visit_expr(e);
+    m.found
+}
+
+/// Every single-segment path in `e` (`&mut rlim`, `rlim.as_mut_ptr()` → `rlim`).
+fn idents_in(e: &Expr, out: &mut Vec<String>) {
+    struct I<'o>(&'o mut Vec<String>);
+    impl<'ast> Visit<'ast> for I<'_> {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if let Some(id) = p.path.get_ident() {
+                self.0.push(id.to_string());
+            }
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    I(out).visit_expr(e);
+}
+
+/// Whether `body` contains `var += 1` (any step) or `var = var + ..`.
+fn increments(body: &Block, var: &str) -> bool {
+    struct Inc<'v> {
+        var: &'v str,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Inc<'_> {
+        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+            if matches!(b.op, syn::BinOp::AddAssign(_))
+                && single_ident(&b.left).as_deref() == Some(self.var)
+            {
+                self.found = true;
+            }
+            visit::visit_expr_binary(self, b);
+        }
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            if single_ident(&a.left).as_deref() == Some(self.var)
+                && let Expr::Binary(b) = &*a.right
+                && matches!(b.op, syn::BinOp::Add(_))
+                && single_ident(&b.left).as_deref() == Some(self.var)
+            {
+                self.found = true;
+            }
+            visit::visit_expr_assign(self, a);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut v = Inc { var, found: false };
+    v.visit_block(body);
+    v.found
+}
+
+/// Whether `e` is the loop variable, possibly converted (`fd as i32`, `fd.try_into().unwrap()`,
+/// `RawFd::try_from(fd).unwrap()`).
+fn is_var(e: &Expr, var: &str) -> bool {
+    match e {
+        Expr::Path(_) => single_ident(e).as_deref() == Some(var),
+        Expr::Paren(p) => is_var(&p.expr, var),
+        Expr::Group(g) => is_var(&g.expr, var),
+        Expr::Cast(c) => is_var(&c.expr, var),
+        Expr::Reference(r) => is_var(&r.expr, var),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => is_var(&u.expr, var),
+        Expr::Try(t) => is_var(&t.expr, var),
+        Expr::MethodCall(mc)
+            if mc.args.len() <= 1
+                && matches!(
+                    mc.method.to_string().as_str(),
+                    "try_into" | "into" | "unwrap" | "expect" | "clone"
+                ) =>
+        {
+            is_var(&mc.receiver, var)
+        }
+        Expr::Call(c)
+            if c.args.len() == 1
+                && matches!(call_name(c).as_deref(), Some("from" | "try_from")) =>
+        {
+            is_var(&c.args[0], var)
+        }
+        _ => false,
+    }
+}
+
+/// The strongest fd action in a loop body that touches the loop variable, with its span.
+fn find_action(c: &Collector<'_>, body: LoopBody<'_>, var: &str) -> Option<(FdAction, Span)> {
+    struct A<'v> {
+        var: &'v str,
+        found: Vec<(FdAction, PSpan)>,
+    }
+    impl<'ast> Visit<'ast> for A<'_> {
+        fn visit_expr_call(&mut self, call: &'ast ExprCall) {
+            let first_is_var = call.args.first().is_some_and(|a| is_var(a, self.var));
+            if first_is_var {
+                let action = match call_name(call).as_deref() {
+                    Some("close") if call.args.len() == 1 => Some(FdAction::Close),
+                    Some("fcntl") if call.args.len() >= 2 => {
+                        let rest: Vec<&Expr> = call.args.iter().skip(1).collect();
+                        if rest.iter().any(|a| mentions_any(a, &["F_SETFD"])) {
+                            Some(FdAction::SetCloexec)
+                        } else if rest
+                            .iter()
+                            .any(|a| mentions_any(a, &["F_GETFD", "F_GETFL"]))
+                        {
+                            Some(FdAction::Probe)
+                        } else {
+                            None
+                        }
+                    }
+                    Some("fstat" | "fstat64") => Some(FdAction::Probe),
+                    Some("from_raw_fd")
+                        if call.args.len() == 1
+                            && matches!(&*call.func, Expr::Path(p) if p.path.segments.len() >= 2) =>
+                    {
+                        Some(FdAction::Wrap)
+                    }
+                    _ => None,
+                };
+                if let Some(a) = action {
+                    self.found.push((a, call.span()));
+                }
+            }
+            visit::visit_expr_call(self, call);
+        }
+        // Nested items are other functions; their `fd` is not the loop's.
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut a = A {
+        var,
+        found: Vec::new(),
+    };
+    match body {
+        LoopBody::Block(b) => a.visit_block(b),
+        LoopBody::Expr(e) => a.visit_expr(e),
+    }
+    let rank = |k: FdAction| match k {
+        FdAction::Close => 0,
+        FdAction::Wrap => 1,
+        FdAction::SetCloexec => 2,
+        FdAction::Probe => 3,
+    };
+    let best = a.found.iter().map(|(k, _)| rank(*k)).min()?;
+    let (kind, span) = a.found.into_iter().find(|(k, _)| rank(*k) == best)?;
+    Some((kind, c.sp(span)))
+}
+
+/// The value expression of a block: its tail expression.
+pub(crate) fn block_tail(b: &Block) -> Option<&Expr> {
+    match b.stmts.last() {
+        Some(Stmt::Expr(e, None)) => Some(e),
+        _ => None,
+    }
 }

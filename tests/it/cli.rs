@@ -1,1 +1,351 @@
+//! End-to-end tests of the `fdlint` binary: exit codes, JSON output, the human report, and a
+//! directory walk with ignored, binary, non-UTF-8, special and unreadable entries.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn fdlint() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fdlint"));
+    c.env_remove("NO_COLOR").env("COLUMNS", "100");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c.stdin(Stdio::null());
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    fdlint().args(args).output().expect("fdlint runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+const INCIDENT: &str = "fixtures/incident/highlighter_helper.py";
+
+#[test]
+fn exit_status_is_1_with_findings_and_0_without() {
+    let o = run(&["check", INCIDENT]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run(&["check", "fixtures/python/close_loops_negatives.py"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("0 findings in 0 files; 1 file scanned"));
+}
+
+#[test]
+fn fail_on_decides_the_exit_status() {
+    // literal_guesses.py has only warnings.
+    let f = "fixtures/python/literal_guesses.py";
+    assert_eq!(run(&["check", f]).status.code(), Some(1));
+    assert_eq!(
+        run(&["check", "--fail-on", "error", f]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["check", "--fail-on", "never", INCIDENT])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn exit_status_is_2_on_usage_errors_and_missing_paths() {
+    let o = run(&["check", "no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/dir: no such file or directory"));
+    assert_eq!(
+        run(&["check", "--python-version", "three"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["check", "--assume-nofile", "0", INCIDENT])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&["check", "--bogus"]).status.code(), Some(2));
+    assert_eq!(run(&["explain", "FD999"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_output_has_the_documented_fields() {
+    let o = run(&["check", "--format", "json", INCIDENT]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    let f = &findings[0];
+    assert_eq!(f["code"], "FD001");
+    assert_eq!(f["rule"], "rlimit-close-loop");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["path"], INCIDENT);
+    assert_eq!(f["line"], 18);
+    assert_eq!(f["column"], 5);
+    assert_eq!(f["end_line"], 18);
+    assert_eq!(f["end_column"], 30);
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("1,073,741,813 calls"), "{msg}");
+    assert!(msg.contains("~32.6 GiB list"), "{msg}");
+    assert!(f["help"].as_str().unwrap().contains("/proc/self/fd"));
+    let labels: Vec<&str> = f["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "hard limit read here",
+            "fallback bound 65,536",
+            "one `close()` per fd"
+        ]
+    );
+    assert_eq!(v["summary"]["findings"], 1);
+    // The summary line goes to stderr, so stdout stays machine-readable.
+    assert!(stderr(&o).contains("1 finding in 1 file"));
+}
+
+#[test]
+fn assume_nofile_changes_the_cost() {
+    let o = run(&[
+        "check",
+        "--format",
+        "json",
+        "--assume-nofile",
+        "1048576",
+        INCIDENT,
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let msg = v["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("1,048,573 calls at RLIMIT_NOFILE = 1,048,576"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn python_version_flag_decides_the_dialect() {
+    // Without Python 2 evidence a bare range() is lazy: FD002 stays silent for this file...
+    let f = "fixtures/python/fd_ranges.py";
+    let o = run(&["check", "--format", "json", f]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2);
+    // ...and --python-version 2.7 makes the lazy `range(3, maxfd)` a list.
+    let o = run(&["check", "--format", "json", "--python-version", "2.7", f]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let codes: Vec<(u64, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(codes, [(8, "FD002"), (14, "FD002"), (20, "FD002")]);
+}
+
+#[test]
+fn human_report_snapshot() {
+    let o = run(&["check", "--color", "never", INCIDENT]);
+    insta::assert_snapshot!("human_incident", stdout(&o));
+}
+
+#[test]
+fn rules_and_explain() {
+    let o = run(&["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.contains("FD001  rlimit-close-loop"), "{out}");
+    assert!(out.contains("FD002  fd-range-materialized"), "{out}");
+    let o = run(&["explain", "FD001"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.starts_with("# FD001 (rlimit-close-loop)"));
+    assert!(out.contains("## Why is this bad?"));
+    // Names work too.
+    assert_eq!(stdout(&run(&["explain", "rlimit-close-loop"])), out);
+}
+
+fn write(path: &Path, content: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+const LOOP: &str = "import os\nfor fd in range(3, os.sysconf('SC_OPEN_MAX')):\n    os.close(fd)\n";
+
+/// A tree with a finding in a normal file, and in files that must be skipped or survived.
+fn messy_tree() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("proj");
+    write(&root.join(".git/HEAD"), b"ref: refs/heads/main\n");
+    write(&root.join(".gitignore"), b"ignored/\n*.gen.py\n");
+    write(&root.join("app/worker.py"), LOOP.as_bytes());
+    write(&root.join("ignored/worker.py"), LOOP.as_bytes());
+    write(&root.join("app/code.gen.py"), LOOP.as_bytes());
+    write(&root.join("node_modules/pkg/x.py"), LOOP.as_bytes());
+    write(&root.join(".git/hooks/x.py"), LOOP.as_bytes());
+    write(
+        &root.join("target/CACHEDIR.TAG"),
+        b"Signature: 8a477f597d28d172789f06886806bc55\n",
+    );
+    write(&root.join("target/debug/build.rs"), b"fn main() {}\n");
+    // An extensionless script found by its shebang.
+    write(
+        &root.join("bin/helper"),
+        format!("#!/usr/bin/env python2\n{LOOP}").as_bytes(),
+    );
+    // Bad input: binary, non-UTF-8, broken syntax, deep nesting.
+    write(&root.join("app/blob.py"), b"\x00\x01\x02close range while");
+    write(
+        &root.join("app/latin1.py"),
+        b"# caf\xe9\nimport os\nfor fd in range(3, os.sysconf('SC_OPEN_MAX')):\n    os.close(fd)\n",
+    );
+    write(
+        &root.join("app/broken.py"),
+        b"def (:\n  while close range\n",
+    );
+    let deep = format!(
+        "x = {}1{}\nwhile close: range\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    write(&root.join("app/deep.py"), deep.as_bytes());
+    (dir, root)
+}
+
+#[test]
+fn walk_honours_gitignore_and_survives_bad_input() {
+    let (_dir, root) = messy_tree();
+    #[cfg(unix)]
+    {
+        // A FIFO must never be opened (opening it would block forever).
+        let fifo = root.join("app/pipe.py");
+        let ok = Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .map(|s| s.success());
+        assert!(matches!(ok, Ok(true)), "mkfifo failed");
+        std::os::unix::fs::symlink(root.join("ignored"), root.join("app/link")).unwrap();
+    }
+    let o = fdlint()
+        .args(["check", "--format", "json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut paths: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().unwrap();
+            p.strip_prefix(root.to_str().unwrap()).unwrap().to_string()
+        })
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["/app/latin1.py", "/app/worker.py", "/bin/helper"]);
+    let kinds: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let p = d["path"].as_str().unwrap();
+            let name = Path::new(p)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, d["kind"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("blob.py".into(), "binary".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("latin1.py".into(), "not-utf8".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("broken.py".into(), "parse-error".into())),
+        "{kinds:?}"
+    );
+
+    // --no-ignore brings the ignored files back, but never .git or node_modules.
+    let o = fdlint()
+        .args(["check", "--format", "json", "--no-ignore"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 5);
+
+    // An ignored file named explicitly is linted.
+    let o = fdlint()
+        .args(["check", "--format", "json"])
+        .arg(root.join("ignored/worker.py"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn unreadable_file_is_reported_and_the_run_goes_on() {
+    let (_dir, root) = messy_tree();
+    let secret = root.join("app/secret.py");
+    write(&secret, LOOP.as_bytes());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    if std::fs::read(&secret).is_ok() {
+        // Running as root: permissions do not stop reads. A directory named like a source file
+        // fails to read the same way.
+        eprintln!("note: running as root, checking an unreadable path with a directory instead");
+        std::fs::remove_file(&secret).unwrap();
+        std::fs::create_dir(&secret).unwrap();
+        let o = fdlint()
+            .args(["check", "--format", "json"])
+            .arg(&secret)
+            .arg(root.join("app/worker.py"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        return;
+    }
+    let o = fdlint()
+        .args(["check", "--format", "json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["kind"] == "io-error" && d["path"].as_str().unwrap().ends_with("secret.py"))
+    );
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    let mut child = fdlint()
+        .args(["check", "fixtures"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_ne!(status.code(), Some(2));
+    assert_ne!(status.code(), None, "killed by a signal");
+}

@@ -1,0 +1,49 @@
+; max = Process.getrlimit(:NOFILE)[1]
+(assignment
+  left: [
+    (identifier)
+    (constant)
+    (scope_resolution)
+    (instance_variable)
+    (class_variable)
+    (global_variable)
+  ] @assign.name
+  right: (_) @assign.value) @assign.plain
+
+; soft, hard = Process.getrlimit(:NOFILE)
+(assignment
+  left: (left_assignment_list) @assign.names
+  right: (_) @assign.value) @assign.multi
+
+; max ||= 1024
+(operator_assignment
+  left: [
+    (identifier)
+    (constant)
+    (instance_variable)
+    (class_variable)
+    (global_variable)
+  ] @assign.name
+  operator: [
+    "||="
+    "&&="
+  ]
+  right: (_) @assign.value) @assign.cond
+
+; def close_fds(max = Process.getrlimit(:NOFILE)[1], lo: 3)
+[
+  (optional_parameter
+    name: (identifier) @assign.name
+    value: (_) @assign.value)
+  (keyword_parameter
+    name: (identifier) @assign.name
+    value: (_) @assign.value)
+] @assign.param
+
+; def max_fd; Process.getrlimit(:NOFILE).last; end
+[
+  (method
+    name: (_) @method.name)
+  (singleton_method
+    name: (_) @method.name)
+] @method.def
