@@ -1,5 +1,6 @@
-//! All integration tests, in one binary (as ripgrep does): fixtures, CLI, meta-tests.
+//! All integration tests, in one binary (as ripgrep does): fixtures, CLI, output formats, meta-tests.
 
 mod cli;
 mod fixtures;
+mod formats;
 mod meta;
