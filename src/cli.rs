@@ -3,12 +3,13 @@
 //! code.
 
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::config;
+use crate::discover;
 use crate::engine::{self, RunResult};
 use crate::finding::Severity;
 use crate::report::{self, Format, HumanOptions};
@@ -43,7 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Lint files and directories (default: the current directory).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the rules.
     Rules,
     /// Print a rule's documentation.
@@ -55,12 +56,12 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories to lint. Named files are always linted; directories are walked,
-    /// honouring .gitignore.
-    #[arg(default_value = ".")]
+    /// Files or directories to lint (default: the current directory). Named files are always
+    /// linted; directories are walked, honouring .gitignore. `-` is standard input (see
+    /// --stdin-filename).
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
+    /// Output format (see docs/output-formats.md).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
@@ -86,6 +87,16 @@ pub struct CheckArgs {
     /// Ignore configuration files.
     #[arg(long)]
     pub isolated: bool,
+
+    /// Write the report to FILE instead of standard output, atomically (a temporary file in the
+    /// same directory, renamed over FILE).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+
+    /// Lint standard input as if it were the file PATH (whose name picks the language). Standard
+    /// input is read when no paths are given or one of them is `-`.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
 
     /// The RLIMIT_NOFILE value costs are computed at (default: 1073741816, systemd's
     /// `LimitNOFILE=infinity`).
@@ -281,7 +292,7 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
             return Ok(ExitStatus::Error);
         }
     };
-    let result = match engine::run(&args.paths, &settings) {
+    let result = match lint(args, &settings) {
         Ok(r) => r,
         Err(e) => {
             writeln!(err, "fdlint: error: {e}")?;
@@ -292,15 +303,34 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
         "always" => true,
         "never" => false,
         _ => {
-            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            args.output_file.is_none()
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(100);
-    report::write(args.format, &result, HumanOptions { color, width }, out)?;
-    out.flush()?;
+    let human = HumanOptions { color, width };
+    match &args.output_file {
+        None => {
+            report::write(args.format, &result, human, out)?;
+            out.flush()?;
+        }
+        Some(path) => {
+            let mut buf = Vec::new();
+            report::write(args.format, &result, human, &mut buf)?;
+            if let Err(e) = report::write_file_atomically(path, &buf) {
+                writeln!(
+                    err,
+                    "fdlint: error: could not write {}: {e}",
+                    path.display()
+                )?;
+                return Ok(ExitStatus::Error);
+            }
+        }
+    }
     if !args.quiet {
         for p in &result.problems {
             match p.line {
@@ -321,6 +351,65 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
     } else {
         ExitStatus::Clean
     })
+}
+
+/// Why the files to lint could not be linted.
+#[derive(Debug, thiserror::Error)]
+enum LintError {
+    #[error(transparent)]
+    Run(#[from] engine::RunError),
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error("could not read standard input: {0}")]
+    Stdin(io::Error),
+}
+
+/// Lint the paths, and standard input when asked to (`-`, or no paths and --stdin-filename).
+fn lint(args: &CheckArgs, settings: &Settings) -> Result<RunResult, LintError> {
+    let dash = Path::new("-");
+    let stdin = args.paths.iter().any(|p| p == dash)
+        || (args.paths.is_empty() && args.stdin_filename.is_some());
+    let paths: Vec<PathBuf> = args.paths.iter().filter(|p| *p != dash).cloned().collect();
+    let stdin_path = match (&args.stdin_filename, stdin) {
+        (Some(p), true) => Some(p),
+        (None, true) => {
+            return Err(UsageError(
+                "`-` reads standard input, which needs --stdin-filename PATH to name it".into(),
+            )
+            .into());
+        }
+        (Some(_), false) => {
+            return Err(UsageError(
+                "--stdin-filename names standard input: pass `-` among the paths, or no paths"
+                    .into(),
+            )
+            .into());
+        }
+        (None, false) => None,
+    };
+    let mut result = match (paths.is_empty(), stdin_path.is_some()) {
+        (true, true) => RunResult::default(),
+        (true, false) => engine::run(&[PathBuf::from(".")], settings)?,
+        (false, _) => engine::run(&paths, settings)?,
+    };
+    if let Some(path) = stdin_path {
+        let mut bytes = Vec::new();
+        io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(LintError::Stdin)?;
+        let lang = discover::lang_by_name(path)
+            .or_else(|| discover::lang_by_shebang(bytes.split(|b| *b == b'\n').next()?))
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--stdin-filename {}: cannot tell the language from the name; use a .py, \
+                     .rb or .rs name",
+                    path.display()
+                ))
+            })?;
+        engine::add_text(&mut result, path, lang, bytes, settings);
+    }
+    Ok(result)
 }
 
 fn summary(result: &RunResult, err: &mut dyn Write) -> io::Result<()> {

@@ -297,6 +297,17 @@ fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>
             ),
         ));
     }
+    decode(path, bytes)
+}
+
+/// Bytes as text to lint: binary files are refused; invalid UTF-8 is replaced and noted.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<(String, Option<FileProblem>), FileProblem> {
+    let problem = |kind, message: String| FileProblem {
+        path: path.to_path_buf(),
+        kind,
+        line: None,
+        message,
+    };
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
         return Err(problem(
             ProblemKind::Binary,
@@ -378,6 +389,47 @@ fn lint_candidate(c: &Candidate, settings: &Settings, projects: &ProjectCache) -
         parsed: linted.parsed,
         linkable,
     }
+}
+
+/// Lint bytes that come from no file (standard input) as if they were the file `path`, and add
+/// them to `result`, which stays sorted.
+pub fn add_text(
+    result: &mut RunResult,
+    path: &Path,
+    lang: Lang,
+    bytes: Vec<u8>,
+    settings: &Settings,
+) {
+    let t = Instant::now();
+    result.stats.files_discovered += 1;
+    result.stats.bytes_read += bytes.len() as u64;
+    let len = bytes.len() as u64;
+    match decode(path, bytes) {
+        Err(p) => result.problems.push(p),
+        Ok((text, note)) => {
+            let linted = lint_text(path, lang, &text, settings);
+            if linted.parsed {
+                result.stats.files_parsed += 1;
+                result.stats.bytes_parsed += len;
+            } else if linted.problems.is_empty() {
+                result.stats.files_prefiltered_out += 1;
+            }
+            result.problems.extend(note);
+            result.problems.extend(linted.problems);
+            if !linted.findings.is_empty() {
+                result.files.push(FileReport {
+                    path: path.to_path_buf(),
+                    lang,
+                    index: LineIndex::new(&text),
+                    text: Arc::from(text),
+                    findings: linted.findings,
+                });
+            }
+        }
+    }
+    result.stats.lint_time += t.elapsed();
+    result.files.sort_by(|a, b| a.path.cmp(&b.path));
+    result.problems.sort();
 }
 
 /// Lint every file under `paths`.

@@ -1,4 +1,5 @@
-//! `--format json`: one JSON document. The schema is documented in the README.
+//! `--format json`: one JSON document; `--format json-lines`: one finding per line. Both are
+//! documented in docs/output-formats.md.
 
 use std::io::{self, Write};
 
@@ -98,4 +99,14 @@ pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// One compact JSON object per finding per line, the same objects as `json`'s `findings`: a
+/// consumer can act on each line as it arrives and never holds the whole report.
+pub fn write_lines(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    for f in findings(result) {
+        serde_json::to_writer(&mut *out, &f)?;
+        writeln!(out)?;
+    }
+    Ok(())
 }

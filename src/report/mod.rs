@@ -1,14 +1,19 @@
 //! Reporters: the only code that writes findings out. Each turns a sorted [`RunResult`] into
 //! one output format.
 
+use std::fs;
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::engine::{FileReport, RunResult};
 use crate::finding::Finding;
 use crate::source::LineCol;
 
+pub mod concise;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 /// The output formats `--format` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,6 +22,14 @@ pub enum Format {
     Human,
     /// One JSON document with a `findings` array.
     Json,
+    /// One JSON object per finding per line (the items of `json`'s `findings`).
+    JsonLines,
+    /// `path:line:col: severity[CODE] message`, one line per finding (gcc style, for editors).
+    Concise,
+    /// GitHub Actions workflow commands (`::error file=...::message`): annotations on the PR.
+    Github,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps) and SARIF viewers.
+    Sarif,
 }
 
 /// Rendering choices for the human report.
@@ -35,10 +48,56 @@ pub fn write(
     match format {
         Format::Human => human::write(result, human, out),
         Format::Json => json::write(result, out),
+        Format::JsonLines => json::write_lines(result, out),
+        Format::Concise => concise::write(result, out),
+        Format::Github => github::write(result, out),
+        // SARIF paths are relative to the working directory, which `%SRCROOT%` names.
+        Format::Sarif => sarif::write(result, &std::env::current_dir()?, out),
     }
 }
 
 /// Start and end (1-based) of a finding's primary span.
 pub fn range(file: &FileReport, f: &Finding) -> (LineCol, LineCol) {
     file.index.range(&file.text, f.span)
+}
+
+/// Write `bytes` to `path` so that readers see the old file or the whole new one, never a part:
+/// a temporary file in the same directory (so the rename stays on one file system), synced,
+/// then renamed over `path`.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut attempt = 0;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(
+            ".{}.fdlint-{}-{attempt}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            fs::rename(&tmp, path)
+        });
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
 }

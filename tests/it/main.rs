@@ -1,6 +1,7 @@
-//! All integration tests, in one binary (as ripgrep does): fixtures, CLI, meta-tests.
+//! All integration tests, in one binary (as ripgrep does): fixtures, CLI, output formats, meta-tests.
 
 mod cli;
 mod config;
 mod fixtures;
+mod formats;
 mod meta;

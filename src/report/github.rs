@@ -1,0 +1,56 @@
+//! `--format github`: GitHub Actions workflow commands, which the runner turns into annotations
+//! on the pull request's diff: `::error file=..,line=..,endLine=..,col=..,endColumn=..,title=..::message`.
+//!
+//! The escaping is `@actions/core`'s (`toCommandValue`, `escapeData`, `escapeProperty`): the
+//! runner undoes exactly that, so anything else shows up verbatim or cuts a property short.
+
+use std::io::{self, Write};
+
+use crate::engine::RunResult;
+use crate::finding::Severity;
+
+pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+    for (file, f) in result.findings() {
+        let (start, end) = super::range(file, f);
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
+        };
+        let mut props = vec![
+            ("file", file.path.display().to_string()),
+            ("line", start.line.to_string()),
+            ("endLine", end.line.to_string()),
+        ];
+        // GitHub ignores columns on annotations spanning lines; leave them out rather than
+        // pretend.
+        if start.line == end.line {
+            props.push(("col", start.column.to_string()));
+            props.push(("endColumn", end.column.to_string()));
+        }
+        props.push(("title", format!("fdlint ({})", f.rule.code)));
+        let props: Vec<String> = props
+            .iter()
+            .map(|(k, v)| format!("{k}={}", escape_property(v)))
+            .collect();
+        writeln!(
+            out,
+            "::{command} {}::{}",
+            props.join(","),
+            escape_data(&f.message)
+        )?;
+    }
+    Ok(())
+}
+
+/// `escapeData` of `@actions/core`: the message after `::`.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// `escapeProperty` of `@actions/core`: a `key=value` property, where `:` and `,` are separators.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

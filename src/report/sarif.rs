@@ -1,0 +1,333 @@
+//! `--format sarif`: a SARIF 2.1.0 log, what code-scanning services (GitHub, GitLab, Azure
+//! DevOps) and SARIF viewers read. The test suite validates it against the OASIS schema.
+//!
+//! Choices worth knowing:
+//! - Paths are URIs relative to `%SRCROOT%`, the working directory, which
+//!   `run.originalUriBaseIds` gives as an absolute `file://` URI; a file outside it gets an
+//!   absolute URI. Uploaders such as GitHub's resolve relative URIs against the checkout.
+//! - `partialFingerprints` hash the rule, the path and the text of the finding (its span and the
+//!   trimmed line it starts on), never a line number, so a finding keeps its identity when code
+//!   above it moves; identical findings in one file are told apart by their order.
+//! - Suppressed findings are kept and marked (`suppressions: [{"kind": "inSource"}]`), as SARIF
+//!   asks, so services can show that they were seen and silenced.
+//! - Files that could not be read or parsed become `toolExecutionNotifications`.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::engine::{FileProblem, FileReport, ProblemKind, RunResult};
+use crate::finding::{Finding, Severity};
+use crate::rules::{self, RuleMeta};
+
+/// The base id every relative artifact URI is resolved against.
+pub const SRCROOT: &str = "%SRCROOT%";
+
+/// The key of fdlint's fingerprint in `partialFingerprints`; the version changes whenever the
+/// hashed text changes, so that services do not compare unlike fingerprints.
+pub const FINGERPRINT_KEY: &str = "fdlintTextHash/v1";
+
+pub fn write(result: &RunResult, root: &Path, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &log(result, root))?;
+    writeln!(out)
+}
+
+/// The whole SARIF log, with paths made relative to `root` (an absolute directory).
+pub fn log(result: &RunResult, root: &Path) -> Value {
+    let mut seen: HashMap<(String, u64), usize> = HashMap::new();
+    let results: Vec<Value> = result
+        .all_findings()
+        .map(|(file, f)| {
+            let loc = artifact(&file.path, root);
+            let hash = text_hash(&loc.key, file, f);
+            let n = seen.entry((loc.key.clone(), hash)).or_default();
+            *n += 1;
+            result_object(file, f, &loc, format!("{hash:016x}:{n}"))
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "fdlint",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": crate::REPOSITORY,
+                    "rules": rules::all().iter().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
+                }
+            },
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": result
+                    .problems
+                    .iter()
+                    .map(|p| notification(p, root))
+                    .collect::<Vec<_>>(),
+            }],
+            "originalUriBaseIds": {
+                SRCROOT: { "uri": dir_uri(root) }
+            },
+            // fdlint counts columns in Unicode scalar values, as SARIF's `unicodeCodePoints`.
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+fn rule_descriptor(r: &RuleMeta) -> Value {
+    let doc = markdown(r.doc);
+    json!({
+        "id": r.code,
+        "name": r.name,
+        "shortDescription": { "text": r.summary },
+        "fullDescription": { "text": what_it_does(&doc).unwrap_or_else(|| r.summary.to_string()) },
+        "help": { "text": doc, "markdown": doc },
+        "helpUri": r.url(),
+        "defaultConfiguration": { "level": level(r.default_severity) },
+        "properties": {
+            "tags": r.languages.iter().map(|l| l.name()).collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// A rule's doc comment as Markdown: `/// text` leaves one space at the start of each line.
+fn markdown(doc: &str) -> String {
+    let lines: Vec<&str> = doc
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    lines.join("\n").trim().to_string()
+}
+
+/// The body of the `## What it does` section, for `fullDescription`.
+fn what_it_does(doc: &str) -> Option<String> {
+    let (_, rest) = doc.split_once("## What it does")?;
+    let body = rest.split("\n## ").next()?;
+    let text = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+fn region(file: &FileReport, span: crate::facts::Span) -> Value {
+    let (s, e) = file.index.range(&file.text, span);
+    json!({
+        "startLine": s.line,
+        "startColumn": s.column,
+        "endLine": e.line,
+        "endColumn": e.column,
+    })
+}
+
+fn result_object(file: &FileReport, f: &Finding, loc: &Artifact, fingerprint: String) -> Value {
+    let index = rules::all()
+        .iter()
+        .position(|r| r.code == f.rule.code)
+        .expect("every finding's rule is in rules::all()");
+    let mut r = json!({
+        "ruleId": f.rule.code,
+        "ruleIndex": index,
+        "level": level(f.severity),
+        "message": { "text": f.message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": loc.json(),
+                "region": region(file, f.span),
+            },
+            "message": { "text": f.span_label },
+        }],
+        "relatedLocations": f.labels.iter().enumerate().map(|(i, l)| json!({
+            "id": i + 1,
+            "physicalLocation": {
+                "artifactLocation": loc.json(),
+                "region": region(file, l.span),
+            },
+            "message": { "text": l.message },
+        })).collect::<Vec<_>>(),
+        "partialFingerprints": { FINGERPRINT_KEY: fingerprint },
+        "properties": {
+            "help": f.help,
+            "notes": f.notes,
+        },
+    });
+    if f.suppressed {
+        r["suppressions"] = json!([{ "kind": "inSource" }]);
+    }
+    r
+}
+
+fn notification(p: &FileProblem, root: &Path) -> Value {
+    let level = match p.kind {
+        ProblemKind::IoError | ProblemKind::NotAFile => "error",
+        _ => "warning",
+    };
+    let mut physical = json!({ "artifactLocation": artifact(&p.path, root).json() });
+    if let Some(line) = p.line {
+        physical["region"] = json!({ "startLine": line });
+    }
+    let kind = serde_json::to_value(p.kind).unwrap_or(Value::Null);
+    json!({
+        "level": level,
+        "message": { "text": p.message },
+        "descriptor": { "id": kind },
+        "locations": [{ "physicalLocation": physical }],
+    })
+}
+
+/// Where a file is, as SARIF names it.
+struct Artifact {
+    uri: String,
+    /// Whether `uri` is relative to `%SRCROOT%`.
+    relative: bool,
+    /// The path the fingerprint hashes: the relative URI, so it does not depend on the checkout.
+    key: String,
+}
+
+impl Artifact {
+    fn json(&self) -> Value {
+        if self.relative {
+            json!({ "uri": self.uri, "uriBaseId": SRCROOT })
+        } else {
+            json!({ "uri": self.uri })
+        }
+    }
+}
+
+fn artifact(path: &Path, root: &Path) -> Artifact {
+    let abs = normalize(&root.join(path));
+    match abs.strip_prefix(normalize(root)) {
+        Ok(rel) if rel.components().next().is_some() => {
+            let segments: Vec<String> = rel
+                .components()
+                .map(|c| encode(&c.as_os_str().to_string_lossy(), false))
+                .collect();
+            let uri = segments.join("/");
+            Artifact {
+                key: uri.clone(),
+                uri,
+                relative: true,
+            }
+        }
+        _ => {
+            let uri = file_uri(&abs);
+            Artifact {
+                key: uri.clone(),
+                uri,
+                relative: false,
+            }
+        }
+    }
+}
+
+/// `a/./b/../c` -> `a/c`, without touching the file system (the file may be standard input).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn file_uri(abs: &Path) -> String {
+    let s = abs.to_string_lossy().replace('\\', "/");
+    let s = if s.starts_with('/') {
+        s
+    } else {
+        format!("/{s}")
+    };
+    format!("file://{}", encode(&s, true))
+}
+
+/// The `%SRCROOT%` URI: a directory, so it ends in `/` (relative URIs resolve under it).
+fn dir_uri(root: &Path) -> String {
+    let uri = file_uri(&normalize(root));
+    if uri.ends_with('/') {
+        uri
+    } else {
+        format!("{uri}/")
+    }
+}
+
+/// Percent-encodes all but RFC 3986 unreserved characters and `/`. A `:` is kept only in
+/// absolute URIs: in a relative one, `a:b.py` would read as the scheme `a`.
+fn encode(s: &str, keep_colon: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+            || (keep_colon && b == b':')
+        {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// FNV-1a (64 bit) of the rule, the path, the finding's span text with whitespace collapsed
+/// and the trimmed text of the line the span starts on. A fixed algorithm, not `std`'s
+/// `DefaultHasher`, because fingerprints must not change between builds.
+fn text_hash(path_key: &str, file: &FileReport, f: &Finding) -> u64 {
+    let span_text = file.text.get(f.span.start..f.span.end).unwrap_or("");
+    let span_text = span_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = file
+        .index
+        .line_text(&file.text, file.index.line_of(f.span.start))
+        .trim();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [f.rule.code, path_key, &span_text, line] {
+        for b in part.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_uris() {
+        let root = Path::new("/work/repo");
+        let a = artifact(Path::new("./src/a b.py"), root);
+        assert_eq!((a.uri.as_str(), a.relative), ("src/a%20b.py", true));
+        let a = artifact(Path::new("/work/repo/x/../c:d.py"), root);
+        assert_eq!((a.uri.as_str(), a.relative), ("c%3Ad.py", true));
+        let a = artifact(Path::new("../other/e.py"), root);
+        assert_eq!(
+            (a.uri.as_str(), a.relative),
+            ("file:///work/other/e.py", false)
+        );
+        assert_eq!(dir_uri(root), "file:///work/repo/");
+        assert_eq!(dir_uri(Path::new("/")), "file:///");
+    }
+
+    #[test]
+    fn what_it_does_is_one_paragraph() {
+        let doc = markdown(" ## What it does\n Finds\n loops.\n\n ## Why is this bad?\n Slow.\n");
+        assert_eq!(
+            doc,
+            "## What it does\nFinds\nloops.\n\n## Why is this bad?\nSlow."
+        );
+        assert_eq!(what_it_does(&doc).as_deref(), Some("Finds loops."));
+    }
+}
