@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::discover::{self, Candidate};
+use crate::deps::Package;
+use crate::discover;
 use crate::facts::Lang;
 use crate::finding::Finding;
 use crate::lang::{self, FrontendError, FrontendOptions};
@@ -61,6 +62,19 @@ pub struct FileReport {
     pub text: Arc<str>,
     pub index: LineIndex,
     pub findings: Vec<Finding>,
+    /// The dependency the file belongs to (`fdlint deps`); `None` for the project's own files.
+    pub package: Option<Arc<Package>>,
+    /// The file's path inside its package (`fdlint deps`): what baselines identify it by.
+    pub package_path: Option<String>,
+}
+
+/// A file to lint, and the dependency it belongs to when it is one.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub path: PathBuf,
+    pub lang: Lang,
+    pub package: Option<Arc<Package>>,
+    pub package_path: Option<String>,
 }
 
 /// Counters for `--statistics`.
@@ -75,6 +89,13 @@ pub struct Stats {
     pub discover_time: Duration,
     #[serde(serialize_with = "ms")]
     pub lint_time: Duration,
+    /// Findings dropped because the `--baseline` file already records them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub known_in_baseline: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -240,7 +261,7 @@ fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>
 }
 
 fn lint_candidate(
-    c: &Candidate,
+    c: &Target,
     settings: &Settings,
 ) -> (Option<FileReport>, Vec<FileProblem>, u64, bool) {
     let (text, note) = match read(&c.path, settings) {
@@ -256,6 +277,8 @@ fn lint_candidate(
         index: LineIndex::new(&text),
         text: Arc::from(text),
         findings: linted.findings,
+        package: c.package.clone(),
+        package_path: c.package_path.clone(),
     });
     (report, linted.problems, len, linted.parsed)
 }
@@ -267,29 +290,19 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
     if let Some(p) = found.missing_roots.first() {
         return Err(RunError::MissingPath(p.clone()));
     }
+    let targets: Vec<Target> = found
+        .files
+        .into_iter()
+        .map(|c| Target {
+            path: c.path,
+            lang: c.lang,
+            package: None,
+            package_path: None,
+        })
+        .collect();
     let discover_time = t0.elapsed();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.threads)
-        // syn parses recursively; deep (but accepted) nesting needs room.
-        .stack_size(32 * 1024 * 1024)
-        .build()
-        .map_err(|e| RunError::Threads(e.to_string()))?;
-    let t1 = Instant::now();
-    let per_file: Vec<_> = pool.install(|| {
-        found
-            .files
-            .par_iter()
-            .map(|c| lint_candidate(c, settings))
-            .collect()
-    });
-    let mut result = RunResult {
-        stats: Stats {
-            files_discovered: found.files.len(),
-            discover_time,
-            ..Stats::default()
-        },
-        ..RunResult::default()
-    };
+    let mut result = run_files(&targets, settings)?;
+    result.stats.discover_time = discover_time;
     result
         .problems
         .extend(found.issues.into_iter().map(|i| FileProblem {
@@ -298,6 +311,33 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
             line: None,
             message: i.message,
         }));
+    result.problems.sort();
+    Ok(result)
+}
+
+/// Lint these files (already discovered, e.g. a dependency's files) on the worker pool.
+/// `stats.discover_time` is left at zero for the caller to fill in.
+pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, RunError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        // syn parses recursively; deep (but accepted) nesting needs room.
+        .stack_size(32 * 1024 * 1024)
+        .build()
+        .map_err(|e| RunError::Threads(e.to_string()))?;
+    let t1 = Instant::now();
+    let per_file: Vec<_> = pool.install(|| {
+        targets
+            .par_iter()
+            .map(|c| lint_candidate(c, settings))
+            .collect()
+    });
+    let mut result = RunResult {
+        stats: Stats {
+            files_discovered: targets.len(),
+            ..Stats::default()
+        },
+        ..RunResult::default()
+    };
     for (report, problems, len, parsed) in per_file {
         result.stats.bytes_read += len;
         if parsed {
