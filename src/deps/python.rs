@@ -173,10 +173,12 @@ fn claim(
     claimed: &mut HashSet<PathBuf>,
     out: &mut Resolved,
 ) {
-    if !path.is_file() || !claimed.insert(path.clone()) {
+    // The language first: it is decided by name for all but extension-less scripts, so the
+    // many `.pyc` and `.so` entries of a RECORD cost no system call.
+    let Some(lang) = file_lang(&path) else {
         return;
-    }
-    if let Some(lang) = file_lang(&path) {
+    };
+    if path.is_file() && claimed.insert(path.clone()) {
         out.files.push(PackageFile {
             path,
             lang,
