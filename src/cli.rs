@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::baseline::Baseline;
 use crate::config;
+use crate::deps;
 use crate::discover;
 use crate::engine::{self, RunResult};
 use crate::finding::Severity;
@@ -47,6 +49,10 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// List the rules.
     Rules,
+    /// Lint the dependencies a project installed: a virtualenv's packages, the gems of a
+    /// Gemfile.lock, the crates of a Cargo.lock (detected in the current directory when no
+    /// option names one). Nothing is run or imported.
+    Deps(DepsArgs),
     /// Print a rule's documentation.
     Explain {
         /// A rule code (`FD001`) or name (`rlimit-close-loop`).
@@ -61,6 +67,21 @@ pub struct CheckArgs {
     /// --stdin-filename).
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `fdlint check` and `fdlint deps` share their options through this.
+impl std::ops::Deref for CheckArgs {
+    type Target = CommonArgs;
+    fn deref(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+/// Options shared by `check` and `deps`: output, severities, runtime assumptions, baselines.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
     /// Output format (see docs/output-formats.md).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -135,6 +156,69 @@ pub struct CheckArgs {
     /// When to use colour in the human report.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
+
+    /// Report only findings not recorded in this baseline file (the others are counted).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in this baseline file (JSON), then report as usual.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// A virtual environment whose site-packages to scan (default: .venv, venv, $VIRTUAL_ENV).
+    #[arg(long, value_name = "PATH", conflicts_with = "site_packages")]
+    pub venv: Option<PathBuf>,
+
+    /// A site-packages directory to scan.
+    #[arg(long, value_name = "PATH")]
+    pub site_packages: Option<PathBuf>,
+
+    /// The Gemfile.lock naming the gems to scan (default: ./Gemfile.lock).
+    #[arg(long, value_name = "PATH")]
+    pub gemfile_lock: Option<PathBuf>,
+
+    /// A directory holding installed gems (a GEM_HOME, a bundle path or a `gems/` directory);
+    /// repeatable. vendor/bundle, BUNDLE_PATH, GEM_HOME and GEM_PATH are searched too.
+    #[arg(long, value_name = "DIR")]
+    pub gem_path: Vec<PathBuf>,
+
+    /// Also search Debian's system gem directories (/usr/share/rubygems-integration, /var/lib/gems).
+    #[arg(long)]
+    pub system_gems: bool,
+
+    /// The Cargo.lock naming the crates to scan (default: ./Cargo.lock).
+    #[arg(long, value_name = "PATH")]
+    pub cargo_lock: Option<PathBuf>,
+
+    /// Cargo's home, holding registry/src (default: $CARGO_HOME, else ~/.cargo).
+    #[arg(long, value_name = "DIR")]
+    pub cargo_home: Option<PathBuf>,
+
+    /// A `cargo vendor` directory (default: vendor/ beside Cargo.lock, when present).
+    #[arg(long, value_name = "DIR")]
+    pub vendor: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl DepsArgs {
+    pub fn options(&self, project: PathBuf) -> deps::Options {
+        deps::Options {
+            project,
+            venv: self.venv.clone(),
+            site_packages: self.site_packages.clone(),
+            gemfile_lock: self.gemfile_lock.clone(),
+            gem_paths: self.gem_path.clone(),
+            system_gems: self.system_gems,
+            cargo_lock: self.cargo_lock.clone(),
+            cargo_home: self.cargo_home.clone(),
+            vendor: self.vendor.clone(),
+        }
+    }
 }
 
 /// A usage error found while validating flags.
@@ -142,15 +226,14 @@ pub struct CheckArgs {
 #[error("{0}")]
 pub struct UsageError(String);
 
-impl CheckArgs {
-    pub fn settings(&self) -> Result<Settings, UsageError> {
+impl CommonArgs {
+    /// Validated settings; the configuration file is looked for from `config_root` upwards.
+    pub fn settings(&self, config_root: &Path) -> Result<Settings, UsageError> {
         let mut s = Settings::default();
         let config_path = match (&self.config, self.isolated) {
             (Some(p), _) => Some(p.clone()),
             (None, true) => None,
-            (None, false) => {
-                config::find(self.paths.first().map_or(Path::new("."), PathBuf::as_path))
-            }
+            (None, false) => config::find(config_root),
         };
         if let Some(p) = config_path {
             config::load(&p)
@@ -236,6 +319,7 @@ pub fn run(
         Command::Rules => list_rules(stdout),
         Command::Explain { rule } => explain(&rule, stdout, stderr),
         Command::Check(args) => check(&args, stdout, stderr),
+        Command::Deps(args) => deps(&args, stdout, stderr),
     };
     match result {
         Ok(s) => s,
@@ -285,7 +369,8 @@ fn explain(code: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
 }
 
 fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-    let settings = match args.settings() {
+    let root = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let settings = match args.common.settings(root) {
         Ok(s) => s,
         Err(e) => {
             writeln!(err, "fdlint: error: {e}")?;
@@ -299,6 +384,77 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
             return Ok(ExitStatus::Error);
         }
     };
+    finish(result, &settings, &args.common, out, err)
+}
+
+fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
+    let settings = match args.common.settings(Path::new(".")) {
+        Ok(s) => s,
+        Err(e) => {
+            writeln!(err, "fdlint: error: {e}")?;
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let t0 = std::time::Instant::now();
+    let project = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let resolved = match deps::resolve(&args.options(project), &deps::Env::from_process()) {
+        Ok(r) => r,
+        Err(e) => {
+            writeln!(err, "fdlint: error: {e}")?;
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let resolve_time = t0.elapsed();
+    let mut result = match engine::run_files(&resolved.targets(), &settings) {
+        Ok(r) => r,
+        Err(e) => {
+            writeln!(err, "fdlint: error: {e}")?;
+            return Ok(ExitStatus::Error);
+        }
+    };
+    result.stats.discover_time = resolve_time;
+    if !args.common.quiet {
+        for n in &resolved.notices {
+            writeln!(err, "fdlint: {}: {}", n.path.display(), n.message)?;
+        }
+        if args.common.statistics {
+            for r in &resolved.roots {
+                writeln!(err, "scanned {r}")?;
+            }
+            writeln!(err, "packages: {}", resolved.packages.len())?;
+        }
+    }
+    finish(result, &settings, &args.common, out, err)
+}
+
+/// Baselines, the report, diagnostics, the summary and the exit status: what `check` and
+/// `deps` do with a run's result.
+fn finish(
+    mut result: RunResult,
+    settings: &Settings,
+    args: &CommonArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    if let Some(path) = &args.write_baseline {
+        Baseline::from_result(&result).write(path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("{}: cannot write baseline: {e}", path.display()),
+            )
+        })?;
+    }
+    if let Some(path) = &args.baseline {
+        match Baseline::load(path) {
+            Ok(b) => {
+                b.apply(&mut result);
+            }
+            Err(e) => {
+                writeln!(err, "fdlint: error: {e}")?;
+                return Ok(ExitStatus::Error);
+            }
+        }
+    }
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
@@ -429,7 +585,12 @@ fn summary(result: &RunResult, err: &mut dyn Write) -> io::Result<()> {
         } else {
             "files"
         },
-    )
+    )?;
+    match result.stats.known_in_baseline {
+        0 => Ok(()),
+        1 => writeln!(err, "1 known finding in baseline"),
+        n => writeln!(err, "{n} known findings in baseline"),
+    }
 }
 
 fn statistics(result: &RunResult, err: &mut dyn Write) -> io::Result<()> {

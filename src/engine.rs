@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::discover::{self, Candidate};
+use crate::deps::Package;
+use crate::discover;
 use crate::facts::Facts;
 use crate::facts::Lang;
 use crate::finding::Finding;
@@ -67,6 +68,19 @@ pub struct FileReport {
     pub text: Arc<str>,
     pub index: LineIndex,
     pub findings: Vec<Finding>,
+    /// The dependency the file belongs to (`fdlint deps`); `None` for the project's own files.
+    pub package: Option<Arc<Package>>,
+    /// The file's path inside its package (`fdlint deps`): what baselines identify it by.
+    pub package_path: Option<String>,
+}
+
+/// A file to lint, and the dependency it belongs to when it is one.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub path: PathBuf,
+    pub lang: Lang,
+    pub package: Option<Arc<Package>>,
+    pub package_path: Option<String>,
 }
 
 /// Counters for `--statistics`.
@@ -81,6 +95,13 @@ pub struct Stats {
     pub discover_time: Duration,
     #[serde(serialize_with = "ms")]
     pub lint_time: Duration,
+    /// Findings dropped because the `--baseline` file already records them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub known_in_baseline: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -345,7 +366,7 @@ struct PerFile {
     linkable: Option<link::Linkable>,
 }
 
-fn lint_candidate(c: &Candidate, settings: &Settings, projects: &ProjectCache) -> PerFile {
+fn lint_candidate(c: &Target, settings: &Settings, projects: &ProjectCache) -> PerFile {
     let (text, note) = match read(&c.path, settings) {
         Ok(x) => x,
         Err(p) => {
@@ -379,6 +400,8 @@ fn lint_candidate(c: &Candidate, settings: &Settings, projects: &ProjectCache) -
             index: LineIndex::new(&text),
             text,
             findings: linted.findings,
+            package: c.package.clone(),
+            package_path: c.package_path.clone(),
         }),
         _ => None,
     };
@@ -423,6 +446,8 @@ pub fn add_text(
                     index: LineIndex::new(&text),
                     text: Arc::from(text),
                     findings: linted.findings,
+                    package: None,
+                    package_path: None,
                 });
             }
         }
@@ -439,7 +464,34 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
     if let Some(p) = found.missing_roots.first() {
         return Err(RunError::MissingPath(p.clone()));
     }
+    let targets: Vec<Target> = found
+        .files
+        .into_iter()
+        .map(|c| Target {
+            path: c.path,
+            lang: c.lang,
+            package: None,
+            package_path: None,
+        })
+        .collect();
     let discover_time = t0.elapsed();
+    let mut result = run_files(&targets, settings)?;
+    result.stats.discover_time = discover_time;
+    result
+        .problems
+        .extend(found.issues.into_iter().map(|i| FileProblem {
+            path: i.path,
+            kind: ProblemKind::IoError,
+            line: None,
+            message: i.message,
+        }));
+    result.problems.sort();
+    Ok(result)
+}
+
+/// Lint these files (already discovered, e.g. a dependency's files) on the worker pool.
+/// `stats.discover_time` is left at zero for the caller to fill in.
+pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         // syn parses recursively; deep (but accepted) nesting needs room.
@@ -449,28 +501,18 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
     let t1 = Instant::now();
     let projects = ProjectCache::default();
     let per_file: Vec<PerFile> = pool.install(|| {
-        found
-            .files
+        targets
             .par_iter()
             .map(|c| lint_candidate(c, settings, &projects))
             .collect()
     });
     let mut result = RunResult {
         stats: Stats {
-            files_discovered: found.files.len(),
-            discover_time,
+            files_discovered: targets.len(),
             ..Stats::default()
         },
         ..RunResult::default()
     };
-    result
-        .problems
-        .extend(found.issues.into_iter().map(|i| FileProblem {
-            path: i.path,
-            kind: ProblemKind::IoError,
-            line: None,
-            message: i.message,
-        }));
     let mut linkables = Vec::new();
     for f in per_file {
         result.stats.bytes_read += f.len;
@@ -515,12 +557,15 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
         findings.sort_by_key(|f| (f.span.start, f.rule.code, f.span.end));
         result.files.retain(|f| f.path != linkable.path);
         if !findings.is_empty() {
+            let target = targets.iter().find(|t| t.path == linkable.path);
             result.files.push(FileReport {
                 path: linkable.path.clone(),
                 lang: linkable.lang,
                 text: linkable.text.clone(),
                 index,
                 findings,
+                package: target.and_then(|t| t.package.clone()),
+                package_path: target.and_then(|t| t.package_path.clone()),
             });
         }
     }

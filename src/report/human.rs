@@ -113,7 +113,15 @@ pub fn render_file(file: &FileReport, opts: HumanOptions) -> String {
 }
 
 pub fn write(result: &RunResult, opts: HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let mut package = None;
     for file in &result.files {
+        // Dependency findings are grouped under a `name version (ecosystem)` header line.
+        if let Some(p) = &file.package
+            && package != Some(p)
+        {
+            writeln!(out, "{p}")?;
+            package = Some(p);
+        }
         out.write_all(render_file(file, opts).as_bytes())?;
     }
     Ok(())

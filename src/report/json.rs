@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::deps::Package;
 use crate::engine::{FileProblem, RunResult, Stats};
 
 #[derive(Serialize)]
@@ -39,6 +40,17 @@ pub struct JsonFinding<'a> {
     pub labels: Vec<JsonLabel<'a>>,
     pub notes: &'a [String],
     pub url: String,
+    /// The dependency the file belongs to (`fdlint deps`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<JsonPackage<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonPackage<'a> {
+    #[serde(flatten)]
+    pub package: &'a Package,
+    /// The file's path inside the package.
+    pub path: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -81,6 +93,10 @@ pub fn findings(result: &RunResult) -> Vec<JsonFinding<'_>> {
                     .collect(),
                 notes: &f.notes,
                 url: f.rule.url(),
+                package: file.package.as_deref().map(|package| JsonPackage {
+                    package,
+                    path: file.package_path.as_deref(),
+                }),
             }
         })
         .collect()

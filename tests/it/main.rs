@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod deps;
 mod fixtures;
 mod formats;
 mod meta;

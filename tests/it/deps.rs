@@ -1,0 +1,492 @@
+//! `fdlint deps` and baselines, on the fake but faithful dependency trees under `fixtures/deps/`
+//! (a venv's site-packages, a bundle with its Gemfile.lock, a cargo registry with its Cargo.lock).
+//!
+//! Ruby and Rust attribution is tested through the deps API (which file belongs to which
+//! package and version); findings are tested through Python files, which every ecosystem may
+//! ship (pygments.rb shipped the incident's helper script).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use fdlint::cli::{self, ExitStatus};
+use fdlint::deps::{self, Env, Options};
+
+fn deps_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/deps")
+}
+
+/// `package_path -> "name version (ecosystem)"` for every file resolution found.
+fn attribution(opts: &Options, env: &Env) -> (BTreeMap<String, String>, deps::Resolved) {
+    let resolved = deps::resolve(opts, env).expect("resolves");
+    let map = resolved
+        .files
+        .iter()
+        .map(|f| (f.package_path.clone(), f.package.to_string()))
+        .collect();
+    (map, resolved)
+}
+
+fn run(args: &[&str]) -> (ExitStatus, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let argv = std::iter::once("fdlint".to_string()).chain(args.iter().map(|s| s.to_string()));
+    let status = cli::run(argv, &mut out, &mut err);
+    (
+        status,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn json_findings(stdout: &str) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(stdout).expect("JSON output");
+    doc["findings"].as_array().unwrap().clone()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn python_files_are_attributed_by_record_and_egg_info() {
+    let opts = Options {
+        venv: Some(deps_root().join("venv")),
+        ..Options::default()
+    };
+    let (map, resolved) = attribution(&opts, &Env::default());
+    let expected = [
+        ("../../../bin/daemonlib-run", "daemonlib 1.0 (pypi)"),
+        ("cleanpkg/__init__.py", "cleanpkg 2.3.1 (pypi)"),
+        ("daemonlib/__init__.py", "daemonlib 1.0 (pypi)"),
+        ("daemonlib/daemon.py", "daemonlib 1.0 (pypi)"),
+        ("oldpkg/__init__.py", "oldpkg 0.9 (pypi)"),
+        ("stray_module.py", "? (pypi)"),
+    ];
+    let expected: BTreeMap<String, String> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(map, expected);
+    // The console script's RECORD path climbs out of site-packages; it is read where it is.
+    let script = resolved
+        .files
+        .iter()
+        .find(|f| f.package_path.ends_with("daemonlib-run"))
+        .unwrap();
+    assert_eq!(script.path, deps_root().join("venv/bin/daemonlib-run"));
+    let names: Vec<String> = resolved.packages.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "? (pypi)",
+            "cleanpkg 2.3.1 (pypi)",
+            "daemonlib 1.0 (pypi)",
+            "oldpkg 0.9 (pypi)"
+        ]
+    );
+}
+
+#[test]
+fn gems_are_attributed_by_gem_directory() {
+    let opts = Options {
+        gemfile_lock: Some(deps_root().join("ruby/Gemfile.lock")),
+        ..Options::default()
+    };
+    let (map, resolved) = attribution(&opts, &Env::default());
+    let got: Vec<(&str, &str)> = map.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("lib/fdsweeper.rb", "fdsweeper 0.3.0 (rubygems)"),
+            // Locked as 1.15.0, installed as nokogiri-1.15.0-x86_64-linux.
+            ("lib/nokogiri.rb", "nokogiri 1.15.0 (rubygems)"),
+            ("lib/pygments.rb", "pygments.rb 2.4.0 (rubygems)"),
+            ("lib/pygments/mentos.py", "pygments.rb 2.4.0 (rubygems)"),
+        ]
+    );
+    assert!(
+        resolved
+            .notices
+            .iter()
+            .any(|n| n.message.contains("rake (13.0.6) is not installed")),
+        "{:?}",
+        resolved.notices
+    );
+}
+
+#[test]
+fn gems_are_found_through_gem_home() {
+    // A lockfile with no bundle beside it: the gems are found through GEM_HOME alone.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::copy(
+        deps_root().join("ruby/Gemfile.lock"),
+        tmp.path().join("Gemfile.lock"),
+    )
+    .unwrap();
+    let env = Env::default().with(
+        "GEM_HOME",
+        s(&deps_root().join("ruby/vendor/bundle/ruby/3.1.0")),
+    );
+    let opts = Options {
+        gemfile_lock: Some(tmp.path().join("Gemfile.lock")),
+        ..Options::default()
+    };
+    let (map, _) = attribution(&opts, &env);
+    assert_eq!(map["lib/fdsweeper.rb"], "fdsweeper 0.3.0 (rubygems)");
+}
+
+#[test]
+fn crates_are_attributed_from_registry_and_vendor() {
+    let root = deps_root().join("rust");
+    let opts = Options {
+        cargo_lock: Some(root.join("Cargo.lock")),
+        cargo_home: Some(root.clone()),
+        ..Options::default()
+    };
+    let (map, resolved) = attribution(&opts, &Env::default());
+    let files: Vec<(&str, &str)> = resolved
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path.strip_prefix(&root).unwrap().to_str().unwrap(),
+                f.package_path.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            (
+                "registry/src/index.crates.io-1949cf8c6b5b557f/fdcloser-0.2.1/src/lib.rs",
+                "src/lib.rs"
+            ),
+            (
+                "registry/src/index.crates.io-1949cf8c6b5b557f/tidy-1.0.0/src/lib.rs",
+                "src/lib.rs"
+            ),
+            ("vendor/vendored-util/src/lib.rs", "src/lib.rs"),
+        ]
+    );
+    let names: Vec<String> = resolved.packages.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "fdcloser 0.2.1 (crates.io)",
+            "tidy 1.0.0 (crates.io)",
+            "vendored-util 0.4.2 (crates.io)"
+        ]
+    );
+    assert_eq!(map.len(), 1, "all three files are src/lib.rs");
+    assert!(resolved.notices[0].message.contains("libc 0.2.150"));
+}
+
+#[test]
+fn auto_detection_finds_nothing_in_an_empty_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = Options {
+        project: tmp.path().to_path_buf(),
+        ..Options::default()
+    };
+    assert!(matches!(
+        deps::resolve(&opts, &Env::default()),
+        Err(deps::DepsError::NothingFound(_))
+    ));
+    // With VIRTUAL_ENV set, the venv is found.
+    let env = Env::default().with("VIRTUAL_ENV", s(&deps_root().join("venv")));
+    let found = deps::resolve(&opts, &env).unwrap();
+    assert!(
+        found
+            .files
+            .iter()
+            .any(|f| f.package_path == "daemonlib/daemon.py")
+    );
+}
+
+#[test]
+fn findings_carry_their_package() {
+    let venv = deps_root().join("venv");
+    let (status, out, _) = run(&["deps", "--venv", s(&venv), "--format", "json"]);
+    assert_eq!(status, ExitStatus::Findings);
+    let findings = json_findings(&out);
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(findings[0]["code"], "FD001");
+    assert_eq!(
+        findings[0]["package"],
+        serde_json::json!({"ecosystem": "pypi", "name": "daemonlib", "version": "1.0", "path": "daemonlib/daemon.py"})
+    );
+
+    let (_, human, err) = run(&["deps", "--venv", s(&venv), "--color", "never"]);
+    assert!(human.starts_with("daemonlib 1.0 (pypi)\n"), "{human}");
+    assert!(
+        err.contains("1 finding in 1 file; 6 files scanned in"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_gem_shipping_a_python_helper_is_reported_under_the_gem() {
+    let lock = deps_root().join("ruby/Gemfile.lock");
+    let (_, out, _) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "json"]);
+    let py: Vec<_> = json_findings(&out)
+        .into_iter()
+        .filter(|f| f["path"].as_str().unwrap().ends_with(".py"))
+        .collect();
+    assert_eq!(py.len(), 1, "{out}");
+    assert_eq!(py[0]["code"], "FD001");
+    assert_eq!(
+        py[0]["package"],
+        serde_json::json!({"ecosystem": "rubygems", "name": "pygments.rb", "version": "2.4.0", "path": "lib/pygments/mentos.py"})
+    );
+}
+
+/// A copy of the fixture venv with daemonlib bumped to 1.1: the dist-info renamed, METADATA and
+/// RECORD rewritten, and blank lines and a comment inserted above the loop.
+fn bumped_venv(dir: &Path) -> PathBuf {
+    let venv = dir.join("venv");
+    copy_tree(&deps_root().join("venv"), &venv);
+    let sp = venv.join("lib/python3.11/site-packages");
+    fs::rename(
+        sp.join("daemonlib-1.0.dist-info"),
+        sp.join("daemonlib-1.1.dist-info"),
+    )
+    .unwrap();
+    let di = sp.join("daemonlib-1.1.dist-info");
+    for f in ["METADATA", "RECORD"] {
+        let text = fs::read_to_string(di.join(f)).unwrap();
+        let text = text
+            .replace("Version: 1.0", "Version: 1.1")
+            .replace("daemonlib-1.0.dist-info", "daemonlib-1.1.dist-info");
+        fs::write(di.join(f), text).unwrap();
+    }
+    let module = sp.join("daemonlib/daemon.py");
+    let text = fs::read_to_string(&module).unwrap().replace(
+        "def close_all_open_files",
+        "\n\n# Moved down by the 1.1 release.\n\ndef close_all_open_files",
+    );
+    fs::write(&module, text).unwrap();
+    venv
+}
+
+#[test]
+fn baseline_accepts_the_findings_it_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = tmp.path().join("baseline.json");
+    let venv = deps_root().join("venv");
+    let (status, _, _) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--write-baseline",
+        s(&baseline),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Findings);
+    let text = fs::read_to_string(&baseline).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["version"], 1);
+    let entry = &doc["findings"][0];
+    assert_eq!(entry["ecosystem"], "pypi");
+    assert_eq!(entry["package"], "daemonlib");
+    assert_eq!(entry["path"], "daemonlib/daemon.py");
+    assert_eq!(entry["rule"], "FD001");
+    assert!(entry.get("version").is_none() && entry.get("line").is_none());
+
+    // Writing again gives the same bytes.
+    let again = tmp.path().join("again.json");
+    run(&["deps", "--venv", s(&venv), "--write-baseline", s(&again)]);
+    assert_eq!(text, fs::read_to_string(&again).unwrap());
+
+    let (status, out, err) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--baseline",
+        s(&baseline),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Clean, "{err}");
+    assert!(json_findings(&out).is_empty());
+    assert!(err.contains("1 known finding in baseline"), "{err}");
+}
+
+#[test]
+fn baseline_survives_a_version_bump_that_does_not_touch_the_loop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = tmp.path().join("baseline.json");
+    run(&[
+        "deps",
+        "--venv",
+        s(&deps_root().join("venv")),
+        "--write-baseline",
+        s(&baseline),
+    ]);
+    let venv = bumped_venv(tmp.path());
+    // Without the baseline the bumped package still has its finding, under the new version...
+    let (_, out, _) = run(&["deps", "--venv", s(&venv), "--format", "json"]);
+    let findings = json_findings(&out);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["package"]["version"], "1.1");
+    // ...and the baseline still recognises it.
+    let (status, out, err) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--baseline",
+        s(&baseline),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Clean, "{err}");
+    assert!(json_findings(&out).is_empty(), "{out}");
+}
+
+#[test]
+fn a_bump_that_brings_a_new_loop_is_reported_with_the_new_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = tmp.path().join("baseline.json");
+    run(&[
+        "deps",
+        "--venv",
+        s(&deps_root().join("venv")),
+        "--write-baseline",
+        s(&baseline),
+    ]);
+    let venv = bumped_venv(tmp.path());
+    let sp = venv.join("lib/python3.11/site-packages");
+    fs::write(
+        sp.join("daemonlib/spawn.py"),
+        "import os\nimport resource\n\n\ndef spawn(argv):\n    pid = os.fork()\n    if pid == 0:\n        \
+         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n        for fd in range(3, hard):\n            \
+         try:\n                os.close(fd)\n            except OSError:\n                pass\n        \
+         os.execvp(argv[0], argv)\n    return pid\n",
+    )
+    .unwrap();
+    let record = sp.join("daemonlib-1.1.dist-info/RECORD");
+    let mut text = fs::read_to_string(&record).unwrap();
+    text.push_str("daemonlib/spawn.py,sha256=x,300\n");
+    fs::write(&record, text).unwrap();
+
+    let (status, out, err) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--baseline",
+        s(&baseline),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Findings);
+    let findings = json_findings(&out);
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(
+        findings[0]["package"],
+        serde_json::json!({"ecosystem": "pypi", "name": "daemonlib", "version": "1.1", "path": "daemonlib/spawn.py"})
+    );
+    assert!(err.contains("1 known finding in baseline"), "{err}");
+}
+
+#[test]
+fn check_supports_baselines_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = tmp.path().join("baseline.json");
+    let incident = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident");
+    let (status, _, _) = run(&["check", s(&incident), "--write-baseline", s(&baseline)]);
+    assert_eq!(status, ExitStatus::Findings);
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&baseline).unwrap()).unwrap();
+    let entry = &doc["findings"][0];
+    assert!(entry.get("package").is_none());
+    assert!(
+        entry["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("fixtures/incident/highlighter_helper.py")
+    );
+    let (status, _, err) = run(&["check", s(&incident), "--baseline", s(&baseline)]);
+    assert_eq!(status, ExitStatus::Clean, "{err}");
+    assert!(err.contains("known finding"), "{err}");
+
+    let (status, _, err) = run(&[
+        "check",
+        s(&incident),
+        "--baseline",
+        s(&tmp.path().join("none")),
+    ]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+}
+
+/// The real thing: a virtualenv with python-daemon 2.2.4 from PyPI. Its
+/// `daemon/daemon.py` builds `set(range(0, maxfd))` with `maxfd` from
+/// `get_maximum_file_descriptors()` (the hard RLIMIT_NOFILE, 2048 when infinite): FD002.
+/// Run with `cargo test -- --ignored deps_e2e`; skipped when PyPI cannot be reached.
+#[test]
+#[ignore = "needs python3 and PyPI; run with `cargo test -- --ignored deps_e2e`"]
+fn deps_e2e_python_daemon() {
+    use std::process::Command;
+    const VERSION: &str = "2.2.4";
+    let tmp = tempfile::tempdir().unwrap();
+    let venv = tmp.path().join("venv");
+    let made = Command::new("python3")
+        .args(["-m", "venv", s(&venv)])
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("deps_e2e: skipped: `python3 -m venv` is not available");
+        return;
+    }
+    let pip = |args: &[&str]| {
+        Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "--disable-pip-version-check", "--quiet"])
+            .args(args)
+            .output()
+            .expect("runs pip")
+    };
+    let probe = pip(&[
+        "download",
+        "--no-deps",
+        "--dest",
+        s(tmp.path()),
+        "python-daemon==2.2.4",
+    ]);
+    if !probe.status.success() {
+        eprintln!(
+            "deps_e2e: skipped: PyPI is unreachable (pip download failed: {})",
+            String::from_utf8_lossy(&probe.stderr).trim()
+        );
+        return;
+    }
+    let install = pip(&["install", &format!("python-daemon=={VERSION}")]);
+    assert!(
+        install.status.success(),
+        "pip install failed: {}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let (status, out, err) = run(&["deps", "--venv", s(&venv), "--format", "json"]);
+    eprintln!("deps_e2e: {}", err.trim());
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+    let ours: Vec<_> = json_findings(&out)
+        .into_iter()
+        .filter(|f| f["package"]["name"] == "python-daemon")
+        .collect();
+    assert_eq!(ours.len(), 1, "{out}");
+    assert_eq!(ours[0]["code"], "FD002");
+    assert_eq!(ours[0]["package"]["version"], VERSION);
+    assert_eq!(ours[0]["package"]["ecosystem"], "pypi");
+    assert_eq!(ours[0]["package"]["path"], "daemon/daemon.py");
+    assert_eq!(ours[0]["line"], 888);
+}
