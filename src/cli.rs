@@ -52,7 +52,7 @@ pub enum Command {
     /// Lint the dependencies a project installed: a virtualenv's packages, the gems of a
     /// Gemfile.lock, the crates of a Cargo.lock (detected in the current directory when no
     /// option names one). Nothing is run or imported.
-    Deps(DepsArgs),
+    Deps(Box<DepsArgs>),
     /// Print a rule's documentation.
     Explain {
         /// A rule code (`FD001`) or name (`rlimit-close-loop`).
