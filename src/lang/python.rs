@@ -139,7 +139,7 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
                 (var, range, node.child_by_field_name("body"))
             {
                 let header = Span::new(node.start_byte(), range.end_byte());
-                if let Some((action, action_span)) = find_action(body, var, src) {
+                if let Some((action, action_span)) = resolver.loop_action(body, var) {
                     resolver.close_loop(&mut facts, header, range, action, action_span);
                 }
             }
@@ -151,7 +151,7 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
                 continue;
             };
             let var = text(var, src);
-            if let Some((action, action_span)) = find_action(comp, var, src) {
+            if let Some((action, action_span)) = resolver.loop_action(comp, var) {
                 resolver.close_loop(&mut facts, span(comp), range, action, action_span);
             }
         } else if let Some(node) = get(c.loop_map) {
@@ -270,10 +270,16 @@ fn action_for_name(name: &str, args: &str) -> Option<FdAction> {
     }
 }
 
-/// The first call inside `scope` that closes, flags or probes the variable `var`. Nested
-/// functions and classes are other scopes and are not searched.
-fn find_action(scope: Node, var: &str, src: &str) -> Option<(FdAction, Span)> {
+/// The first call inside `scope` that closes, flags or probes the variable `var`, and calls of
+/// other functions with `var` as an argument (name, argument position, call span), in order.
+/// Nested functions and classes are other scopes and are not searched.
+fn find_action(
+    scope: Node,
+    var: &str,
+    src: &str,
+) -> (Option<(FdAction, Span)>, Vec<(String, usize, Span)>) {
     let mut found = None;
+    let mut passed = Vec::new();
     ts::walk(scope, |n| {
         if found.is_some() {
             return false;
@@ -285,12 +291,18 @@ fn find_action(scope: Node, var: &str, src: &str) -> Option<(FdAction, Span)> {
                     n.child_by_field_name("function"),
                     n.child_by_field_name("arguments"),
                 ) {
-                    let first = args.named_child(0);
-                    if first.is_some_and(|a| a.kind() == "identifier" && text(a, src) == var)
-                        && let Some(action) =
-                            action_for_name(last_segment(func, src), text(args, src))
-                    {
-                        found = Some((action, span(n)));
+                    let mut c = args.walk();
+                    let pos = args
+                        .named_children(&mut c)
+                        .filter(|a| a.kind() != "comment")
+                        .position(|a| a.kind() == "identifier" && text(a, src) == var);
+                    let name = last_segment(func, src);
+                    match pos {
+                        Some(0) if action_for_name(name, text(args, src)).is_some() => {
+                            found = action_for_name(name, text(args, src)).map(|a| (a, span(n)));
+                        }
+                        Some(i) if !name.is_empty() => passed.push((name.to_string(), i, span(n))),
+                        _ => {}
                     }
                 }
                 true
@@ -298,7 +310,7 @@ fn find_action(scope: Node, var: &str, src: &str) -> Option<(FdAction, Span)> {
             _ => true,
         }
     });
-    found
+    (found, passed)
 }
 
 /// Which modules local names stand for: `import subprocess as sp`, `from os import popen`.
@@ -953,7 +965,7 @@ impl<'t> Resolver<'t> {
         if !op_ok || !increments(body, name, self.src) {
             return;
         }
-        let Some((action, action_span)) = find_action(body, name, self.src) else {
+        let Some((action, action_span)) = self.loop_action(body, name) else {
             return;
         };
         let Some(b) = self.bound_of(bound) else {
@@ -970,6 +982,33 @@ impl<'t> Resolver<'t> {
             lower,
             bound: b,
         });
+    }
+
+    /// What a loop body does to its variable: a direct close/flag/probe, or a call of a helper
+    /// function in this file that does it to the parameter the variable is passed as
+    /// (`close_file_descriptor_if_open(fd)`, `self._close(fd)`). Helpers are followed one level.
+    fn loop_action(&mut self, scope: Node<'t>, var: &str) -> Option<(FdAction, Span)> {
+        let (direct, passed) = find_action(scope, var, self.src);
+        if direct.is_some() {
+            return direct;
+        }
+        for (name, pos, call) in passed {
+            let Some(defs) = self.function_defs(&name).cloned() else {
+                continue;
+            };
+            for def in defs {
+                let Some(param) = nth_param(def, pos, self.src) else {
+                    continue;
+                };
+                let Some(body) = def.child_by_field_name("body") else {
+                    continue;
+                };
+                if let (Some((action, _)), _) = find_action(body, param, self.src) {
+                    return Some((action, call));
+                }
+            }
+        }
+        None
     }
 
     fn function_defs(&mut self, name: &str) -> Option<&Vec<Node<'t>>> {
@@ -1386,6 +1425,26 @@ fn definitions<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Def<'t>> {
         _ => true,
     });
     out
+}
+
+/// The name of the parameter that receives positional argument `pos` of a call (`self`/`cls`
+/// of a method are skipped: `self.f(fd)` passes `fd` to the second parameter).
+fn nth_param<'a>(def: Node, pos: usize, src: &'a str) -> Option<&'a str> {
+    let params = def.child_by_field_name("parameters")?;
+    let mut c = params.walk();
+    let names: Vec<&str> = params
+        .named_children(&mut c)
+        .filter_map(|p| match p.kind() {
+            "identifier" => Some(text(p, src)),
+            "default_parameter" | "typed_parameter" | "typed_default_parameter" => p
+                .child_by_field_name("name")
+                .or_else(|| p.named_child(0))
+                .map(|n| text(n, src)),
+            _ => None,
+        })
+        .collect();
+    let skip = usize::from(matches!(names.first(), Some(&"self") | Some(&"cls")));
+    names.get(pos + skip).copied()
 }
 
 /// `return` statements of a function body, not of functions nested in it.
