@@ -270,6 +270,9 @@ fn action_for_name(name: &str, args: &str) -> Option<FdAction> {
     }
 }
 
+/// A call that passes the loop variable on: (callee's last name, argument position, call span).
+type PassedFd = (String, usize, Span);
+
 /// The first call inside `scope` that closes, flags or probes the variable `var`, and calls of
 /// other functions with `var` as an argument (name, argument position, call span), in order.
 /// Nested functions and classes are other scopes and are not searched.
@@ -277,7 +280,7 @@ fn find_action(
     scope: Node,
     var: &str,
     src: &str,
-) -> (Option<(FdAction, Span)>, Vec<(String, usize, Span)>) {
+) -> (Option<(FdAction, Span)>, Vec<PassedFd>) {
     let mut found = None;
     let mut passed = Vec::new();
     ts::walk(scope, |n| {
