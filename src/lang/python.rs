@@ -276,11 +276,7 @@ type PassedFd = (String, usize, Span);
 /// The first call inside `scope` that closes, flags or probes the variable `var`, and calls of
 /// other functions with `var` as an argument (name, argument position, call span), in order.
 /// Nested functions and classes are other scopes and are not searched.
-fn find_action(
-    scope: Node,
-    var: &str,
-    src: &str,
-) -> (Option<(FdAction, Span)>, Vec<PassedFd>) {
+fn find_action(scope: Node, var: &str, src: &str) -> (Option<(FdAction, Span)>, Vec<PassedFd>) {
     let mut found = None;
     let mut passed = Vec::new();
     ts::walk(scope, |n| {
@@ -991,6 +987,10 @@ impl<'t> Resolver<'t> {
     /// function in this file that does it to the parameter the variable is passed as
     /// (`close_file_descriptor_if_open(fd)`, `self._close(fd)`). Helpers are followed one level.
     fn loop_action(&mut self, scope: Node<'t>, var: &str) -> Option<(FdAction, Span)> {
+        if exits_early(scope) {
+            // `for fd in range(256, MAXFD): if free(fd): break` searches; it does not sweep.
+            return None;
+        }
         let (direct, passed) = find_action(scope, var, self.src);
         if direct.is_some() {
             return direct;
@@ -1428,6 +1428,35 @@ fn definitions<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Def<'t>> {
         _ => true,
     });
     out
+}
+
+/// Whether a loop body leaves the loop early (`break`, `return`, `raise` outside a `try`
+/// handler), which makes it a search rather than a sweep. Nested loops and functions are not
+/// looked into: their `break`/`return` are their own.
+fn exits_early(body: Node) -> bool {
+    let mut found = false;
+    ts::walk(body, |n| {
+        if found {
+            return false;
+        }
+        match n.kind() {
+            "for_statement"
+            | "while_statement"
+            | "function_definition"
+            | "class_definition"
+            | "lambda"
+                if n != body =>
+            {
+                false
+            }
+            "break_statement" | "return_statement" => {
+                found = true;
+                false
+            }
+            _ => true,
+        }
+    });
+    found
 }
 
 /// The name of the parameter that receives positional argument `pos` of a call (`self`/`cls`
