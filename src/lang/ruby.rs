@@ -353,6 +353,11 @@ struct Ctx<'t> {
     /// Constants and instance, class and global variables: one namespace for the whole file.
     globals: HashMap<String, Vec<Binding<'t>>>,
     methods: HashMap<String, Vec<Node<'t>>>,
+    /// Expression steps the spawn resolvers may still take for the current call, so that names
+    /// that share subexpressions cannot make the work exponential.
+    spawn_steps: std::cell::Cell<u32>,
+    /// `spawn::Ctx::hash_use` per scope and local name.
+    spawn_hash_uses: RefCell<HashMap<(usize, String), spawn::HashUse>>,
 }
 
 const SCOPE_KINDS: &[&str] = &[
@@ -502,6 +507,8 @@ impl<'t> Ctx<'t> {
             locals: HashMap::new(),
             globals: HashMap::new(),
             methods: HashMap::new(),
+            spawn_steps: std::cell::Cell::new(0),
+            spawn_hash_uses: RefCell::new(HashMap::new()),
         }
     }
 

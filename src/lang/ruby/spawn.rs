@@ -19,6 +19,8 @@ use crate::lang::ts;
 
 /// How many names and expression levels the option and command resolvers follow.
 const MAX_DEPTH: u32 = 12;
+/// How many expressions the resolvers may visit for one call.
+const MAX_STEPS: u32 = 2_000;
 
 /// Stands for `__dir__` (the directory of the file) inside a resolved string.
 const DIR: char = '\u{1}';
@@ -83,6 +85,13 @@ enum OptClass<'t> {
     Not,
 }
 
+/// How a local variable is used in its scope (see `Ctx::hash_use`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct HashUse {
+    mutated: bool,
+    keyed: bool,
+}
+
 /// A word of the command line, with sentinels for `__dir__` and `__FILE__`.
 struct Word {
     text: String,
@@ -99,12 +108,14 @@ impl<'t> Ctx<'t> {
             Some(r) => api_of(Some(top_const(r, self.src)?), method)?,
         };
         let call = m.call;
+        self.spawn_steps.set(MAX_STEPS);
         let end = call
             .child_by_field_name("arguments")
             .unwrap_or(m.method)
             .end_byte();
         let (opts, positional) = self.split_args(&args(call));
-        let words = self.command_words(api, &positional);
+        let pipeline = method.starts_with("pipeline");
+        let words = self.command_words(api, pipeline, &positional);
         let (interpreter, script) = interpreter_and_script(&words);
         Some(SpawnCall {
             span: Span::new(call.start_byte(), end),
@@ -168,8 +179,15 @@ impl<'t> Ctx<'t> {
         }
     }
 
+    /// Take one resolver step; `false` once the call's budget is spent.
+    fn step(&self) -> bool {
+        let left = self.spawn_steps.get();
+        self.spawn_steps.set(left.saturating_sub(1));
+        left > 0
+    }
+
     fn classify(&self, node: Node<'t>, depth: u32) -> OptClass<'t> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || !self.step() {
             return OptClass::Unknown(ts::span(node));
         }
         let d = depth + 1;
@@ -209,7 +227,7 @@ impl<'t> Ctx<'t> {
                 match self.local_value(node) {
                     Some(v) => match self.classify(v, d) {
                         OptClass::Hash(items) => {
-                            if self.mutated_hash(node, name) {
+                            if self.hash_use(node, name).mutated {
                                 OptClass::Unknown(ts::span(node))
                             } else {
                                 OptClass::Hash(items)
@@ -218,7 +236,7 @@ impl<'t> Ctx<'t> {
                         OptClass::Unknown(_) => OptClass::Unknown(ts::span(node)),
                         OptClass::Not => OptClass::Not,
                     },
-                    None if names_options(name) || self.used_as_hash(node, name) => {
+                    None if names_options(name) || self.hash_use(node, name).keyed => {
                         OptClass::Unknown(ts::span(node))
                     }
                     None => OptClass::Not,
@@ -336,23 +354,34 @@ impl<'t> Ctx<'t> {
         });
     }
 
-    /// Whether the hash in local `name` is changed in place anywhere in its scope
-    /// (`opts[:close_others] = true`, `opts.merge!(...)`), so that its literal is not the whole
-    /// story.
-    fn mutated_hash(&self, node: Node<'t>, name: &str) -> bool {
-        let mut mutated = false;
+    /// How local `name` is used in the scope of `node`: whether it is changed in place as a
+    /// hash (`opts[:close_others] = true`, `opts.merge!(...)`), so that its literal is not the
+    /// whole story, and whether it is used as a hash at all (`opts[:chdir]`, `opts.merge`),
+    /// which says that a parameter or method result of that name is an options hash. Memoised
+    /// per scope and name: a file may call `system` with the same variable a thousand times.
+    fn hash_use(&self, node: Node<'t>, name: &str) -> HashUse {
+        let key = (scope_of(node).map_or(0, |s| s.id()), name.to_string());
+        if let Some(u) = self.spawn_hash_uses.borrow().get(&key) {
+            return *u;
+        }
+        let mut u = HashUse::default();
         self.uses_in_scope(node, name, |n| {
             let Some(p) = n.parent() else {
                 return;
             };
-            if p.kind() == "element_reference"
-                && p.child_by_field_name("object") == Some(n)
-                && p.parent().is_some_and(|a| {
+            if p.kind() == "element_reference" && p.child_by_field_name("object") == Some(n) {
+                if p.parent().is_some_and(|a| {
                     matches!(a.kind(), "assignment" | "operator_assignment")
                         && a.child_by_field_name("left") == Some(p)
-                })
-            {
-                mutated = true;
+                }) {
+                    u.mutated = true;
+                }
+                if statements(p)
+                    .iter()
+                    .any(|i| *i != n && matches!(i.kind(), "simple_symbol" | "delimited_symbol"))
+                {
+                    u.keyed = true;
+                }
             }
             if p.kind() == "call" && p.child_by_field_name("receiver") == Some(n) {
                 let m = super::method_name(p, self.src);
@@ -362,39 +391,18 @@ impl<'t> Ctx<'t> {
                         "update" | "store" | "delete" | "replace" | "clear" | "[]=" | "keep_if"
                     )
                 {
-                    mutated = true;
+                    u.mutated = true;
+                }
+                if matches!(
+                    m,
+                    "merge" | "merge!" | "update" | "store" | "key?" | "fetch"
+                ) {
+                    u.keyed = true;
                 }
             }
         });
-        mutated
-    }
-
-    /// Whether local `name` is used as a hash with symbol keys (`opts[:chdir]`), which says
-    /// that a parameter or method result of that name is an options hash.
-    fn used_as_hash(&self, node: Node<'t>, name: &str) -> bool {
-        let mut hash = false;
-        self.uses_in_scope(node, name, |n| {
-            if let Some(p) = n.parent()
-                && p.kind() == "element_reference"
-                && p.child_by_field_name("object") == Some(n)
-                && statements(p)
-                    .iter()
-                    .any(|i| *i != n && matches!(i.kind(), "simple_symbol" | "delimited_symbol"))
-            {
-                hash = true;
-            }
-            if let Some(p) = n.parent()
-                && p.kind() == "call"
-                && p.child_by_field_name("receiver") == Some(n)
-                && matches!(
-                    super::method_name(p, self.src),
-                    "merge" | "merge!" | "update" | "store" | "key?" | "fetch"
-                )
-            {
-                hash = true;
-            }
-        });
-        hash
+        self.spawn_hash_uses.borrow_mut().insert(key, u);
+        u
     }
 
     /// `close_others` as the options finally have it: a later entry overrides an earlier one, and
@@ -470,18 +478,18 @@ impl<'t> Ctx<'t> {
     // ----- command --------------------------------------------------------------------------
 
     /// The command's words (`None` where a word cannot be read), env hash left out.
-    fn command_words(&self, api: SpawnApi, positional: &[Node<'t>]) -> Vec<Option<Word>> {
+    fn command_words(
+        &self,
+        api: SpawnApi,
+        pipeline: bool,
+        positional: &[Node<'t>],
+    ) -> Vec<Option<Word>> {
         let mut cmd = positional;
         if cmd.len() >= 2 && self.is_env(cmd[0]) {
             cmd = &cmd[1..];
         }
         // `IO.popen(cmd, "r+")` and `Open3.pipeline(cmd1, cmd2)`: the first is the command.
-        let first_only = api == SpawnApi::RubyIoPopen
-            || (api == SpawnApi::RubyOpen3
-                && cmd.len() > 1
-                && cmd
-                    .iter()
-                    .all(|c| matches!(c.kind(), "array" | "string_array")));
+        let first_only = api == SpawnApi::RubyIoPopen || pipeline;
         if first_only {
             cmd = &cmd[..cmd.len().min(1)];
         }
@@ -560,7 +568,7 @@ impl<'t> Ctx<'t> {
     /// The elements of an array literal an expression names (`["python2", x]`, `%w[a b]`,
     /// `cmd` assigned one); `None` elements stand for splats that cannot be read.
     fn array_elems(&self, node: Node<'t>, depth: u32) -> Option<Vec<Option<Node<'t>>>> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || !self.step() {
             return None;
         }
         match node.kind() {
@@ -603,7 +611,7 @@ impl<'t> Ctx<'t> {
     /// literals, interpolation, `+`, `File.join`, `File.dirname`, `File.expand_path`,
     /// `Pathname`, and names assigned one of those.
     fn value(&self, node: Node<'t>, depth: u32) -> Option<String> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || !self.step() {
             return None;
         }
         let d = depth + 1;

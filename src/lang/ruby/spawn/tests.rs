@@ -473,3 +473,18 @@ fn broken_and_odd_input_does_not_crash() {
         let _ = spawns(src);
     }
 }
+
+#[test]
+fn cyclic_constants_stay_cheap() {
+    let src = "A = File.join(B, B, B, B, B, B)\nB = File.join(A, A, A, A, A, A)\nspawn(\"python2\", A, A)\nC = { **D, **D, **D }\nD = { **C, **C, **C }\nspawn(\"x\", C)\n";
+    let mut src = src.to_string();
+    src.push_str("P0 = \"x\"\n");
+    for i in 1..12 {
+        let p = format!("P{}", i - 1);
+        src.push_str(&format!("P{i} = File.join({p}, {p}, {p}, {p}, {p}, {p})\n"));
+    }
+    src.push_str("system(\"python2\", P11)\n");
+    let start = std::time::Instant::now();
+    assert_eq!(spawns(&src).len(), 3);
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+}
