@@ -51,7 +51,7 @@ const RUBY: &[&[&[&str]]] = &[
     ]],
     // FD002 and limit-bounded loops: a limit source.
     &[&["getrlimit", "sysconf", "OPEN_MAX", "NOFILE"]],
-    // FD003 spawn calls.
+    // FD003 spawn calls: every spawn-family method name contains one of these.
     &[&[
         "spawn", "popen", "system", "exec", "capture", "pipeline", "Open3",
     ]],
@@ -163,6 +163,16 @@ mod tests {
             b"3.upto(n) { |fd| IO.for_fd(fd).close }"
         ));
         assert!(!may_match(Lang::Ruby, b"puts 'hello'"));
+        for spawn in [
+            &b"Open3.popen3(cmd) do |i, o, e, t| end"[..],
+            b"out, st = Open3.capture2(cmd)",
+            b"system \"ls\", \"-l\"",
+            b"Kernel.exec(cmd)",
+            b"IO.popen(cmd)",
+            b"Open3.pipeline_r(a, b)",
+        ] {
+            assert!(may_match(Lang::Ruby, spawn));
+        }
         assert!(may_match(
             Lang::Rust,
             b"for fd in 3..n { libc::close(fd); }"

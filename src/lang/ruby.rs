@@ -5,7 +5,8 @@
 //! The structure comes from one combined tree-sitter query (`queries/ruby/*.scm`): loop shapes,
 //! ranges, bindings (assignments and parameter defaults) and method definitions. Everything else
 //! (which receiver makes a loop, what the body does with the loop variable, where the bound comes
-//! from) is decided here. Whatever cannot be resolved is not a fact.
+//! from) is decided here. Whatever cannot be resolved is not a fact. Calls that start child
+//! processes (`Open3.popen3`, `spawn`, `system`, ...) are judged in the `spawn` submodule.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -32,7 +33,13 @@ pub const QUERY_FILES: &[(&str, &str)] = &[
         "bindings.scm",
         include_str!("../../queries/ruby/bindings.scm"),
     ),
+    (
+        "spawn_calls.scm",
+        include_str!("../../queries/ruby/spawn_calls.scm"),
+    ),
 ];
+
+mod spawn;
 
 /// How many names (variables, constants, methods) a bound may go through.
 const MAX_NAME_DEPTH: u32 = 8;
@@ -73,6 +80,9 @@ struct Compiled {
     assign_value: u32,
     method_def: u32,
     method_name: u32,
+    spawn_call: u32,
+    spawn_recv: u32,
+    spawn_method: u32,
 }
 
 fn compiled() -> &'static Compiled {
@@ -106,6 +116,9 @@ fn compiled() -> &'static Compiled {
             assign_value: idx("assign.value"),
             method_def: idx("method.def"),
             method_name: idx("method.name"),
+            spawn_call: idx("spawn.call"),
+            spawn_recv: idx("spawn.recv"),
+            spawn_method: idx("spawn.method"),
             query,
         }
     })
@@ -123,6 +136,7 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     let mut ctx = Ctx::new(text);
     let mut loops: Vec<LoopMatch> = Vec::new();
     let mut ranges: Vec<(Node, Node)> = Vec::new();
+    let mut spawns: Vec<spawn::SpawnMatch> = Vec::new();
 
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(&q.query, root, text.as_bytes());
@@ -168,6 +182,14 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
         } else if let Some(expr) = get(q.range_expr) {
             if let Some(range) = get(q.range_range) {
                 ranges.push((expr, range));
+            }
+        } else if let Some(call) = get(q.spawn_call) {
+            if let Some(method) = get(q.spawn_method) {
+                spawns.push(spawn::SpawnMatch {
+                    call,
+                    recv: get(q.spawn_recv),
+                    method,
+                });
             }
         } else if let Some(def) = get(q.method_def) {
             if let Some(name) = get(q.method_name) {
@@ -241,6 +263,13 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
             bound,
         });
     }
+    for sm in &spawns {
+        if let Some(sc) = ctx.spawn_call(sm) {
+            facts.spawns.push(sc);
+        }
+    }
+    facts.spawns.sort_by_key(|s| s.span);
+    facts.spawns.dedup_by_key(|s| s.span);
     facts.close_loops.sort_by_key(|c| c.span);
     facts.close_loops.dedup_by_key(|c| c.span);
     facts.fd_ranges.sort_by_key(|r| r.span);
@@ -324,6 +353,11 @@ struct Ctx<'t> {
     /// Constants and instance, class and global variables: one namespace for the whole file.
     globals: HashMap<String, Vec<Binding<'t>>>,
     methods: HashMap<String, Vec<Node<'t>>>,
+    /// Expression steps the spawn resolvers may still take for the current call, so that names
+    /// that share subexpressions cannot make the work exponential.
+    spawn_steps: std::cell::Cell<u32>,
+    /// `spawn::Ctx::hash_use` per scope and local name.
+    spawn_hash_uses: RefCell<HashMap<(usize, String), spawn::HashUse>>,
 }
 
 const SCOPE_KINDS: &[&str] = &[
@@ -473,6 +507,8 @@ impl<'t> Ctx<'t> {
             locals: HashMap::new(),
             globals: HashMap::new(),
             methods: HashMap::new(),
+            spawn_steps: std::cell::Cell::new(0),
+            spawn_hash_uses: RefCell::new(HashMap::new()),
         }
     }
 

@@ -1,0 +1,822 @@
+//! Ruby calls that start a child process (`Open3.popen3`, `IO.popen`, `spawn`, `system`, `exec`)
+//! and what they say about the fds the child inherits.
+//!
+//! The query (`queries/ruby/spawn_calls.scm`) finds calls by method name; this module checks the
+//! receiver, reads the `close_others` option in any of its spellings (keyword arguments, a
+//! trailing hash, a hash held in a local variable or constant, `merge`), notices explicit fd
+//! redirects (`3 => w`), and reads the command for an interpreter and a script path so that the
+//! rules can link a parent to the script it starts.
+//!
+//! Precision comes first: when the options may be built somewhere this file does not show
+//! (`**opts`, a parameter named `opts`, a method result), the option is `Unknown`, never `Absent`,
+//! so that no rule claims `close_others` is missing when it may not be.
+
+use tree_sitter::Node;
+
+use super::{Ctx, args, scope_of, statements};
+use crate::facts::{FdOption, ScriptRef, Span, SpawnApi, SpawnCall};
+use crate::lang::ts;
+
+/// How many names and expression levels the option and command resolvers follow.
+const MAX_DEPTH: u32 = 12;
+/// How many expressions the resolvers may visit for one call.
+const MAX_STEPS: u32 = 2_000;
+
+/// Stands for `__dir__` (the directory of the file) inside a resolved string.
+const DIR: char = '\u{1}';
+/// Stands for `__FILE__` (the file itself) inside a resolved string.
+const FILE: char = '\u{2}';
+
+/// A call the query found; its receiver and name are checked here.
+pub(super) struct SpawnMatch<'t> {
+    pub call: Node<'t>,
+    pub recv: Option<Node<'t>>,
+    pub method: Node<'t>,
+}
+
+/// The API a receiver and method name select; `None` for anything else (`Open3.foo`).
+fn api_of(recv: Option<&str>, method: &str) -> Option<SpawnApi> {
+    Some(match (recv, method) {
+        (
+            Some("Open3"),
+            "popen3" | "popen2" | "popen2e" | "capture2" | "capture2e" | "capture2b" | "capture3"
+            | "pipeline" | "pipeline_r" | "pipeline_w" | "pipeline_rw" | "pipeline_start",
+        ) => SpawnApi::RubyOpen3,
+        (Some("IO"), "popen") => SpawnApi::RubyIoPopen,
+        (None | Some("Process" | "Kernel"), "spawn") => SpawnApi::RubySpawn,
+        (None | Some("Kernel"), "system") => SpawnApi::RubySystem,
+        (None | Some("Kernel" | "Process"), "exec") => SpawnApi::RubyExec,
+        _ => return None,
+    })
+}
+
+/// `Open3` or `::Open3`, but not `Foo::Open3`, which is some other module.
+fn top_const<'a>(node: Node, src: &'a str) -> Option<&'a str> {
+    match node.kind() {
+        "constant" => Some(ts::text(node, src)),
+        "scope_resolution" if node.child_by_field_name("scope").is_none() => node
+            .child_by_field_name("name")
+            .filter(|n| n.kind() == "constant")
+            .map(|n| ts::text(n, src)),
+        _ => None,
+    }
+}
+
+/// Whether a name says it holds spawn options (`opts`, `options`, `popen_opts`, `kwargs`).
+fn names_options(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("opt") || n.contains("kw")
+}
+
+/// One entry of the options, in order: a `key => value` pair, or something whose keys are not
+/// visible (`**opts`, a parameter).
+enum Opt<'t> {
+    Pair(Node<'t>),
+    Opaque(Span),
+}
+
+/// What an argument is, as far as the options are concerned.
+enum OptClass<'t> {
+    /// A hash whose entries are known.
+    Hash(Vec<Opt<'t>>),
+    /// Possibly an options hash, with contents that cannot be seen.
+    Unknown(Span),
+    /// Not an options hash (a string, an array, a command).
+    Not,
+}
+
+/// How a local variable is used in its scope (see `Ctx::hash_use`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct HashUse {
+    mutated: bool,
+    keyed: bool,
+}
+
+/// A word of the command line, with sentinels for `__dir__` and `__FILE__`.
+struct Word {
+    text: String,
+    span: Span,
+}
+
+impl<'t> Ctx<'t> {
+    pub(super) fn spawn_call(&self, m: &SpawnMatch<'t>) -> Option<SpawnCall> {
+        let method = self.text(m.method);
+        let api = match m.recv {
+            // A file that defines its own `spawn` calls that one.
+            None if self.methods.contains_key(method) => return None,
+            None => api_of(None, method)?,
+            Some(r) => api_of(Some(top_const(r, self.src)?), method)?,
+        };
+        let call = m.call;
+        self.spawn_steps.set(MAX_STEPS);
+        let end = call
+            .child_by_field_name("arguments")
+            .unwrap_or(m.method)
+            .end_byte();
+        let (opts, positional) = self.split_args(&args(call));
+        let pipeline = method.starts_with("pipeline");
+        let words = self.command_words(api, pipeline, &positional);
+        let (interpreter, script) = interpreter_and_script(&words);
+        Some(SpawnCall {
+            span: Span::new(call.start_byte(), end),
+            api,
+            callee: self.src[call.start_byte()..m.method.end_byte()].to_string(),
+            close_option: self.close_option(&opts),
+            passes_fds: opts.iter().find_map(|o| match o {
+                Opt::Pair(p) if self.passes_fd(*p) => Some(ts::span(*p)),
+                _ => None,
+            }),
+            interpreter,
+            script,
+        })
+    }
+
+    // ----- options --------------------------------------------------------------------------
+
+    /// The options (in order) and the positional arguments before them.
+    fn split_args(&self, all: &[Node<'t>]) -> (Vec<Opt<'t>>, Vec<Node<'t>>) {
+        let mut opts = Vec::new();
+        let mut positional = Vec::new();
+        let mut keywords = false;
+        for &a in all {
+            match a.kind() {
+                "pair" => {
+                    keywords = true;
+                    opts.push(Opt::Pair(a));
+                }
+                "hash_splat_argument" => {
+                    keywords = true;
+                    self.splat_opts(a, &mut opts, 0);
+                }
+                "block_argument" => {}
+                _ => positional.push(a),
+            }
+        }
+        // Without keyword arguments, the options are a trailing positional hash
+        // (`spawn(cmd, {close_others: true})`, `spawn(cmd, opts)`).
+        if !keywords && positional.len() >= 2 {
+            match self.classify(positional[positional.len() - 1], 0) {
+                OptClass::Hash(items) => {
+                    opts = items;
+                    positional.pop();
+                }
+                OptClass::Unknown(span) => {
+                    opts.push(Opt::Opaque(span));
+                    positional.pop();
+                }
+                OptClass::Not => {}
+            }
+        }
+        (opts, positional)
+    }
+
+    /// `**opts`: the entries of the hash it names, when visible.
+    fn splat_opts(&self, splat: Node<'t>, out: &mut Vec<Opt<'t>>, depth: u32) {
+        let inner = statements(splat).first().copied();
+        match inner.map(|i| self.classify(i, depth + 1)) {
+            Some(OptClass::Hash(items)) => out.extend(items),
+            _ => out.push(Opt::Opaque(ts::span(splat))),
+        }
+    }
+
+    /// Take one resolver step; `false` once the call's budget is spent.
+    fn step(&self) -> bool {
+        let left = self.spawn_steps.get();
+        self.spawn_steps.set(left.saturating_sub(1));
+        left > 0
+    }
+
+    fn classify(&self, node: Node<'t>, depth: u32) -> OptClass<'t> {
+        if depth > MAX_DEPTH || !self.step() {
+            return OptClass::Unknown(ts::span(node));
+        }
+        let d = depth + 1;
+        match node.kind() {
+            "hash" => {
+                let mut items = Vec::new();
+                for c in statements(node) {
+                    match c.kind() {
+                        "pair" => items.push(Opt::Pair(c)),
+                        "hash_splat_argument" => self.splat_opts(c, &mut items, d),
+                        _ => items.push(Opt::Opaque(ts::span(c))),
+                    }
+                }
+                OptClass::Hash(items)
+            }
+            "parenthesized_statements" => match statements(node).as_slice() {
+                [one] => self.classify(*one, d),
+                _ => OptClass::Not,
+            },
+            // `x ? { close_others: true } : {}`, `opts || {}`: a hash on some path.
+            "conditional" | "binary" => {
+                let hashy = ["consequence", "alternative", "left", "right"]
+                    .iter()
+                    .filter_map(|f| node.child_by_field_name(f))
+                    .any(|b| !matches!(self.classify(b, d), OptClass::Not));
+                if hashy {
+                    OptClass::Unknown(ts::span(node))
+                } else {
+                    OptClass::Not
+                }
+            }
+            "identifier" => {
+                let name = self.text(node);
+                if matches!(name, "__dir__" | "__FILE__") {
+                    return OptClass::Not;
+                }
+                match self.local_value(node) {
+                    Some(v) => match self.classify(v, d) {
+                        OptClass::Hash(items) => {
+                            if self.hash_use(node, name).mutated {
+                                OptClass::Unknown(ts::span(node))
+                            } else {
+                                OptClass::Hash(items)
+                            }
+                        }
+                        OptClass::Unknown(_) => OptClass::Unknown(ts::span(node)),
+                        OptClass::Not => OptClass::Not,
+                    },
+                    None if names_options(name) || self.hash_use(node, name).keyed => {
+                        OptClass::Unknown(ts::span(node))
+                    }
+                    None => OptClass::Not,
+                }
+            }
+            "constant" | "scope_resolution" => {
+                match super::const_name(node, self.src).and_then(|n| self.global_value(n)) {
+                    Some(v) => match self.classify(v, d) {
+                        OptClass::Unknown(_) => OptClass::Unknown(ts::span(node)),
+                        c => c,
+                    },
+                    None if names_options(self.text(node)) => OptClass::Unknown(ts::span(node)),
+                    None => OptClass::Not,
+                }
+            }
+            // Instance, class and global variables can be changed from anywhere.
+            "instance_variable" | "class_variable" | "global_variable" => {
+                let name = self.text(node);
+                let hash = self.globals.get(name).is_some_and(|bs| {
+                    bs.iter()
+                        .any(|b| matches!(self.classify(b.value, d), OptClass::Hash(_)))
+                });
+                if hash || names_options(name) {
+                    OptClass::Unknown(ts::span(node))
+                } else {
+                    OptClass::Not
+                }
+            }
+            "call" => {
+                let method = super::method_name(node, self.src);
+                let recv = node.child_by_field_name("receiver");
+                match (recv, method) {
+                    // `base.merge(close_others: true)`: later entries win, as in Ruby.
+                    (Some(r), "merge" | "merge!" | "update") => {
+                        let mut items = match self.classify(r, d) {
+                            OptClass::Hash(items) => items,
+                            _ => vec![Opt::Opaque(ts::span(r))],
+                        };
+                        for a in args(node) {
+                            match a.kind() {
+                                "pair" => items.push(Opt::Pair(a)),
+                                "hash_splat_argument" => self.splat_opts(a, &mut items, d),
+                                _ => match self.classify(a, d) {
+                                    OptClass::Hash(more) => items.extend(more),
+                                    _ => items.push(Opt::Opaque(ts::span(a))),
+                                },
+                            }
+                        }
+                        OptClass::Hash(items)
+                    }
+                    (Some(r), "dup" | "clone" | "freeze" | "to_h") if args(node).is_empty() => {
+                        match self.classify(r, d) {
+                            OptClass::Unknown(_) => OptClass::Unknown(ts::span(node)),
+                            c => c,
+                        }
+                    }
+                    _ if names_options(method) => OptClass::Unknown(ts::span(node)),
+                    _ => OptClass::Not,
+                }
+            }
+            _ => OptClass::Not,
+        }
+    }
+
+    /// The one value a local variable surely holds where `node` reads it: the last assignment
+    /// before it that always runs, when no conditional assignment follows. Parameters, block
+    /// parameters and names assigned on several paths have no single value.
+    fn local_value(&self, node: Node<'t>) -> Option<Node<'t>> {
+        let name = self.text(node);
+        let scope_node = scope_of(node);
+        if self.block_param_shadows(node, scope_node, name) {
+            return None;
+        }
+        let key = (scope_node.map_or(0, |s| s.id()), name.to_string());
+        let before: Vec<_> = self
+            .locals
+            .get(&key)?
+            .iter()
+            .filter(|b| b.node.end_byte() <= node.start_byte())
+            .collect();
+        let from = before.iter().rposition(|b| !b.conditional)?;
+        match &before[from..] {
+            [b] if b.node.kind() == "assignment" && b.index.is_none() => Some(b.value),
+            _ => None,
+        }
+    }
+
+    /// The value of a constant assigned exactly once in the file.
+    fn global_value(&self, name: &str) -> Option<Node<'t>> {
+        match self.globals.get(name)?.as_slice() {
+            [b] if b.node.kind() == "assignment" && b.index.is_none() => Some(b.value),
+            _ => None,
+        }
+    }
+
+    /// Every use of local `name` in the scope of `node` (nested blocks included, nested methods
+    /// and classes left out).
+    fn uses_in_scope(&self, node: Node<'t>, name: &str, mut f: impl FnMut(Node<'t>)) {
+        let Some(scope) = scope_of(node) else {
+            return;
+        };
+        ts::walk(scope, |n| {
+            if n != scope
+                && matches!(
+                    n.kind(),
+                    "method" | "singleton_method" | "class" | "module" | "singleton_class"
+                )
+            {
+                return false;
+            }
+            if n.kind() == "identifier" && self.text(n) == name {
+                f(n);
+            }
+            true
+        });
+    }
+
+    /// How local `name` is used in the scope of `node`: whether it is changed in place as a
+    /// hash (`opts[:close_others] = true`, `opts.merge!(...)`), so that its literal is not the
+    /// whole story, and whether it is used as a hash at all (`opts[:chdir]`, `opts.merge`),
+    /// which says that a parameter or method result of that name is an options hash. Memoised
+    /// per scope and name: a file may call `system` with the same variable a thousand times.
+    fn hash_use(&self, node: Node<'t>, name: &str) -> HashUse {
+        let key = (scope_of(node).map_or(0, |s| s.id()), name.to_string());
+        if let Some(u) = self.spawn_hash_uses.borrow().get(&key) {
+            return *u;
+        }
+        let mut u = HashUse::default();
+        self.uses_in_scope(node, name, |n| {
+            let Some(p) = n.parent() else {
+                return;
+            };
+            if p.kind() == "element_reference" && p.child_by_field_name("object") == Some(n) {
+                if p.parent().is_some_and(|a| {
+                    matches!(a.kind(), "assignment" | "operator_assignment")
+                        && a.child_by_field_name("left") == Some(p)
+                }) {
+                    u.mutated = true;
+                }
+                if statements(p)
+                    .iter()
+                    .any(|i| *i != n && matches!(i.kind(), "simple_symbol" | "delimited_symbol"))
+                {
+                    u.keyed = true;
+                }
+            }
+            if p.kind() == "call" && p.child_by_field_name("receiver") == Some(n) {
+                let m = super::method_name(p, self.src);
+                if m.ends_with('!')
+                    || matches!(
+                        m,
+                        "update" | "store" | "delete" | "replace" | "clear" | "[]=" | "keep_if"
+                    )
+                {
+                    u.mutated = true;
+                }
+                if matches!(
+                    m,
+                    "merge" | "merge!" | "update" | "store" | "key?" | "fetch"
+                ) {
+                    u.keyed = true;
+                }
+            }
+        });
+        self.spawn_hash_uses.borrow_mut().insert(key, u);
+        u
+    }
+
+    /// `close_others` as the options finally have it: a later entry overrides an earlier one, and
+    /// an opaque entry after (or without) the key may hold it.
+    fn close_option(&self, opts: &[Opt<'t>]) -> FdOption {
+        let mut state = FdOption::Absent;
+        for o in opts {
+            match o {
+                Opt::Pair(p) => {
+                    let Some(key) = p.child_by_field_name("key") else {
+                        continue;
+                    };
+                    if self.symbol_name(key) != Some("close_others") {
+                        continue;
+                    }
+                    let span = ts::span(*p);
+                    state = match p.child_by_field_name("value").map(|v| v.kind()) {
+                        Some("true") => FdOption::Literal { value: true, span },
+                        Some("false") => FdOption::Literal { value: false, span },
+                        _ => FdOption::Unknown { span },
+                    };
+                }
+                Opt::Opaque(span) => state = FdOption::Unknown { span: *span },
+            }
+        }
+        state
+    }
+
+    /// The name of a symbol key in any spelling: `close_others:`, `:close_others =>`,
+    /// `"close_others":`, `:"close_others" =>`.
+    fn symbol_name(&self, key: Node<'t>) -> Option<&'t str> {
+        match key.kind() {
+            "hash_key_symbol" => Some(self.text(key)),
+            "simple_symbol" => self.text(key).strip_prefix(':'),
+            // A string key is a symbol only in the `"name": value` form.
+            "delimited_symbol" | "string" => {
+                let is_sym = key.kind() == "delimited_symbol"
+                    || key
+                        .next_sibling()
+                        .is_some_and(|s| !s.is_named() && self.text(s) == ":");
+                let parts = statements(key);
+                match parts.as_slice() {
+                    [c] if is_sym && c.kind() == "string_content" => Some(self.text(*c)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether an options pair hands the child an fd beyond 0-2: `3 => w`, `w => w`,
+    /// `@sock => @sock`, `[3, 4] => w`. `:out => w`, `2 => 1` and `3 => :close` do not.
+    fn passes_fd(&self, pair: Node<'t>) -> bool {
+        let (Some(key), Some(value)) = (
+            pair.child_by_field_name("key"),
+            pair.child_by_field_name("value"),
+        ) else {
+            return false;
+        };
+        if value.kind() == "simple_symbol" && self.text(value) == ":close" {
+            return false;
+        }
+        let high_fd = |n: Node| n.kind() == "integer" && ts::parse_int(self.text(n)) >= Some(3);
+        let io_var = |n: Node| matches!(n.kind(), "identifier" | "instance_variable");
+        match key.kind() {
+            "integer" => high_fd(key),
+            "identifier" | "instance_variable" => io_var(value),
+            "array" => statements(key).into_iter().any(|e| high_fd(e) || io_var(e)),
+            _ => false,
+        }
+    }
+
+    // ----- command --------------------------------------------------------------------------
+
+    /// The command's words (`None` where a word cannot be read), env hash left out.
+    fn command_words(
+        &self,
+        api: SpawnApi,
+        pipeline: bool,
+        positional: &[Node<'t>],
+    ) -> Vec<Option<Word>> {
+        let mut cmd = positional;
+        if cmd.len() >= 2 && self.is_env(cmd[0]) {
+            cmd = &cmd[1..];
+        }
+        // `IO.popen(cmd, "r+")` and `Open3.pipeline(cmd1, cmd2)`: the first is the command.
+        let first_only = api == SpawnApi::RubyIoPopen || pipeline;
+        if first_only {
+            cmd = &cmd[..cmd.len().min(1)];
+        }
+        let mut words = Vec::new();
+        match cmd {
+            [] => {}
+            [one] if one.kind() != "splat_argument" => match self.array_elems(*one, 0) {
+                Some(elems) => self.elem_words(&elems, &mut words),
+                None => match self.value(*one, 0) {
+                    // One string is a shell command line.
+                    Some(text) => words.extend(text.split_whitespace().map(|w| {
+                        Some(Word {
+                            text: w.to_string(),
+                            span: ts::span(*one),
+                        })
+                    })),
+                    None => words.push(None),
+                },
+            },
+            many => {
+                let mut elems = Vec::new();
+                for &a in many {
+                    if a.kind() == "splat_argument" {
+                        match statements(a).first().and_then(|i| self.array_elems(*i, 0)) {
+                            Some(e) => elems.extend(e),
+                            None => {
+                                elems.push(None);
+                                break;
+                            }
+                        }
+                    } else {
+                        elems.push(Some(a));
+                    }
+                }
+                self.elem_words(&elems, &mut words);
+            }
+        }
+        words
+    }
+
+    /// Words from separate arguments or array elements: each is one word, unsplit. The first
+    /// may be `[cmd, argv0]`.
+    fn elem_words(&self, elems: &[Option<Node<'t>>], out: &mut Vec<Option<Word>>) {
+        for (i, e) in elems.iter().enumerate() {
+            let Some(mut e) = *e else {
+                out.push(None);
+                return;
+            };
+            if i == 0 && e.kind() == "array" {
+                match statements(e).first() {
+                    Some(c) => e = *c,
+                    None => {
+                        out.push(None);
+                        return;
+                    }
+                }
+            }
+            out.push(self.value(e, 0).map(|text| Word {
+                text,
+                span: ts::span(e),
+            }));
+        }
+    }
+
+    /// Whether a leading argument is the environment hash.
+    fn is_env(&self, node: Node<'t>) -> bool {
+        match self.classify(node, 0) {
+            OptClass::Hash(_) => true,
+            _ => {
+                matches!(node.kind(), "identifier" | "constant")
+                    && self.text(node).to_ascii_lowercase().contains("env")
+            }
+        }
+    }
+
+    /// The elements of an array literal an expression names (`["python2", x]`, `%w[a b]`,
+    /// `cmd` assigned one); `None` elements stand for splats that cannot be read.
+    fn array_elems(&self, node: Node<'t>, depth: u32) -> Option<Vec<Option<Node<'t>>>> {
+        if depth > MAX_DEPTH || !self.step() {
+            return None;
+        }
+        match node.kind() {
+            "array" => {
+                let mut out = Vec::new();
+                for e in statements(node) {
+                    if e.kind() == "splat_argument" {
+                        match statements(e)
+                            .first()
+                            .and_then(|i| self.array_elems(*i, depth + 1))
+                        {
+                            Some(more) => out.extend(more),
+                            None => out.push(None),
+                        }
+                    } else {
+                        out.push(Some(e));
+                    }
+                }
+                Some(out)
+            }
+            "string_array" => Some(statements(node).into_iter().map(Some).collect()),
+            "identifier" => self.array_elems(self.local_value(node)?, depth + 1),
+            "constant" | "scope_resolution" => {
+                let name = super::const_name(node, self.src)?;
+                self.array_elems(self.global_value(name)?, depth + 1)
+            }
+            "call"
+                if matches!(
+                    super::method_name(node, self.src),
+                    "freeze" | "dup" | "to_a"
+                ) && args(node).is_empty() =>
+            {
+                self.array_elems(node.child_by_field_name("receiver")?, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// The string an expression evaluates to, with `__dir__` and `__FILE__` as sentinels:
+    /// literals, interpolation, `+`, `File.join`, `File.dirname`, `File.expand_path`,
+    /// `Pathname`, and names assigned one of those.
+    fn value(&self, node: Node<'t>, depth: u32) -> Option<String> {
+        if depth > MAX_DEPTH || !self.step() {
+            return None;
+        }
+        let d = depth + 1;
+        match node.kind() {
+            "string" | "bare_string" => {
+                let mut out = String::new();
+                let mut cur = node.walk();
+                for c in node.named_children(&mut cur) {
+                    match c.kind() {
+                        "string_content" => {
+                            out.extend(self.text(c).chars().filter(|ch| *ch != DIR && *ch != FILE))
+                        }
+                        "interpolation" => match statements(c).as_slice() {
+                            [one] => out.push_str(&self.value(*one, d)?),
+                            _ => return None,
+                        },
+                        _ => return None,
+                    }
+                }
+                Some(out)
+            }
+            "identifier" => match self.text(node) {
+                "__dir__" => Some(DIR.to_string()),
+                "__FILE__" => Some(FILE.to_string()),
+                _ => self.value(self.local_value(node)?, d),
+            },
+            "constant" | "scope_resolution" => {
+                let name = super::const_name(node, self.src)?;
+                self.value(self.global_value(name)?, d)
+            }
+            "parenthesized_statements" => match statements(node).as_slice() {
+                [one] => self.value(*one, d),
+                _ => None,
+            },
+            "binary" => {
+                let op = node.child_by_field_name("operator")?;
+                if self.text(op) != "+" {
+                    return None;
+                }
+                let l = self.value(node.child_by_field_name("left")?, d)?;
+                let r = self.value(node.child_by_field_name("right")?, d)?;
+                Some(l + &r)
+            }
+            "call" => self.call_value(node, d),
+            _ => None,
+        }
+    }
+
+    fn call_value(&self, node: Node<'t>, d: u32) -> Option<String> {
+        let method = super::method_name(node, self.src);
+        let a = args(node);
+        let recv = node.child_by_field_name("receiver");
+        let recv_const = recv.and_then(|r| top_const(r, self.src));
+        let vals = |nodes: &[Node<'t>]| -> Option<Vec<String>> {
+            nodes.iter().map(|n| self.value(*n, d)).collect()
+        };
+        match (recv_const, method) {
+            (Some("File"), "join") if !a.is_empty() => Some(vals(&a)?.join("/")),
+            (Some("File"), "dirname") if a.len() == 1 => Some(self.value(a[0], d)? + "/.."),
+            (Some("File"), "expand_path" | "absolute_path" | "realpath")
+                if a.len() == 1 || a.len() == 2 =>
+            {
+                let p = self.value(a[0], d)?;
+                if p.starts_with('~') {
+                    return None;
+                }
+                if p.starts_with('/') || a.len() == 1 {
+                    return Some(p);
+                }
+                Some(self.value(a[1], d)? + "/" + &p)
+            }
+            (Some("Pathname"), "new") if a.len() == 1 => self.value(a[0], d),
+            (Some("RbConfig" | "Gem"), "ruby") if a.is_empty() => Some("ruby".to_string()),
+            (None, "Pathname") if recv.is_none() && a.len() == 1 => self.value(a[0], d),
+            _ => {
+                let r = recv?;
+                match method {
+                    "to_s" | "to_path" | "freeze" | "dup" if a.is_empty() => self.value(r, d),
+                    // `Pathname(__dir__).join("helpers", "x.py")`, `Pathname(__dir__) / "x.py"`.
+                    "join" if !a.is_empty() && self.pathname_like(r) => {
+                        let mut parts = vec![self.value(r, d)?];
+                        parts.extend(vals(&a)?);
+                        Some(parts.join("/"))
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// Whether an expression is a `Pathname` (so that `.join` joins paths, not array items).
+    fn pathname_like(&self, node: Node<'t>) -> bool {
+        node.kind() == "call"
+            && (super::method_name(node, self.src) == "Pathname"
+                || node
+                    .child_by_field_name("receiver")
+                    .and_then(|r| top_const(r, self.src))
+                    == Some("Pathname"))
+    }
+}
+
+/// The interpreter (`python2`) and the script a command line runs.
+fn interpreter_and_script(words: &[Option<Word>]) -> (Option<String>, Option<ScriptRef>) {
+    let mut i = 0;
+    let known = |i: usize| words.get(i).and_then(|w| w.as_ref());
+    let is_assign = |w: &Word| {
+        w.text.split_once('=').is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    // `FOO=1 /usr/bin/env -i BAR=2 python2 x.py`
+    while known(i).is_some_and(is_assign) {
+        i += 1;
+    }
+    if known(i).is_some_and(|w| basename(&w.text) == "env") {
+        i += 1;
+        while known(i).is_some_and(|w| w.text.starts_with('-') || is_assign(w)) {
+            i += 1;
+        }
+    }
+    let Some(first) = known(i) else {
+        return (None, None);
+    };
+    let base = basename(&first.text);
+    let interp = !first.text.contains([DIR, FILE])
+        && ["python", "pypy", "ruby"]
+            .iter()
+            .any(|p| base.starts_with(p));
+    if !interp {
+        return (None, script_ref(first));
+    }
+    let interpreter = Some(base.to_string());
+    for w in &words[i + 1..] {
+        let Some(w) = w else { break };
+        if matches!(w.text.as_str(), "-m" | "-c" | "-e") {
+            break;
+        }
+        if w.text.starts_with('-') {
+            continue;
+        }
+        if let Some(s) = script_ref(w) {
+            return (interpreter, Some(s));
+        }
+    }
+    (interpreter, None)
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A word as a script path, when it looks like one: a script extension (`.py`, `.rb`, `.pl`,
+/// `.sh`), or no extension and a directory part (or built from `__dir__`).
+fn script_ref(w: &Word) -> Option<ScriptRef> {
+    let (path, relative_to_file) = normalize(&w.text)?;
+    let base = basename(&path);
+    let looks = match base.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => matches!(ext, "py" | "rb" | "pl" | "sh"),
+        _ => !base.is_empty() && (relative_to_file || path.contains('/')),
+    };
+    looks.then_some(ScriptRef {
+        path,
+        span: w.span,
+        relative_to_file,
+    })
+}
+
+/// Resolve `.` and `..`, drop `./`, and turn a leading `__dir__`/`__FILE__` into a path relative
+/// to the file's directory. `None` when a sentinel is anywhere but at the start, or the path
+/// still names something inside the file itself.
+fn normalize(text: &str) -> Option<(String, bool)> {
+    let sentinels = text.matches([DIR, FILE]).count();
+    let (rest, rel, mut comps): (&str, bool, Vec<&str>) = match text.chars().next() {
+        Some(DIR) if sentinels == 1 => (&text[DIR.len_utf8()..], true, Vec::new()),
+        Some(FILE) if sentinels == 1 => (&text[FILE.len_utf8()..], true, vec!["\u{2}"]),
+        _ if sentinels == 0 => (text, false, Vec::new()),
+        _ => return None,
+    };
+    let absolute = !rel && rest.starts_with('/');
+    for c in rest.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => match comps.last() {
+                Some(l) if *l != ".." => {
+                    comps.pop();
+                }
+                _ if absolute => {}
+                _ => comps.push(".."),
+            },
+            _ => comps.push(c),
+        }
+    }
+    if comps.contains(&"\u{2}") {
+        return None;
+    }
+    let joined = comps.join("/");
+    Some((
+        if absolute {
+            format!("/{joined}")
+        } else {
+            joined
+        },
+        rel,
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,490 @@
+use crate::facts::{FdOption, SpawnApi, SpawnCall};
+use crate::lang::FrontendOptions;
+use crate::lang::ruby::extract;
+
+fn spawns(src: &str) -> Vec<SpawnCall> {
+    extract(src, &FrontendOptions::default())
+        .expect("extract")
+        .spawns
+}
+
+fn one(src: &str) -> SpawnCall {
+    let s = spawns(src);
+    assert_eq!(s.len(), 1, "{src}: {s:#?}");
+    s.into_iter().next().unwrap()
+}
+
+fn at(src: &str, span: crate::facts::Span) -> &str {
+    &src[span.start..span.end]
+}
+
+/// The option's kind and literal value, with the text its span covers.
+fn opt(src: &str) -> (String, Option<bool>, String) {
+    match one(src).close_option {
+        FdOption::Absent => ("absent".into(), None, String::new()),
+        FdOption::Literal { value, span } => ("literal".into(), Some(value), at(src, span).into()),
+        FdOption::Unknown { span } => ("unknown".into(), None, at(src, span).into()),
+    }
+}
+
+fn script(src: &str) -> (Option<String>, Option<(String, bool)>) {
+    let s = one(src);
+    (
+        s.interpreter,
+        s.script.map(|r| (r.path, r.relative_to_file)),
+    )
+}
+
+#[test]
+fn apis_and_callees() {
+    for (src, api, callee) in [
+        ("Open3.popen3(cmd)", SpawnApi::RubyOpen3, "Open3.popen3"),
+        ("Open3.popen2(cmd)", SpawnApi::RubyOpen3, "Open3.popen2"),
+        ("Open3.popen2e(cmd)", SpawnApi::RubyOpen3, "Open3.popen2e"),
+        (
+            "out, st = Open3.capture2(cmd)",
+            SpawnApi::RubyOpen3,
+            "Open3.capture2",
+        ),
+        (
+            "Open3.capture2e(cmd)",
+            SpawnApi::RubyOpen3,
+            "Open3.capture2e",
+        ),
+        ("Open3.capture3(cmd)", SpawnApi::RubyOpen3, "Open3.capture3"),
+        (
+            "Open3.pipeline(a, b)",
+            SpawnApi::RubyOpen3,
+            "Open3.pipeline",
+        ),
+        (
+            "Open3.pipeline_r(a, b)",
+            SpawnApi::RubyOpen3,
+            "Open3.pipeline_r",
+        ),
+        (
+            "Open3.pipeline_w(a)",
+            SpawnApi::RubyOpen3,
+            "Open3.pipeline_w",
+        ),
+        (
+            "Open3.pipeline_rw(a)",
+            SpawnApi::RubyOpen3,
+            "Open3.pipeline_rw",
+        ),
+        (
+            "Open3.pipeline_start(a)",
+            SpawnApi::RubyOpen3,
+            "Open3.pipeline_start",
+        ),
+        ("::Open3.popen3(cmd)", SpawnApi::RubyOpen3, "::Open3.popen3"),
+        ("IO.popen(cmd)", SpawnApi::RubyIoPopen, "IO.popen"),
+        ("Process.spawn(cmd)", SpawnApi::RubySpawn, "Process.spawn"),
+        (
+            "::Process.spawn(cmd)",
+            SpawnApi::RubySpawn,
+            "::Process.spawn",
+        ),
+        ("Kernel.spawn(cmd)", SpawnApi::RubySpawn, "Kernel.spawn"),
+        ("pid = spawn(cmd)", SpawnApi::RubySpawn, "spawn"),
+        ("system(cmd)", SpawnApi::RubySystem, "system"),
+        ("system \"ls\", \"-l\"", SpawnApi::RubySystem, "system"),
+        ("Kernel.system(cmd)", SpawnApi::RubySystem, "Kernel.system"),
+        ("exec(cmd)", SpawnApi::RubyExec, "exec"),
+        ("Kernel.exec(cmd)", SpawnApi::RubyExec, "Kernel.exec"),
+        ("Process.exec(cmd)", SpawnApi::RubyExec, "Process.exec"),
+    ] {
+        let s = one(src);
+        assert_eq!((s.api, s.callee.as_str()), (api, callee), "{src}");
+    }
+}
+
+#[test]
+fn span_leaves_out_the_block() {
+    let src = "Open3.popen3(\"python2\", helper) do |i, o, e, t|\n  o.read\nend\n";
+    assert_eq!(at(src, one(src).span), "Open3.popen3(\"python2\", helper)");
+    let src = "x = Open3.popen2e(cmd) { |i, o, t| o.read }";
+    assert_eq!(at(src, one(src).span), "Open3.popen2e(cmd)");
+    let src = "system \"ls\", \"-l\"\n";
+    assert_eq!(at(src, one(src).span), "system \"ls\", \"-l\"");
+}
+
+#[test]
+fn negatives() {
+    for src in [
+        "`ls -l`",
+        "%x(ls -l)",
+        "out = %x{python2 helper.py}",
+        "thing.spawn(1)",
+        "obj.system",
+        "worker.exec(\"x\")",
+        "Open3.foo(cmd)",
+        "Foo::Open3.popen3(cmd)",
+        "Process.wait(pid)",
+        "IO.pipe",
+        "def spawn(x); end\nspawn(1)",
+        "class Pool\n  def self.system(c) = c\n  def run\n    system(\"ls\")\n  end\nend",
+        "s = \"system('ls')\"",
+        "# system('ls')",
+    ] {
+        assert!(spawns(src).is_empty(), "{src}: {:#?}", spawns(src));
+    }
+    // Only the bare name a file defines is its own: `Kernel.spawn` still spawns.
+    assert_eq!(
+        one("def spawn(x); end\nKernel.spawn(cmd)").api,
+        SpawnApi::RubySpawn
+    );
+}
+
+#[test]
+fn close_others_spellings() {
+    let t = |v: bool| Some(v);
+    for (src, value, pair) in [
+        (
+            "spawn(cmd, close_others: true)",
+            t(true),
+            "close_others: true",
+        ),
+        (
+            "spawn(cmd, :close_others => true)",
+            t(true),
+            ":close_others => true",
+        ),
+        (
+            "spawn(cmd, \"close_others\": false)",
+            t(false),
+            "\"close_others\": false",
+        ),
+        (
+            "spawn(cmd, :\"close_others\" => true)",
+            t(true),
+            ":\"close_others\" => true",
+        ),
+        (
+            "spawn(cmd, {close_others: true})",
+            t(true),
+            "close_others: true",
+        ),
+        (
+            "spawn(cmd, { :close_others => false, chdir: \"/\" })",
+            t(false),
+            ":close_others => false",
+        ),
+        (
+            "system \"ls\", \"-l\", close_others: true",
+            t(true),
+            "close_others: true",
+        ),
+        (
+            "Process.spawn(\"x\", chdir: \"/\", out: \"/dev/null\", close_others: true)",
+            t(true),
+            "close_others: true",
+        ),
+        (
+            "Open3.popen3(\"x\", close_others: true) do |i, o, e, t|\nend",
+            t(true),
+            "close_others: true",
+        ),
+        (
+            "IO.popen([\"x\"], \"r+\", close_others: false) { |io| io.read }",
+            t(false),
+            "close_others: false",
+        ),
+        (
+            "IO.popen([\"x\"], \"r+\", {close_others: true})",
+            t(true),
+            "close_others: true",
+        ),
+        (
+            "exec({\"A\" => \"1\"}, \"x\", close_others: true)",
+            t(true),
+            "close_others: true",
+        ),
+    ] {
+        assert_eq!(opt(src), ("literal".into(), value, pair.into()), "{src}");
+    }
+}
+
+#[test]
+fn absent_options() {
+    for src in [
+        "spawn(cmd)",
+        "system(\"ls\", \"-l\")",
+        "spawn(cmd, chdir: \"/\", err: [:child, :out])",
+        "system(\"make\", exception: true)",
+        "IO.popen(cmd, \"r+\")",
+        "spawn({\"close_others\" => \"1\"}, cmd)",
+        "def run(cmd, dir)\n  system(\"git\", \"-C\", dir, cmd)\nend",
+        "def close_others; end\nspawn(cmd)",
+        "x.close_others\nspawn(cmd)",
+        "close_others = true\nspawn(cmd)",
+    ] {
+        assert_eq!(opt(src).0, "absent", "{src}");
+    }
+}
+
+#[test]
+fn options_in_a_local_hash() {
+    let src =
+        "def run(cmd)\n  opts = { close_others: true, chdir: \"/\" }\n  spawn(cmd, opts)\nend";
+    assert_eq!(
+        opt(src),
+        ("literal".into(), Some(true), "close_others: true".into())
+    );
+    let src = "opts = { chdir: \"/\" }\nspawn(cmd, **opts)";
+    assert_eq!(opt(src).0, "absent");
+    let src = "base = { chdir: \"/\" }\nspawn(cmd, base.merge(close_others: true))";
+    assert_eq!(
+        opt(src),
+        ("literal".into(), Some(true), "close_others: true".into())
+    );
+    let src = "SPAWN_OPTS = { close_others: true }.freeze\nsystem(\"ls\", SPAWN_OPTS)";
+    assert_eq!(opt(src).1, Some(true));
+    // A later key overrides an earlier one.
+    let src = "spawn(cmd, close_others: false, **{close_others: true})";
+    assert_eq!(opt(src).1, Some(true));
+}
+
+#[test]
+fn options_built_elsewhere_are_unknown() {
+    for (src, arg) in [
+        ("def run(cmd, opts)\n  spawn(cmd, opts)\nend", "opts"),
+        (
+            "def run(cmd, **opts)\n  Open3.capture2(cmd, **opts)\nend",
+            "**opts",
+        ),
+        ("spawn(cmd, spawn_options)", "spawn_options"),
+        ("spawn(cmd, build_opts(x))", "build_opts(x)"),
+        ("spawn(cmd, @opts)", "@opts"),
+        ("spawn(cmd, opts.merge(chdir: d))", "opts"),
+        (
+            "def run(c, o)\n  o[:chdir] = \"/\"\n  system(c, o)\nend",
+            "o",
+        ),
+        (
+            "opts = {}\nopts[:close_others] = true\nspawn(cmd, opts)",
+            "opts",
+        ),
+        ("spawn(cmd, close_others: true, **extra)", "**extra"),
+        (
+            "opts = x ? { close_others: true } : {}\nspawn(cmd, opts)",
+            "opts",
+        ),
+        ("spawn(cmd, close_others: flag)", "close_others: flag"),
+        (
+            "spawn(cmd, close_others: ENV.key?(\"X\"))",
+            "close_others: ENV.key?(\"X\")",
+        ),
+    ] {
+        assert_eq!(opt(src), ("unknown".into(), None, arg.into()), "{src}");
+    }
+    // Deeply chained names and self-reference do not crash.
+    let src = "a = b\nb = a\nspawn(cmd, a)";
+    let _ = spawns(src);
+    let src = "o = o.merge(close_others: true)\nspawn(cmd, o)";
+    let _ = spawns(src);
+}
+
+#[test]
+fn passes_fds() {
+    for (src, pair) in [
+        ("spawn(cmd, 3 => w)", Some("3 => w")),
+        ("spawn(cmd, w => w, close_others: true)", Some("w => w")),
+        ("spawn(cmd, @sock => @sock)", Some("@sock => @sock")),
+        ("spawn(cmd, [3, 4] => w)", Some("[3, 4] => w")),
+        ("opts = { 5 => log }\nspawn(cmd, opts)", Some("5 => log")),
+        ("spawn(cmd, :out => w, :err => [:child, :out])", None),
+        ("spawn(cmd, 1 => w, 2 => w)", None),
+        ("spawn(cmd, 3 => :close)", None),
+        ("spawn(cmd, in: r)", None),
+    ] {
+        let s = one(src);
+        assert_eq!(s.passes_fds.map(|sp| at(src, sp)), pair, "{src}");
+    }
+}
+
+#[test]
+fn interpreter_and_script() {
+    let p = |s: &str| Some(s.to_string());
+    let rel = |s: &str| Some((s.to_string(), true));
+    let abs = |s: &str| Some((s.to_string(), false));
+    for (src, interp, want) in [
+        (
+            "spawn(\"python2\", \"helper.py\")",
+            p("python2"),
+            abs("helper.py"),
+        ),
+        (
+            "IO.popen([\"python2\", \"helper.py\"])",
+            p("python2"),
+            abs("helper.py"),
+        ),
+        (
+            "IO.popen(%w[python2 ./helper.py], \"r+\")",
+            p("python2"),
+            abs("helper.py"),
+        ),
+        (
+            "spawn([\"python2\", \"argv0\"], \"x.py\")",
+            p("python2"),
+            abs("x.py"),
+        ),
+        (
+            "IO.popen([[\"python2\", \"argv0\"], \"x.py\"])",
+            p("python2"),
+            abs("x.py"),
+        ),
+        (
+            "system(\"python2 /opt/app/helper.py --x\")",
+            p("python2"),
+            abs("/opt/app/helper.py"),
+        ),
+        (
+            "system(\"/usr/bin/python2.7 -u tool.py\")",
+            p("python2.7"),
+            abs("tool.py"),
+        ),
+        (
+            "spawn(\"/usr/bin/env\", \"python2\", \"x.py\")",
+            p("python2"),
+            abs("x.py"),
+        ),
+        (
+            "system(\"FOO=1 env python3 x.py\")",
+            p("python3"),
+            abs("x.py"),
+        ),
+        ("system(\"python2 -m http.server\")", p("python2"), None),
+        ("system(\"ls -l\")", None, None),
+        ("system(\"bin/setup\")", None, abs("bin/setup")),
+        ("system(\"./run.sh\")", None, abs("run.sh")),
+        (
+            "spawn(\"pypy\", File.join(__dir__, \"helper.py\"))",
+            p("pypy"),
+            rel("helper.py"),
+        ),
+        ("spawn(RbConfig.ruby, \"x.rb\")", p("ruby"), abs("x.rb")),
+        (
+            "Open3.popen3(\"python2\", File.join(File.dirname(__FILE__), \"mentos.py\"))",
+            p("python2"),
+            rel("mentos.py"),
+        ),
+        (
+            "Open3.popen3(\"python2\", File.expand_path(\"../helpers/mentos.py\", __FILE__))",
+            p("python2"),
+            rel("helpers/mentos.py"),
+        ),
+        (
+            "Open3.popen3(\"python2\", File.expand_path(\"../helpers/mentos.py\", __dir__))",
+            p("python2"),
+            rel("../helpers/mentos.py"),
+        ),
+        (
+            "Open3.popen3(\"python2\", File.expand_path(\"x.py\", __dir__))",
+            p("python2"),
+            rel("x.py"),
+        ),
+        (
+            "Open3.popen3(\"python2\", File.join(__dir__, \"..\", \"helpers\", \"mentos.py\"))",
+            p("python2"),
+            rel("../helpers/mentos.py"),
+        ),
+        (
+            "Open3.popen3(\"python2\", File.join(__dir__, \"a\", \"..\", \"b.py\"))",
+            p("python2"),
+            rel("b.py"),
+        ),
+        (
+            "system(\"python2 #{__dir__}/x.py --y\")",
+            p("python2"),
+            rel("x.py"),
+        ),
+        ("system(\"#{__dir__}/bin/helper\")", None, rel("bin/helper")),
+        (
+            "MENTOS = File.join(__dir__, \"mentos.py\")\ncmd = [\"python2\", MENTOS]\nOpen3.popen3(*cmd)",
+            p("python2"),
+            rel("mentos.py"),
+        ),
+        (
+            "MENTOS = File.join(__dir__, \"mentos.py\")\ndef go\n  cmd = [\"python2\", MENTOS]\n  Open3.popen3(cmd)\nend",
+            p("python2"),
+            rel("mentos.py"),
+        ),
+        (
+            "HELPER = Pathname(__dir__).join(\"h\", \"x.py\").to_s\nspawn(\"python2\", HELPER)",
+            p("python2"),
+            rel("h/x.py"),
+        ),
+        (
+            "spawn({\"PYTHONPATH\" => \"lib\"}, \"python2\", \"x.py\", close_others: true)",
+            p("python2"),
+            abs("x.py"),
+        ),
+        (
+            "spawn(env, \"python2\", \"x.py\")",
+            p("python2"),
+            abs("x.py"),
+        ),
+        (
+            "Open3.pipeline([\"python2\", \"a.py\"], [\"sort\"])",
+            p("python2"),
+            abs("a.py"),
+        ),
+        ("spawn(\"python2\", script)", p("python2"), None),
+        ("spawn(\"python2\", *args)", p("python2"), None),
+        ("spawn(cmd)", None, None),
+        (
+            "spawn(\"python2\", File.expand_path(\"x\", __FILE__))",
+            p("python2"),
+            None,
+        ),
+    ] {
+        assert_eq!(script(src), (interp, want), "{src}");
+    }
+}
+
+#[test]
+fn script_span_names_the_expression() {
+    let src = "Open3.popen3(\"python2\", File.join(__dir__, \"helpers\", \"highlight.py\"))";
+    let s = one(src).script.expect("script");
+    assert_eq!(
+        at(src, s.span),
+        "File.join(__dir__, \"helpers\", \"highlight.py\")"
+    );
+    assert_eq!(s.path, "helpers/highlight.py");
+    let src = "system(\"python2 /opt/h.py\")";
+    assert_eq!(
+        at(src, one(src).script.unwrap().span),
+        "\"python2 /opt/h.py\""
+    );
+}
+
+#[test]
+fn broken_and_odd_input_does_not_crash() {
+    for src in [
+        "spawn(",
+        "Open3.popen3(\"python2\", File.join(__dir__, ",
+        "system(*)",
+        "spawn(cmd, **)",
+        "IO.popen()",
+        "spawn(\"\\u0001x.py\")",
+        "x = File.join(__dir__, x)\nspawn(\"python2\", x)",
+    ] {
+        let _ = spawns(src);
+    }
+}
+
+#[test]
+fn cyclic_constants_stay_cheap() {
+    let src = "A = File.join(B, B, B, B, B, B)\nB = File.join(A, A, A, A, A, A)\nspawn(\"python2\", A, A)\nC = { **D, **D, **D }\nD = { **C, **C, **C }\nspawn(\"x\", C)\n";
+    let mut src = src.to_string();
+    src.push_str("P0 = \"x\"\n");
+    for i in 1..12 {
+        let p = format!("P{}", i - 1);
+        src.push_str(&format!("P{i} = File.join({p}, {p}, {p}, {p}, {p}, {p})\n"));
+    }
+    src.push_str("system(\"python2\", P11)\n");
+    let start = std::time::Instant::now();
+    assert_eq!(spawns(&src).len(), 3);
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+}
