@@ -285,7 +285,7 @@ impl PythonTarget {
         PythonTarget {
             version: None,
             python2: false,
-            why: "no Python 2 syntax found; assumed Python 3".to_string(),
+            why: "Python 3 (no Python 2 syntax or version found)".to_string(),
         }
     }
 }
@@ -313,7 +313,7 @@ impl RubyTarget {
         }
         RubyTarget {
             version: None,
-            why: "no Ruby version declared; assumed Ruby >= 2.6".to_string(),
+            why: "Ruby >= 2.6 (no version declared)".to_string(),
         }
     }
 }

@@ -217,7 +217,8 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
         notes.insert(
             0,
             format!(
-                "this script is started by {}: have the parent close fds for it instead                  (`close_others: true` in Ruby, `close_fds=True` in Python) and remove this loop",
+                "this script is started by {}: have the parent close fds for it instead \
+                 (`close_others: true` in Ruby, `close_fds=True` in Python) and remove this loop",
                 ctx.links.parents.join(", ")
             ),
         );

@@ -173,7 +173,11 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         rule: &RULE,
         severity,
         span: s.span,
-        span_label: how.trim_start_matches("with").trim().to_string(),
+        span_label: if explicit_false {
+            "`close_others: false`".to_string()
+        } else {
+            "no `close_others: true`".to_string()
+        },
         message,
         help: "pass `close_others: true` (it marks only the fds Ruby knows about, O(highest fd), \
                not O(limit)), and pass the fds the child needs explicitly (`3 => io`)"

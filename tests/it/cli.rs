@@ -349,3 +349,132 @@ fn broken_pipe_is_not_an_error() {
     assert_ne!(status.code(), Some(2));
     assert_ne!(status.code(), None, "killed by a signal");
 }
+
+fn json_findings(args: &[&str]) -> Vec<serde_json::Value> {
+    let o = run(args);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    v["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn spawn_and_sweep_are_linked_across_languages() {
+    let f = json_findings(&["check", "--format", "json", "fixtures/link"]);
+    assert_eq!(f.len(), 2, "{f:#?}");
+    let sweep = f.iter().find(|x| x["code"] == "FD001").unwrap();
+    let spawn = f.iter().find(|x| x["code"] == "FD003").unwrap();
+    assert_eq!(sweep["path"], "fixtures/link/helpers/highlight.py");
+    assert_eq!(spawn["path"], "fixtures/link/worker_manager.rb");
+    // The spawn names the loop to remove, and is raised from a note to a warning.
+    assert_eq!(spawn["severity"], "warning");
+    let msg = spawn["message"].as_str().unwrap();
+    assert!(
+        msg.contains("remove the loop in fixtures/link/helpers/highlight.py:16"),
+        "{msg}"
+    );
+    // The loop names its parent, and the parent's `python2` makes it Python 2 code.
+    let notes: Vec<&str> = sweep["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes[0].contains("started by fixtures/link/worker_manager.rb:18 (`Open3.popen3`)"),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("runs it with `python2`")),
+        "{notes:?}"
+    );
+    assert!(
+        sweep["message"]
+            .as_str()
+            .unwrap()
+            .contains("~32.6 GiB list")
+    );
+
+    // Linted alone, neither knows about the other.
+    let alone = json_findings(&[
+        "check",
+        "--format",
+        "json",
+        "fixtures/link/worker_manager.rb",
+    ]);
+    assert_eq!(alone[0]["severity"], "note");
+    let alone = json_findings(&[
+        "check",
+        "--format",
+        "json",
+        "fixtures/link/helpers/highlight.py",
+    ]);
+    assert!(!alone[0]["message"].as_str().unwrap().contains("GiB list"));
+}
+
+#[test]
+fn ruby_version_decides_close_others_defaults() {
+    // Ruby 2.0-2.5 closes non-standard fds by default: nothing to report.
+    let f = json_findings(&[
+        "check",
+        "--format",
+        "json",
+        "--ruby-version",
+        "2.5",
+        "fixtures/link/worker_manager.rb",
+    ]);
+    assert!(f.is_empty(), "{f:#?}");
+    // Ruby 1.9's system() neither closes fds nor has close-on-exec fds: a warning.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.rb");
+    std::fs::write(&file, "system(\"make\", \"install\")\n").unwrap();
+    let o = fdlint()
+        .args(["check", "--format", "json", "--ruby-version", "1.9"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["code"], "FD003");
+    assert_eq!(v["findings"][0]["severity"], "warning");
+    assert_eq!(o.status.code(), Some(1));
+    // On a modern Ruby the same call is a note, which does not fail the run.
+    let o = fdlint()
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["severity"], "note");
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn project_files_decide_the_python_version() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".git"), "").unwrap();
+    std::fs::write(dir.path().join(".python-version"), "3.9.18\n").unwrap();
+    let file = dir.path().join("daemon.py");
+    std::fs::write(
+        &file,
+        "import os\nos.closerange(3, os.sysconf('SC_OPEN_MAX'))\n",
+    )
+    .unwrap();
+    let o = fdlint()
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["code"], "FD005", "{v:#}");
+    let note = v["findings"][0]["notes"][0].as_str().unwrap();
+    assert!(
+        note.contains("Python 3.9") && note.contains(".python-version"),
+        "{note}"
+    );
+    // The flag wins over the project file.
+    let o = fdlint()
+        .args(["check", "--format", "json", "--python-version", "3.12"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["findings"].as_array().unwrap().is_empty());
+}
