@@ -4,6 +4,8 @@
 //! Architecture invariants: a file that cannot be read or parsed becomes a [`FileProblem`] and
 //! the run goes on; the result is sorted, so output does not depend on thread timing.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -75,6 +77,56 @@ pub struct Stats {
     pub discover_time: Duration,
     #[serde(serialize_with = "ms")]
     pub lint_time: Duration,
+    /// Where the worker threads' time went (measured only when `Settings::timings` is set).
+    pub phases: Phases,
+    /// Files and bytes per language, read and parsed.
+    pub languages: BTreeMap<Lang, LangStats>,
+}
+
+/// Time spent in each step of linting a file, summed over all files and worker threads (so it
+/// can exceed the wall time). Zero unless `Settings::timings` is set.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Phases {
+    /// Opening, stat-ing and reading files, and checking they are text.
+    #[serde(serialize_with = "ms")]
+    pub read: Duration,
+    /// The byte-level prefilter.
+    #[serde(serialize_with = "ms")]
+    pub prefilter: Duration,
+    /// Parsing and extracting facts (the frontends).
+    #[serde(serialize_with = "ms")]
+    pub parse: Duration,
+    /// Rules, and building the line index for findings and problems.
+    #[serde(serialize_with = "ms")]
+    pub rules: Duration,
+}
+
+impl std::ops::AddAssign for Phases {
+    fn add_assign(&mut self, o: Phases) {
+        self.read += o.read;
+        self.prefilter += o.prefilter;
+        self.parse += o.parse;
+        self.rules += o.rules;
+    }
+}
+
+/// Files and bytes of one language.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LangStats {
+    pub files_read: usize,
+    pub bytes_read: u64,
+    pub files_parsed: usize,
+    pub bytes_parsed: u64,
+}
+
+/// Adds the time since the last lap to `into`; does nothing (and reads no clock) when timing
+/// is off, so a run without `--statistics` pays nothing for it.
+fn lap(clock: &mut Option<Instant>, into: &mut Duration) {
+    if let Some(last) = clock {
+        let now = Instant::now();
+        *into += now - *last;
+        *last = now;
+    }
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -116,15 +168,41 @@ pub struct Linted {
 
 /// Lint text that is already in memory (a file's content, or standard input).
 pub fn lint_text(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Linted {
-    let mut out = Linted::default();
     if settings.prefilter && !prefilter::may_match(lang, text.as_bytes()) {
-        return out;
+        return Linted::default();
     }
-    out.parsed = true;
+    let mut clock = None;
+    analyse(
+        path,
+        lang,
+        text,
+        settings,
+        &mut clock,
+        &mut Phases::default(),
+    )
+    .0
+}
+
+/// Parse and check text the prefilter let through. Also returns the line index, when one was
+/// built, so that a file with findings does not build it twice.
+fn analyse(
+    path: &Path,
+    lang: Lang,
+    text: &str,
+    settings: &Settings,
+    clock: &mut Option<Instant>,
+    phases: &mut Phases,
+) -> (Linted, Option<LineIndex>) {
+    let mut out = Linted {
+        parsed: true,
+        ..Linted::default()
+    };
     let opts = FrontendOptions {
         parse_timeout_ms: settings.parse_timeout_ms,
     };
-    let facts = match lang::extract(lang, text, &opts) {
+    let facts = lang::extract(lang, text, &opts);
+    lap(clock, &mut phases.parse);
+    let facts = match facts {
         Ok(f) => f,
         Err(e) => {
             out.problems.push(FileProblem {
@@ -136,7 +214,7 @@ pub fn lint_text(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Li
                 line: None,
                 message: e.to_string(),
             });
-            return out;
+            return (out, None);
         }
     };
     let index = LineIndex::new(text);
@@ -165,11 +243,18 @@ pub fn lint_text(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Li
     out.findings = rules::check(&ctx, &facts);
     out.findings
         .sort_by_key(|f| (f.span.start, f.rule.code, f.span.end));
-    out
+    lap(clock, &mut phases.rules);
+    (out, Some(index))
 }
 
-/// Read a file for linting, or say why it cannot be linted.
-fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>), FileProblem> {
+thread_local! {
+    /// Each worker's read buffer, reused from file to file: most files are read, prefiltered
+    /// out and dropped, so they need no allocation of their own.
+    static READ_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Read a file into `bytes` for linting, or say why it cannot be linted.
+fn read(path: &Path, settings: &Settings, bytes: &mut Vec<u8>) -> Result<(), FileProblem> {
     let problem = |kind, message: String| FileProblem {
         path: path.to_path_buf(),
         kind,
@@ -196,11 +281,12 @@ fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>
             ),
         ));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    bytes.clear();
+    bytes.reserve(meta.len() as usize + 1);
     // Read at most one byte past the limit: the file may have grown since the stat.
     (&mut f)
         .take(settings.max_file_size + 1)
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| problem(ProblemKind::IoError, e.to_string()))?;
     if bytes.len() as u64 > settings.max_file_size {
         return Err(problem(
@@ -217,47 +303,92 @@ fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>
             "binary file (contains NUL bytes); skipped".to_string(),
         ));
     }
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok((s, None)),
-        Err(e) => {
-            let bytes = e.into_bytes();
-            let valid = std::str::from_utf8(&bytes).map_or_else(|e| e.valid_up_to(), |_| 0);
-            let line = bytes[..valid].iter().filter(|b| **b == b'\n').count() + 1;
-            Ok((
-                String::from_utf8_lossy(&bytes).into_owned(),
-                Some(FileProblem {
-                    path: path.to_path_buf(),
-                    kind: ProblemKind::NotUtf8,
-                    line: Some(line),
-                    message: format!(
-                        "not valid UTF-8 (first bad byte on line {line}); linted with \
-                         replacement characters"
-                    ),
-                }),
-            ))
-        }
+    Ok(())
+}
+
+/// The note for a file that is not valid UTF-8 (it is linted with replacement characters).
+fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> FileProblem {
+    let line = bytes[..valid_up_to].iter().filter(|b| **b == b'\n').count() + 1;
+    FileProblem {
+        path: path.to_path_buf(),
+        kind: ProblemKind::NotUtf8,
+        line: Some(line),
+        message: format!(
+            "not valid UTF-8 (first bad byte on line {line}); linted with replacement characters"
+        ),
     }
 }
 
-fn lint_candidate(
-    c: &Candidate,
-    settings: &Settings,
-) -> (Option<FileReport>, Vec<FileProblem>, u64, bool) {
-    let (text, note) = match read(&c.path, settings) {
-        Ok(x) => x,
-        Err(p) => return (None, vec![p], 0, false),
-    };
-    let len = text.len() as u64;
-    let mut linted = lint_text(&c.path, c.lang, &text, settings);
-    linted.problems.extend(note);
-    let report = (!linted.findings.is_empty()).then(|| FileReport {
-        path: c.path.clone(),
+/// What linting one discovered file produced.
+struct Outcome {
+    report: Option<FileReport>,
+    problems: Vec<FileProblem>,
+    lang: Lang,
+    len: u64,
+    parsed: bool,
+    phases: Phases,
+}
+
+fn lint_candidate(c: &Candidate, settings: &Settings) -> Outcome {
+    let mut out = Outcome {
+        report: None,
+        problems: Vec::new(),
         lang: c.lang,
-        index: LineIndex::new(&text),
-        text: Arc::from(text),
-        findings: linted.findings,
+        len: 0,
+        parsed: false,
+        phases: Phases::default(),
+    };
+    let mut clock = settings.timings.then(Instant::now);
+    let text = READ_BUF.with_borrow_mut(|bytes| {
+        let read = read(&c.path, settings, bytes);
+        lap(&mut clock, &mut out.phases.read);
+        if let Err(p) = read {
+            out.problems.push(p);
+            return None;
+        }
+        out.len = bytes.len() as u64;
+        // The prefilter looks at bytes, so text that is thrown away is never copied.
+        let utf8 = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to());
+        if let Err(valid) = utf8 {
+            out.problems.push(not_utf8(&c.path, bytes, valid));
+        }
+        lap(&mut clock, &mut out.phases.read);
+        let keep = !settings.prefilter || prefilter::may_match(c.lang, bytes);
+        lap(&mut clock, &mut out.phases.prefilter);
+        let text = keep.then(|| match utf8 {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        });
+        // One huge file must not pin its buffer for the rest of the run.
+        if bytes.capacity() > 4 << 20 {
+            *bytes = Vec::new();
+        }
+        text
     });
-    (report, linted.problems, len, linted.parsed)
+    let Some(text) = text else {
+        return out;
+    };
+    lap(&mut clock, &mut out.phases.read);
+    let (linted, index) = analyse(
+        &c.path,
+        c.lang,
+        &text,
+        settings,
+        &mut clock,
+        &mut out.phases,
+    );
+    out.parsed = linted.parsed;
+    out.problems.extend(linted.problems);
+    if !linted.findings.is_empty() {
+        out.report = Some(FileReport {
+            path: c.path.clone(),
+            lang: c.lang,
+            index: index.unwrap_or_else(|| LineIndex::new(&text)),
+            text: Arc::from(text),
+            findings: linted.findings,
+        });
+    }
+    out
 }
 
 /// Lint every file under `paths`.
@@ -298,16 +429,23 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
             line: None,
             message: i.message,
         }));
-    for (report, problems, len, parsed) in per_file {
-        result.stats.bytes_read += len;
-        if parsed {
-            result.stats.files_parsed += 1;
-            result.stats.bytes_parsed += len;
-        } else if problems.is_empty() {
-            result.stats.files_prefiltered_out += 1;
+    for o in per_file {
+        let s = &mut result.stats;
+        let l = s.languages.entry(o.lang).or_default();
+        s.bytes_read += o.len;
+        l.bytes_read += o.len;
+        l.files_read += usize::from(o.len > 0 || o.problems.is_empty());
+        if o.parsed {
+            s.files_parsed += 1;
+            s.bytes_parsed += o.len;
+            l.files_parsed += 1;
+            l.bytes_parsed += o.len;
+        } else if o.problems.iter().all(|p| p.kind == ProblemKind::NotUtf8) {
+            s.files_prefiltered_out += 1;
         }
-        result.files.extend(report);
-        result.problems.extend(problems);
+        s.phases += o.phases;
+        result.files.extend(o.report);
+        result.problems.extend(o.problems);
     }
     result.stats.lint_time = t1.elapsed();
     result.files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -64,6 +64,8 @@ pub struct Settings {
     pub max_file_size: u64,
     /// Abandon a parse after this many milliseconds.
     pub parse_timeout_ms: u64,
+    /// Measure the time each phase takes (`--statistics`); off, no clock is read per file.
+    pub timings: bool,
 }
 
 impl Default for Settings {
@@ -78,6 +80,7 @@ impl Default for Settings {
             threads: 0,
             max_file_size: 16 * 1024 * 1024,
             parse_timeout_ms: 5_000,
+            timings: false,
         }
     }
 }
