@@ -277,6 +277,7 @@ impl CommonArgs {
         s.no_ignore = self.no_ignore;
         s.prefilter = !self.no_prefilter;
         s.threads = self.threads;
+        s.timings = self.statistics;
         Ok(s)
     }
 }
@@ -617,10 +618,27 @@ fn statistics(result: &RunResult, err: &mut dyn Write) -> io::Result<()> {
         s.bytes_read as f64 / 1e6,
         s.bytes_parsed as f64 / 1e6
     )?;
+    for (lang, l) in &s.languages {
+        writeln!(
+            err,
+            "  {:<6} {} read ({:.1} MB), {} parsed ({:.1} MB)",
+            lang.name(),
+            l.files_read,
+            l.bytes_read as f64 / 1e6,
+            l.files_parsed,
+            l.bytes_parsed as f64 / 1e6
+        )?;
+    }
+    let p = &s.phases;
     writeln!(
         err,
-        "time: discovery {} ms, read+prefilter+parse+rules {} ms",
+        "time: discovery {} ms, then read+prefilter+parse+rules {} ms (wall); \
+         CPU summed over threads: read {} ms, prefilter {} ms, parse {} ms, rules {} ms",
         s.discover_time.as_millis(),
-        s.lint_time.as_millis()
+        s.lint_time.as_millis(),
+        p.read.as_millis(),
+        p.prefilter.as_millis(),
+        p.parse.as_millis(),
+        p.rules.as_millis()
     )
 }

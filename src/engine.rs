@@ -4,6 +4,8 @@
 //! Architecture invariants: a file that cannot be read or parsed becomes a [`FileProblem`] and
 //! the run goes on; the result is sorted, so output does not depend on thread timing.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -15,8 +17,7 @@ use serde::Serialize;
 
 use crate::deps::Package;
 use crate::discover;
-use crate::facts::Facts;
-use crate::facts::Lang;
+use crate::facts::{Facts, Lang};
 use crate::finding::Finding;
 use crate::lang::{self, FrontendError, FrontendOptions};
 use crate::link;
@@ -98,10 +99,60 @@ pub struct Stats {
     /// Findings dropped because the `--baseline` file already records them.
     #[serde(skip_serializing_if = "is_zero")]
     pub known_in_baseline: usize,
+    /// Where the worker threads' time went (measured only when `Settings::timings` is set).
+    pub phases: Phases,
+    /// Files and bytes per language, read and parsed.
+    pub languages: BTreeMap<Lang, LangStats>,
 }
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+/// Time spent in each step of linting a file, summed over all files and worker threads (so it
+/// can exceed the wall time). Zero unless `Settings::timings` is set.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Phases {
+    /// Opening, stat-ing and reading files, and checking they are text.
+    #[serde(serialize_with = "ms")]
+    pub read: Duration,
+    /// The byte-level prefilter.
+    #[serde(serialize_with = "ms")]
+    pub prefilter: Duration,
+    /// Parsing and extracting facts (the frontends).
+    #[serde(serialize_with = "ms")]
+    pub parse: Duration,
+    /// Rules, and building the line index for findings and problems.
+    #[serde(serialize_with = "ms")]
+    pub rules: Duration,
+}
+
+impl std::ops::AddAssign for Phases {
+    fn add_assign(&mut self, o: Phases) {
+        self.read += o.read;
+        self.prefilter += o.prefilter;
+        self.parse += o.parse;
+        self.rules += o.rules;
+    }
+}
+
+/// Files and bytes of one language.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LangStats {
+    pub files_read: usize,
+    pub bytes_read: u64,
+    pub files_parsed: usize,
+    pub bytes_parsed: u64,
+}
+
+/// Adds the time since the last lap to `into`; does nothing (and reads no clock) when timing
+/// is off, so a run without `--statistics` pays nothing for it.
+fn lap(clock: &mut Option<Instant>, into: &mut Duration) {
+    if let Some(last) = clock {
+        let now = Instant::now();
+        *into += now - *last;
+        *last = now;
+    }
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -162,27 +213,50 @@ pub struct Linted {
 /// Lint text that is already in memory (a file's content, or standard input), with the
 /// project's version files for context but no cross-file links.
 pub fn lint_text(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Linted {
-    lint_text_with(path, lang, text, settings, &ProjectCache::default())
+    if settings.prefilter && !prefilter::may_match(lang, text.as_bytes()) {
+        return unparsed(path, lang, text, settings);
+    }
+    analyse(
+        path,
+        lang,
+        text,
+        settings,
+        &ProjectCache::default(),
+        &mut None,
+        &mut Phases::default(),
+    )
+    .0
 }
 
-fn lint_text_with(
+/// A file the prefilter ruled out: no finding is possible, but suppression comments can still
+/// be unused or malformed.
+fn unparsed(path: &Path, lang: Lang, text: &str, settings: &Settings) -> Linted {
+    let mut out = Linted::default();
+    suppress::apply(path, lang, text, settings, true, &mut out);
+    out
+}
+
+/// Parse and check text the prefilter let through. Also returns the line index, when one was
+/// built, so that a file with findings does not build it twice.
+fn analyse(
     path: &Path,
     lang: Lang,
     text: &str,
     settings: &Settings,
     projects: &ProjectCache,
-) -> Linted {
-    let mut out = Linted::default();
-    if settings.prefilter && !prefilter::may_match(lang, text.as_bytes()) {
-        // No finding is possible, but suppression comments can still be unused or malformed.
-        suppress::apply(path, lang, text, settings, true, &mut out);
-        return out;
-    }
-    out.parsed = true;
+    clock: &mut Option<Instant>,
+    phases: &mut Phases,
+) -> (Linted, Option<LineIndex>) {
+    let mut out = Linted {
+        parsed: true,
+        ..Linted::default()
+    };
     let opts = FrontendOptions {
         parse_timeout_ms: settings.parse_timeout_ms,
     };
-    let facts = match lang::extract(lang, text, &opts) {
+    let facts = lang::extract(lang, text, &opts);
+    lap(clock, &mut phases.parse);
+    let facts = match facts {
         Ok(f) => f,
         Err(e) => {
             out.problems.push(FileProblem {
@@ -194,7 +268,7 @@ fn lint_text_with(
                 line: None,
                 message: e.to_string(),
             });
-            return out;
+            return (out, None);
         }
     };
     let index = LineIndex::new(text);
@@ -237,7 +311,8 @@ fn lint_text_with(
     if link::is_linkable(&facts) {
         out.facts = Some(Arc::new(facts));
     }
-    out
+    lap(clock, &mut phases.rules);
+    (out, Some(index))
 }
 
 /// Run the rules over a file's facts.
@@ -275,8 +350,14 @@ pub(crate) fn judge(
     findings
 }
 
-/// Read a file for linting, or say why it cannot be linted.
-fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>), FileProblem> {
+thread_local! {
+    /// Each worker's read buffer, reused from file to file: most files are read, prefiltered
+    /// out and dropped, so they need no allocation of their own.
+    static READ_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Read a file into `bytes` for linting, or say why it cannot be linted.
+fn read(path: &Path, settings: &Settings, bytes: &mut Vec<u8>) -> Result<(), FileProblem> {
     let problem = |kind, message: String| FileProblem {
         path: path.to_path_buf(),
         kind,
@@ -303,11 +384,12 @@ fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>
             ),
         ));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    bytes.clear();
+    bytes.reserve(meta.len() as usize + 1);
     // Read at most one byte past the limit: the file may have grown since the stat.
     (&mut f)
         .take(settings.max_file_size + 1)
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| problem(ProblemKind::IoError, e.to_string()))?;
     if bytes.len() as u64 > settings.max_file_size {
         return Err(problem(
@@ -318,7 +400,26 @@ fn read(path: &Path, settings: &Settings) -> Result<(String, Option<FileProblem>
             ),
         ));
     }
-    decode(path, bytes)
+    if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
+        return Err(problem(
+            ProblemKind::Binary,
+            "binary file (contains NUL bytes); skipped".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// The note for a file that is not valid UTF-8 (it is linted with replacement characters).
+fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> FileProblem {
+    let line = bytes[..valid_up_to].iter().filter(|b| **b == b'\n').count() + 1;
+    FileProblem {
+        path: path.to_path_buf(),
+        kind: ProblemKind::NotUtf8,
+        line: Some(line),
+        message: format!(
+            "not valid UTF-8 (first bad byte on line {line}); linted with replacement characters"
+        ),
+    }
 }
 
 /// Bytes as text to lint: binary files are refused; invalid UTF-8 is replaced and noted.
@@ -361,57 +462,116 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<(String, Option<FileProblem>), 
 struct PerFile {
     report: Option<FileReport>,
     problems: Vec<FileProblem>,
+    lang: Lang,
     len: u64,
     parsed: bool,
+    phases: Phases,
     linkable: Option<link::Linkable>,
 }
 
 fn lint_candidate(c: &Target, settings: &Settings, projects: &ProjectCache) -> PerFile {
-    let (text, note) = match read(&c.path, settings) {
-        Ok(x) => x,
-        Err(p) => {
-            return PerFile {
-                report: None,
-                problems: vec![p],
-                len: 0,
-                parsed: false,
-                linkable: None,
-            };
-        }
+    let mut out = PerFile {
+        report: None,
+        problems: Vec::new(),
+        lang: c.lang,
+        len: 0,
+        parsed: false,
+        phases: Phases::default(),
+        linkable: None,
     };
-    let len = text.len() as u64;
-    let mut linted = lint_text_with(&c.path, c.lang, &text, settings, projects);
-    linted.problems.extend(note);
+    let mut clock = settings.timings.then(Instant::now);
+    // Ok(text) to parse, Err(text) for a file the prefilter ruled out that holds a suppression
+    // comment (checked for unused codes), or nothing.
+    let text = READ_BUF.with_borrow_mut(|bytes| {
+        let read = read(&c.path, settings, bytes);
+        lap(&mut clock, &mut out.phases.read);
+        if let Err(p) = read {
+            out.problems.push(p);
+            return None;
+        }
+        out.len = bytes.len() as u64;
+        // The prefilter looks at bytes, so text that is thrown away is never copied.
+        let utf8 = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to());
+        if let Err(valid) = utf8 {
+            out.problems.push(not_utf8(&c.path, bytes, valid));
+        }
+        lap(&mut clock, &mut out.phases.read);
+        let keep = !settings.prefilter || prefilter::may_match(c.lang, bytes);
+        lap(&mut clock, &mut out.phases.prefilter);
+        let owned = |bytes: &[u8]| match utf8 {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        };
+        let text = if keep {
+            Some(Ok(owned(bytes)))
+        } else if suppress::mentions_marker(bytes) {
+            Some(Err(owned(bytes)))
+        } else {
+            None
+        };
+        // One huge file must not pin its buffer for the rest of the run.
+        if bytes.capacity() > 4 << 20 {
+            *bytes = Vec::new();
+        }
+        text
+    });
+    let text = match text {
+        None => return out,
+        Some(Err(text)) => {
+            let linted = unparsed(&c.path, c.lang, &text, settings);
+            out.problems.extend(linted.problems);
+            if !linted.findings.is_empty() {
+                out.report = Some(FileReport {
+                    path: c.path.clone(),
+                    lang: c.lang,
+                    index: LineIndex::new(&text),
+                    text: Arc::from(text),
+                    findings: linted.findings,
+                    package: c.package.clone(),
+                    package_path: c.package_path.clone(),
+                });
+            }
+            return out;
+        }
+        Some(Ok(text)) => text,
+    };
+    lap(&mut clock, &mut out.phases.read);
+    let (linted, index) = analyse(
+        &c.path,
+        c.lang,
+        &text,
+        settings,
+        projects,
+        &mut clock,
+        &mut out.phases,
+    );
+    out.parsed = linted.parsed;
+    out.problems.extend(linted.problems);
     let keep_text = !linted.findings.is_empty() || linted.facts.is_some();
-    let text: Option<Arc<str>> = keep_text.then(|| Arc::from(text));
-    let linkable = match (&linted.facts, &text) {
-        (Some(facts), Some(text)) => Some(link::Linkable {
+    if !keep_text {
+        return out;
+    }
+    let text: Arc<str> = Arc::from(text);
+    if let Some(facts) = linted.facts {
+        out.linkable = Some(link::Linkable {
             path: c.path.clone(),
             lang: c.lang,
             text: text.clone(),
-            facts: facts.clone(),
-        }),
-        _ => None,
-    };
-    let report = match text {
-        Some(text) if !linted.findings.is_empty() => Some(FileReport {
+            facts,
+        });
+    }
+    if !linted.findings.is_empty() {
+        out.report = Some(FileReport {
             path: c.path.clone(),
             lang: c.lang,
-            index: LineIndex::new(&text),
+            index: index.unwrap_or_else(|| LineIndex::new(&text)),
             text,
             findings: linted.findings,
             package: c.package.clone(),
             package_path: c.package_path.clone(),
-        }),
-        _ => None,
-    };
-    PerFile {
-        report,
-        problems: linted.problems,
-        len,
-        parsed: linted.parsed,
-        linkable,
+        });
     }
+    out
 }
 
 /// Lint bytes that come from no file (standard input) as if they were the file `path`, and add
@@ -514,17 +674,29 @@ pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, R
         ..RunResult::default()
     };
     let mut linkables = Vec::new();
-    for f in per_file {
-        result.stats.bytes_read += f.len;
-        if f.parsed {
-            result.stats.files_parsed += 1;
-            result.stats.bytes_parsed += f.len;
-        } else if f.problems.is_empty() {
-            result.stats.files_prefiltered_out += 1;
+    for o in per_file {
+        let s = &mut result.stats;
+        let l = s.languages.entry(o.lang).or_default();
+        s.bytes_read += o.len;
+        l.bytes_read += o.len;
+        l.files_read += usize::from(o.len > 0 || o.problems.is_empty());
+        if o.parsed {
+            s.files_parsed += 1;
+            s.bytes_parsed += o.len;
+            l.files_parsed += 1;
+            l.bytes_parsed += o.len;
+        } else if o.problems.iter().all(|p| {
+            matches!(
+                p.kind,
+                ProblemKind::NotUtf8 | ProblemKind::InvalidSuppression
+            )
+        }) {
+            s.files_prefiltered_out += 1;
         }
-        result.files.extend(f.report);
-        result.problems.extend(f.problems);
-        linkables.extend(f.linkable);
+        s.phases += o.phases;
+        result.files.extend(o.report);
+        result.problems.extend(o.problems);
+        linkables.extend(o.linkable);
     }
     // Cross-file pass: spawn calls that run a scanned script, and the scripts they run, are
     // judged again knowing about each other.

@@ -68,6 +68,8 @@ pub struct Settings {
     pub rules: crate::selection::RuleSelection,
     /// Paths the configuration file excludes from directory walks.
     pub exclude: Option<crate::config::Exclude>,
+    /// Measure the time each phase takes (`--statistics`); off, no clock is read per file.
+    pub timings: bool,
 }
 
 impl Default for Settings {
@@ -84,6 +86,7 @@ impl Default for Settings {
             parse_timeout_ms: 5_000,
             rules: crate::selection::RuleSelection::default(),
             exclude: None,
+            timings: false,
         }
     }
 }

@@ -154,6 +154,11 @@ fn names(code: &str, rule: &RuleMeta) -> bool {
     rules::by_code(code).is_some_and(|r| std::ptr::eq(r, rule))
 }
 
+/// Whether `bytes` may hold a suppression comment (a cheap test before reading them as text).
+pub fn mentions_marker(bytes: &[u8]) -> bool {
+    memmem::find(bytes, MARKER).is_some()
+}
+
 /// Flag the findings the file's comments suppress; report unused codes as FD100 (when
 /// `report_unused`, FD100 is selected and so is the rule the code names) and malformed
 /// comments as diagnostics.

@@ -206,10 +206,10 @@ fn messy_tree() -> (tempfile::TempDir, PathBuf) {
     );
     write(
         &root.join("app/broken.py"),
-        b"def (:\n  while close range\n",
+        b"def (:\n  pass\nfor fd in range(3, n):\n    os.close(fd)\n",
     );
     let deep = format!(
-        "x = {}1{}\nwhile close: range\n",
+        "x = {}1{}\nfor fd in range(3, n):\n    os.close(fd)\n",
         "(".repeat(100_000),
         ")".repeat(100_000)
     );
