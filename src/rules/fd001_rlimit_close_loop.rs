@@ -187,8 +187,13 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
                 Severity::Warning,
                 format!(
                     "loop calls {call} on each fd below {what}: fds at or above {} are never \
-                     closed when the real limit is higher",
-                    cost::count(value)
+                     {} when the real limit is higher",
+                    cost::count(value),
+                    if l.action == FdAction::SetCloexec {
+                        "marked close-on-exec"
+                    } else {
+                        "closed"
+                    }
                 ),
                 format!("{} {call} calls", cost::count(calls)),
             )
