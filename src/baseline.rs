@@ -184,31 +184,36 @@ impl Baseline {
             .map(|file| {
                 file.findings
                     .iter()
-                    .map(|f| match left.get_mut(&identity(file, f)) {
-                        Some(n) if *n > 0 => {
-                            *n -= 1;
-                            true
+                    .map(|f| {
+                        if f.suppressed {
+                            return false;
                         }
-                        _ => false,
+                        match left.get_mut(&identity(file, f)) {
+                            Some(n) if *n > 0 => {
+                                *n -= 1;
+                                true
+                            }
+                            _ => false,
+                        }
                     })
                     .collect()
             })
             .collect()
     }
 
-    /// Drop the findings the baseline accepts; count them in `stats.known_in_baseline`.
+    /// Mark the findings the baseline accepts (reporters skip them, SARIF keeps them as
+    /// externally suppressed); count them in `stats.known_in_baseline`.
     pub fn apply(&self, result: &mut RunResult) -> usize {
         let matched = self.matches(result);
         let mut known = 0;
         for (file, m) in result.files.iter_mut().zip(matched) {
-            let mut it = m.into_iter();
-            file.findings.retain(|_| {
-                let accepted = it.next().unwrap_or(false);
-                known += usize::from(accepted);
-                !accepted
-            });
+            for (f, accepted) in file.findings.iter_mut().zip(m) {
+                if accepted && !f.suppressed {
+                    f.baselined = true;
+                    known += 1;
+                }
+            }
         }
-        result.files.retain(|f| !f.findings.is_empty());
         result.stats.known_in_baseline += known;
         known
     }

@@ -171,7 +171,7 @@ impl RunResult {
     /// The findings that count: every finding but the suppressed ones. Reporters, counts and
     /// the exit status use these.
     pub fn findings(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
-        self.all_findings().filter(|(_, f)| !f.suppressed)
+        self.all_findings().filter(|(_, f)| f.is_active())
     }
 
     /// Every finding, suppressed ones included (for SARIF, which records suppressions).
@@ -185,7 +185,7 @@ impl RunResult {
     pub fn files_with_findings(&self) -> usize {
         self.files
             .iter()
-            .filter(|f| f.findings.iter().any(|x| !x.suppressed))
+            .filter(|f| f.findings.iter().any(Finding::is_active))
             .count()
     }
 }

@@ -63,4 +63,14 @@ pub struct Finding {
     /// Silenced by an `fdlint: ignore[...]` comment: kept for SARIF, skipped by other reporters,
     /// counts and the exit status.
     pub suppressed: bool,
+    /// Recorded in the `--baseline` file: known, so not reported as new. Kept (like suppressed
+    /// findings) for SARIF, skipped by other reporters, counts and the exit status.
+    pub baselined: bool,
+}
+
+impl Finding {
+    /// Whether the finding is reported: neither suppressed in the source nor in the baseline.
+    pub fn is_active(&self) -> bool {
+        !self.suppressed && !self.baselined
+    }
 }

@@ -9,9 +9,13 @@ use crate::engine::RunResult;
 pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
     for (file, f) in result.findings() {
         let (start, _) = super::range(file, f);
+        let package = match &file.package {
+            Some(p) => format!(" [{p}]"),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "{}:{}:{}: {}[{}] {}",
+            "{}:{}:{}: {}[{}] {}{package}",
             file.path.display(),
             start.line,
             start.column,

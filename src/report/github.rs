@@ -28,7 +28,13 @@ pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
             props.push(("col", start.column.to_string()));
             props.push(("endColumn", end.column.to_string()));
         }
-        props.push(("title", format!("fdlint ({})", f.rule.code)));
+        props.push((
+            "title",
+            match &file.package {
+                Some(p) => format!("fdlint ({}) in {p}", f.rule.code),
+                None => format!("fdlint ({})", f.rule.code),
+            },
+        ));
         let props: Vec<String> = props
             .iter()
             .map(|(k, v)| format!("{k}={}", escape_property(v)))

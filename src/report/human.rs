@@ -94,7 +94,7 @@ fn handler(opts: HumanOptions) -> GraphicalReportHandler {
 pub fn render_file(file: &FileReport, opts: HumanOptions) -> String {
     let h = handler(opts);
     let mut s = String::new();
-    for f in file.findings.iter().filter(|f| !f.suppressed) {
+    for f in file.findings.iter().filter(|f| f.is_active()) {
         let mut help = f.help.clone();
         for n in &f.notes {
             help.push_str("\nnote: ");

@@ -160,8 +160,21 @@ fn result_object(file: &FileReport, f: &Finding, loc: &Artifact, fingerprint: St
             "notes": f.notes,
         },
     });
+    if let Some(p) = &file.package {
+        r["properties"]["package"] = json!({
+            "ecosystem": p.ecosystem.as_str(),
+            "name": p.name,
+            "version": p.version,
+            "path": file.package_path,
+        });
+    }
     if f.suppressed {
         r["suppressions"] = json!([{ "kind": "inSource" }]);
+    } else if f.baselined {
+        r["suppressions"] = json!([{
+            "kind": "external",
+            "justification": "recorded in the fdlint baseline file"
+        }]);
     }
     r
 }

@@ -240,6 +240,7 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
         labels,
         notes,
         suppressed: false,
+        baselined: false,
     })
 }
 

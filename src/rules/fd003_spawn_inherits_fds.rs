@@ -185,5 +185,6 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         labels,
         notes,
         suppressed: false,
+        baselined: false,
     })
 }

@@ -77,5 +77,6 @@ pub fn finding(span: Span, code: &str, why: Unused) -> Finding {
         labels: Vec::new(),
         notes: Vec::new(),
         suppressed: false,
+        baselined: false,
     }
 }

@@ -490,3 +490,46 @@ fn deps_e2e_python_daemon() {
     assert_eq!(ours[0]["package"]["path"], "daemon/daemon.py");
     assert_eq!(ours[0]["line"], 888);
 }
+
+#[test]
+fn every_format_names_the_package_and_sarif_keeps_baselined_findings() {
+    let venv = deps_root().join("venv");
+    let (_, sarif, _) = run(&["deps", "--venv", s(&venv), "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(
+        result["properties"]["package"],
+        serde_json::json!({"ecosystem": "pypi", "name": "daemonlib", "version": "1.0", "path": "daemonlib/daemon.py"})
+    );
+    assert!(result.get("suppressions").is_none());
+    let (_, github, _) = run(&["deps", "--venv", s(&venv), "--format", "github"]);
+    assert!(
+        github.contains("title=fdlint (FD001) in daemonlib 1.0 (pypi)"),
+        "{github}"
+    );
+    let (_, concise, _) = run(&["deps", "--venv", s(&venv), "--format", "concise"]);
+    assert!(
+        concise.trim_end().ends_with("[daemonlib 1.0 (pypi)]"),
+        "{concise}"
+    );
+
+    // With a baseline that records it, the finding is not reported, but SARIF keeps it,
+    // marked as suppressed outside the source.
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = tmp.path().join("baseline.json");
+    run(&["deps", "--venv", s(&venv), "--write-baseline", s(&baseline)]);
+    let (status, sarif, _) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--baseline",
+        s(&baseline),
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(status, ExitStatus::Clean);
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["suppressions"][0]["kind"], "external");
+}
