@@ -9,6 +9,9 @@
 #                      --format or --output-file, which this script sets)
 #   INPUT_FAIL_ON      error | warning | note | never (default: warning)
 #   INPUT_SARIF_FILE   when set, also write a SARIF log there
+#   INPUT_MODE         check (lint INPUT_PATHS) | deps (lint the installed dependencies; INPUT_ARGS
+#                      names them, e.g. `--venv .venv`; INPUT_PATHS is not used)
+#   INPUT_BASELINE     when set, report only findings not recorded in this baseline file
 #   GITHUB_WORKSPACE   the directory fdlint runs in, so paths are relative to the repository
 #   GITHUB_STEP_SUMMARY, GITHUB_OUTPUT   files the runner reads back (optional here)
 #
@@ -22,6 +25,14 @@ set -euo pipefail
 fdlint=${FDLINT:-fdlint}
 fail_on=${INPUT_FAIL_ON:-warning}
 sarif_file=${INPUT_SARIF_FILE:-}
+mode=${INPUT_MODE:-check}
+case $mode in
+    check | deps) ;;
+    *)
+        echo "::error title=fdlint::mode must be check or deps, not '$mode'"
+        exit 2
+        ;;
+esac
 if [[ -n ${GITHUB_WORKSPACE:-} ]]; then
     cd "$GITHUB_WORKSPACE"
 fi
@@ -34,24 +45,34 @@ set +f
 if ((${#paths[@]} == 0)); then
     paths=(.)
 fi
+if [[ -n ${INPUT_BASELINE:-} ]]; then
+    args+=(--baseline "$INPUT_BASELINE")
+fi
+# `fdlint check ARGS -- PATHS` or `fdlint deps ARGS`: what follows the options.
+if [[ $mode == deps ]]; then
+    targets=()
+else
+    targets=(-- "${paths[@]}")
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 status=0
-"$fdlint" check --format json --output-file "$tmp/report.json" --fail-on "$fail_on" \
-    ${args[@]+"${args[@]}"} -- "${paths[@]}" || status=$?
+"$fdlint" "$mode" --format json --output-file "$tmp/report.json" --fail-on "$fail_on" \
+    ${args[@]+"${args[@]}"} ${targets[@]+"${targets[@]}"} || status=$?
 if ((status > 1)); then
     echo "::error title=fdlint::fdlint could not run (exit status $status); see the log above"
     exit "$status"
 fi
 
 # Annotations: workflow commands on standard output, which the runner turns into annotations.
-"$fdlint" check --format github --fail-on never --quiet ${args[@]+"${args[@]}"} -- "${paths[@]}"
+"$fdlint" "$mode" --format github --fail-on never --quiet ${args[@]+"${args[@]}"} \
+    ${targets[@]+"${targets[@]}"}
 
 if [[ -n $sarif_file ]]; then
-    "$fdlint" check --format sarif --output-file "$sarif_file" --fail-on never --quiet \
-        ${args[@]+"${args[@]}"} -- "${paths[@]}"
+    "$fdlint" "$mode" --format sarif --output-file "$sarif_file" --fail-on never --quiet \
+        ${args[@]+"${args[@]}"} ${targets[@]+"${targets[@]}"}
 fi
 
 python3 - "$tmp/report.json" "$sarif_file" "$fail_on" "$status" <<'PY'
@@ -81,23 +102,43 @@ print(
     "the job summary lists them all)"
 )
 
+def package_of(f):
+    p = f.get("package")
+    if not p:
+        return ""
+    version = f" {p['version']}" if p.get("version") else ""
+    return f"{p['name']}{version} ({p['ecosystem']})"
+
+
 lines = [f"## fdlint: {n} {word}", ""]
 if n:
-    lines += ["| code | severity | location | message |", "|---|---|---|---|"]
+    # Dependency findings are grouped by the package (and version) that brings them in.
+    findings = sorted(findings, key=lambda f: (package_of(f), f["path"], f["line"]))
     size = sum(len(l.encode()) + 1 for l in lines)
     shown = 0
+    group = None
     for f in findings:
         if shown == MAX_ROWS:
             break
+        head = []
+        if group is None or package_of(f) != group:
+            group = package_of(f)
+            count = sum(1 for x in findings if package_of(x) == group)
+            if group:
+                head += ["", f"### {group}: {count} {'finding' if count == 1 else 'findings'}", ""]
+            head += ["| code | severity | location | message |", "|---|---|---|---|"]
         link = f"[{f['code']}]({f['url']})" if f.get("url") else f["code"]
-        row = f"| {link} | {f['severity']} | `{cell(f['path'])}:{f['line']}` | {cell(f['message'])} |"
-        if size + len(row.encode()) + 1 > MAX_BYTES:
+        where = f"{f['package']['path']}:{f['line']}" if f.get("package") else f"{f['path']}:{f['line']}"
+        row = f"| {link} | {f['severity']} | `{cell(where)}` | {cell(f['message'])} |"
+        add = head + [row]
+        grow = sum(len(l.encode()) + 1 for l in add)
+        if size + grow > MAX_BYTES:
             break
-        lines.append(row)
-        size += len(row.encode()) + 1
+        lines += add
+        size += grow
         shown += 1
     if shown < n:
-        lines += ["", f"{n - shown} more findings not shown; run `fdlint check` locally to see them all."]
+        lines += ["", f"{n - shown} more findings not shown; run `fdlint {os.environ.get('INPUT_MODE') or 'check'}` locally to see them all."]
 else:
     lines.append("No findings.")
 for d in report.get("diagnostics", []):

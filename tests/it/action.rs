@@ -114,6 +114,8 @@ fn run_step(workspace: &Path, inputs: &[(&str, &str)]) -> StepRun {
         .env_remove("INPUT_ARGS")
         .env_remove("INPUT_FAIL_ON")
         .env_remove("INPUT_SARIF_FILE")
+        .env_remove("INPUT_MODE")
+        .env_remove("INPUT_BASELINE")
         .current_dir(dir.path())
         .stdin(Stdio::null());
     for (k, v) in inputs {
@@ -288,4 +290,53 @@ fn action_step_summary_is_capped() {
         r.summary
     );
     assert!(r.summary.len() < 512 * 1024, "{} bytes", r.summary.len());
+}
+
+#[test]
+fn action_step_in_deps_mode_groups_by_package_and_honours_the_baseline() {
+    let venv = manifest_dir().join("fixtures/deps/venv");
+    let args = format!("--venv {}", venv.display());
+    let r = run_step(
+        manifest_dir(),
+        &[("INPUT_MODE", "deps"), ("INPUT_ARGS", args.as_str())],
+    );
+    assert_eq!(r.status, Some(1), "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("title=fdlint (FD001) in daemonlib 1.0 (pypi)::"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.summary.contains("### daemonlib 1.0 (pypi): 1 finding"),
+        "{}",
+        r.summary
+    );
+    assert!(r.summary.contains("`daemonlib/daemon.py:"), "{}", r.summary);
+    assert!(r.outputs.starts_with("findings=1\n"), "{}", r.outputs);
+
+    // A committed baseline that records the finding makes the step pass.
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_fdlint"))
+        .args(["deps", "--quiet", "--venv"])
+        .arg(&venv)
+        .arg("--write-baseline")
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let r = run_step(
+        manifest_dir(),
+        &[
+            ("INPUT_MODE", "deps"),
+            ("INPUT_ARGS", args.as_str()),
+            ("INPUT_BASELINE", baseline.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(r.status, Some(0), "{}{}", r.stdout, r.stderr);
+    assert!(r.outputs.starts_with("findings=0\n"), "{}", r.outputs);
+
+    let r = run_step(manifest_dir(), &[("INPUT_MODE", "lint")]);
+    assert_eq!(r.status, Some(2));
 }
