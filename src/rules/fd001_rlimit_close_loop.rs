@@ -218,6 +218,10 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
                 .to_string(),
         );
     }
+    // The fix depends on the Python version: say which one the finding assumed.
+    if ctx.lang == Lang::Python && !notes.iter().any(|n| n.starts_with("judged as")) {
+        notes.push(format!("judged as {}", ctx.python.why));
+    }
     if !ctx.links.parents.is_empty() {
         notes.insert(
             0,
