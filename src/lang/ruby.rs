@@ -745,8 +745,12 @@ impl<'t> Ctx<'t> {
 
     // ----- fd actions ----------------------------------------------------------------------
 
-    /// The first thing the body does to the fd named by the loop variable.
+    /// The first thing the body does to the fd named by the loop variable. A body that can
+    /// leave the loop early (`break`, `return`) searches rather than sweeps: no action.
     fn fd_action(&self, body: Node<'t>, var: &str) -> Option<(FdAction, Span)> {
+        if exits_early(body) {
+            return None;
+        }
         let mut found = None;
         ts::walk(body, |n| {
             if found.is_some() {
@@ -1517,6 +1521,31 @@ fn max_of(vals: Vec<Val>) -> Val {
         }
     }
     limit.or(lit).unwrap_or(Val::Unknown)
+}
+
+/// Whether a loop body leaves the loop early: a `break` not inside a nested block or loop, or a
+/// `return` not inside a nested lambda or method.
+fn exits_early(body: Node) -> bool {
+    let mut found = false;
+    let mut stack: Vec<(Node, bool)> = vec![(body, false)];
+    while let Some((n, nested_loop)) = stack.pop() {
+        if found {
+            break;
+        }
+        match n.kind() {
+            "break" if !nested_loop => found = true,
+            "return" => found = true,
+            "method" | "singleton_method" | "class" | "module" | "lambda" if n != body => continue,
+            _ => {}
+        }
+        let nested = nested_loop
+            || (n != body && matches!(n.kind(), "block" | "do_block" | "while" | "until" | "for"));
+        let mut c = n.walk();
+        for ch in n.children(&mut c) {
+            stack.push((ch, nested));
+        }
+    }
+    found
 }
 
 #[cfg(test)]

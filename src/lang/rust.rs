@@ -909,8 +909,46 @@ fn find_action(c: &Collector<'_>, body: LoopBody<'_>, var: &str) -> Option<(FdAc
     struct A<'v> {
         var: &'v str,
         found: Vec<(FdAction, PSpan)>,
+        /// A `break` of this loop or a `return` from the function: the loop searches, it does
+        /// not sweep.
+        exits: bool,
+        /// Nested loops (their `break` is their own) and closures (their `return` is theirs).
+        loops: usize,
+        closures: usize,
     }
     impl<'ast> Visit<'ast> for A<'_> {
+        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+            if self.loops == 0 && self.closures == 0 {
+                self.exits = true;
+            }
+            visit::visit_expr_break(self, b);
+        }
+        fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+            if self.closures == 0 {
+                self.exits = true;
+            }
+            visit::visit_expr_return(self, r);
+        }
+        fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+            self.loops += 1;
+            visit::visit_expr_for_loop(self, e);
+            self.loops -= 1;
+        }
+        fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+            self.loops += 1;
+            visit::visit_expr_while(self, e);
+            self.loops -= 1;
+        }
+        fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+            self.loops += 1;
+            visit::visit_expr_loop(self, e);
+            self.loops -= 1;
+        }
+        fn visit_expr_closure(&mut self, e: &'ast syn::ExprClosure) {
+            self.closures += 1;
+            visit::visit_expr_closure(self, e);
+            self.closures -= 1;
+        }
         fn visit_expr_call(&mut self, call: &'ast ExprCall) {
             let first_is_var = call.args.first().is_some_and(|a| is_var(a, self.var));
             if first_is_var {
@@ -950,10 +988,20 @@ fn find_action(c: &Collector<'_>, body: LoopBody<'_>, var: &str) -> Option<(FdAc
     let mut a = A {
         var,
         found: Vec::new(),
+        exits: false,
+        loops: 0,
+        closures: 0,
     };
     match body {
         LoopBody::Block(b) => a.visit_block(b),
-        LoopBody::Expr(e) => a.visit_expr(e),
+        // A `for_each` closure's body: its `return` only ends one iteration.
+        LoopBody::Expr(e) => {
+            a.closures = 1;
+            a.visit_expr(e);
+        }
+    }
+    if a.exits {
+        return None;
     }
     let rank = |k: FdAction| match k {
         FdAction::Close => 0,
