@@ -129,6 +129,36 @@ pub struct Bound {
     pub cap: Option<u64>,
 }
 
+impl Bound {
+    /// The real limit, read by `origin`.
+    pub fn limit(
+        source: LimitSource,
+        origin: Span,
+        via: Option<String>,
+        fallbacks: Vec<Fallback>,
+        cap: Option<u64>,
+    ) -> Bound {
+        Bound {
+            kind: BoundKind::Limit { source },
+            origin,
+            via,
+            fallbacks,
+            cap,
+        }
+    }
+
+    /// A literal (or a constant holding one) guessing the limit.
+    pub fn guess(value: u64, name: Option<String>, origin: Span, via: Option<String>) -> Bound {
+        Bound {
+            kind: BoundKind::Guess { value, name },
+            origin,
+            via,
+            fallbacks: Vec::new(),
+            cap: None,
+        }
+    }
+}
+
 /// What a loop does to each fd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -17,8 +17,8 @@ use tree_sitter::{Node, Parser, Query, QueryCursor};
 use super::ts::{self, span, text};
 use super::{FrontendError, FrontendOptions};
 use crate::facts::{
-    Bound, BoundKind, CloseLoop, CloseRangeCall, Container, Facts, Fallback, FdAction, FdOption,
-    FdRange, LimitSource, PythonDialect, ScriptRef, Span, SpawnApi, SpawnCall,
+    Bound, CloseLoop, CloseRangeCall, Container, Facts, Fallback, FdAction, FdOption, FdRange,
+    LimitSource, PythonDialect, ScriptRef, Span, SpawnApi, SpawnCall,
 };
 
 pub const QUERY_FILES: &[(&str, &str)] = &[
@@ -880,20 +880,8 @@ impl<'t> Resolver<'t> {
                 origin,
                 fallbacks,
                 cap,
-            } => Some(Bound {
-                kind: BoundKind::Limit { source },
-                origin,
-                via,
-                fallbacks,
-                cap,
-            }),
-            Val::Int { value, span, name } => Some(Bound {
-                kind: BoundKind::Guess { value, name },
-                origin: span,
-                via,
-                fallbacks: Vec::new(),
-                cap: None,
-            }),
+            } => Some(Bound::limit(source, origin, via, fallbacks, cap)),
+            Val::Int { value, span, name } => Some(Bound::guess(value, name, span, via)),
             Val::Pair { .. } | Val::Unknown => None,
         }
     }
@@ -1548,6 +1536,7 @@ fn imports_from_subprocess(root: Node, name: &str, src: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::BoundKind;
 
     fn facts(src: &str) -> Facts {
         extract(src, &FrontendOptions::default()).expect("parses")

@@ -889,34 +889,20 @@ impl<'t> Ctx<'t> {
     fn bound(&self, hi: Node<'t>) -> Option<Bound> {
         let via = self.via(hi, 0);
         match self.resolve(hi, 0, 0, &mut Vec::new()) {
-            Val::Pair { origin } => Some(Bound {
-                kind: BoundKind::Limit {
-                    source: LimitSource::Getrlimit,
-                },
+            Val::Pair { origin } => Some(Bound::limit(
+                LimitSource::Getrlimit,
                 origin,
                 via,
-                fallbacks: Vec::new(),
-                cap: None,
-            }),
+                Vec::new(),
+                None,
+            )),
             Val::Limit {
                 source,
                 origin,
                 fallbacks,
                 cap,
-            } => Some(Bound {
-                kind: BoundKind::Limit { source },
-                origin,
-                via,
-                fallbacks,
-                cap,
-            }),
-            Val::Lit { value, span, name } => Some(Bound {
-                kind: BoundKind::Guess { value, name },
-                origin: span,
-                via,
-                fallbacks: Vec::new(),
-                cap: None,
-            }),
+            } => Some(Bound::limit(source, origin, via, fallbacks, cap)),
+            Val::Lit { value, span, name } => Some(Bound::guess(value, name, span, via)),
             Val::Unknown | Val::Cycle => None,
         }
     }
