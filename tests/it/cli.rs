@@ -214,6 +214,10 @@ fn messy_tree() -> (tempfile::TempDir, PathBuf) {
         ")".repeat(100_000)
     );
     write(&root.join("app/deep.py"), deep.as_bytes());
+    // Larger than the 16 MiB limit: reported and skipped, never read whole.
+    let mut huge = LOOP.as_bytes().to_vec();
+    huge.resize(17 * 1024 * 1024, b'#');
+    write(&root.join("app/huge.py"), &huge);
     (dir, root)
 }
 
@@ -273,6 +277,10 @@ fn walk_honours_gitignore_and_survives_bad_input() {
     );
     assert!(
         kinds.contains(&("broken.py".into(), "parse-error".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("huge.py".into(), "too-large".into())),
         "{kinds:?}"
     );
 
