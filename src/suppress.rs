@@ -79,6 +79,11 @@ pub fn parse(lang: Lang, text: &str, index: &LineIndex) -> (Vec<Directive>, Vec<
         let Some(code) = before.trim_end().strip_suffix(lead) else {
             continue;
         };
+        // `` `# fdlint: ignore[FD001]` `` in documentation, or `"// fdlint: ..."` starting a string:
+        // an example of a suppression, not one.
+        if code.ends_with(['`', '"', '\'']) {
+            continue;
+        }
         let own_line = code.chars().all(|c| c.is_whitespace() || lead.contains(c));
         let after_start = pos + MARKER.len();
         let Some(after) = text.get(after_start..line_end) else {
@@ -264,6 +269,15 @@ mod tests {
         assert_eq!(&text[span.start..span.end], "FD002");
         assert!(d[1].file_level && d[1].own_line);
         assert_eq!(d[2].codes[0].0, "rlimit-close-loop");
+    }
+
+    #[test]
+    fn examples_in_documentation_are_not_directives() {
+        let (d, bad) = directives(
+            Lang::Rust,
+            "//! Write `// fdlint: ignore[FD001]` above the loop.\nlet s = \"// fdlint: ignore\";\n",
+        );
+        assert!(d.is_empty() && bad.is_empty(), "{d:?} {bad:?}");
     }
 
     #[test]
