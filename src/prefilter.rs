@@ -47,11 +47,19 @@ const PYTHON: &[Requirement] = &[
         ],
         None,
     ),
-    // FD004 spawn calls and FD005 `os.closerange`: the module or function names.
-    (
-        &[&["subprocess", "popen", "Popen", "commands", "closerange"]],
-        None,
-    ),
+    // FD004 spawn calls and FD005 `os.closerange`: `classify` in the frontend recognises
+    // `subprocess[32].{Popen,call,check_call,check_output,run}`, `os.popen[234]`,
+    // `popen2.*`, `commands.{getoutput,getstatusoutput}` and `{os,posix}.closerange`, through
+    // module aliases and `from` imports. The module name `subprocess` appears in the text for
+    // every subprocess call (the import names it), `popen` for every os/popen2 one,
+    // `getoutput` for every commands one (the function name itself: `commands`, a common
+    // word, is not needed), `closerange` for FD005. `Popen` alone is never enough: it is only
+    // recognised when imported from `subprocess` or `popen2`, which both contain a token here.
+    //
+    // Files with `subprocess` but without `close_fds` are kept although they only have a
+    // finding when judged Python 2 or when they spawn a scanned script: see ARCHITECTURE.md,
+    // "Decisions", for why and what it costs.
+    (&[&["subprocess", "popen", "getoutput", "closerange"]], None),
 ];
 
 const RUBY: &[Requirement] = &[
@@ -69,25 +77,26 @@ const RUBY: &[Requirement] = &[
     ),
     // FD002 and limit-bounded loops: a limit source.
     (&[&["getrlimit", "sysconf", "OPEN_MAX", "NOFILE"]], None),
-    // FD003 spawn calls: every spawn-family method name contains one of these.
+    // FD003 spawn calls (also the parents of the link pass): every spawn-family method name
+    // contains one of these, and `ruby_spawn_word` checks one occurs as a whole name.
     (
-        &[&[
-            "spawn", "popen", "system", "exec", "capture", "pipeline", "Open3",
-        ]],
-        None,
+        &[&["spawn", "popen", "system", "exec", "capture", "pipeline"]],
+        Some(ruby_spawn_word),
     ),
 ];
 
 const RUST: &[Requirement] = &[
-    // FD001: a range or while loop and an fd action.
+    // FD001: a range or while loop and an fd action called on the loop variable (checked by
+    // `rust_loop_action`).
     (
         &[
             &["..", "while"],
             &["close", "fcntl", "fstat", "from_raw_fd"],
         ],
-        None,
+        Some(rust_loop_action),
     ),
-    // FD002: a range and a limit source.
+    // FD002: a range collected into a `Vec` (`.collect()` or `Vec::from_iter`) whose bound is
+    // a limit source (the rule only reports real limits; guesses are never findings).
     (
         &[
             &[".."],
@@ -99,9 +108,13 @@ const RUST: &[Requirement] = &[
                 "NOFILE",
                 "rlimit",
             ],
+            &["collect", "from_iter"],
         ],
         None,
     ),
+    // Spawn facts for the link pass: the frontend only reports `.arg(..)`/`.args(..)` calls
+    // on a `Command::new(..)` chain or on a local initialised by one (`rust_command_arg`).
+    (&[&["Command"], &["arg"]], Some(rust_command_arg)),
 ];
 
 struct Compiled {
@@ -186,9 +199,29 @@ pub fn may_match(lang: Lang, text: &[u8]) -> bool {
     false
 }
 
+/// Which requirements of `lang`'s table `text` meets, each checked on its own (for measuring
+/// the prefilter, e.g. `examples/prefilter_census.rs`; the product only needs [`may_match`]).
+#[doc(hidden)]
+pub fn requirements_met(lang: Lang, text: &[u8]) -> Vec<bool> {
+    let c = compiled(lang);
+    let mut seen = 0u64;
+    for m in c.ac.find_overlapping_iter(text) {
+        seen |= c.token_bits[m.pattern().as_usize()];
+    }
+    c.requirements
+        .iter()
+        .map(|(mask, confirm)| seen & mask == *mask && confirm.is_none_or(|check| check(text)))
+        .collect()
+}
+
 /// Bytes that can continue a Python identifier (any non-ASCII byte, conservatively).
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Whether `t[at..end]` is a whole identifier: no identifier byte on either side.
+fn whole_word(t: &[u8], at: usize, end: usize) -> bool {
+    (at == 0 || !is_ident(t[at - 1])) && t.get(end).is_none_or(|b| !is_ident(*b))
 }
 
 /// The offset after the whitespace, line continuations and comments starting at `i`.
@@ -219,7 +252,8 @@ fn ident_at(t: &[u8], i: usize) -> Option<&[u8]> {
 /// Python FD001 needs a loop fact, and every loop fact the frontend reports has one of these
 /// shapes (`queries/python/close_loops.scm` and `find_action`):
 /// - `for NAME in ...` (statement or comprehension) or `while NAME < ...`, with a call
-///   `ACTION(NAME` in it, where ACTION is the last segment of the callee (`os.close`, `close`);
+///   `ACTION(NAME)` or `ACTION(NAME, ...)` in it, where ACTION is the last segment of the
+///   callee (`os.close`, `close`) and NAME is the whole first argument;
 /// - `map(ACTION, range(...))`, where ACTION is followed by a comma.
 ///
 /// ACTION is `close`, `fstat`, `set_inheritable` or `fcntl`. Between the tokens of a shape only
@@ -233,13 +267,20 @@ fn python_loop_action(t: &[u8]) -> bool {
     let mut mapped = false;
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
-            if at > 0 && is_ident(t[at - 1]) {
+            if (at > 0 && is_ident(t[at - 1])) || after_def(t, at) {
+                // Part of a longer name, or a definition (`def close(self):`), not a call.
                 continue;
             }
             let i = skip_trivia(t, at + a.len());
             match t.get(i) {
                 Some(b'(') => {
-                    if let Some(name) = ident_at(t, skip_trivia(t, i + 1)) {
+                    // The first argument must be a bare name (`find_action` compares
+                    // `identifier` nodes): `close(fd)`, `close(fd, x)`, not `close(self.fd)`,
+                    // `close(fds[i])` or `close(fd=3)`.
+                    let start = skip_trivia(t, i + 1);
+                    if let Some(name) = ident_at(t, start)
+                        && matches!(t.get(skip_trivia(t, start + name.len())), Some(b',' | b')'))
+                    {
                         args.push(name);
                     }
                 }
@@ -255,25 +296,70 @@ fn python_loop_action(t: &[u8]) -> bool {
         return false;
     }
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
-    // from a loop with the loop variable: any parameter name counts like a loop variable.
+    // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
+    // is a function defined in this file, one level): a helper with a parameter among the
+    // action arguments counts when its name is also called somewhere (`NAME(` or
+    // `self.NAME (` not preceded by `def`).
     for at in memchr::memmem::find_iter(t, b"def") {
         if (at > 0 && is_ident(t[at - 1])) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
             continue;
         }
+        let Some(helper) = ident_at(t, skip_trivia(t, at + 3)) else {
+            continue;
+        };
         let Some(open) = memchr::memchr(b'(', &t[at..]).map(|o| at + o) else {
             continue;
         };
-        let close = memchr::memchr(b')', &t[open..]).map_or(t.len(), |c| open + c);
+        // The matching `)`: defaults may hold parentheses (`def f(flags=(0), fd=None)`) and
+        // strings (`sep=")"`), which are skipped whole.
+        let mut close = open + 1;
+        let mut depth = 1usize;
+        while close < t.len() {
+            match t[close] {
+                q @ (b'\'' | b'"') => {
+                    let triple = t[close..].starts_with(&[q, q, q]);
+                    let mut k = close + if triple { 3 } else { 1 };
+                    while k < t.len() {
+                        if t[k] == b'\\' {
+                            k += 2;
+                        } else if triple && t[k..].starts_with(&[q, q, q]) {
+                            k += 2;
+                            break;
+                        } else if !triple && (t[k] == q || t[k] == b'\n') {
+                            break;
+                        } else {
+                            k += 1;
+                        }
+                    }
+                    close = k;
+                }
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            close += 1;
+        }
         let mut i = open + 1;
+        let mut closes_param = false;
+        let close = close.min(t.len());
         while i < close {
             if let Some(name) = ident_at(t, i) {
                 if args.contains(&name) {
-                    return true;
+                    closes_param = true;
+                    break;
                 }
                 i += name.len();
             } else {
                 i += 1;
             }
+        }
+        if closes_param && python_called(t, helper) {
+            return true;
         }
     }
     for kw in [&b"for"[..], b"while"] {
@@ -286,6 +372,356 @@ fn python_loop_action(t: &[u8]) -> bool {
                 && args.contains(&name)
             {
                 return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether `name` is called somewhere other than in its `def`: a whole identifier followed by
+/// `(` (after whitespace, comments, continuations), not preceded by the keyword `def`.
+fn python_called(t: &[u8], name: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, name).any(|at| {
+        let end = at + name.len();
+        if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
+            return false;
+        }
+        if t.get(skip_trivia(t, end)) != Some(&b'(') {
+            return false;
+        }
+        !after_def(t, at)
+    })
+}
+
+/// Whether the name at `at` follows the keyword `def` (across whitespace and continuations).
+fn after_def(t: &[u8], at: usize) -> bool {
+    let mut j = at;
+    while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\\' | b'\n' | b'\r') {
+        j -= 1;
+    }
+    j < at && j >= 3 && &t[j - 3..j] == b"def" && (j == 3 || !is_ident(t[j - 4]))
+}
+
+/// The spawn-family method names the Ruby frontend recognises (`api_of` in
+/// `src/lang/ruby/spawn.rs`, the same list as `queries/ruby/spawn_calls.scm`).
+const RUBY_SPAWN_NAMES: &[&[u8]] = &[
+    b"popen3",
+    b"popen2",
+    b"popen2e",
+    b"capture2",
+    b"capture2e",
+    b"capture2b",
+    b"capture3",
+    b"pipeline",
+    b"pipeline_r",
+    b"pipeline_w",
+    b"pipeline_rw",
+    b"pipeline_start",
+    b"popen",
+    b"spawn",
+    b"system",
+    b"exec",
+];
+
+/// Ruby FD003 (and the parent side of a link) needs a spawn fact, and the frontend
+/// (`queries/ruby/spawn_calls.scm`, then `api_of` and `top_const` in `src/lang/ruby/spawn.rs`)
+/// only reports a `call` whose method is an `identifier` spelled exactly as one of
+/// `RUBY_SPAWN_NAMES`, and whose receiver is either absent (then the name is `spawn`, `system`
+/// or `exec`) or the constant `Open3`, `IO`, `Process` or `Kernel` (also as `::Open3`).
+///
+/// In the text the method name is then a whole identifier: the bytes on both sides cannot
+/// continue one (identifier bytes: ASCII alphanumerics, `_`, every non-ASCII byte), so
+/// `filesystem`, `execute`, `exec_query` or `popen_opts` never count. Looking back from the
+/// name across spaces and tabs:
+/// - `.` or `&.` (a receiver): the receiver must end with one of the four constants
+///   (`Open3 .popen3`); a receiver ending in anything else (`conn.exec`, `@db.exec(sql)`,
+///   `foo(x).system`) is no constant. `X::name` is read the same way.
+/// - `@`, `$` (an instance or global variable), or the keyword `def` (a definition, not a
+///   call): no call.
+/// - anything else: a call without a receiver, which counts for `spawn`, `system`, `exec`.
+///
+/// Wherever the look-back reaches a line break or a `\` continuation (`Open3.\n  popen3`, a
+/// leading-dot chain after a comment), the occurrence counts: the scan does not read across
+/// lines. `system?`, `:system` or a word in a comment or string also count: looser is sound.
+fn ruby_spawn_word(t: &[u8]) -> bool {
+    const ROOTS: &[&[u8]] = &[
+        b"spawn",
+        b"popen",
+        b"system",
+        b"exec",
+        b"capture",
+        b"pipeline",
+    ];
+    const RECEIVERS: &[&[u8]] = &[b"Open3", b"IO", b"Process", b"Kernel"];
+    let back = |mut j: usize| {
+        while j > 0 && matches!(t[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        j
+    };
+    // Whether the receiver ending at `j` (exclusive, before spaces) is one of RECEIVERS, or
+    // cannot be read on this line.
+    let receiver_ok = |j: usize| {
+        let j = back(j);
+        if j == 0 || matches!(t[j - 1], b'\n' | b'\r' | b'\\') {
+            return true;
+        }
+        let mut s = j;
+        while s > 0 && is_ident(t[s - 1]) {
+            s -= 1;
+        }
+        RECEIVERS.contains(&&t[s..j])
+    };
+    ROOTS.iter().any(|root| {
+        memchr::memmem::find_iter(t, root).any(|at| {
+            if at > 0 && is_ident(t[at - 1]) {
+                return false;
+            }
+            let end = t[at..]
+                .iter()
+                .position(|b| !is_ident(*b))
+                .map_or(t.len(), |n| at + n);
+            let name = &t[at..end];
+            if !RUBY_SPAWN_NAMES.contains(&name) {
+                return false;
+            }
+            let j = back(at);
+            match j.checked_sub(1).map(|p| t[p]) {
+                None | Some(b'\n' | b'\r' | b'\\') => true,
+                Some(b'.') => {
+                    let mut r = j - 1;
+                    if r > 0 && t[r - 1] == b'&' {
+                        r -= 1;
+                    }
+                    if r > 0 && t[r - 1] == b'.' {
+                        // `..name`: a range, not a call with a receiver; count it.
+                        return true;
+                    }
+                    receiver_ok(r)
+                }
+                Some(b':') if j >= 2 && t[j - 2] == b':' => j == 2 || receiver_ok(j - 2),
+                Some(b'@' | b'$') => false,
+                _ => {
+                    let after_def = j >= 3
+                        && &t[j - 3..j] == b"def"
+                        && (j == 3 || !is_ident(t[j - 4]))
+                        && j < at;
+                    !after_def && matches!(name, b"spawn" | b"system" | b"exec")
+                }
+            }
+        })
+    })
+}
+
+/// The offset after the whitespace and comments (`//`, nested `/* */`) starting at `i`.
+fn skip_rust_trivia(t: &[u8], mut i: usize) -> usize {
+    loop {
+        match t.get(i) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => i += 1,
+            Some(b'/') if t.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |n| i + n);
+            }
+            Some(b'/') if t.get(i + 1) == Some(&b'*') => {
+                // Block comments nest in Rust.
+                let mut nest = 1usize;
+                i += 2;
+                while i < t.len() && nest > 0 {
+                    if t[i..].starts_with(b"/*") {
+                        nest += 1;
+                        i += 2;
+                    } else if t[i..].starts_with(b"*/") {
+                        nest -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            _ => return i,
+        }
+    }
+}
+
+/// After `i`, the prefixes a loop pattern or an fd argument may start with: `&`, `*`, `(`,
+/// `mut`, `ref` (with whitespace and comments between).
+fn skip_rust_prefixes(t: &[u8], mut i: usize) -> usize {
+    loop {
+        i = skip_rust_trivia(t, i);
+        match t.get(i) {
+            Some(b'&' | b'*' | b'(') => i += 1,
+            _ => match ident_at(t, i) {
+                Some(w @ (b"mut" | b"ref")) => i += w.len(),
+                _ => return i,
+            },
+        }
+    }
+}
+
+/// Whether `word` occurs in `t` as a whole identifier followed (after whitespace and comments)
+/// by something `then` accepts (given the offset after the trivia).
+fn rust_word_then(t: &[u8], word: &[u8], then: impl Fn(usize) -> bool) -> bool {
+    memchr::memmem::find_iter(t, word).any(|at| {
+        let end = at + word.len();
+        whole_word(t, at, end) && then(skip_rust_trivia(t, end))
+    })
+}
+
+/// Rust spawn facts (only used to link a parent to the script it runs) come from
+/// `Collector::command_call`: a method call named `arg` or `args` whose receiver chain starts
+/// at a call `is_command_new` accepts (a path whose last two segments are `Command` and `new`),
+/// or at a local whose definition is such a call. So the text has `Command`, then (after
+/// whitespace or comments) `::` and `new`, as whole identifiers; and `arg` or `args` as a whole
+/// identifier followed by `(` (or `::`, a turbofish, which syn would accept). Where the `.`
+/// before the method stands is not checked (comments may sit between): looser is sound. An
+/// imported alias (`use std::process::Command as Cmd`) is not recognised by the frontend
+/// either.
+fn rust_command_arg(t: &[u8]) -> bool {
+    let new = rust_word_then(t, b"Command", |k| {
+        t[k..].starts_with(b"::") && {
+            let j = skip_rust_trivia(t, k + 2);
+            ident_at(t, j) == Some(b"new")
+        }
+    });
+    new && [&b"arg"[..], b"args"].iter().any(|w| {
+        rust_word_then(t, w, |k| {
+            t.get(k) == Some(&b'(') || t[k..].starts_with(b"::")
+        })
+    })
+}
+
+/// What the first argument of an fd action call can be the loop variable through.
+enum RustArg<'t> {
+    /// This identifier (`fd`, `&fd`, `*fd`, `(fd)`, `fd as i32`, `fd.try_into()?`, `fd?`).
+    Name(&'t [u8]),
+    /// A shape the scan does not follow: assume it may be the loop variable.
+    Any,
+    /// Not a loop variable (a literal, a multi-segment path, a field of `self`, ...).
+    None,
+}
+
+/// The first argument of a call whose `(` is at `open` (`is_var` in `src/lang/rust.rs`): its
+/// first identifier after the prefixes. A path or call (`RawFd::try_from(fd)`, `from(fd)`) is
+/// followed into its own first argument when its last segment is `from`/`try_from`; any other
+/// path (`libc::STDIN_FILENO`) is no variable. A qualified path (`<T as From<_>>::from(fd)`)
+/// or a turbofish is not followed: `Any`.
+fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
+    let i = skip_rust_prefixes(t, open + 1);
+    if t.get(i) == Some(&b'<') {
+        return RustArg::Any;
+    }
+    let Some(first) = ident_at(t, i) else {
+        return RustArg::None;
+    };
+    let mut last = first;
+    let mut k = skip_rust_trivia(t, i + first.len());
+    let mut path = false;
+    while t[k..].starts_with(b"::") {
+        path = true;
+        k = skip_rust_trivia(t, k + 2);
+        if t.get(k) == Some(&b'<') {
+            return RustArg::Any;
+        }
+        let Some(seg) = ident_at(t, k) else {
+            return RustArg::Any;
+        };
+        last = seg;
+        k = skip_rust_trivia(t, k + seg.len());
+    }
+    if t.get(k) == Some(&b'(') {
+        if matches!(last, b"from" | b"try_from") {
+            return if depth > 8 {
+                RustArg::Any
+            } else {
+                rust_first_arg(t, k, depth + 1)
+            };
+        }
+        return RustArg::None;
+    }
+    if path {
+        return RustArg::None;
+    }
+    RustArg::Name(first)
+}
+
+/// Rust FD001 needs a loop fact, and the frontend (`find_action` and the `Collector`'s
+/// `visit_expr_for_loop`, `for_each`/`try_for_each`, `visit_expr_while` in
+/// `src/lang/rust.rs`) reports one only for:
+/// - a call `ACTION(ARG, ..)`, ACTION being the last path segment `close`, `fcntl`, `fstat`,
+///   `fstat64` or `from_raw_fd` (a function call, never a method call or a macro: syn does not
+///   look into macro bodies), whose first argument is the loop variable (`rust_first_arg`);
+/// - inside `for VAR in RANGE`, `RANGE.for_each(|VAR| ..)` / `try_for_each`, or
+///   `while VAR < HI` / `while HI > VAR` with `VAR += ..` or `VAR = VAR + ..` in the body.
+///
+/// So a file is kept when some argument name is bound by `for` or a closure's first parameter
+/// (`|`, after `&`/`mut`/`(`), or, when the file has `while`, is assigned anywhere
+/// (`VAR +=`, `VAR = `, `(VAR) +=`). Whitespace and comments may stand between tokens. Like
+/// the Python check, this does not tie the call to the loop, nor the loop to a range: it is
+/// looser than the frontend and must stay so.
+fn rust_loop_action(t: &[u8]) -> bool {
+    const ACTIONS: &[&[u8]] = &[b"close", b"fcntl", b"fstat", b"from_raw_fd"];
+    let mut args: Vec<&[u8]> = Vec::new();
+    for a in ACTIONS {
+        for at in memchr::memmem::find_iter(t, a) {
+            if at > 0 && is_ident(t[at - 1]) {
+                continue;
+            }
+            let mut i = at + a.len();
+            if *a == b"fstat" && t[i..].starts_with(b"64") {
+                i += 2;
+            }
+            if t.get(i).is_some_and(|b| is_ident(*b)) {
+                continue;
+            }
+            let i = skip_rust_trivia(t, i);
+            if t[i..].starts_with(b"::") {
+                // A turbofish (`close::<T>(..)`) or a module named like an action: not followed.
+                return true;
+            }
+            if t.get(i) != Some(&b'(') {
+                continue;
+            }
+            match rust_first_arg(t, i, 0) {
+                RustArg::Name(n) => args.push(n),
+                RustArg::Any => return true,
+                RustArg::None => {}
+            }
+        }
+    }
+    if args.is_empty() {
+        return false;
+    }
+    // `for VAR in`, `|VAR|`
+    for (kw, word) in [(&b"for"[..], true), (b"|", false)] {
+        for at in memchr::memmem::find_iter(t, kw) {
+            let i = at + kw.len();
+            if word && ((at > 0 && is_ident(t[at - 1])) || t.get(i).is_some_and(|b| is_ident(*b))) {
+                continue;
+            }
+            if let Some(name) = ident_at(t, skip_rust_prefixes(t, i))
+                && args.contains(&name)
+            {
+                return true;
+            }
+        }
+    }
+    // `while` loops: the variable is incremented in the body.
+    let has_while = memchr::memmem::find_iter(t, b"while").any(|at| whole_word(t, at, at + 5));
+    if has_while {
+        for name in &args {
+            for at in memchr::memmem::find_iter(t, name) {
+                let end = at + name.len();
+                if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
+                    continue;
+                }
+                let mut k = skip_rust_trivia(t, end);
+                while t.get(k) == Some(&b')') {
+                    k = skip_rust_trivia(t, k + 1);
+                }
+                let assigns = t[k..].starts_with(b"+=")
+                    || (t.get(k) == Some(&b'=') && t.get(k + 1) != Some(&b'='));
+                if assigns {
+                    return true;
+                }
             }
         }
     }
@@ -346,6 +782,9 @@ mod tests {
             "fd = 3\nwhile fd < 4096:\n    os.set_inheritable(fd, False)\n    fd += 1\n",
             "for fd in reversed(range(3, 4096)):\n    fcntl.fcntl(fd, fcntl.F_SETFD, 1)\n",
             "for é in range(3, 4096):\n    os.close(é)\n",
+            // Helpers that close their parameter, called from the loop.
+            "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    shut(n)\n",
+            "def shut(flags=(0), sep=\")\", fd=None):\n    os.close(fd)\nfor n in range(3, 4096):\n    self.shut (1, 2, n)\n",
         ];
         for src in positives {
             assert_eq!(loops(src), 1, "frontend finds no loop in {src:?}");
@@ -359,6 +798,9 @@ mod tests {
             "while True:\n    sock.close()\n",
             "for x in range(4096):\n    fclose(x)\n",
             "for x in range(4096):\n    os.close(y)\n",
+            "class C:\n    def close(self):\n        pass\n    def go(self):\n        for i in range(9):\n            self.go()\n",
+            "for x in range(4096):\n    os.close(self.fd)\n",
+            "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    print(n)\n",
         ];
         for src in negatives {
             assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");
@@ -372,5 +814,148 @@ mod tests {
             Lang::Python,
             b"fds = list(range(resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
         ));
+    }
+
+    fn facts(lang: Lang, src: &str) -> crate::facts::Facts {
+        crate::lang::extract(lang, src, &crate::lang::FrontendOptions::default()).unwrap()
+    }
+
+    /// Every spelling of a Rust loop the frontend reports passes the prefilter on its own;
+    /// look-alikes do not.
+    #[test]
+    fn rust_shapes() {
+        let max = "fn max() -> i32 { unsafe { libc::sysconf(libc::_SC_OPEN_MAX) as i32 } }\n";
+        let positives = [
+            "fn f() { for fd in 3..max() { unsafe { libc::close(fd) }; } }",
+            "fn f() { for fd in 3..max() { unsafe { libc::close(fd as i32) }; } }",
+            "fn f() { for fd in 3..max() { let _ = close( /* c /* nested */ */ &fd); } }",
+            "fn f() { for fd in 3..max() { let _ = close(&mut fd); } }",
+            "fn f() { (3..max()).for_each(|fd| unsafe { libc::close(*fd); }); }",
+            "fn f() { (3..max()).for_each(move |&fd| unsafe { libc::close(fd); }); }",
+            "fn f() { (3..max()).try_for_each(|fd: i32| nix::unistd::close(fd)); }",
+            "fn f() { for mut fd in 3..max() { let _ = close(fd.try_into().unwrap()); } }",
+            "fn f() { for fd in 3..max() { let _ = close(RawFd::try_from(fd).unwrap()); } }",
+            "fn f() { for fd in 3..max() { let _ = close(i32::from(fd)); } }",
+            "fn f() { for fd in 3..max() { let _ = close((fd)); } }",
+            "fn f() { for fd in 3..max() { let _ = close(fd?); } }",
+            "fn f() { for fd in 3..max() { let _ = File::from_raw_fd(\n fd\n); } }",
+            "fn f() { for fd in 3..max() { unsafe { libc::fstat64(fd, &mut st) }; } }",
+            "fn f() { for fd in 3..max() { unsafe { libc::fcntl(fd, libc::F_SETFD, 1) }; } }",
+            "fn f() { let hi = max(); let mut fd = 3; while hi > fd { unsafe { libc::close(fd) }; fd = fd + 1; } }",
+            "fn f() { let hi = max(); let mut n = 3; while (n) < hi { unsafe { libc::close(n) }; (n) += 1; } }",
+        ];
+        for body in positives {
+            let src = format!("{max}{body}\n");
+            assert_eq!(
+                facts(Lang::Rust, &src).close_loops.len(),
+                1,
+                "frontend finds no loop in {body}"
+            );
+            assert!(
+                may_match(Lang::Rust, src.as_bytes()),
+                "prefilter drops {body}"
+            );
+        }
+        let negatives = [
+            "fn f() { for i in 0..10 { println!(\"{i}\"); } unsafe { libc::close(self.fd) }; }",
+            "fn f() { for i in 0..10 { t += i; } unsafe { libc::close(libc::STDIN_FILENO) }; }",
+            "fn close(&mut self) { for i in 0..3 { g(i); } }",
+            "fn f() { for i in 0..10 { close!(i); } }",
+        ];
+        for body in negatives {
+            let src = format!("{max}{body}\n");
+            assert!(facts(Lang::Rust, &src).close_loops.is_empty(), "{body}");
+            assert!(
+                !may_match(Lang::Rust, src.as_bytes()),
+                "prefilter keeps {body}"
+            );
+        }
+        // FD002: a limit, a range and a collection.
+        let collect =
+            "fn f() -> Vec<i32> { let n = unsafe { libc::getdtablesize() }; Vec::from_iter(3..n) }";
+        assert_eq!(facts(Lang::Rust, collect).fd_ranges.len(), 1);
+        assert!(may_match(Lang::Rust, collect.as_bytes()));
+        // Spawn facts (for the link pass): a Command running a script.
+        let spawns = [
+            "fn f() { Command::new(\"python2\").arg(\"helpers/x.py\").spawn(); }",
+            "fn f() { std::process::Command :: new(\"python2\")\n .args([\"x.py\"]).spawn(); }",
+            "fn f() { let mut c = Command::new(\"ruby\"); c.arg /* script */ (\"bin/run.rb\"); }",
+        ];
+        for src in spawns {
+            assert_eq!(facts(Lang::Rust, src).spawns.len(), 1, "{src}");
+            assert!(
+                may_match(Lang::Rust, src.as_bytes()),
+                "prefilter drops {src}"
+            );
+        }
+        for src in [
+            "fn f() { let target = 1; Command::new(\"ls\"); }",
+            "fn f() { cmd.arg(\"x.py\"); }",
+            "fn f() { App::new(\"x\").arg(Arg::new(\"y\")); }",
+        ] {
+            assert!(facts(Lang::Rust, src).spawns.is_empty(), "{src}");
+            assert!(
+                !may_match(Lang::Rust, src.as_bytes()),
+                "prefilter keeps {src}"
+            );
+        }
+    }
+
+    /// Every spelling of a Ruby spawn call the frontend reports passes the prefilter on its
+    /// own; longer names and other receivers do not.
+    #[test]
+    fn ruby_shapes() {
+        let positives = [
+            "Open3.popen3(cmd) { |i, o, e, t| o.read }",
+            "Open3 .popen2e(cmd) { |i, o, t| o.read }",
+            "::Open3.capture2(cmd)",
+            "Open3.\n  capture2e(cmd)",
+            "Open3\n  .capture2b(cmd)",
+            "Open3 # comment\n  .capture3(cmd)",
+            "Open3::pipeline_r(a, b) { |o, ts| o.read }",
+            "Open3.pipeline_w(a) { |i, ts| i.close }",
+            "Open3.pipeline_rw(a) { |i, o, ts| o.read }",
+            "Open3.pipeline_start(a) { |ts| ts }",
+            "Open3.pipeline(a, b)",
+            "IO.popen(cmd, &:read)",
+            "IO\t.popen(cmd, &:read)",
+            "Process.spawn(cmd)",
+            "Process&.spawn(cmd)",
+            "Kernel.spawn(cmd)",
+            "Kernel::system(cmd)",
+            "Process.exec(cmd)",
+            "pid = spawn(cmd)",
+            "system \"make\"",
+            "ok = !system(\"make\")",
+            "[1].each { |x| system(\"make\", x) }",
+            "exec \"python2\", \"x.py\"",
+            "x = 1\nexec(cmd)",
+        ];
+        for src in positives {
+            assert_eq!(facts(Lang::Ruby, src).spawns.len(), 1, "frontend: {src:?}");
+            assert!(
+                may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter drops {src:?}"
+            );
+        }
+        let negatives = [
+            "def filesystem; @filesystem; end",
+            "execute(sql)\nexec_query(sql)",
+            "@conn.exec(sql)\nconn.exec(sql)\nfoo(x).system(y)",
+            "Runner.system(x)\nMyOpen3.popen3(x)",
+            "@system = 1\n$exec = 2",
+            "def spawned?; @spawned; end",
+            "{ capture: true, pipeline_depth: 3, popen_opts: 1 }",
+        ];
+        for src in negatives {
+            assert!(
+                facts(Lang::Ruby, src).spawns.is_empty(),
+                "frontend: {src:?}"
+            );
+            assert!(
+                !may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter keeps {src:?}"
+            );
+        }
     }
 }
