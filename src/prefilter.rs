@@ -59,7 +59,9 @@ const PYTHON: &[Requirement] = &[
     // Files with `subprocess` but without `close_fds` are kept although they only have a
     // finding when judged Python 2 or when they spawn a scanned script: see ARCHITECTURE.md,
     // "Decisions", for why and what it costs.
-    (&[&["subprocess", "popen", "getoutput", "closerange"]], None),
+    (&[&["subprocess", "getoutput", "closerange"]], None),
+    // The `os.popen*` and `popen2.*` calls: `python_popen_word`.
+    (&[&["popen"]], Some(python_popen_word)),
 ];
 
 const RUBY: &[Requirement] = &[
@@ -400,6 +402,21 @@ fn after_def(t: &[u8], at: usize) -> bool {
         j -= 1;
     }
     j < at && j >= 3 && &t[j - 3..j] == b"def" && (j == 3 || !is_ident(t[j - 4]))
+}
+
+/// Python's legacy spawn calls (`classify`: `os.popen`, `os.popen2/3/4`, `popen2.popen2/3/4`,
+/// `popen2.Popen3/4`) all need one of `popen`, `popen2`, `popen3`, `popen4` as a whole
+/// identifier in the text: the function's name, or the module's (`popen2`), in the call or in
+/// the import that binds a local name to it. So `_popen`, `nb_popen`, `popen_spawn` or
+/// `set_spawning_popen` alone cannot make a spawn fact.
+fn python_popen_word(t: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, b"popen").any(|at| {
+        let mut end = at + 5;
+        if matches!(t.get(end), Some(b'2' | b'3' | b'4')) {
+            end += 1;
+        }
+        whole_word(t, at, end)
+    })
 }
 
 /// The spawn-family method names the Ruby frontend recognises (`api_of` in
@@ -809,6 +826,34 @@ mod tests {
                 "prefilter keeps {src:?}"
             );
         }
+        // Legacy popen calls need a whole `popen[234]` name; longer names are no call.
+        for src in [
+            "import os\nos.popen('ls')\n",
+            "from os import popen3\npopen3('ls')\n",
+            "import popen2\npopen2.Popen4('ls')\n",
+        ] {
+            assert_eq!(
+                crate::lang::extract(Lang::Python, src, &opts)
+                    .unwrap()
+                    .spawns
+                    .len(),
+                1,
+                "{src}"
+            );
+            assert!(
+                may_match(Lang::Python, src.as_bytes()),
+                "prefilter drops {src:?}"
+            );
+        }
+        let src =
+            "from x.nb_popen import NonBlockingPopen\nset_spawning_popen(1)\nself._popen = 1\n";
+        assert!(
+            crate::lang::extract(Lang::Python, src, &opts)
+                .unwrap()
+                .spawns
+                .is_empty()
+        );
+        assert!(!may_match(Lang::Python, src.as_bytes()));
         // FD002 needs no action, only a range and a limit source.
         assert!(may_match(
             Lang::Python,
