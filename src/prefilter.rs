@@ -65,17 +65,11 @@ const PYTHON: &[Requirement] = &[
 ];
 
 const RUBY: &[Requirement] = &[
-    // FD001: an fd action on a number (IO.for_fd / IO.new / File.for_fd / fcntl / cloexec).
+    // FD001: an fd action called on a loop variable (`ruby_loop_action`): `CONST.close(fd)`,
+    // or `IO`/`File`/a socket class `.for_fd`/`.new`/`.open(fd)`.
     (
-        &[&[
-            "for_fd",
-            "IO.new",
-            "File.new",
-            "F_SETFD",
-            "close_on_exec",
-            "F_GETFD",
-        ]],
-        None,
+        &[&["close", "for_fd", "new", "open"]],
+        Some(ruby_loop_action),
     ),
     // FD002 and limit-bounded loops: a limit source.
     (&[&["getrlimit", "sysconf", "OPEN_MAX", "NOFILE"]], None),
@@ -417,6 +411,119 @@ fn python_popen_word(t: &[u8]) -> bool {
         }
         whole_word(t, at, end)
     })
+}
+
+/// The classes whose `for_fd`/`new`/`open` wrap an fd number (`action_at` in
+/// `src/lang/ruby.rs`).
+const RUBY_FD_WRAPPERS: &[&[u8]] = &[
+    b"IO",
+    b"File",
+    b"Socket",
+    b"BasicSocket",
+    b"TCPSocket",
+    b"TCPServer",
+    b"UNIXSocket",
+    b"UNIXServer",
+    b"UDPSocket",
+];
+
+/// The offset after Ruby whitespace, line continuations and comments starting at `i`.
+fn skip_ruby_trivia(t: &[u8], i: usize) -> usize {
+    // Ruby comments start with `#` like Python's.
+    skip_trivia(t, i)
+}
+
+/// Ruby FD001 needs a loop fact, and the frontend (`queries/ruby/close_loops.scm`,
+/// `fd_action` and `action_at` in `src/lang/ruby.rs`) reports one only when:
+/// - the loop variable is the first block parameter of `upto`/`downto`/`each`/...
+///   (`|fd|`, `|fd, i|`), the variable of `for fd in`, or the left side of `while fd <`;
+/// - and the body calls, with the variable as the first argument (an `identifier`, with or
+///   without parentheses), `CONST.close` on a constant receiver (`LibC.close(fd)`), or
+///   `for_fd`/`new`/`open` on one of `RUBY_FD_WRAPPERS` (`IO.for_fd(fd)`, `UNIXSocket.new fd`).
+///
+/// So the text has such a call (method name as a whole word after `.`, `&.` or `::`, receiver
+/// read back across spaces and tabs; a receiver on another line counts) whose argument name
+/// also follows a `|`, `for` or `while` (across whitespace, continuations, comments and `(`).
+/// `close_on_exec=`, `fcntl`, `stat` only ever act on an IO such a call made, so they need
+/// no token of their own. Looser than the frontend on purpose: it never ties the call to the
+/// loop.
+fn ruby_loop_action(t: &[u8]) -> bool {
+    let back = |mut j: usize| {
+        while j > 0 && matches!(t[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        j
+    };
+    let mut args: Vec<&[u8]> = Vec::new();
+    for m in [&b"close"[..], b"for_fd", b"new", b"open"] {
+        for at in memchr::memmem::find_iter(t, m) {
+            let end = at + m.len();
+            if !whole_word(t, at, end) {
+                continue;
+            }
+            let j = back(at);
+            let recv_end = if j >= 1 && t[j - 1] == b'.' {
+                if j >= 2 && t[j - 2] == b'&' {
+                    j - 2
+                } else {
+                    j - 1
+                }
+            } else if j >= 2 && &t[j - 2..j] == b"::" {
+                j - 2
+            } else {
+                continue;
+            };
+            let r = back(recv_end);
+            let known = r == 0 || matches!(t[r - 1], b'\n' | b'\r' | b'\\');
+            if !known {
+                let mut s = r;
+                while s > 0 && is_ident(t[s - 1]) {
+                    s -= 1;
+                }
+                let recv = &t[s..r];
+                let ok = if m == b"close" {
+                    recv.first()
+                        .is_some_and(|b| b.is_ascii_uppercase() || *b >= 0x80)
+                } else {
+                    RUBY_FD_WRAPPERS.contains(&recv)
+                };
+                if !ok {
+                    continue;
+                }
+            }
+            let mut k = end;
+            while matches!(t.get(k), Some(b' ' | b'\t')) {
+                k += 1;
+            }
+            if t.get(k) == Some(&b'(') {
+                k += 1;
+            }
+            if let Some(name) = ident_at(t, skip_ruby_trivia(t, k)) {
+                args.push(name);
+            }
+        }
+    }
+    if args.is_empty() {
+        return false;
+    }
+    for (kw, word) in [(&b"|"[..], false), (b"for", true), (b"while", true)] {
+        for at in memchr::memmem::find_iter(t, kw) {
+            let end = at + kw.len();
+            if word && !whole_word(t, at, end) {
+                continue;
+            }
+            let mut i = skip_ruby_trivia(t, end);
+            while t.get(i) == Some(&b'(') {
+                i = skip_ruby_trivia(t, i + 1);
+            }
+            if let Some(name) = ident_at(t, i)
+                && args.contains(&name)
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The spawn-family method names the Ruby frontend recognises (`api_of` in
@@ -942,6 +1049,48 @@ mod tests {
             assert!(
                 !may_match(Lang::Rust, src.as_bytes()),
                 "prefilter keeps {src}"
+            );
+        }
+    }
+
+    /// Every spelling of a Ruby close loop the frontend reports passes the prefilter on its
+    /// own; look-alikes do not.
+    #[test]
+    fn ruby_loop_shapes() {
+        let positives = [
+            "3.upto(4096) { |fd| IO.for_fd(fd).close rescue nil }",
+            "(3..65536).each { |fd| IO.open(fd).close rescue nil }",
+            "3.upto(4096) { |fd| LibC.close(fd) }",
+            "(3..4096).each do |fd|\n  UNIXSocket.new(fd).close rescue nil\nend",
+            "(3..4096).each do | fd, i |\n  io = File.for_fd fd\n  io.close\nend",
+            "for fd in 3..4096\n  ::IO.new(fd, autoclose: false).close_on_exec = true\nend",
+            "fd = 3\nwhile fd < 4096\n  IO\n    .for_fd(fd).close rescue nil\n  fd += 1\nend",
+            "4096.times { |fd| TCPSocket&.for_fd( fd ).close rescue nil }",
+        ];
+        for src in positives {
+            assert_eq!(
+                facts(Lang::Ruby, src).close_loops.len(),
+                1,
+                "frontend: {src:?}"
+            );
+            assert!(
+                may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter drops {src:?}"
+            );
+        }
+        let negatives = [
+            "f = File.new(path)\n3.times { |i| puts i }\nf.close",
+            "3.upto(4096) { |fd| conn.close(fd) }",
+            "(0..9).each { |i| Foo.new(i) }",
+        ];
+        for src in negatives {
+            assert!(
+                facts(Lang::Ruby, src).close_loops.is_empty(),
+                "frontend: {src:?}"
+            );
+            assert!(
+                !may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter keeps {src:?}"
             );
         }
     }
