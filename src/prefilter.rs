@@ -5,8 +5,10 @@
 //! tokens in the text (a loop that closes fds needs the close call's name; a limit needs
 //! `getrlimit` or `sysconf`). Each language has a list of requirements; a requirement is a set of
 //! token groups that must ALL occur, a group is satisfied by ANY of its tokens. A file is parsed
-//! when any requirement is met. One Aho-Corasick pass per file finds the tokens, and stops as
-//! soon as a requirement is met.
+//! when any requirement is met. One Aho-Corasick scan per file finds the tokens, and stops as
+//! soon as a requirement is met; it is a leftmost-longest search resumed one byte after each
+//! match (so that the automaton's SIMD prefilter skips text without tokens, ~10x faster than an
+//! overlapping search), with each token also counting for the tokens it contains.
 //!
 //! Architecture invariant: the prefilter never changes results. A test lints every fixture with
 //! and without it and requires identical findings; when a frontend learns a new spelling, its
@@ -14,7 +16,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 
 use crate::facts::Lang;
 
@@ -115,6 +117,8 @@ const RUST: &[Requirement] = &[
 
 struct Compiled {
     ac: AhoCorasick,
+    /// The tokens, by id (for checking the scan against a naive one).
+    tokens: Vec<&'static str>,
     /// For each token id, the bit of every group it belongs to (a token may serve several).
     token_bits: Vec<u64>,
     /// Each requirement as the mask of groups that must all be hit, and its shape check.
@@ -122,7 +126,7 @@ struct Compiled {
 }
 
 fn compile(table: &[Requirement]) -> Compiled {
-    let mut tokens: Vec<&str> = Vec::new();
+    let mut tokens: Vec<&'static str> = Vec::new();
     let mut token_bits: Vec<u64> = Vec::new();
     let mut requirements = Vec::new();
     let mut bit = 0u32;
@@ -146,13 +150,26 @@ fn compile(table: &[Requirement]) -> Compiled {
         }
         requirements.push((mask, *confirm));
     }
+    // A match of a token implies every token inside it (`getrlimit` holds `rlimit`): with
+    // leftmost-longest matches, those are never reported at the same position.
+    for (i, t) in tokens.iter().enumerate() {
+        for (j, u) in tokens.iter().enumerate() {
+            if i != j && t.contains(u) {
+                token_bits[i] |= token_bits[j];
+            }
+        }
+    }
+    // Leftmost-longest (not overlapping) search lets the automaton use its fast SIMD
+    // prefilter (Teddy) to skip text without any token; `may_match` resumes one byte after
+    // each match start, so tokens that begin inside a match are still seen.
     let ac = AhoCorasickBuilder::new()
-        .match_kind(MatchKind::Standard)
+        .match_kind(MatchKind::LeftmostLongest)
         .kind(Some(AhoCorasickKind::DFA))
         .build(&tokens)
         .expect("prefilter tokens compile");
     Compiled {
         ac,
+        tokens,
         token_bits,
         requirements,
     }
@@ -175,7 +192,9 @@ pub fn may_match(lang: Lang, text: &[u8]) -> bool {
     let mut seen = 0u64;
     // Requirements whose tokens were all seen but whose shape check failed: never met.
     let mut failed = 0u64;
-    for m in c.ac.find_overlapping_iter(text) {
+    let mut at = 0;
+    while let Some(m) = c.ac.find(Input::new(text).range(at..)) {
+        at = m.start() + 1;
         let bits = c.token_bits[m.pattern().as_usize()];
         if seen | bits == seen {
             continue;
@@ -195,15 +214,28 @@ pub fn may_match(lang: Lang, text: &[u8]) -> bool {
     false
 }
 
+/// The group bits of every token in `text`, one substring search per token: what the
+/// automaton's scan must find (checked in debug builds and tests).
+fn naive_seen(c: &Compiled, text: &[u8]) -> u64 {
+    c.tokens
+        .iter()
+        .zip(&c.token_bits)
+        .filter(|(t, _)| memchr::memmem::find(text, t.as_bytes()).is_some())
+        .fold(0, |acc, (_, bits)| acc | bits)
+}
+
 /// Which requirements of `lang`'s table `text` meets, each checked on its own (for measuring
 /// the prefilter, e.g. `examples/prefilter_census.rs`; the product only needs [`may_match`]).
 #[doc(hidden)]
 pub fn requirements_met(lang: Lang, text: &[u8]) -> Vec<bool> {
     let c = compiled(lang);
     let mut seen = 0u64;
-    for m in c.ac.find_overlapping_iter(text) {
+    let mut at = 0;
+    while let Some(m) = c.ac.find(Input::new(text).range(at..)) {
+        at = m.start() + 1;
         seen |= c.token_bits[m.pattern().as_usize()];
     }
+    debug_assert_eq!(seen, naive_seen(c, text));
     c.requirements
         .iter()
         .map(|(mask, confirm)| seen & mask == *mask && confirm.is_none_or(|check| check(text)))
@@ -970,6 +1002,40 @@ mod tests {
 
     fn facts(lang: Lang, src: &str) -> crate::facts::Facts {
         crate::lang::extract(lang, src, &crate::lang::FrontendOptions::default()).unwrap()
+    }
+
+    /// The leftmost-longest scan that resumes after each match start sees every token a
+    /// naive search sees, also where tokens overlap or contain each other.
+    #[test]
+    fn scan_sees_every_token() {
+        let texts: &[&[u8]] = &[
+            b"getrlimit",
+            b"closerange",
+            b"...rlimit..",
+            b"closerange(3, n) close(fd)",
+            b"popen2 subprocess",
+            b"xxgetdtablesizexOPEN_MAXNOFILE",
+            b"Open3.capture2e spawn system exec pipeline_r",
+            b"IO.for_fd(fd) File.new open close",
+            b"from_raw_fd from_iter collect Command arg while",
+        ];
+        for lang in [Lang::Python, Lang::Ruby, Lang::Rust] {
+            for t in texts {
+                // requirements_met asserts the scan equals the naive search (debug builds).
+                let _ = requirements_met(lang, t);
+            }
+        }
+        for (path, lang) in crate::discover::discover(
+            &[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")],
+            true,
+            None,
+        )
+        .files
+        .into_iter()
+        .map(|c| (c.path, c.lang))
+        {
+            let _ = requirements_met(lang, &std::fs::read(path).unwrap());
+        }
     }
 
     /// Every spelling of a Rust loop the frontend reports passes the prefilter on its own;
