@@ -634,16 +634,18 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
     let projects = ProjectCache::default();
     // Unbounded: the walk never waits for the workers (47k targets are ~5 MB).
     let (tx, rx) = std::sync::mpsc::channel::<Target>();
-    let (found, walked, per_file) = std::thread::scope(|s| {
+    let (found, walked, gathered) = std::thread::scope(|s| {
         let walker = s.spawn(move || {
             // Two roots may reach the same file (`fdlint check src src/a.py`): lint it once.
+            // One root never yields a path twice (links inside it are not followed).
+            let dedup = paths.len() > 1;
             let mut seen = std::collections::HashSet::new();
             let found = discover::discover_each(
                 paths,
                 settings.no_ignore,
                 settings.exclude.as_ref(),
                 |c| {
-                    if seen.insert(c.path.clone()) {
+                    if !dedup || seen.insert(c.path.clone()) {
                         // The receiver only goes away if the pool panicked.
                         let _ = tx.send(Target {
                             path: c.path,
@@ -656,19 +658,20 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
             );
             (found, t0.elapsed())
         });
-        let per_file: Vec<PerFile> = pool.install(|| {
+        let gathered = pool.install(|| {
             rx.into_iter()
                 .par_bridge()
                 .map(|c| lint_candidate(&c, settings, &projects))
-                .collect()
+                .fold(Gathered::default, Gathered::add)
+                .reduce(Gathered::default, Gathered::merge)
         });
         let (found, walked) = walker.join().expect("the walk does not panic");
-        (found, walked, per_file)
+        (found, walked, gathered)
     });
     if let Some(p) = found.missing_roots.first() {
         return Err(RunError::MissingPath(p.clone()));
     }
-    let mut result = finish(per_file, &[], settings, &projects);
+    let mut result = finish(gathered, &[], settings, &projects);
     // The walk overlaps linting: count its time as discovery and the rest of the run as
     // linting, so that the two still add up to the run's wall time.
     result.stats.discover_time = walked;
@@ -700,35 +703,32 @@ pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, R
     let pool = pool(settings)?;
     let t1 = Instant::now();
     let projects = ProjectCache::default();
-    let per_file: Vec<PerFile> = pool.install(|| {
+    let gathered = pool.install(|| {
         targets
             .par_iter()
             .map(|c| lint_candidate(c, settings, &projects))
-            .collect()
+            .fold(Gathered::default, Gathered::add)
+            .reduce(Gathered::default, Gathered::merge)
     });
-    let mut result = finish(per_file, targets, settings, &projects);
+    let mut result = finish(gathered, targets, settings, &projects);
     result.stats.lint_time = t1.elapsed();
     Ok(result)
 }
 
-/// Sum up the workers' output, run the link pass and sort. `targets` gives the package of a
-/// file that the link pass reports on (empty when no file belongs to a package).
-fn finish(
-    per_file: Vec<PerFile>,
-    targets: &[Target],
-    settings: &Settings,
-    projects: &ProjectCache,
-) -> RunResult {
-    let mut result = RunResult {
-        stats: Stats {
-            files_discovered: per_file.len(),
-            ..Stats::default()
-        },
-        ..RunResult::default()
-    };
-    let mut linkables = Vec::new();
-    for o in per_file {
-        let s = &mut result.stats;
+/// What the workers produced, folded per thread as files are done (so that nothing is kept
+/// per file that has no finding: memory does not grow with the number of files).
+#[derive(Default)]
+struct Gathered {
+    stats: Stats,
+    files: Vec<FileReport>,
+    problems: Vec<FileProblem>,
+    linkables: Vec<link::Linkable>,
+}
+
+impl Gathered {
+    fn add(mut self, o: PerFile) -> Self {
+        let s = &mut self.stats;
+        s.files_discovered += 1;
         let l = s.languages.entry(o.lang).or_default();
         s.bytes_read += o.len;
         l.bytes_read += o.len;
@@ -747,10 +747,48 @@ fn finish(
             s.files_prefiltered_out += 1;
         }
         s.phases += o.phases;
-        result.files.extend(o.report);
-        result.problems.extend(o.problems);
-        linkables.extend(o.linkable);
+        self.files.extend(o.report);
+        self.problems.extend(o.problems);
+        self.linkables.extend(o.linkable);
+        self
     }
+
+    fn merge(mut self, o: Gathered) -> Self {
+        let s = &mut self.stats;
+        s.files_discovered += o.stats.files_discovered;
+        s.files_prefiltered_out += o.stats.files_prefiltered_out;
+        s.files_parsed += o.stats.files_parsed;
+        s.bytes_read += o.stats.bytes_read;
+        s.bytes_parsed += o.stats.bytes_parsed;
+        s.phases += o.stats.phases;
+        for (lang, l) in o.stats.languages {
+            let m = s.languages.entry(lang).or_default();
+            m.files_read += l.files_read;
+            m.bytes_read += l.bytes_read;
+            m.files_parsed += l.files_parsed;
+            m.bytes_parsed += l.bytes_parsed;
+        }
+        self.files.extend(o.files);
+        self.problems.extend(o.problems);
+        self.linkables.extend(o.linkables);
+        self
+    }
+}
+
+/// Sum up the workers' output, run the link pass and sort. `targets` gives the package of a
+/// file that the link pass reports on (empty when no file belongs to a package).
+fn finish(
+    gathered: Gathered,
+    targets: &[Target],
+    settings: &Settings,
+    projects: &ProjectCache,
+) -> RunResult {
+    let mut result = RunResult {
+        stats: gathered.stats,
+        files: gathered.files,
+        problems: gathered.problems,
+    };
+    let mut linkables = gathered.linkables;
     // The link pass reads parents in order (the first interpreter named wins): sort them.
     linkables.sort_by(|a: &link::Linkable, b| a.path.cmp(&b.path));
     // Cross-file pass: spawn calls that run a scanned script, and the scripts they run, are
