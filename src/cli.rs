@@ -632,10 +632,10 @@ fn statistics(result: &RunResult, err: &mut dyn Write) -> io::Result<()> {
     let p = &s.phases;
     writeln!(
         err,
-        "time: discovery {} ms, then read+prefilter+parse+rules {} ms (wall); \
+        "time: {} ms (wall), of which discovery {} ms (the walk feeds the workers as it goes); \
          CPU summed over threads: read {} ms, prefilter {} ms, parse {} ms, rules {} ms",
+        (s.discover_time + s.lint_time).as_millis(),
         s.discover_time.as_millis(),
-        s.lint_time.as_millis(),
         p.read.as_millis(),
         p.prefilter.as_millis(),
         p.parse.as_millis(),

@@ -157,6 +157,23 @@ fn ignored(stack: &[(PathBuf, Gitignore)], path: &Path, is_dir: bool) -> bool {
 /// Find the files to lint under `roots`. `exclude` (the configuration file's) prunes what
 /// directory walks find; files named in `roots` are always linted.
 pub fn discover(roots: &[PathBuf], no_ignore: bool, exclude: Option<&Exclude>) -> Discovered {
+    let mut files = Vec::new();
+    let mut out = discover_each(roots, no_ignore, exclude, |c| files.push(c));
+    files.sort();
+    files.dedup();
+    out.files = files;
+    out
+}
+
+/// Like [`discover`], but hands each file to `emit` as soon as it is found (in walk order,
+/// and a file reached through two roots twice), so that linting can start while the walk goes
+/// on. The returned `files` is empty.
+pub fn discover_each(
+    roots: &[PathBuf],
+    no_ignore: bool,
+    exclude: Option<&Exclude>,
+    mut emit: impl FnMut(Candidate),
+) -> Discovered {
     let mut out = Discovered::default();
     for root in roots {
         // A root that is a symlink to a directory is walked (walkdir follows roots); links
@@ -176,19 +193,17 @@ pub fn discover(roots: &[PathBuf], no_ignore: bool, exclude: Option<&Exclude>) -
             }
         };
         if !root.is_dir() {
-            explicit_file(root, &mut out);
+            explicit_file(root, &mut out, &mut emit);
             continue;
         }
-        walk_dir(root, no_ignore, exclude, &mut out);
+        walk_dir(root, no_ignore, exclude, &mut out, &mut emit);
     }
-    out.files.sort();
-    out.files.dedup();
     out
 }
 
 /// A file named on the command line: linted whatever the ignore files say, if we know its
 /// language; FIFOs and devices are never opened.
-fn explicit_file(path: &Path, out: &mut Discovered) {
+fn explicit_file(path: &Path, out: &mut Discovered, emit: &mut impl FnMut(Candidate)) {
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -214,14 +229,20 @@ fn explicit_file(path: &Path, out: &mut Discovered) {
         }
     });
     if let Some(lang) = lang {
-        out.files.push(Candidate {
+        emit(Candidate {
             path: path.to_path_buf(),
             lang,
         });
     }
 }
 
-fn walk_dir(root: &Path, no_ignore: bool, exclude: Option<&Exclude>, out: &mut Discovered) {
+fn walk_dir(
+    root: &Path,
+    no_ignore: bool,
+    exclude: Option<&Exclude>,
+    out: &mut Discovered,
+    emit: &mut impl FnMut(Candidate),
+) {
     let mut stack: Vec<(PathBuf, Gitignore)> = if no_ignore {
         Vec::new()
     } else {
@@ -286,7 +307,7 @@ fn walk_dir(root: &Path, no_ignore: bool, exclude: Option<&Exclude>, out: &mut D
             None => None,
         };
         if let Some(lang) = lang {
-            out.files.push(Candidate {
+            emit(Candidate {
                 path: path.to_path_buf(),
                 lang,
             });

@@ -617,26 +617,65 @@ pub fn add_text(
     result.problems.sort();
 }
 
-/// Lint every file under `paths`.
+/// Lint every file under `paths`. The walk runs on its own thread and feeds the worker pool
+/// as it goes, so reading and parsing start with the first file found; results are sorted
+/// once at the end, so their order does not depend on the walk or on thread timing.
 pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError> {
     let t0 = Instant::now();
-    let found = discover::discover(paths, settings.no_ignore, settings.exclude.as_ref());
+    // A missing root is a usage error: say so before any work.
+    for p in paths {
+        if let Err(e) = fs::symlink_metadata(p)
+            && e.kind() == std::io::ErrorKind::NotFound
+        {
+            return Err(RunError::MissingPath(p.clone()));
+        }
+    }
+    let pool = pool(settings)?;
+    let projects = ProjectCache::default();
+    // Unbounded: the walk never waits for the workers (47k targets are ~5 MB).
+    let (tx, rx) = std::sync::mpsc::channel::<Target>();
+    let (found, walked, gathered) = std::thread::scope(|s| {
+        let walker = s.spawn(move || {
+            // Two roots may reach the same file (`fdlint check src src/a.py`): lint it once.
+            // One root never yields a path twice (links inside it are not followed).
+            let dedup = paths.len() > 1;
+            let mut seen = std::collections::HashSet::new();
+            let found = discover::discover_each(
+                paths,
+                settings.no_ignore,
+                settings.exclude.as_ref(),
+                |c| {
+                    if !dedup || seen.insert(c.path.clone()) {
+                        // The receiver only goes away if the pool panicked.
+                        let _ = tx.send(Target {
+                            path: c.path,
+                            lang: c.lang,
+                            package: None,
+                            package_path: None,
+                        });
+                    }
+                },
+            );
+            (found, t0.elapsed())
+        });
+        let gathered = pool.install(|| {
+            rx.into_iter()
+                .par_bridge()
+                .map(|c| lint_candidate(&c, settings, &projects))
+                .fold(Gathered::default, Gathered::add)
+                .reduce(Gathered::default, Gathered::merge)
+        });
+        let (found, walked) = walker.join().expect("the walk does not panic");
+        (found, walked, gathered)
+    });
     if let Some(p) = found.missing_roots.first() {
         return Err(RunError::MissingPath(p.clone()));
     }
-    let targets: Vec<Target> = found
-        .files
-        .into_iter()
-        .map(|c| Target {
-            path: c.path,
-            lang: c.lang,
-            package: None,
-            package_path: None,
-        })
-        .collect();
-    let discover_time = t0.elapsed();
-    let mut result = run_files(&targets, settings)?;
-    result.stats.discover_time = discover_time;
+    let mut result = finish(gathered, &[], settings, &projects);
+    // The walk overlaps linting: count its time as discovery and the rest of the run as
+    // linting, so that the two still add up to the run's wall time.
+    result.stats.discover_time = walked;
+    result.stats.lint_time = t0.elapsed().saturating_sub(walked);
     result
         .problems
         .extend(found.issues.into_iter().map(|i| FileProblem {
@@ -649,33 +688,47 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
     Ok(result)
 }
 
-/// Lint these files (already discovered, e.g. a dependency's files) on the worker pool.
-/// `stats.discover_time` is left at zero for the caller to fill in.
-pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, RunError> {
-    let pool = rayon::ThreadPoolBuilder::new()
+fn pool(settings: &Settings) -> Result<rayon::ThreadPool, RunError> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         // syn parses recursively; deep (but accepted) nesting needs room.
         .stack_size(32 * 1024 * 1024)
         .build()
-        .map_err(|e| RunError::Threads(e.to_string()))?;
+        .map_err(|e| RunError::Threads(e.to_string()))
+}
+
+/// Lint these files (already discovered, e.g. a dependency's files) on the worker pool.
+/// `stats.discover_time` is left at zero for the caller to fill in.
+pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, RunError> {
+    let pool = pool(settings)?;
     let t1 = Instant::now();
     let projects = ProjectCache::default();
-    let per_file: Vec<PerFile> = pool.install(|| {
+    let gathered = pool.install(|| {
         targets
             .par_iter()
             .map(|c| lint_candidate(c, settings, &projects))
-            .collect()
+            .fold(Gathered::default, Gathered::add)
+            .reduce(Gathered::default, Gathered::merge)
     });
-    let mut result = RunResult {
-        stats: Stats {
-            files_discovered: targets.len(),
-            ..Stats::default()
-        },
-        ..RunResult::default()
-    };
-    let mut linkables = Vec::new();
-    for o in per_file {
-        let s = &mut result.stats;
+    let mut result = finish(gathered, targets, settings, &projects);
+    result.stats.lint_time = t1.elapsed();
+    Ok(result)
+}
+
+/// What the workers produced, folded per thread as files are done (so that nothing is kept
+/// per file that has no finding: memory does not grow with the number of files).
+#[derive(Default)]
+struct Gathered {
+    stats: Stats,
+    files: Vec<FileReport>,
+    problems: Vec<FileProblem>,
+    linkables: Vec<link::Linkable>,
+}
+
+impl Gathered {
+    fn add(mut self, o: PerFile) -> Self {
+        let s = &mut self.stats;
+        s.files_discovered += 1;
         let l = s.languages.entry(o.lang).or_default();
         s.bytes_read += o.len;
         l.bytes_read += o.len;
@@ -694,10 +747,50 @@ pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, R
             s.files_prefiltered_out += 1;
         }
         s.phases += o.phases;
-        result.files.extend(o.report);
-        result.problems.extend(o.problems);
-        linkables.extend(o.linkable);
+        self.files.extend(o.report);
+        self.problems.extend(o.problems);
+        self.linkables.extend(o.linkable);
+        self
     }
+
+    fn merge(mut self, o: Gathered) -> Self {
+        let s = &mut self.stats;
+        s.files_discovered += o.stats.files_discovered;
+        s.files_prefiltered_out += o.stats.files_prefiltered_out;
+        s.files_parsed += o.stats.files_parsed;
+        s.bytes_read += o.stats.bytes_read;
+        s.bytes_parsed += o.stats.bytes_parsed;
+        s.phases += o.stats.phases;
+        for (lang, l) in o.stats.languages {
+            let m = s.languages.entry(lang).or_default();
+            m.files_read += l.files_read;
+            m.bytes_read += l.bytes_read;
+            m.files_parsed += l.files_parsed;
+            m.bytes_parsed += l.bytes_parsed;
+        }
+        self.files.extend(o.files);
+        self.problems.extend(o.problems);
+        self.linkables.extend(o.linkables);
+        self
+    }
+}
+
+/// Sum up the workers' output, run the link pass and sort. `targets` gives the package of a
+/// file that the link pass reports on (empty when no file belongs to a package).
+fn finish(
+    gathered: Gathered,
+    targets: &[Target],
+    settings: &Settings,
+    projects: &ProjectCache,
+) -> RunResult {
+    let mut result = RunResult {
+        stats: gathered.stats,
+        files: gathered.files,
+        problems: gathered.problems,
+    };
+    let mut linkables = gathered.linkables;
+    // The link pass reads parents in order (the first interpreter named wins): sort them.
+    linkables.sort_by(|a: &link::Linkable, b| a.path.cmp(&b.path));
     // Cross-file pass: spawn calls that run a scanned script, and the scripts they run, are
     // judged again knowing about each other.
     for (linkable, links) in link::resolve(&linkables) {
@@ -709,7 +802,7 @@ pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, R
             &index,
             &linkable.facts,
             settings,
-            &projects,
+            projects,
             &links,
         );
         // Suppressions apply as in the first pass (their problems were reported then).
@@ -741,8 +834,7 @@ pub fn run_files(targets: &[Target], settings: &Settings) -> Result<RunResult, R
             });
         }
     }
-    result.stats.lint_time = t1.elapsed();
     result.files.sort_by(|a, b| a.path.cmp(&b.path));
     result.problems.sort();
-    Ok(result)
+    result
 }

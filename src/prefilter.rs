@@ -5,8 +5,10 @@
 //! tokens in the text (a loop that closes fds needs the close call's name; a limit needs
 //! `getrlimit` or `sysconf`). Each language has a list of requirements; a requirement is a set of
 //! token groups that must ALL occur, a group is satisfied by ANY of its tokens. A file is parsed
-//! when any requirement is met. One Aho-Corasick pass per file finds the tokens, and stops as
-//! soon as a requirement is met.
+//! when any requirement is met. One Aho-Corasick scan per file finds the tokens, and stops as
+//! soon as a requirement is met; it is a leftmost-longest search resumed one byte after each
+//! match (so that the automaton's SIMD prefilter skips text without tokens, ~10x faster than an
+//! overlapping search), with each token also counting for the tokens it contains.
 //!
 //! Architecture invariant: the prefilter never changes results. A test lints every fixture with
 //! and without it and requires identical findings; when a frontend learns a new spelling, its
@@ -14,7 +16,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 
 use crate::facts::Lang;
 
@@ -47,47 +49,52 @@ const PYTHON: &[Requirement] = &[
         ],
         None,
     ),
-    // FD004 spawn calls and FD005 `os.closerange`: the module or function names.
-    (
-        &[&["subprocess", "popen", "Popen", "commands", "closerange"]],
-        None,
-    ),
+    // FD004 spawn calls and FD005 `os.closerange`: `classify` in the frontend recognises
+    // `subprocess[32].{Popen,call,check_call,check_output,run}`, `os.popen[234]`,
+    // `popen2.*`, `commands.{getoutput,getstatusoutput}` and `{os,posix}.closerange`, through
+    // module aliases and `from` imports. The module name `subprocess` appears in the text for
+    // every subprocess call (the import names it), `popen` for every os/popen2 one,
+    // `getoutput` for every commands one (the function name itself: `commands`, a common
+    // word, is not needed), `closerange` for FD005. `Popen` alone is never enough: it is only
+    // recognised when imported from `subprocess` or `popen2`, which both contain a token here.
+    //
+    // Files with `subprocess` but without `close_fds` are kept although they only have a
+    // finding when judged Python 2 or when they spawn a scanned script: see ARCHITECTURE.md,
+    // "Decisions", for why and what it costs.
+    (&[&["subprocess", "getoutput", "closerange"]], None),
+    // The `os.popen*` and `popen2.*` calls: `python_popen_word`.
+    (&[&["popen"]], Some(python_popen_word)),
 ];
 
 const RUBY: &[Requirement] = &[
-    // FD001: an fd action on a number (IO.for_fd / IO.new / File.for_fd / fcntl / cloexec).
+    // FD001: an fd action called on a loop variable (`ruby_loop_action`): `CONST.close(fd)`,
+    // or `IO`/`File`/a socket class `.for_fd`/`.new`/`.open(fd)`.
     (
-        &[&[
-            "for_fd",
-            "IO.new",
-            "File.new",
-            "F_SETFD",
-            "close_on_exec",
-            "F_GETFD",
-        ]],
-        None,
+        &[&["close", "for_fd", "new", "open"]],
+        Some(ruby_loop_action),
     ),
     // FD002 and limit-bounded loops: a limit source.
     (&[&["getrlimit", "sysconf", "OPEN_MAX", "NOFILE"]], None),
-    // FD003 spawn calls: every spawn-family method name contains one of these.
+    // FD003 spawn calls (also the parents of the link pass): every spawn-family method name
+    // contains one of these, and `ruby_spawn_word` checks one occurs as a whole name.
     (
-        &[&[
-            "spawn", "popen", "system", "exec", "capture", "pipeline", "Open3",
-        ]],
-        None,
+        &[&["spawn", "popen", "system", "exec", "capture", "pipeline"]],
+        Some(ruby_spawn_word),
     ),
 ];
 
 const RUST: &[Requirement] = &[
-    // FD001: a range or while loop and an fd action.
+    // FD001: a range or while loop and an fd action called on the loop variable (checked by
+    // `rust_loop_action`).
     (
         &[
             &["..", "while"],
             &["close", "fcntl", "fstat", "from_raw_fd"],
         ],
-        None,
+        Some(rust_loop_action),
     ),
-    // FD002: a range and a limit source.
+    // FD002: a range collected into a `Vec` (`.collect()` or `Vec::from_iter`) whose bound is
+    // a limit source (the rule only reports real limits; guesses are never findings).
     (
         &[
             &[".."],
@@ -99,13 +106,19 @@ const RUST: &[Requirement] = &[
                 "NOFILE",
                 "rlimit",
             ],
+            &["collect", "from_iter"],
         ],
         None,
     ),
+    // Spawn facts for the link pass: the frontend only reports `.arg(..)`/`.args(..)` calls
+    // on a `Command::new(..)` chain or on a local initialised by one (`rust_command_arg`).
+    (&[&["Command"], &["arg"]], Some(rust_command_arg)),
 ];
 
 struct Compiled {
     ac: AhoCorasick,
+    /// The tokens, by id (for checking the scan against a naive one).
+    tokens: Vec<&'static str>,
     /// For each token id, the bit of every group it belongs to (a token may serve several).
     token_bits: Vec<u64>,
     /// Each requirement as the mask of groups that must all be hit, and its shape check.
@@ -113,7 +126,7 @@ struct Compiled {
 }
 
 fn compile(table: &[Requirement]) -> Compiled {
-    let mut tokens: Vec<&str> = Vec::new();
+    let mut tokens: Vec<&'static str> = Vec::new();
     let mut token_bits: Vec<u64> = Vec::new();
     let mut requirements = Vec::new();
     let mut bit = 0u32;
@@ -137,13 +150,26 @@ fn compile(table: &[Requirement]) -> Compiled {
         }
         requirements.push((mask, *confirm));
     }
+    // A match of a token implies every token inside it (`getrlimit` holds `rlimit`): with
+    // leftmost-longest matches, those are never reported at the same position.
+    for (i, t) in tokens.iter().enumerate() {
+        for (j, u) in tokens.iter().enumerate() {
+            if i != j && t.contains(u) {
+                token_bits[i] |= token_bits[j];
+            }
+        }
+    }
+    // Leftmost-longest (not overlapping) search lets the automaton use its fast SIMD
+    // prefilter (Teddy) to skip text without any token; `may_match` resumes one byte after
+    // each match start, so tokens that begin inside a match are still seen.
     let ac = AhoCorasickBuilder::new()
-        .match_kind(MatchKind::Standard)
+        .match_kind(MatchKind::LeftmostLongest)
         .kind(Some(AhoCorasickKind::DFA))
         .build(&tokens)
         .expect("prefilter tokens compile");
     Compiled {
         ac,
+        tokens,
         token_bits,
         requirements,
     }
@@ -166,7 +192,9 @@ pub fn may_match(lang: Lang, text: &[u8]) -> bool {
     let mut seen = 0u64;
     // Requirements whose tokens were all seen but whose shape check failed: never met.
     let mut failed = 0u64;
-    for m in c.ac.find_overlapping_iter(text) {
+    let mut at = 0;
+    while let Some(m) = c.ac.find(Input::new(text).range(at..)) {
+        at = m.start() + 1;
         let bits = c.token_bits[m.pattern().as_usize()];
         if seen | bits == seen {
             continue;
@@ -186,9 +214,42 @@ pub fn may_match(lang: Lang, text: &[u8]) -> bool {
     false
 }
 
+/// The group bits of every token in `text`, one substring search per token: what the
+/// automaton's scan must find (checked in debug builds and tests).
+fn naive_seen(c: &Compiled, text: &[u8]) -> u64 {
+    c.tokens
+        .iter()
+        .zip(&c.token_bits)
+        .filter(|(t, _)| memchr::memmem::find(text, t.as_bytes()).is_some())
+        .fold(0, |acc, (_, bits)| acc | bits)
+}
+
+/// Which requirements of `lang`'s table `text` meets, each checked on its own (for measuring
+/// the prefilter, e.g. `examples/prefilter_census.rs`; the product only needs [`may_match`]).
+#[doc(hidden)]
+pub fn requirements_met(lang: Lang, text: &[u8]) -> Vec<bool> {
+    let c = compiled(lang);
+    let mut seen = 0u64;
+    let mut at = 0;
+    while let Some(m) = c.ac.find(Input::new(text).range(at..)) {
+        at = m.start() + 1;
+        seen |= c.token_bits[m.pattern().as_usize()];
+    }
+    debug_assert_eq!(seen, naive_seen(c, text));
+    c.requirements
+        .iter()
+        .map(|(mask, confirm)| seen & mask == *mask && confirm.is_none_or(|check| check(text)))
+        .collect()
+}
+
 /// Bytes that can continue a Python identifier (any non-ASCII byte, conservatively).
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Whether `t[at..end]` is a whole identifier: no identifier byte on either side.
+fn whole_word(t: &[u8], at: usize, end: usize) -> bool {
+    (at == 0 || !is_ident(t[at - 1])) && t.get(end).is_none_or(|b| !is_ident(*b))
 }
 
 /// The offset after the whitespace, line continuations and comments starting at `i`.
@@ -219,7 +280,8 @@ fn ident_at(t: &[u8], i: usize) -> Option<&[u8]> {
 /// Python FD001 needs a loop fact, and every loop fact the frontend reports has one of these
 /// shapes (`queries/python/close_loops.scm` and `find_action`):
 /// - `for NAME in ...` (statement or comprehension) or `while NAME < ...`, with a call
-///   `ACTION(NAME` in it, where ACTION is the last segment of the callee (`os.close`, `close`);
+///   `ACTION(NAME)` or `ACTION(NAME, ...)` in it, where ACTION is the last segment of the
+///   callee (`os.close`, `close`) and NAME is the whole first argument;
 /// - `map(ACTION, range(...))`, where ACTION is followed by a comma.
 ///
 /// ACTION is `close`, `fstat`, `set_inheritable` or `fcntl`. Between the tokens of a shape only
@@ -233,13 +295,20 @@ fn python_loop_action(t: &[u8]) -> bool {
     let mut mapped = false;
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
-            if at > 0 && is_ident(t[at - 1]) {
+            if (at > 0 && is_ident(t[at - 1])) || after_def(t, at) {
+                // Part of a longer name, or a definition (`def close(self):`), not a call.
                 continue;
             }
             let i = skip_trivia(t, at + a.len());
             match t.get(i) {
                 Some(b'(') => {
-                    if let Some(name) = ident_at(t, skip_trivia(t, i + 1)) {
+                    // The first argument must be a bare name (`find_action` compares
+                    // `identifier` nodes): `close(fd)`, `close(fd, x)`, not `close(self.fd)`,
+                    // `close(fds[i])` or `close(fd=3)`.
+                    let start = skip_trivia(t, i + 1);
+                    if let Some(name) = ident_at(t, start)
+                        && matches!(t.get(skip_trivia(t, start + name.len())), Some(b',' | b')'))
+                    {
                         args.push(name);
                     }
                 }
@@ -255,25 +324,70 @@ fn python_loop_action(t: &[u8]) -> bool {
         return false;
     }
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
-    // from a loop with the loop variable: any parameter name counts like a loop variable.
+    // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
+    // is a function defined in this file, one level): a helper with a parameter among the
+    // action arguments counts when its name is also called somewhere (`NAME(` or
+    // `self.NAME (` not preceded by `def`).
     for at in memchr::memmem::find_iter(t, b"def") {
         if (at > 0 && is_ident(t[at - 1])) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
             continue;
         }
+        let Some(helper) = ident_at(t, skip_trivia(t, at + 3)) else {
+            continue;
+        };
         let Some(open) = memchr::memchr(b'(', &t[at..]).map(|o| at + o) else {
             continue;
         };
-        let close = memchr::memchr(b')', &t[open..]).map_or(t.len(), |c| open + c);
+        // The matching `)`: defaults may hold parentheses (`def f(flags=(0), fd=None)`) and
+        // strings (`sep=")"`), which are skipped whole.
+        let mut close = open + 1;
+        let mut depth = 1usize;
+        while close < t.len() {
+            match t[close] {
+                q @ (b'\'' | b'"') => {
+                    let triple = t[close..].starts_with(&[q, q, q]);
+                    let mut k = close + if triple { 3 } else { 1 };
+                    while k < t.len() {
+                        if t[k] == b'\\' {
+                            k += 2;
+                        } else if triple && t[k..].starts_with(&[q, q, q]) {
+                            k += 2;
+                            break;
+                        } else if !triple && (t[k] == q || t[k] == b'\n') {
+                            break;
+                        } else {
+                            k += 1;
+                        }
+                    }
+                    close = k;
+                }
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            close += 1;
+        }
         let mut i = open + 1;
+        let mut closes_param = false;
+        let close = close.min(t.len());
         while i < close {
             if let Some(name) = ident_at(t, i) {
                 if args.contains(&name) {
-                    return true;
+                    closes_param = true;
+                    break;
                 }
                 i += name.len();
             } else {
                 i += 1;
             }
+        }
+        if closes_param && python_called(t, helper) {
+            return true;
         }
     }
     for kw in [&b"for"[..], b"while"] {
@@ -286,6 +400,484 @@ fn python_loop_action(t: &[u8]) -> bool {
                 && args.contains(&name)
             {
                 return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether `name` is called somewhere other than in its `def`: a whole identifier followed by
+/// `(` (after whitespace, comments, continuations), not preceded by the keyword `def`.
+fn python_called(t: &[u8], name: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, name).any(|at| {
+        let end = at + name.len();
+        if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
+            return false;
+        }
+        if t.get(skip_trivia(t, end)) != Some(&b'(') {
+            return false;
+        }
+        !after_def(t, at)
+    })
+}
+
+/// Whether the name at `at` follows the keyword `def` (across whitespace and continuations).
+fn after_def(t: &[u8], at: usize) -> bool {
+    let mut j = at;
+    while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\\' | b'\n' | b'\r') {
+        j -= 1;
+    }
+    j < at && j >= 3 && &t[j - 3..j] == b"def" && (j == 3 || !is_ident(t[j - 4]))
+}
+
+/// Python's legacy spawn calls (`classify`: `os.popen`, `os.popen2/3/4`, `popen2.popen2/3/4`,
+/// `popen2.Popen3/4`) all need one of `popen`, `popen2`, `popen3`, `popen4` as a whole
+/// identifier in the text: the function's name, or the module's (`popen2`), in the call or in
+/// the import that binds a local name to it. So `_popen`, `nb_popen`, `popen_spawn` or
+/// `set_spawning_popen` alone cannot make a spawn fact.
+fn python_popen_word(t: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, b"popen").any(|at| {
+        let mut end = at + 5;
+        if matches!(t.get(end), Some(b'2' | b'3' | b'4')) {
+            end += 1;
+        }
+        whole_word(t, at, end)
+    })
+}
+
+/// The classes whose `for_fd`/`new`/`open` wrap an fd number (`action_at` in
+/// `src/lang/ruby.rs`).
+const RUBY_FD_WRAPPERS: &[&[u8]] = &[
+    b"IO",
+    b"File",
+    b"Socket",
+    b"BasicSocket",
+    b"TCPSocket",
+    b"TCPServer",
+    b"UNIXSocket",
+    b"UNIXServer",
+    b"UDPSocket",
+];
+
+/// The offset after Ruby whitespace, line continuations and comments starting at `i`.
+fn skip_ruby_trivia(t: &[u8], i: usize) -> usize {
+    // Ruby comments start with `#` like Python's.
+    skip_trivia(t, i)
+}
+
+/// Ruby FD001 needs a loop fact, and the frontend (`queries/ruby/close_loops.scm`,
+/// `fd_action` and `action_at` in `src/lang/ruby.rs`) reports one only when:
+/// - the loop variable is the first block parameter of `upto`/`downto`/`each`/...
+///   (`|fd|`, `|fd, i|`), the variable of `for fd in`, or the left side of `while fd <`;
+/// - and the body calls, with the variable as the first argument (an `identifier`, with or
+///   without parentheses), `CONST.close` on a constant receiver (`LibC.close(fd)`), or
+///   `for_fd`/`new`/`open` on one of `RUBY_FD_WRAPPERS` (`IO.for_fd(fd)`, `UNIXSocket.new fd`).
+///
+/// So the text has such a call (method name as a whole word after `.`, `&.` or `::`, receiver
+/// read back across spaces and tabs; a receiver on another line counts) whose argument name
+/// also follows a `|`, `for` or `while` (across whitespace, continuations, comments and `(`).
+/// `close_on_exec=`, `fcntl`, `stat` only ever act on an IO such a call made, so they need
+/// no token of their own. Looser than the frontend on purpose: it never ties the call to the
+/// loop.
+fn ruby_loop_action(t: &[u8]) -> bool {
+    let back = |mut j: usize| {
+        while j > 0 && matches!(t[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        j
+    };
+    let mut args: Vec<&[u8]> = Vec::new();
+    for m in [&b"close"[..], b"for_fd", b"new", b"open"] {
+        for at in memchr::memmem::find_iter(t, m) {
+            let end = at + m.len();
+            if !whole_word(t, at, end) {
+                continue;
+            }
+            let j = back(at);
+            let recv_end = if j >= 1 && t[j - 1] == b'.' {
+                if j >= 2 && t[j - 2] == b'&' {
+                    j - 2
+                } else {
+                    j - 1
+                }
+            } else if j >= 2 && &t[j - 2..j] == b"::" {
+                j - 2
+            } else {
+                continue;
+            };
+            let r = back(recv_end);
+            let known = r == 0 || matches!(t[r - 1], b'\n' | b'\r' | b'\\');
+            if !known {
+                let mut s = r;
+                while s > 0 && is_ident(t[s - 1]) {
+                    s -= 1;
+                }
+                let recv = &t[s..r];
+                let ok = if m == b"close" {
+                    recv.first()
+                        .is_some_and(|b| b.is_ascii_uppercase() || *b >= 0x80)
+                } else {
+                    RUBY_FD_WRAPPERS.contains(&recv)
+                };
+                if !ok {
+                    continue;
+                }
+            }
+            let mut k = end;
+            while matches!(t.get(k), Some(b' ' | b'\t')) {
+                k += 1;
+            }
+            if t.get(k) == Some(&b'(') {
+                k += 1;
+            }
+            if let Some(name) = ident_at(t, skip_ruby_trivia(t, k)) {
+                args.push(name);
+            }
+        }
+    }
+    if args.is_empty() {
+        return false;
+    }
+    for (kw, word) in [(&b"|"[..], false), (b"for", true), (b"while", true)] {
+        for at in memchr::memmem::find_iter(t, kw) {
+            let end = at + kw.len();
+            if word && !whole_word(t, at, end) {
+                continue;
+            }
+            let mut i = skip_ruby_trivia(t, end);
+            while t.get(i) == Some(&b'(') {
+                i = skip_ruby_trivia(t, i + 1);
+            }
+            if let Some(name) = ident_at(t, i)
+                && args.contains(&name)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The spawn-family method names the Ruby frontend recognises (`api_of` in
+/// `src/lang/ruby/spawn.rs`, the same list as `queries/ruby/spawn_calls.scm`).
+const RUBY_SPAWN_NAMES: &[&[u8]] = &[
+    b"popen3",
+    b"popen2",
+    b"popen2e",
+    b"capture2",
+    b"capture2e",
+    b"capture2b",
+    b"capture3",
+    b"pipeline",
+    b"pipeline_r",
+    b"pipeline_w",
+    b"pipeline_rw",
+    b"pipeline_start",
+    b"popen",
+    b"spawn",
+    b"system",
+    b"exec",
+];
+
+/// Ruby FD003 (and the parent side of a link) needs a spawn fact, and the frontend
+/// (`queries/ruby/spawn_calls.scm`, then `api_of` and `top_const` in `src/lang/ruby/spawn.rs`)
+/// only reports a `call` whose method is an `identifier` spelled exactly as one of
+/// `RUBY_SPAWN_NAMES`, and whose receiver is either absent (then the name is `spawn`, `system`
+/// or `exec`) or the constant `Open3`, `IO`, `Process` or `Kernel` (also as `::Open3`).
+///
+/// In the text the method name is then a whole identifier: the bytes on both sides cannot
+/// continue one (identifier bytes: ASCII alphanumerics, `_`, every non-ASCII byte), so
+/// `filesystem`, `execute`, `exec_query` or `popen_opts` never count. Looking back from the
+/// name across spaces and tabs:
+/// - `.` or `&.` (a receiver): the receiver must end with one of the four constants
+///   (`Open3 .popen3`); a receiver ending in anything else (`conn.exec`, `@db.exec(sql)`,
+///   `foo(x).system`) is no constant. `X::name` is read the same way.
+/// - `@`, `$` (an instance or global variable), or the keyword `def` (a definition, not a
+///   call): no call.
+/// - anything else: a call without a receiver, which counts for `spawn`, `system`, `exec`.
+///
+/// Wherever the look-back reaches a line break or a `\` continuation (`Open3.\n  popen3`, a
+/// leading-dot chain after a comment), the occurrence counts: the scan does not read across
+/// lines. `system?`, `:system` or a word in a comment or string also count: looser is sound.
+fn ruby_spawn_word(t: &[u8]) -> bool {
+    const ROOTS: &[&[u8]] = &[
+        b"spawn",
+        b"popen",
+        b"system",
+        b"exec",
+        b"capture",
+        b"pipeline",
+    ];
+    const RECEIVERS: &[&[u8]] = &[b"Open3", b"IO", b"Process", b"Kernel"];
+    let back = |mut j: usize| {
+        while j > 0 && matches!(t[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        j
+    };
+    // Whether the receiver ending at `j` (exclusive, before spaces) is one of RECEIVERS, or
+    // cannot be read on this line.
+    let receiver_ok = |j: usize| {
+        let j = back(j);
+        if j == 0 || matches!(t[j - 1], b'\n' | b'\r' | b'\\') {
+            return true;
+        }
+        let mut s = j;
+        while s > 0 && is_ident(t[s - 1]) {
+            s -= 1;
+        }
+        RECEIVERS.contains(&&t[s..j])
+    };
+    ROOTS.iter().any(|root| {
+        memchr::memmem::find_iter(t, root).any(|at| {
+            if at > 0 && is_ident(t[at - 1]) {
+                return false;
+            }
+            let end = t[at..]
+                .iter()
+                .position(|b| !is_ident(*b))
+                .map_or(t.len(), |n| at + n);
+            let name = &t[at..end];
+            if !RUBY_SPAWN_NAMES.contains(&name) {
+                return false;
+            }
+            let j = back(at);
+            match j.checked_sub(1).map(|p| t[p]) {
+                None | Some(b'\n' | b'\r' | b'\\') => true,
+                Some(b'.') => {
+                    let mut r = j - 1;
+                    if r > 0 && t[r - 1] == b'&' {
+                        r -= 1;
+                    }
+                    if r > 0 && t[r - 1] == b'.' {
+                        // `..name`: a range, not a call with a receiver; count it.
+                        return true;
+                    }
+                    receiver_ok(r)
+                }
+                Some(b':') if j >= 2 && t[j - 2] == b':' => j == 2 || receiver_ok(j - 2),
+                Some(b'@' | b'$') => false,
+                _ => {
+                    let after_def = j >= 3
+                        && &t[j - 3..j] == b"def"
+                        && (j == 3 || !is_ident(t[j - 4]))
+                        && j < at;
+                    !after_def && matches!(name, b"spawn" | b"system" | b"exec")
+                }
+            }
+        })
+    })
+}
+
+/// The offset after the whitespace and comments (`//`, nested `/* */`) starting at `i`.
+fn skip_rust_trivia(t: &[u8], mut i: usize) -> usize {
+    loop {
+        match t.get(i) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => i += 1,
+            Some(b'/') if t.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |n| i + n);
+            }
+            Some(b'/') if t.get(i + 1) == Some(&b'*') => {
+                // Block comments nest in Rust.
+                let mut nest = 1usize;
+                i += 2;
+                while i < t.len() && nest > 0 {
+                    if t[i..].starts_with(b"/*") {
+                        nest += 1;
+                        i += 2;
+                    } else if t[i..].starts_with(b"*/") {
+                        nest -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            _ => return i,
+        }
+    }
+}
+
+/// After `i`, the prefixes a loop pattern or an fd argument may start with: `&`, `*`, `(`,
+/// `mut`, `ref` (with whitespace and comments between).
+fn skip_rust_prefixes(t: &[u8], mut i: usize) -> usize {
+    loop {
+        i = skip_rust_trivia(t, i);
+        match t.get(i) {
+            Some(b'&' | b'*' | b'(') => i += 1,
+            _ => match ident_at(t, i) {
+                Some(w @ (b"mut" | b"ref")) => i += w.len(),
+                _ => return i,
+            },
+        }
+    }
+}
+
+/// Whether `word` occurs in `t` as a whole identifier followed (after whitespace and comments)
+/// by something `then` accepts (given the offset after the trivia).
+fn rust_word_then(t: &[u8], word: &[u8], then: impl Fn(usize) -> bool) -> bool {
+    memchr::memmem::find_iter(t, word).any(|at| {
+        let end = at + word.len();
+        whole_word(t, at, end) && then(skip_rust_trivia(t, end))
+    })
+}
+
+/// Rust spawn facts (only used to link a parent to the script it runs) come from
+/// `Collector::command_call`: a method call named `arg` or `args` whose receiver chain starts
+/// at a call `is_command_new` accepts (a path whose last two segments are `Command` and `new`),
+/// or at a local whose definition is such a call. So the text has `Command`, then (after
+/// whitespace or comments) `::` and `new`, as whole identifiers; and `arg` or `args` as a whole
+/// identifier followed by `(` (or `::`, a turbofish, which syn would accept). Where the `.`
+/// before the method stands is not checked (comments may sit between): looser is sound. An
+/// imported alias (`use std::process::Command as Cmd`) is not recognised by the frontend
+/// either.
+fn rust_command_arg(t: &[u8]) -> bool {
+    let new = rust_word_then(t, b"Command", |k| {
+        t[k..].starts_with(b"::") && {
+            let j = skip_rust_trivia(t, k + 2);
+            ident_at(t, j) == Some(b"new")
+        }
+    });
+    new && [&b"arg"[..], b"args"].iter().any(|w| {
+        rust_word_then(t, w, |k| {
+            t.get(k) == Some(&b'(') || t[k..].starts_with(b"::")
+        })
+    })
+}
+
+/// What the first argument of an fd action call can be the loop variable through.
+enum RustArg<'t> {
+    /// This identifier (`fd`, `&fd`, `*fd`, `(fd)`, `fd as i32`, `fd.try_into()?`, `fd?`).
+    Name(&'t [u8]),
+    /// A shape the scan does not follow: assume it may be the loop variable.
+    Any,
+    /// Not a loop variable (a literal, a multi-segment path, a field of `self`, ...).
+    None,
+}
+
+/// The first argument of a call whose `(` is at `open` (`is_var` in `src/lang/rust.rs`): its
+/// first identifier after the prefixes. A path or call (`RawFd::try_from(fd)`, `from(fd)`) is
+/// followed into its own first argument when its last segment is `from`/`try_from`; any other
+/// path (`libc::STDIN_FILENO`) is no variable. A qualified path (`<T as From<_>>::from(fd)`)
+/// or a turbofish is not followed: `Any`.
+fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
+    let i = skip_rust_prefixes(t, open + 1);
+    if t.get(i) == Some(&b'<') {
+        return RustArg::Any;
+    }
+    let Some(first) = ident_at(t, i) else {
+        return RustArg::None;
+    };
+    let mut last = first;
+    let mut k = skip_rust_trivia(t, i + first.len());
+    let mut path = false;
+    while t[k..].starts_with(b"::") {
+        path = true;
+        k = skip_rust_trivia(t, k + 2);
+        if t.get(k) == Some(&b'<') {
+            return RustArg::Any;
+        }
+        let Some(seg) = ident_at(t, k) else {
+            return RustArg::Any;
+        };
+        last = seg;
+        k = skip_rust_trivia(t, k + seg.len());
+    }
+    if t.get(k) == Some(&b'(') {
+        if matches!(last, b"from" | b"try_from") {
+            return if depth > 8 {
+                RustArg::Any
+            } else {
+                rust_first_arg(t, k, depth + 1)
+            };
+        }
+        return RustArg::None;
+    }
+    if path {
+        return RustArg::None;
+    }
+    RustArg::Name(first)
+}
+
+/// Rust FD001 needs a loop fact, and the frontend (`find_action` and the `Collector`'s
+/// `visit_expr_for_loop`, `for_each`/`try_for_each`, `visit_expr_while` in
+/// `src/lang/rust.rs`) reports one only for:
+/// - a call `ACTION(ARG, ..)`, ACTION being the last path segment `close`, `fcntl`, `fstat`,
+///   `fstat64` or `from_raw_fd` (a function call, never a method call or a macro: syn does not
+///   look into macro bodies), whose first argument is the loop variable (`rust_first_arg`);
+/// - inside `for VAR in RANGE`, `RANGE.for_each(|VAR| ..)` / `try_for_each`, or
+///   `while VAR < HI` / `while HI > VAR` with `VAR += ..` or `VAR = VAR + ..` in the body.
+///
+/// So a file is kept when some argument name is bound by `for` or a closure's first parameter
+/// (`|`, after `&`/`mut`/`(`), or, when the file has `while`, is assigned anywhere
+/// (`VAR +=`, `VAR = `, `(VAR) +=`). Whitespace and comments may stand between tokens. Like
+/// the Python check, this does not tie the call to the loop, nor the loop to a range: it is
+/// looser than the frontend and must stay so.
+fn rust_loop_action(t: &[u8]) -> bool {
+    const ACTIONS: &[&[u8]] = &[b"close", b"fcntl", b"fstat", b"from_raw_fd"];
+    let mut args: Vec<&[u8]> = Vec::new();
+    for a in ACTIONS {
+        for at in memchr::memmem::find_iter(t, a) {
+            if at > 0 && is_ident(t[at - 1]) {
+                continue;
+            }
+            let mut i = at + a.len();
+            if *a == b"fstat" && t[i..].starts_with(b"64") {
+                i += 2;
+            }
+            if t.get(i).is_some_and(|b| is_ident(*b)) {
+                continue;
+            }
+            let i = skip_rust_trivia(t, i);
+            if t[i..].starts_with(b"::") {
+                // A turbofish (`close::<T>(..)`) or a module named like an action: not followed.
+                return true;
+            }
+            if t.get(i) != Some(&b'(') {
+                continue;
+            }
+            match rust_first_arg(t, i, 0) {
+                RustArg::Name(n) => args.push(n),
+                RustArg::Any => return true,
+                RustArg::None => {}
+            }
+        }
+    }
+    if args.is_empty() {
+        return false;
+    }
+    // `for VAR in`, `|VAR|`
+    for (kw, word) in [(&b"for"[..], true), (b"|", false)] {
+        for at in memchr::memmem::find_iter(t, kw) {
+            let i = at + kw.len();
+            if word && ((at > 0 && is_ident(t[at - 1])) || t.get(i).is_some_and(|b| is_ident(*b))) {
+                continue;
+            }
+            if let Some(name) = ident_at(t, skip_rust_prefixes(t, i))
+                && args.contains(&name)
+            {
+                return true;
+            }
+        }
+    }
+    // `while` loops: the variable is incremented in the body.
+    let has_while = memchr::memmem::find_iter(t, b"while").any(|at| whole_word(t, at, at + 5));
+    if has_while {
+        for name in &args {
+            for at in memchr::memmem::find_iter(t, name) {
+                let end = at + name.len();
+                if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
+                    continue;
+                }
+                let mut k = skip_rust_trivia(t, end);
+                while t.get(k) == Some(&b')') {
+                    k = skip_rust_trivia(t, k + 1);
+                }
+                let assigns = t[k..].starts_with(b"+=")
+                    || (t.get(k) == Some(&b'=') && t.get(k + 1) != Some(&b'='));
+                if assigns {
+                    return true;
+                }
             }
         }
     }
@@ -346,6 +938,9 @@ mod tests {
             "fd = 3\nwhile fd < 4096:\n    os.set_inheritable(fd, False)\n    fd += 1\n",
             "for fd in reversed(range(3, 4096)):\n    fcntl.fcntl(fd, fcntl.F_SETFD, 1)\n",
             "for é in range(3, 4096):\n    os.close(é)\n",
+            // Helpers that close their parameter, called from the loop.
+            "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    shut(n)\n",
+            "def shut(flags=(0), sep=\")\", fd=None):\n    os.close(fd)\nfor n in range(3, 4096):\n    self.shut (1, 2, n)\n",
         ];
         for src in positives {
             assert_eq!(loops(src), 1, "frontend finds no loop in {src:?}");
@@ -359,6 +954,9 @@ mod tests {
             "while True:\n    sock.close()\n",
             "for x in range(4096):\n    fclose(x)\n",
             "for x in range(4096):\n    os.close(y)\n",
+            "class C:\n    def close(self):\n        pass\n    def go(self):\n        for i in range(9):\n            self.go()\n",
+            "for x in range(4096):\n    os.close(self.fd)\n",
+            "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    print(n)\n",
         ];
         for src in negatives {
             assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");
@@ -367,10 +965,257 @@ mod tests {
                 "prefilter keeps {src:?}"
             );
         }
+        // Legacy popen calls need a whole `popen[234]` name; longer names are no call.
+        for src in [
+            "import os\nos.popen('ls')\n",
+            "from os import popen3\npopen3('ls')\n",
+            "import popen2\npopen2.Popen4('ls')\n",
+        ] {
+            assert_eq!(
+                crate::lang::extract(Lang::Python, src, &opts)
+                    .unwrap()
+                    .spawns
+                    .len(),
+                1,
+                "{src}"
+            );
+            assert!(
+                may_match(Lang::Python, src.as_bytes()),
+                "prefilter drops {src:?}"
+            );
+        }
+        let src =
+            "from x.nb_popen import NonBlockingPopen\nset_spawning_popen(1)\nself._popen = 1\n";
+        assert!(
+            crate::lang::extract(Lang::Python, src, &opts)
+                .unwrap()
+                .spawns
+                .is_empty()
+        );
+        assert!(!may_match(Lang::Python, src.as_bytes()));
         // FD002 needs no action, only a range and a limit source.
         assert!(may_match(
             Lang::Python,
             b"fds = list(range(resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
         ));
+    }
+
+    fn facts(lang: Lang, src: &str) -> crate::facts::Facts {
+        crate::lang::extract(lang, src, &crate::lang::FrontendOptions::default()).unwrap()
+    }
+
+    /// The leftmost-longest scan that resumes after each match start sees every token a
+    /// naive search sees, also where tokens overlap or contain each other.
+    #[test]
+    fn scan_sees_every_token() {
+        let texts: &[&[u8]] = &[
+            b"getrlimit",
+            b"closerange",
+            b"...rlimit..",
+            b"closerange(3, n) close(fd)",
+            b"popen2 subprocess",
+            b"xxgetdtablesizexOPEN_MAXNOFILE",
+            b"Open3.capture2e spawn system exec pipeline_r",
+            b"IO.for_fd(fd) File.new open close",
+            b"from_raw_fd from_iter collect Command arg while",
+        ];
+        for lang in [Lang::Python, Lang::Ruby, Lang::Rust] {
+            for t in texts {
+                // requirements_met asserts the scan equals the naive search (debug builds).
+                let _ = requirements_met(lang, t);
+            }
+        }
+        for (path, lang) in crate::discover::discover(
+            &[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")],
+            true,
+            None,
+        )
+        .files
+        .into_iter()
+        .map(|c| (c.path, c.lang))
+        {
+            let _ = requirements_met(lang, &std::fs::read(path).unwrap());
+        }
+    }
+
+    /// Every spelling of a Rust loop the frontend reports passes the prefilter on its own;
+    /// look-alikes do not.
+    #[test]
+    fn rust_shapes() {
+        let max = "fn max() -> i32 { unsafe { libc::sysconf(libc::_SC_OPEN_MAX) as i32 } }\n";
+        let positives = [
+            "fn f() { for fd in 3..max() { unsafe { libc::close(fd) }; } }",
+            "fn f() { for fd in 3..max() { unsafe { libc::close(fd as i32) }; } }",
+            "fn f() { for fd in 3..max() { let _ = close( /* c /* nested */ */ &fd); } }",
+            "fn f() { for fd in 3..max() { let _ = close(&mut fd); } }",
+            "fn f() { (3..max()).for_each(|fd| unsafe { libc::close(*fd); }); }",
+            "fn f() { (3..max()).for_each(move |&fd| unsafe { libc::close(fd); }); }",
+            "fn f() { (3..max()).try_for_each(|fd: i32| nix::unistd::close(fd)); }",
+            "fn f() { for mut fd in 3..max() { let _ = close(fd.try_into().unwrap()); } }",
+            "fn f() { for fd in 3..max() { let _ = close(RawFd::try_from(fd).unwrap()); } }",
+            "fn f() { for fd in 3..max() { let _ = close(i32::from(fd)); } }",
+            "fn f() { for fd in 3..max() { let _ = close((fd)); } }",
+            "fn f() { for fd in 3..max() { let _ = close(fd?); } }",
+            "fn f() { for fd in 3..max() { let _ = File::from_raw_fd(\n fd\n); } }",
+            "fn f() { for fd in 3..max() { unsafe { libc::fstat64(fd, &mut st) }; } }",
+            "fn f() { for fd in 3..max() { unsafe { libc::fcntl(fd, libc::F_SETFD, 1) }; } }",
+            "fn f() { let hi = max(); let mut fd = 3; while hi > fd { unsafe { libc::close(fd) }; fd = fd + 1; } }",
+            "fn f() { let hi = max(); let mut n = 3; while (n) < hi { unsafe { libc::close(n) }; (n) += 1; } }",
+        ];
+        for body in positives {
+            let src = format!("{max}{body}\n");
+            assert_eq!(
+                facts(Lang::Rust, &src).close_loops.len(),
+                1,
+                "frontend finds no loop in {body}"
+            );
+            assert!(
+                may_match(Lang::Rust, src.as_bytes()),
+                "prefilter drops {body}"
+            );
+        }
+        let negatives = [
+            "fn f() { for i in 0..10 { println!(\"{i}\"); } unsafe { libc::close(self.fd) }; }",
+            "fn f() { for i in 0..10 { t += i; } unsafe { libc::close(libc::STDIN_FILENO) }; }",
+            "fn close(&mut self) { for i in 0..3 { g(i); } }",
+            "fn f() { for i in 0..10 { close!(i); } }",
+        ];
+        for body in negatives {
+            let src = format!("{max}{body}\n");
+            assert!(facts(Lang::Rust, &src).close_loops.is_empty(), "{body}");
+            assert!(
+                !may_match(Lang::Rust, src.as_bytes()),
+                "prefilter keeps {body}"
+            );
+        }
+        // FD002: a limit, a range and a collection.
+        let collect =
+            "fn f() -> Vec<i32> { let n = unsafe { libc::getdtablesize() }; Vec::from_iter(3..n) }";
+        assert_eq!(facts(Lang::Rust, collect).fd_ranges.len(), 1);
+        assert!(may_match(Lang::Rust, collect.as_bytes()));
+        // Spawn facts (for the link pass): a Command running a script.
+        let spawns = [
+            "fn f() { Command::new(\"python2\").arg(\"helpers/x.py\").spawn(); }",
+            "fn f() { std::process::Command :: new(\"python2\")\n .args([\"x.py\"]).spawn(); }",
+            "fn f() { let mut c = Command::new(\"ruby\"); c.arg /* script */ (\"bin/run.rb\"); }",
+        ];
+        for src in spawns {
+            assert_eq!(facts(Lang::Rust, src).spawns.len(), 1, "{src}");
+            assert!(
+                may_match(Lang::Rust, src.as_bytes()),
+                "prefilter drops {src}"
+            );
+        }
+        for src in [
+            "fn f() { let target = 1; Command::new(\"ls\"); }",
+            "fn f() { cmd.arg(\"x.py\"); }",
+            "fn f() { App::new(\"x\").arg(Arg::new(\"y\")); }",
+        ] {
+            assert!(facts(Lang::Rust, src).spawns.is_empty(), "{src}");
+            assert!(
+                !may_match(Lang::Rust, src.as_bytes()),
+                "prefilter keeps {src}"
+            );
+        }
+    }
+
+    /// Every spelling of a Ruby close loop the frontend reports passes the prefilter on its
+    /// own; look-alikes do not.
+    #[test]
+    fn ruby_loop_shapes() {
+        let positives = [
+            "3.upto(4096) { |fd| IO.for_fd(fd).close rescue nil }",
+            "(3..65536).each { |fd| IO.open(fd).close rescue nil }",
+            "3.upto(4096) { |fd| LibC.close(fd) }",
+            "(3..4096).each do |fd|\n  UNIXSocket.new(fd).close rescue nil\nend",
+            "(3..4096).each do | fd, i |\n  io = File.for_fd fd\n  io.close\nend",
+            "for fd in 3..4096\n  ::IO.new(fd, autoclose: false).close_on_exec = true\nend",
+            "fd = 3\nwhile fd < 4096\n  IO\n    .for_fd(fd).close rescue nil\n  fd += 1\nend",
+            "4096.times { |fd| TCPSocket&.for_fd( fd ).close rescue nil }",
+        ];
+        for src in positives {
+            assert_eq!(
+                facts(Lang::Ruby, src).close_loops.len(),
+                1,
+                "frontend: {src:?}"
+            );
+            assert!(
+                may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter drops {src:?}"
+            );
+        }
+        let negatives = [
+            "f = File.new(path)\n3.times { |i| puts i }\nf.close",
+            "3.upto(4096) { |fd| conn.close(fd) }",
+            "(0..9).each { |i| Foo.new(i) }",
+        ];
+        for src in negatives {
+            assert!(
+                facts(Lang::Ruby, src).close_loops.is_empty(),
+                "frontend: {src:?}"
+            );
+            assert!(
+                !may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter keeps {src:?}"
+            );
+        }
+    }
+
+    /// Every spelling of a Ruby spawn call the frontend reports passes the prefilter on its
+    /// own; longer names and other receivers do not.
+    #[test]
+    fn ruby_shapes() {
+        let positives = [
+            "Open3.popen3(cmd) { |i, o, e, t| o.read }",
+            "Open3 .popen2e(cmd) { |i, o, t| o.read }",
+            "::Open3.capture2(cmd)",
+            "Open3.\n  capture2e(cmd)",
+            "Open3\n  .capture2b(cmd)",
+            "Open3 # comment\n  .capture3(cmd)",
+            "Open3::pipeline_r(a, b) { |o, ts| o.read }",
+            "Open3.pipeline_w(a) { |i, ts| i.close }",
+            "Open3.pipeline_rw(a) { |i, o, ts| o.read }",
+            "Open3.pipeline_start(a) { |ts| ts }",
+            "Open3.pipeline(a, b)",
+            "IO.popen(cmd, &:read)",
+            "IO\t.popen(cmd, &:read)",
+            "Process.spawn(cmd)",
+            "Process&.spawn(cmd)",
+            "Kernel.spawn(cmd)",
+            "Kernel::system(cmd)",
+            "Process.exec(cmd)",
+            "pid = spawn(cmd)",
+            "system \"make\"",
+            "ok = !system(\"make\")",
+            "[1].each { |x| system(\"make\", x) }",
+            "exec \"python2\", \"x.py\"",
+            "x = 1\nexec(cmd)",
+        ];
+        for src in positives {
+            assert_eq!(facts(Lang::Ruby, src).spawns.len(), 1, "frontend: {src:?}");
+            assert!(
+                may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter drops {src:?}"
+            );
+        }
+        let negatives = [
+            "def filesystem; @filesystem; end",
+            "execute(sql)\nexec_query(sql)",
+            "@conn.exec(sql)\nconn.exec(sql)\nfoo(x).system(y)",
+            "Runner.system(x)\nMyOpen3.popen3(x)",
+            "@system = 1\n$exec = 2",
+            "def spawned?; @spawned; end",
+            "{ capture: true, pipeline_depth: 3, popen_opts: 1 }",
+        ];
+        for src in negatives {
+            assert!(
+                facts(Lang::Ruby, src).spawns.is_empty(),
+                "frontend: {src:?}"
+            );
+            assert!(
+                !may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter keeps {src:?}"
+            );
+        }
     }
 }

@@ -1,0 +1,72 @@
+//! Benchmark helper (not a test): which prefilter requirement admits how many files and bytes
+//! per language, and what the frontends then cost on the admitted files (one thread, the real
+//! `lang::extract`, facts and all).
+//!
+//! Usage: `cargo run --release --example prefilter_census -- DIR...`
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use fdlint::facts::Lang;
+
+fn main() {
+    let roots: Vec<std::path::PathBuf> = std::env::args_os().skip(1).map(Into::into).collect();
+    let found = fdlint::discover::discover(&roots, true, None);
+    let opts = fdlint::lang::FrontendOptions::default();
+    // lang -> requirement index -> (files, bytes) admitted by it (a file may count for several)
+    let mut by_req: BTreeMap<(Lang, usize), (usize, u64)> = BTreeMap::new();
+    // lang -> (files read, bytes read, files admitted, bytes admitted, prefilter, frontend time)
+    let mut totals: BTreeMap<Lang, (usize, u64, usize, u64, Duration, Duration)> = BTreeMap::new();
+    // CENSUS_LIST=Python:0 lists the files that requirement admits on stderr.
+    let list = std::env::var("CENSUS_LIST").ok();
+    for c in &found.files {
+        let Ok(bytes) = std::fs::read(&c.path) else {
+            continue;
+        };
+        if bytes[..bytes.len().min(8192)].contains(&0) {
+            continue;
+        }
+        let t = totals.entry(c.lang).or_default();
+        t.0 += 1;
+        t.1 += bytes.len() as u64;
+        let t0 = Instant::now();
+        let keep = fdlint::prefilter::may_match(c.lang, &bytes);
+        t.4 += t0.elapsed();
+        for (i, met) in fdlint::prefilter::requirements_met(c.lang, &bytes)
+            .into_iter()
+            .enumerate()
+        {
+            if met {
+                if list.as_deref() == Some(&format!("{:?}:{i}", c.lang)) {
+                    eprintln!("{}", c.path.display());
+                }
+                let e = by_req.entry((c.lang, i)).or_default();
+                e.0 += 1;
+                e.1 += bytes.len() as u64;
+            }
+        }
+        if !keep {
+            continue;
+        }
+        t.2 += 1;
+        t.3 += bytes.len() as u64;
+        let text = String::from_utf8_lossy(&bytes);
+        let t0 = Instant::now();
+        let _ = std::hint::black_box(fdlint::lang::extract(c.lang, &text, &opts));
+        t.5 += t0.elapsed();
+    }
+    println!("lang\tfiles\tMB\tadmitted\tadmitted_MB\tprefilter_s\tfrontend_s");
+    for (lang, (f, b, pf, pb, pt, ft)) in &totals {
+        println!(
+            "{lang:?}\t{f}\t{:.1}\t{pf}\t{:.1}\t{:.2}\t{:.2}",
+            *b as f64 / 1e6,
+            *pb as f64 / 1e6,
+            pt.as_secs_f64(),
+            ft.as_secs_f64()
+        );
+    }
+    println!("\nlang\trequirement\tfiles\tMB");
+    for ((lang, i), (f, b)) in &by_req {
+        println!("{lang:?}\t{i}\t{f}\t{:.1}", *b as f64 / 1e6);
+    }
+}
