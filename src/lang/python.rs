@@ -99,8 +99,6 @@ fn compiled() -> &'static Compiled {
                 (idx("py2.exec"), "exec statement"),
                 (idx("py2.except"), "`except X, e` clause"),
                 (idx("py2.raise"), "`raise E, msg` statement"),
-                (idx("py2.integer"), "Python 2 integer literal"),
-                (idx("py2.backtick"), "backtick repr"),
                 (idx("py2.diamond"), "`<>` operator"),
             ],
             query,
@@ -201,6 +199,16 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
             }
         }
     }
+    let needs_dialect = !facts.close_loops.is_empty()
+        || !facts.fd_ranges.is_empty()
+        || !spawn_candidates.is_empty();
+    if needs_dialect
+        && facts.runtime.dialect == PythonDialect::Unknown
+        && let Some((reason, sp)) = python2_literal(root, src)
+    {
+        facts.runtime.dialect = PythonDialect::Python2;
+        facts.runtime.reason = Some((reason.to_string(), sp));
+    }
     if !spawn_candidates.is_empty() {
         let imports = Imports::of(root, src);
         for (call, module, func, args) in spawn_candidates {
@@ -208,6 +216,65 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
         }
     }
     Ok(facts)
+}
+
+/// Python 2 literals: `0777`, `10L`, `` `x` ``. Candidates come from the bytes and are confirmed
+/// on the tree (a literal, not text in a string or comment); only the first few are looked at.
+fn python2_literal(root: Node, src: &str) -> Option<(&'static str, Span)> {
+    const MAX_CANDIDATES: usize = 64;
+    let b = src.as_bytes();
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.';
+    let mut checked = 0;
+    for pos in memchr::memchr_iter(b'`', b) {
+        checked += 1;
+        if checked > MAX_CANDIDATES {
+            break;
+        }
+        let node = root.descendant_for_byte_range(pos, pos + 1)?;
+        if matches!(node.kind(), "string" | "string_start")
+            && node.start_byte() == pos
+            && let Some(n) = Some(node)
+                .filter(|n| n.kind() == "string")
+                .or_else(|| node.parent())
+        {
+            return Some(("backtick repr", span(n)));
+        }
+    }
+    let mut i = 0;
+    checked = 0;
+    while i < b.len() && checked < MAX_CANDIDATES {
+        if !b[i].is_ascii_digit() || (i > 0 && is_ident(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &b[start..i];
+        let long = i < b.len() && (b[i] == b'l' || b[i] == b'L');
+        let end = if long { i + 1 } else { i };
+        if end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_' || b[end] == b'.') {
+            i = end;
+            continue;
+        }
+        let old_octal = digits.len() > 1
+            && digits[0] == b'0'
+            && digits.iter().all(|d| (b'0'..=b'7').contains(d))
+            && digits.iter().any(|d| *d != b'0');
+        if long || old_octal {
+            checked += 1;
+            if let Some(node) = root.descendant_for_byte_range(start, end)
+                && node.kind() == "integer"
+                && node.start_byte() == start
+                && node.end_byte() == end
+            {
+                return Some(("Python 2 integer literal", span(node)));
+            }
+        }
+        i = end;
+    }
+    None
 }
 
 /// A `#!` line naming a Python interpreter decides the dialect before any syntax does.
@@ -1613,8 +1680,12 @@ def close_fds():\n    maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n   
                 "`except X, e` clause",
             ),
             ("x = 0777\n", "Python 2 integer literal"),
+            ("n = 10L\n", "Python 2 integer literal"),
+            ("s = `n`\n", "backtick repr"),
             ("#!/usr/bin/env python2\nx = 1\n", "`python2` shebang"),
         ] {
+            // Literal evidence is only looked for when a fact needs the dialect.
+            let src = &format!("{src}import subprocess\nsubprocess.call(['ls'])\n");
             let f = facts(src);
             assert_eq!(f.runtime.dialect, PythonDialect::Python2, "{src}");
             assert_eq!(f.runtime.reason.as_ref().unwrap().0, reason);
@@ -1623,7 +1694,9 @@ def close_fds():\n    maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n   
             "print('x')\n",
             "try:\n  pass\nexcept (A, B) as e:\n  pass\n",
             "x = 0o777\n",
+            "x = 00\ny = '0777 `x` 10L'\n# 0777 `y`\nz = 1.0777\n",
         ] {
+            let src = &format!("{src}import subprocess\nsubprocess.call(['ls'])\n");
             assert_eq!(facts(src).runtime.dialect, PythonDialect::Unknown, "{src}");
         }
     }
