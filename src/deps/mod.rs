@@ -348,6 +348,25 @@ pub(crate) fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// A lockfile's text; `None` when it does not exist and was only looked for (auto-detection),
+/// an error when it was named and is missing or unreadable.
+pub(crate) fn read_lockfile(path: &Path, auto: bool) -> Result<Option<String>, DepsError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if auto {
+                Ok(None)
+            } else {
+                Err(DepsError::Missing(path.to_path_buf()))
+            }
+        }
+        Err(e) => Err(DepsError::Unreadable {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

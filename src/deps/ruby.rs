@@ -238,21 +238,8 @@ pub(super) fn resolve(
         .gemfile_lock
         .clone()
         .unwrap_or_else(|| opts.project.join("Gemfile.lock"));
-    let text = match fs::read_to_string(&lock) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return if auto {
-                Ok(false)
-            } else {
-                Err(DepsError::Missing(lock))
-            };
-        }
-        Err(e) => {
-            return Err(DepsError::Unreadable {
-                path: lock,
-                message: e.to_string(),
-            });
-        }
+    let Some(text) = super::read_lockfile(&lock, auto)? else {
+        return Ok(false);
     };
     let project = lock_dir(&lock);
     let dirs = gem_dirs(opts, env, &project);
