@@ -260,6 +260,9 @@ pub enum SpawnApi {
     RubyExec,
     /// Python `subprocess.Popen/call/check_call/check_output/run`.
     PySubprocess,
+    /// The `subprocess32` backport on Python 2: Python 3.2's semantics (`close_fds=True` by
+    /// default, closing only the fds that are open).
+    PySubprocess32,
     /// Python 2's `os.popen*`, `popen2.*`, `commands.getoutput/getstatusoutput`: no
     /// `close_fds` at all.
     PyLegacyPopen,

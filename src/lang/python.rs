@@ -451,10 +451,12 @@ enum Callee {
 
 fn classify(module: &str, func: &str) -> Option<Callee> {
     match (module, func) {
-        (
-            "subprocess" | "subprocess32",
-            "Popen" | "call" | "check_call" | "check_output" | "run",
-        ) => Some(Callee::Spawn(SpawnApi::PySubprocess)),
+        ("subprocess", "Popen" | "call" | "check_call" | "check_output" | "run") => {
+            Some(Callee::Spawn(SpawnApi::PySubprocess))
+        }
+        ("subprocess32", "Popen" | "call" | "check_call" | "check_output" | "run") => {
+            Some(Callee::Spawn(SpawnApi::PySubprocess32))
+        }
         ("os", "popen" | "popen2" | "popen3" | "popen4")
         | ("popen2", "popen2" | "popen3" | "popen4" | "Popen3" | "Popen4")
         | ("commands", "getoutput" | "getstatusoutput") => {
@@ -709,7 +711,7 @@ impl<'t> Resolver<'t> {
                 },
                 _ => FdOption::Unknown { span: span(kw) },
             },
-            (None, Some(sp)) if api == SpawnApi::PySubprocess => {
+            (None, Some(sp)) if api != SpawnApi::PyLegacyPopen => {
                 FdOption::Unknown { span: span(sp) }
             }
             _ => FdOption::Absent,

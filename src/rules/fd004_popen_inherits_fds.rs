@@ -32,7 +32,8 @@ declare_rule! {
     /// ```python
     /// subprocess.Popen(["helper"], pass_fds=(log_fd,))  # close_fds=True is the default on 3.2+
     /// ```
-    /// On Python 2, use the `subprocess32` backport, which closes only the fds that are open.
+    /// On Python 2, use the `subprocess32` backport, which closes only the fds that are open
+    /// (its calls are judged like Python 3's: only `close_fds=False` is reported).
     ///
     /// ## Fix safety
     /// No automatic fix: a child may rely on an inherited fd; keep it with `pass_fds=`.
@@ -88,7 +89,10 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
                 "inherits every fd".to_string(),
             )
         }
-        (SpawnApi::PySubprocess, FdOption::Literal { value: false, span }) => {
+        (
+            SpawnApi::PySubprocess | SpawnApi::PySubprocess32,
+            FdOption::Literal { value: false, span },
+        ) => {
             labels.push(Label {
                 span,
                 message: "set to False here".to_string(),
@@ -100,7 +104,14 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
                         "`{callee}` with `close_fds=False` lets the child inherit every open fd \
                          (Python 2 creates inheritable fds)"
                     ),
-                    format!("pass only what the child needs; {SUBPROCESS32}"),
+                    if s.api == SpawnApi::PySubprocess32 {
+                        "drop `close_fds=False` (`subprocess32` closes inherited fds by default, \
+                         listing `/proc/self/fd`) and pass the fds the child needs with \
+                         `pass_fds=`"
+                            .to_string()
+                    } else {
+                        format!("pass only what the child needs; {SUBPROCESS32}")
+                    },
                     "inherits every fd".to_string(),
                 )
             } else {
