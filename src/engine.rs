@@ -467,9 +467,52 @@ struct PerFile {
     parsed: bool,
     phases: Phases,
     linkable: Option<link::Linkable>,
+    /// Weakly admitted and not parsed: the link pass may still need it (see `weak_needs_parse`).
+    deferred: Option<Target>,
+}
+
+/// How a worker treats a file the prefilter admits only weakly (a Python file whose only
+/// possible finding is an FD004 `subprocess` call without `close_fds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Weak {
+    /// Parse it only if it can be Python 2 by settings, project or its own text; else defer it
+    /// to the link pass.
+    Defer,
+    /// Parse it (the link pass found it needed).
+    Parse,
+}
+
+/// Whether a weakly admitted file must be parsed now: it is Python 2 code by configuration, by
+/// the project's version files or possibly by its own syntax (a byte-level superset of the
+/// frontend's evidence), where a `subprocess` call without `close_fds` is a finding. Otherwise
+/// its only role is in the link pass, which asks for it by name.
+fn weak_needs_parse(
+    c: &Target,
+    settings: &Settings,
+    projects: &ProjectCache,
+    bytes: &[u8],
+) -> bool {
+    if let Some(v) = settings.python_version {
+        return v.major == 2;
+    }
+    prefilter::python2_hint(bytes)
+        || suppress::mentions_marker(bytes)
+        || projects
+            .for_file(&c.path)
+            .python
+            .is_some_and(|e| e.version.major == 2)
 }
 
 fn lint_candidate(c: &Target, settings: &Settings, projects: &ProjectCache) -> PerFile {
+    lint_candidate_as(c, settings, projects, Weak::Defer)
+}
+
+fn lint_candidate_as(
+    c: &Target,
+    settings: &Settings,
+    projects: &ProjectCache,
+    weak: Weak,
+) -> PerFile {
     let mut out = PerFile {
         report: None,
         problems: Vec::new(),
@@ -478,6 +521,7 @@ fn lint_candidate(c: &Target, settings: &Settings, projects: &ProjectCache) -> P
         parsed: false,
         phases: Phases::default(),
         linkable: None,
+        deferred: None,
     };
     let mut clock = settings.timings.then(Instant::now);
     // Ok(text) to parse, Err(text) for a file the prefilter ruled out that holds a suppression
@@ -496,7 +540,17 @@ fn lint_candidate(c: &Target, settings: &Settings, projects: &ProjectCache) -> P
             out.problems.push(not_utf8(&c.path, bytes, valid));
         }
         lap(&mut clock, &mut out.phases.read);
-        let keep = !settings.prefilter || prefilter::may_match(c.lang, bytes);
+        let keep = !settings.prefilter
+            || match prefilter::admit(c.lang, bytes) {
+                prefilter::Admission::Yes => true,
+                prefilter::Admission::No => false,
+                prefilter::Admission::Weak => {
+                    weak == Weak::Parse || weak_needs_parse(c, settings, projects, bytes) || {
+                        out.deferred = Some(c.clone());
+                        false
+                    }
+                }
+            };
         lap(&mut clock, &mut out.phases.prefilter);
         let owned = |bytes: &[u8]| match utf8 {
             Ok(s) => s.to_owned(),
@@ -723,6 +777,7 @@ struct Gathered {
     files: Vec<FileReport>,
     problems: Vec<FileProblem>,
     linkables: Vec<link::Linkable>,
+    deferred: Vec<Target>,
 }
 
 impl Gathered {
@@ -750,6 +805,7 @@ impl Gathered {
         self.files.extend(o.report);
         self.problems.extend(o.problems);
         self.linkables.extend(o.linkable);
+        self.deferred.extend(o.deferred);
         self
     }
 
@@ -771,7 +827,45 @@ impl Gathered {
         self.files.extend(o.files);
         self.problems.extend(o.problems);
         self.linkables.extend(o.linkables);
+        self.deferred.extend(o.deferred);
         self
+    }
+}
+
+/// Parse the deferred files the link pass needs: a deferred file sweeps nothing (that would
+/// have admitted it), so it matters only as the parent of a scanned script that sweeps, and a
+/// spawn can only name that script if the file's text holds the script's file name.
+fn parse_deferred(gathered: &mut Gathered, settings: &Settings, projects: &ProjectCache) {
+    let deferred = std::mem::take(&mut gathered.deferred);
+    let sweeps: Vec<String> = gathered
+        .linkables
+        .iter()
+        .filter(|l| link::sweeps(&l.facts))
+        .filter_map(|l| l.path.file_name()?.to_str().map(str::to_string))
+        .collect();
+    if deferred.is_empty() || sweeps.is_empty() {
+        return;
+    }
+    for t in deferred {
+        let names_a_sweep = fs::read(&t.path).is_ok_and(|b| {
+            sweeps
+                .iter()
+                .any(|n| memchr::memmem::find(&b, n.as_bytes()).is_some())
+        });
+        if !names_a_sweep {
+            continue;
+        }
+        let mut o = lint_candidate_as(&t, settings, projects, Weak::Parse);
+        // The first pass counted it as read and ruled out, and reported its encoding.
+        o.problems.retain(|p| p.kind != ProblemKind::NotUtf8);
+        let s = &mut gathered.stats;
+        s.files_discovered = s.files_discovered.saturating_sub(1);
+        s.files_prefiltered_out = s.files_prefiltered_out.saturating_sub(1);
+        s.bytes_read = s.bytes_read.saturating_sub(o.len);
+        let lang = s.languages.entry(t.lang).or_default();
+        lang.files_read = lang.files_read.saturating_sub(1);
+        lang.bytes_read = lang.bytes_read.saturating_sub(o.len);
+        *gathered = std::mem::take(gathered).add(o);
     }
 }
 
@@ -783,6 +877,8 @@ fn finish(
     settings: &Settings,
     projects: &ProjectCache,
 ) -> RunResult {
+    let mut gathered = gathered;
+    parse_deferred(&mut gathered, settings, projects);
     let mut result = RunResult {
         stats: gathered.stats,
         files: gathered.files,

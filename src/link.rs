@@ -33,6 +33,11 @@ pub fn is_linkable(facts: &Facts) -> bool {
     facts.spawns.iter().any(|s| s.script.is_some()) || first_sweep(facts).is_some()
 }
 
+/// Whether a file sweeps every fd up to the real limit (it can be the child of a link).
+pub fn sweeps(facts: &Facts) -> bool {
+    first_sweep(facts).is_some()
+}
+
 /// The first close loop that runs to the real limit (an FD001 error).
 fn first_sweep(facts: &Facts) -> Option<usize> {
     facts

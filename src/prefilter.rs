@@ -61,7 +61,9 @@ const PYTHON: &[Requirement] = &[
     // Files with `subprocess` but without `close_fds` are kept although they only have a
     // finding when judged Python 2 or when they spawn a scanned script: see ARCHITECTURE.md,
     // "Decisions", for why and what it costs.
-    (&[&["subprocess", "getoutput", "closerange"]], None),
+    (&[&["getoutput", "closerange"]], None),
+    // A `subprocess` call: admitted, but weakly (see `PYTHON_WEAK` and `Admission::Weak`).
+    (&[&["subprocess"]], None),
     // The `os.popen*` and `popen2.*` calls: `python_popen_word`.
     (&[&["popen"]], Some(python_popen_word)),
 ];
@@ -115,8 +117,28 @@ const RUST: &[Requirement] = &[
     (&[&["Command"], &["arg"]], Some(rust_command_arg)),
 ];
 
+/// Indices in `PYTHON` of the requirements that admit a file only weakly: a `subprocess` call
+/// without `close_fds` has a finding only when the file is judged Python 2, or when it runs a
+/// scanned script that sweeps fds (the link pass). The engine decides those cheaply before
+/// parsing such a file (`engine`, "weakly admitted").
+const PYTHON_WEAK: &[usize] = &[3];
+
+/// What the prefilter says about a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// No finding is possible.
+    No,
+    /// A finding may be in the file: parse it.
+    Yes,
+    /// Only a weak requirement is met: a finding is possible only under conditions the caller
+    /// can check without parsing (see `PYTHON_WEAK`).
+    Weak,
+}
+
 struct Compiled {
     ac: AhoCorasick,
+    /// Requirements (by bit) that admit only weakly.
+    weak: u64,
     /// The tokens, by id (for checking the scan against a naive one).
     tokens: Vec<&'static str>,
     /// For each token id, the bit of every group it belongs to (a token may serve several).
@@ -125,7 +147,7 @@ struct Compiled {
     requirements: Vec<(u64, Option<Confirm>)>,
 }
 
-fn compile(table: &[Requirement]) -> Compiled {
+fn compile(table: &[Requirement], weak_indices: &[usize]) -> Compiled {
     let mut tokens: Vec<&'static str> = Vec::new();
     let mut token_bits: Vec<u64> = Vec::new();
     let mut requirements = Vec::new();
@@ -169,6 +191,7 @@ fn compile(table: &[Requirement]) -> Compiled {
         .expect("prefilter tokens compile");
     Compiled {
         ac,
+        weak: weak_indices.iter().fold(0, |m, i| m | (1 << i)),
         tokens,
         token_bits,
         requirements,
@@ -180,18 +203,24 @@ fn compiled(lang: Lang) -> &'static Compiled {
     static RB: OnceLock<Compiled> = OnceLock::new();
     static RS: OnceLock<Compiled> = OnceLock::new();
     match lang {
-        Lang::Python => PY.get_or_init(|| compile(PYTHON)),
-        Lang::Ruby => RB.get_or_init(|| compile(RUBY)),
-        Lang::Rust => RS.get_or_init(|| compile(RUST)),
+        Lang::Python => PY.get_or_init(|| compile(PYTHON, PYTHON_WEAK)),
+        Lang::Ruby => RB.get_or_init(|| compile(RUBY, &[])),
+        Lang::Rust => RS.get_or_init(|| compile(RUST, &[])),
     }
 }
 
-/// Whether `text` may contain a finding for a file of `lang`.
+/// Whether `text` may contain a finding for a file of `lang` (weak admissions included).
 pub fn may_match(lang: Lang, text: &[u8]) -> bool {
+    admit(lang, text) != Admission::No
+}
+
+/// Whether, and how strongly, `text` may contain a finding for a file of `lang`.
+pub fn admit(lang: Lang, text: &[u8]) -> Admission {
     let c = compiled(lang);
     let mut seen = 0u64;
     // Requirements whose tokens were all seen but whose shape check failed: never met.
     let mut failed = 0u64;
+    let mut weak_met = false;
     let mut at = 0;
     while let Some(m) = c.ac.find(Input::new(text).range(at..)) {
         at = m.start() + 1;
@@ -204,11 +233,126 @@ pub fn may_match(lang: Lang, text: &[u8]) -> bool {
             if failed & (1 << i) != 0 || seen & mask != *mask {
                 continue;
             }
-            match confirm {
-                None => return true,
-                Some(check) if check(text) => return true,
-                Some(_) => failed |= 1 << i,
+            let met = match confirm {
+                None => true,
+                Some(check) => check(text),
+            };
+            if !met {
+                failed |= 1 << i;
+            } else if c.weak & (1 << i) != 0 {
+                // Keep scanning: a strong requirement may still be met.
+                weak_met = true;
+                failed |= 1 << i;
+            } else {
+                return Admission::Yes;
             }
+        }
+    }
+    if weak_met {
+        Admission::Weak
+    } else {
+        Admission::No
+    }
+}
+
+/// Whether Python source may be Python 2 by its own text: a byte-level superset of the evidence
+/// the Python frontend accepts (a `python2` shebang, print and exec statements, `except X, e`,
+/// `raise E, msg`, `<>`, backticks, `0777` and `10L` literals). False means the frontend would
+/// find no Python 2 syntax, so the file's dialect depends only on settings, the project and the
+/// link pass.
+pub fn python2_hint(t: &[u8]) -> bool {
+    let first_line = t.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    if first_line.starts_with(b"#!") && memchr::memmem::find(first_line, b"python2").is_some() {
+        return true;
+    }
+    if memchr::memchr(b'`', t).is_some() || memchr::memmem::find(t, b"<>").is_some() {
+        return true;
+    }
+    // A word on a full-line comment is prose (a `#` that starts a line cannot be in code).
+    let in_comment_line = |at: usize| {
+        let start = memchr::memrchr(b'\n', &t[..at]).map_or(0, |i| i + 1);
+        t[start..at]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'#')
+    };
+    let word_at = |at: usize, w: &[u8]| {
+        (at == 0 || !is_ident(t[at - 1]))
+            && t.get(at + w.len()).is_none_or(|b| !is_ident(*b))
+            && !in_comment_line(at)
+    };
+    // `print x`, `print >>f, x`, `print"x"`, `exec "code"`: the keyword followed by anything
+    // but `(`, `=`, `.`, `,`, `)`, `:` or the end of the line (a call, an assignment, a bare name).
+    for w in [&b"print"[..], b"exec"] {
+        for at in memchr::memmem::find_iter(t, w) {
+            if !word_at(at, w) {
+                continue;
+            }
+            let mut i = at + w.len();
+            while t.get(i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                i += 1;
+            }
+            match t.get(i) {
+                None
+                | Some(
+                    b'(' | b'=' | b'.' | b',' | b')' | b']' | b'}' | b':' | b'\n' | b'\r' | b'#',
+                ) => {}
+                Some(_) => return true,
+            }
+        }
+    }
+    // `except X, e:` / `except (A, B), e:` and `raise E, msg`: a comma after the first
+    // expression, at bracket depth 0, on the same logical line (a superset: any such comma).
+    for w in [&b"except"[..], b"raise"] {
+        for at in memchr::memmem::find_iter(t, w) {
+            if !word_at(at, w) {
+                continue;
+            }
+            let mut depth = 0i32;
+            let mut quote: Option<u8> = None;
+            let mut i = at + w.len();
+            while let Some(&b) = t.get(i) {
+                match quote {
+                    Some(q) if b == q => quote = None,
+                    Some(_) if b == b'\\' => i += 1,
+                    Some(_) => {}
+                    None => match b {
+                        b'\'' | b'"' => quote = Some(b),
+                        b'(' | b'[' | b'{' => depth += 1,
+                        b')' | b']' | b'}' => depth -= 1,
+                        b',' if depth <= 0 => return true,
+                        b'\n' if depth <= 0 => break,
+                        b':' | b'#' if depth <= 0 => break,
+                        _ => {}
+                    },
+                }
+                i += 1;
+            }
+        }
+    }
+    // `0777`, `10L`.
+    let mut i = 0;
+    while i < t.len() {
+        if !t[i].is_ascii_digit() || (i > 0 && (is_ident(t[i - 1]) || t[i - 1] == b'.')) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < t.len() && t[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &t[start..i];
+        if t.get(i).is_some_and(|b| *b == b'l' || *b == b'L')
+            && t.get(i + 1).is_none_or(|b| !is_ident(*b))
+        {
+            return true;
+        }
+        if digits.len() > 1
+            && digits[0] == b'0'
+            && digits.iter().all(|d| (b'0'..=b'7').contains(d))
+            && digits.iter().any(|d| *d != b'0')
+        {
+            return true;
         }
     }
     false
@@ -887,6 +1031,56 @@ fn rust_loop_action(t: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_weak_requirement_is_subprocess() {
+        assert_eq!(PYTHON[PYTHON_WEAK[0]].0, &[&["subprocess"][..]][..]);
+        let weak = b"import subprocess\nsubprocess.call(['ls'])\n";
+        assert_eq!(admit(Lang::Python, weak), Admission::Weak);
+        let strong =
+            b"import subprocess\nsubprocess.call(['ls'], close_fds=False)\nos.closerange(3, 9)\n";
+        assert_eq!(admit(Lang::Python, strong), Admission::Yes);
+    }
+
+    #[test]
+    fn python2_hints_cover_the_frontends_evidence() {
+        let opts = crate::lang::FrontendOptions::default();
+        // Every file the frontend judges Python 2 (given a fact that needs the dialect) has a
+        // hint; plain Python 3 has none.
+        for src in [
+            "print 'x'\n",
+            "print >>sys.stderr, 'x'\n",
+            "print\"x\"\n",
+            "exec 'code'\n",
+            "try:\n  pass\nexcept OSError, e:\n  pass\n",
+            "try:\n  pass\nexcept (OSError, IOError), e:\n  pass\n",
+            "raise ValueError, 'bad'\n",
+            "if a <> b:\n  pass\n",
+            "s = `x`\n",
+            "x = 0777\n",
+            "n = 10L\n",
+            "#!/usr/bin/env python2\n",
+        ] {
+            let src = format!("{src}import subprocess\nsubprocess.call(['ls'])\n");
+            let facts = crate::lang::extract(Lang::Python, &src, &opts).unwrap();
+            assert_eq!(
+                facts.runtime.dialect,
+                crate::facts::PythonDialect::Python2,
+                "frontend: {src}"
+            );
+            assert!(python2_hint(src.as_bytes()), "hint: {src}");
+        }
+        for src in [
+            "print('x')\nprint(a, b)\nx = print\n",
+            "try:\n  pass\nexcept (OSError, IOError) as e:\n  raise ValueError('a, b')\n",
+            "raise ValueError(f'{a}, {b}') from e\n",
+            "x = 0o777 + 0 + 00 + 1.0777 + 10\nn = 'L'\n",
+            "exec(code)\nd = {1: print}\n",
+            "# print the result, except when raise x, y\n    # exec this\n",
+        ] {
+            assert!(!python2_hint(src.as_bytes()), "hint: {src}");
+        }
+    }
 
     #[test]
     fn requirements() {

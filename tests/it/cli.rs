@@ -486,3 +486,68 @@ fn project_files_decide_the_python_version() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["findings"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn weakly_admitted_subprocess_files_still_count_when_they_matter() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join(".git"), "").unwrap();
+    // A Python 3 parent with a plain subprocess call (no finding of its own): parsed only
+    // because it names a scanned script that sweeps fds.
+    write(
+        &root.join("app/parent.py"),
+        b"import os\nimport subprocess\n\ndef highlight():\n    return subprocess.call(['python2', os.path.join(os.path.dirname(__file__), 'helper.py')])\n",
+    );
+    write(
+        &root.join("app/helper.py"),
+        b"import os, resource\nmaxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\nfor fd in range(3, maxfd):\n    try:\n        os.close(fd)\n    except OSError:\n        pass\n",
+    );
+    // A subprocess call in a project that declares Python 2.7: the default close_fds=False.
+    write(&root.join("legacy/.python-version"), b"2.7.18\n");
+    write(&root.join("legacy/.git"), b"");
+    write(
+        &root.join("legacy/run.py"),
+        b"import subprocess\nsubprocess.call(['make'])\n",
+    );
+    // A subprocess call with no Python 2 evidence and no link: nothing to parse.
+    write(
+        &root.join("app/quiet.py"),
+        b"import subprocess\nsubprocess.call(['make'])\n",
+    );
+    let lint = |extra: &[&str]| {
+        let o = fdlint()
+            .args(["check", "--format", "json", "--statistics"])
+            .args(extra)
+            .arg(root)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        (v, stderr(&o))
+    };
+    let (v, err) = lint(&[]);
+    let findings = v["findings"].as_array().unwrap();
+    let by_file = |name: &str| {
+        findings
+            .iter()
+            .filter(|f| f["path"].as_str().unwrap().ends_with(name))
+            .collect::<Vec<_>>()
+    };
+    let helper = by_file("helper.py");
+    assert_eq!(helper.len(), 1, "{v:#}");
+    let notes = helper[0]["notes"].to_string();
+    assert!(notes.contains("parent.py:5"), "{notes}");
+    assert!(notes.contains("runs it with `python2`"), "{notes}");
+    let legacy = by_file("run.py");
+    assert_eq!(legacy.len(), 1, "{v:#}");
+    assert_eq!(legacy[0]["code"], "FD004");
+    assert_eq!(legacy[0]["severity"], "warning");
+    assert!(by_file("quiet.py").is_empty());
+    // quiet.py was not parsed; the others were.
+    assert!(
+        err.contains("4 discovered, 1 ruled out by the prefilter, 3 parsed"),
+        "{err}"
+    );
+    // And the prefilter changed nothing.
+    let (all, _) = lint(&["--no-prefilter"]);
+    assert_eq!(all["findings"], v["findings"]);
+}
