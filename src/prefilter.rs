@@ -58,9 +58,9 @@ const PYTHON: &[Requirement] = &[
     // word, is not needed), `closerange` for FD005. `Popen` alone is never enough: it is only
     // recognised when imported from `subprocess` or `popen2`, which both contain a token here.
     //
-    // Files with `subprocess` but without `close_fds` are kept although they only have a
-    // finding when judged Python 2 or when they spawn a scanned script: see ARCHITECTURE.md,
-    // "Decisions", for why and what it costs.
+    // Files with `subprocess` but none of these are only weakly admitted (the next
+    // requirement): their findings depend on Python 2-ness and the link pass, which the engine
+    // checks before parsing them (ARCHITECTURE.md, "Decisions").
     (&[&["getoutput", "closerange"]], None),
     // A `subprocess` call: admitted, but weakly (see `PYTHON_WEAK` and `Admission::Weak`).
     (&[&["subprocess"]], None),
