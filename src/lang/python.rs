@@ -684,10 +684,7 @@ impl<'t> Resolver<'t> {
             }
         }
         if let Callee::CloseRange = kind {
-            if let Some((lo, hi)) = self.range_bounds(args)
-                && let Some(bound) = self.bound_of(hi)
-            {
-                let lower = self.lower_of(lo);
+            if let Some((lower, bound)) = self.range_of(args) {
                 facts.closeranges.push(CloseRangeCall {
                     span: span(call),
                     lower,
@@ -955,6 +952,13 @@ impl<'t> Resolver<'t> {
         }
     }
 
+    /// The first fd and the bound of a `range(...)` argument list, when the bound resolves.
+    fn range_of(&mut self, range_args: Node<'t>) -> Option<(Option<u64>, Bound)> {
+        let (lo, hi) = self.range_bounds(range_args)?;
+        let bound = self.bound_of(hi)?;
+        Some((self.lower_of(lo), bound))
+    }
+
     fn close_loop(
         &mut self,
         facts: &mut Facts,
@@ -963,20 +967,15 @@ impl<'t> Resolver<'t> {
         action: FdAction,
         action_span: Span,
     ) {
-        let Some((lo, hi)) = self.range_bounds(range_args) else {
-            return;
-        };
-        let Some(bound) = self.bound_of(hi) else {
-            return;
-        };
-        let lower = self.lower_of(lo);
-        facts.close_loops.push(CloseLoop {
-            span: header,
-            action,
-            action_span,
-            lower,
-            bound,
-        });
+        if let Some((lower, bound)) = self.range_of(range_args) {
+            facts.close_loops.push(CloseLoop {
+                span: header,
+                action,
+                action_span,
+                lower,
+                bound,
+            });
+        }
     }
 
     fn fd_range(
@@ -986,19 +985,14 @@ impl<'t> Resolver<'t> {
         range_args: Node<'t>,
         container: Container,
     ) {
-        let Some((lo, hi)) = self.range_bounds(range_args) else {
-            return;
-        };
-        let Some(bound) = self.bound_of(hi) else {
-            return;
-        };
-        let lower = self.lower_of(lo);
-        facts.fd_ranges.push(FdRange {
-            span: sp,
-            container,
-            lower,
-            bound,
-        });
+        if let Some((lower, bound)) = self.range_of(range_args) {
+            facts.fd_ranges.push(FdRange {
+                span: sp,
+                container,
+                lower,
+                bound,
+            });
+        }
     }
 
     /// `while fd < maxfd:` whose body touches `fd` and steps it up.
