@@ -524,6 +524,20 @@ fn is_file_dir(n: Node, src: &str) -> bool {
 }
 
 impl<'t> Resolver<'t> {
+    /// The one value a name is assigned where `n` reads it (its function, else the module), if
+    /// it has exactly one.
+    fn single_value(&self, n: Node<'t>) -> Option<Node<'t>> {
+        let name = self.text(n);
+        let mut defs = definitions(enclosing_scope(n), name, self.src);
+        if defs.is_empty() {
+            defs = definitions(self.root, name, self.src);
+        }
+        match defs.as_slice() {
+            [Def::Value(v)] => Some(*v),
+            _ => None,
+        }
+    }
+
     /// A command word or path: a literal, `os.path.join(dirname(__file__), "x.py")`, or a name
     /// assigned one of those. Returns the text and whether it is relative to this file.
     fn path_expr(&mut self, n: Node<'t>, depth: usize) -> Option<(String, bool)> {
@@ -569,17 +583,9 @@ impl<'t> Resolver<'t> {
                 let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
                 Some((normalise_path(&refs), rel))
             }
-            "identifier" => {
-                let name = self.text(n);
-                let mut defs = definitions(enclosing_scope(n), name, self.src);
-                if defs.is_empty() {
-                    defs = definitions(self.root, name, self.src);
-                }
-                match defs.as_slice() {
-                    [Def::Value(v)] => self.path_expr(*v, depth + 1),
-                    _ => None,
-                }
-            }
+            "identifier" => self
+                .single_value(n)
+                .and_then(|v| self.path_expr(v, depth + 1)),
             _ => None,
         }
     }
@@ -610,17 +616,10 @@ impl<'t> Resolver<'t> {
                     .collect(),
                 None => Vec::new(),
             },
-            "identifier" => {
-                let name = self.text(n);
-                let mut defs = definitions(enclosing_scope(n), name, self.src);
-                if defs.is_empty() {
-                    defs = definitions(self.root, name, self.src);
-                }
-                match defs.as_slice() {
-                    [Def::Value(v)] => self.command_words(*v, depth + 1),
-                    _ => Vec::new(),
-                }
-            }
+            "identifier" => match self.single_value(n) {
+                Some(v) => self.command_words(v, depth + 1),
+                None => Vec::new(),
+            },
             _ => match self.path_expr(n, depth + 1) {
                 Some((w, rel)) => vec![(w, rel, span(n))],
                 None => Vec::new(),
