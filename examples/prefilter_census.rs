@@ -3,6 +3,10 @@
 //! `lang::extract`, facts and all).
 //!
 //! Usage: `cargo run --release --example prefilter_census -- DIR...`
+//!
+//! It also reports how many weakly admitted Python files `prefilter::python2_hint` sends to the
+//! parser, and with `CENSUS_AUDIT_PY2=1` checks on every Python file (parsing them all, slow)
+//! that the hint covers the frontend's Python 2 evidence, listing any file where it does not.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -19,6 +23,10 @@ fn main() {
     let mut totals: BTreeMap<Lang, (usize, u64, usize, u64, Duration, Duration)> = BTreeMap::new();
     // CENSUS_LIST=Python:0 lists the files that requirement admits on stderr.
     let list = std::env::var("CENSUS_LIST").ok();
+    let audit = std::env::var_os("CENSUS_AUDIT_PY2").is_some();
+    // (weakly admitted files, of which hinted, bytes hinted, hint time)
+    let mut weak = (0usize, 0usize, 0u64, Duration::ZERO);
+    let mut audit_misses = 0usize;
     for c in &found.files {
         let Ok(bytes) = std::fs::read(&c.path) else {
             continue;
@@ -45,6 +53,35 @@ fn main() {
                 e.1 += bytes.len() as u64;
             }
         }
+        if c.lang == Lang::Python {
+            if fdlint::prefilter::admit(c.lang, &bytes) == fdlint::prefilter::Admission::Weak {
+                let t0 = Instant::now();
+                let hinted = fdlint::prefilter::python2_hint(&bytes);
+                weak.3 += t0.elapsed();
+                weak.0 += 1;
+                if hinted {
+                    weak.1 += 1;
+                    weak.2 += bytes.len() as u64;
+                }
+            }
+            if audit && !fdlint::prefilter::python2_hint(&bytes) {
+                // A spawn call makes the frontend look for every kind of evidence.
+                let text = format!(
+                    "{}\nimport subprocess\nsubprocess.call(['ls'])\n",
+                    String::from_utf8_lossy(&bytes)
+                );
+                if let Ok(facts) = fdlint::lang::extract(c.lang, &text, &opts)
+                    && facts.runtime.dialect == fdlint::facts::PythonDialect::Python2
+                {
+                    audit_misses += 1;
+                    eprintln!(
+                        "AUDIT: Python 2 evidence without a hint: {} ({:?})",
+                        c.path.display(),
+                        facts.runtime.reason.as_ref().map(|r| &r.0)
+                    );
+                }
+            }
+        }
         if !keep {
             continue;
         }
@@ -64,6 +101,16 @@ fn main() {
             pt.as_secs_f64(),
             ft.as_secs_f64()
         );
+    }
+    println!(
+        "\nPython weakly admitted: {} files, {} with a Python 2 hint ({:.1} MB, parsed), hint {:.3} s",
+        weak.0,
+        weak.1,
+        weak.2 as f64 / 1e6,
+        weak.3.as_secs_f64()
+    );
+    if audit {
+        println!("Python 2 hint audit: {audit_misses} files with evidence but no hint");
     }
     println!("\nlang\trequirement\tfiles\tMB");
     for ((lang, i), (f, b)) in &by_req {

@@ -20,6 +20,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, Matc
 
 use crate::facts::Lang;
 
+mod pycode;
+
 /// A requirement: token groups that must all occur, and optionally a check of the text's shape
 /// that must also hold (run at most once per file, only after the tokens were all seen).
 type Requirement = (&'static [&'static [&'static str]], Option<Confirm>);
@@ -62,9 +64,16 @@ const PYTHON: &[Requirement] = &[
     // requirement): their findings depend on Python 2-ness and the link pass, which the engine
     // checks before parsing them (ARCHITECTURE.md, "Decisions").
     (&[&["getoutput", "closerange"]], None),
-    // A `subprocess` call: admitted, but weakly (see `PYTHON_WEAK` and `Admission::Weak`).
+    // A `subprocess` call with `close_fds` (`close_fds=False` is a finding on any version).
+    (&[&["subprocess"], &["close_fds"]], None),
+    // A `subprocess` call without it: admitted, but weakly (see `PYTHON_WEAK` and
+    // `Admission::Weak`).
     (&[&["subprocess"]], None),
-    // The `os.popen*` and `popen2.*` calls: `python_popen_word`.
+    // The Python 2 only `os.popen2/3/4` and `popen2.*` calls (a finding on any version):
+    // `python_popen_word` with a digit.
+    (&[&["popen"]], Some(python_legacy_popen_word)),
+    // `os.popen` (and `from os import popen`): a finding only on Python 2, so admitted weakly
+    // like a `subprocess` call without `close_fds`.
     (&[&["popen"]], Some(python_popen_word)),
 ];
 
@@ -118,10 +127,10 @@ const RUST: &[Requirement] = &[
 ];
 
 /// Indices in `PYTHON` of the requirements that admit a file only weakly: a `subprocess` call
-/// without `close_fds` has a finding only when the file is judged Python 2, or when it runs a
-/// scanned script that sweeps fds (the link pass). The engine decides those cheaply before
-/// parsing such a file (`engine`, "weakly admitted").
-const PYTHON_WEAK: &[usize] = &[3];
+/// without `close_fds`, or an `os.popen` call, has a finding only when the file is judged
+/// Python 2, or when it runs a scanned script that sweeps fds (the link pass). The engine
+/// decides those cheaply before parsing such a file (`engine`, "weakly admitted").
+const PYTHON_WEAK: &[usize] = &[4, 6];
 
 /// What the prefilter says about a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,11 +269,16 @@ pub fn admit(lang: Lang, text: &[u8]) -> Admission {
 /// `raise E, msg`, `<>`, backticks, `0777` and `10L` literals). False means the frontend would
 /// find no Python 2 syntax, so the file's dialect depends only on settings, the project and the
 /// link pass.
-pub fn python2_hint(t: &[u8]) -> bool {
-    let first_line = t.split(|b| *b == b'\n').next().unwrap_or(&[]);
+///
+/// The syntax checks look at code only: string contents and comments are blanked first
+/// (`pycode`), unless the text does not tokenize cleanly, when they look at all of it.
+pub fn python2_hint(text: &[u8]) -> bool {
+    let first_line = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
     if first_line.starts_with(b"#!") && memchr::memmem::find(first_line, b"python2").is_some() {
         return true;
     }
+    let code = pycode::code_only(text);
+    let t = code.as_deref().unwrap_or(text);
     if memchr::memchr(b'`', t).is_some() || memchr::memmem::find(t, b"<>").is_some() {
         return true;
     }
@@ -580,12 +594,23 @@ fn after_def(t: &[u8], at: usize) -> bool {
 /// the import that binds a local name to it. So `_popen`, `nb_popen`, `popen_spawn` or
 /// `set_spawning_popen` alone cannot make a spawn fact.
 fn python_popen_word(t: &[u8]) -> bool {
+    popen_word(t, true)
+}
+
+/// `python_popen_word` for the Python 2 only names: `popen2`, `popen3`, `popen4` (functions of
+/// `os` and `popen2`, and the `popen2` module whose `Popen3`/`Popen4` classes need it imported).
+fn python_legacy_popen_word(t: &[u8]) -> bool {
+    popen_word(t, false)
+}
+
+fn popen_word(t: &[u8], plain: bool) -> bool {
     memchr::memmem::find_iter(t, b"popen").any(|at| {
-        let mut end = at + 5;
+        let end = at + 5;
         if matches!(t.get(end), Some(b'2' | b'3' | b'4')) {
-            end += 1;
+            whole_word(t, at, end + 1)
+        } else {
+            plain && whole_word(t, at, end)
         }
-        whole_word(t, at, end)
     })
 }
 
@@ -1033,10 +1058,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_weak_requirement_is_subprocess() {
+    fn the_weak_requirements_are_subprocess_and_os_popen() {
         assert_eq!(PYTHON[PYTHON_WEAK[0]].0, &[&["subprocess"][..]][..]);
-        let weak = b"import subprocess\nsubprocess.call(['ls'])\n";
-        assert_eq!(admit(Lang::Python, weak), Admission::Weak);
+        assert_eq!(PYTHON[PYTHON_WEAK[1]].0, &[&["popen"][..]][..]);
+        for weak in [
+            &b"import subprocess\nsubprocess.call(['ls'])\n"[..],
+            b"import os\nos.popen('ls').read()\n",
+            b"from os import popen\npopen('ls')\nsubprocess.run(['ls'])\n",
+        ] {
+            assert_eq!(admit(Lang::Python, weak), Admission::Weak);
+        }
+        for strong in [
+            &b"import os\nos.popen3('ls')\n"[..],
+            b"import popen2\np = popen2.Popen3('ls')\n",
+            b"from subprocess import run\nrun(['ls'], close_fds=False)\n",
+        ] {
+            assert_eq!(admit(Lang::Python, strong), Admission::Yes);
+        }
         let strong =
             b"import subprocess\nsubprocess.call(['ls'], close_fds=False)\nos.closerange(3, 9)\n";
         assert_eq!(admit(Lang::Python, strong), Admission::Yes);

@@ -1,0 +1,212 @@
+//! A byte-level Python lexer that blanks out what is not code: the contents of string literals
+//! and comments. The Python 2 hints (`super::python2_hint`) run on its output, so that prose in
+//! docstrings (reST ``` ``code`` ```, "print the result") no longer looks like Python 2 syntax.
+//!
+//! Soundness (the hints must stay a superset of the frontend's evidence, which tree-sitter finds
+//! in code only): the lexer only ever blanks bytes that Python's own tokenizer puts inside a
+//! plain (non-f) string literal or a comment. f-strings (and t-strings) are never blanked: their
+//! replacement fields are code, and the lexer follows them (with 3.12's nested quotes) only to
+//! find where the literal ends. Wherever the text does not tokenize cleanly (an unterminated
+//! string, a quote after a name that is not a string prefix, nesting deeper than `MAX_DEPTH`),
+//! there is no answer and the caller looks at the raw text instead: tree-sitter's error
+//! recovery may read such text differently.
+
+/// Deepest nesting of f-string replacement fields followed (each level is a stack frame).
+const MAX_DEPTH: u32 = 16;
+
+/// Blanking for the contents of a plain string (quotes kept, so `print"x"` stays a statement).
+const STRING_FILL: u8 = b'_';
+
+/// `text` with every plain string literal's contents replaced by `_` and every comment by
+/// spaces, or `None` when the text does not tokenize cleanly.
+pub fn code_only(text: &[u8]) -> Option<Vec<u8>> {
+    let mut lx = Lexer {
+        t: text,
+        out: text.to_vec(),
+        i: 0,
+    };
+    lx.code(Mode::Top, 0)?;
+    Some(lx.out)
+}
+
+struct Lexer<'a> {
+    t: &'a [u8],
+    out: Vec<u8>,
+    i: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The file: runs to the end of the text.
+    Top,
+    /// An f-string replacement field (`{...}`): runs to its closing `}`; nothing is blanked.
+    Field,
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+impl Lexer<'_> {
+    /// Code, from `self.i` to the end of the text (`Top`) or past the `}` closing a replacement
+    /// field (`Field`).
+    fn code(&mut self, mode: Mode, depth: u32) -> Option<()> {
+        let blank = mode == Mode::Top;
+        let mut brackets = 0u32;
+        while let Some(&b) = self.t.get(self.i) {
+            match b {
+                b'#' => {
+                    let end = memchr::memchr(b'\n', &self.t[self.i..])
+                        .map_or(self.t.len(), |n| self.i + n);
+                    if blank {
+                        self.out[self.i..end].fill(b' ');
+                    }
+                    self.i = end;
+                }
+                b'\'' | b'"' => self.string(blank, depth)?,
+                b'\\' => self.i += 2,
+                b'(' | b'[' | b'{' => {
+                    brackets += 1;
+                    self.i += 1;
+                }
+                b')' | b']' | b'}' if brackets > 0 => {
+                    brackets -= 1;
+                    self.i += 1;
+                }
+                b'}' if mode == Mode::Field => {
+                    self.i += 1;
+                    return Some(());
+                }
+                b':' if mode == Mode::Field && brackets == 0 => {
+                    // A format spec: literal text with nested fields, up to the field's `}`.
+                    self.i += 1;
+                    return self.format_spec(depth);
+                }
+                _ => self.i += 1,
+            }
+        }
+        // A field must be closed inside its f-string.
+        (mode == Mode::Top).then_some(())
+    }
+
+    /// A format spec (after `{x:`), through the `}` that closes the field.
+    fn format_spec(&mut self, depth: u32) -> Option<()> {
+        while let Some(&b) = self.t.get(self.i) {
+            self.i += 1;
+            match b {
+                b'{' => self.field(depth)?,
+                b'}' => return Some(()),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// A replacement field whose `{` has just been consumed.
+    fn field(&mut self, depth: u32) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.code(Mode::Field, depth + 1)
+    }
+
+    /// The string literal whose opening quote is at `self.i`.
+    fn string(&mut self, blank: bool, depth: u32) -> Option<()> {
+        let quote = self.t[self.i];
+        let mut p = self.i;
+        while p > 0 && is_ident(self.t[p - 1]) {
+            p -= 1;
+        }
+        let prefix = &self.t[p..self.i];
+        let is_prefix = !prefix.is_empty()
+            && prefix.len() <= 3
+            && prefix.iter().all(|c| b"rRbBuUfFtT".contains(c));
+        // A name before the quote that is no prefix (`print"x"`, `else"y"`) is its own token.
+        let formatted = is_prefix && prefix.iter().any(|c| b"fFtT".contains(c));
+        let triple = self.t[self.i..].starts_with(&[quote; 3]);
+        let open = if triple { 3 } else { 1 };
+        let start = self.i + open;
+        self.i = start;
+        loop {
+            let b = *self.t.get(self.i)?;
+            match b {
+                b'\\' => self.i += 2,
+                b'\n' if !triple => return None,
+                b'{' if formatted => {
+                    if self.t.get(self.i + 1) == Some(&b'{') {
+                        self.i += 2;
+                    } else {
+                        self.i += 1;
+                        self.field(depth)?;
+                    }
+                }
+                _ if b == quote && (!triple || self.t[self.i..].starts_with(&[quote; 3])) => {
+                    if blank && !formatted {
+                        self.out[start..self.i].fill(STRING_FILL);
+                    }
+                    self.i += open;
+                    return Some(());
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code_only;
+
+    fn code(s: &str) -> Option<String> {
+        code_only(s.as_bytes()).map(|v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn blanks_strings_and_comments() {
+        assert_eq!(
+            code("x = 'a`b'  # print x\n").as_deref(),
+            Some("x = '___'           \n")
+        );
+        assert_eq!(
+            code("\"\"\"Doc with ``code``\nand <> here.\"\"\"\ns = r'\\''\n").as_deref(),
+            Some(format!("\"\"\"{}\"\"\"\ns = r'__'\n", "_".repeat(30)).as_str())
+        );
+        assert_eq!(code("print\"x\"\n").as_deref(), Some("print\"_\"\n"));
+        assert_eq!(
+            code("a = b'\\n' if c else'`'\n").as_deref(),
+            Some("a = b'__' if c else'_'\n")
+        );
+    }
+
+    #[test]
+    fn keeps_f_strings_and_follows_their_fields() {
+        for src in [
+            "f'{x!r:>{w}} `{y}`' + f\"{z}\"\n",
+            "f\"{d[\"key\"]}\" + f'''{ {'a': 1}['a'] }\n'''\n",
+            "rf'{{literal}} {x:'>10}'\n",
+            "t\"{a:{b}{c}}\" # the end\n",
+        ] {
+            // Nothing in an f-string is blanked (comments after it are).
+            let want = src.replace("# the end", "         ");
+            assert_eq!(code(src).as_deref(), Some(want.as_str()), "{src:?}");
+        }
+        assert_eq!(code("f'{x}' 'y'\n").as_deref(), Some("f'{x}' '_'\n"));
+    }
+
+    #[test]
+    fn no_answer_for_text_that_does_not_tokenize() {
+        for src in [
+            "x = 'unterminated\ny = 1\n",
+            "x = \"\"\"never closed\n",
+            "f'{x'\n",
+            "f'{x:{'\n",
+            "s = 'ends in a backslash\\",
+        ] {
+            assert_eq!(code(src), None, "{src:?}");
+        }
+        let deep = format!("{}x{}", "f'{".repeat(40), "}'".repeat(40));
+        assert_eq!(code(&deep), None);
+        let ok = format!("{}x{}", "f'{".repeat(10), "}'".repeat(10));
+        assert!(code(&ok).is_some());
+    }
+}
