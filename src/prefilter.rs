@@ -767,7 +767,8 @@ const RUBY_SPAWN_NAMES: &[&[u8]] = &[
 ///
 /// Wherever the look-back reaches a line break or a `\` continuation (`Open3.\n  popen3`, a
 /// leading-dot chain after a comment), the occurrence counts: the scan does not read across
-/// lines. `system?`, `:system` or a word in a comment or string also count: looser is sound.
+/// lines. `system?`, `:system` or a word in a string or a trailing comment also count: looser
+/// is sound. A word on a full-line comment does not (`ruby_comment_line`).
 fn ruby_spawn_word(t: &[u8]) -> bool {
     const ROOTS: &[&[u8]] = &[
         b"spawn",
@@ -807,7 +808,7 @@ fn ruby_spawn_word(t: &[u8]) -> bool {
                 .position(|b| !is_ident(*b))
                 .map_or(t.len(), |n| at + n);
             let name = &t[at..end];
-            if !RUBY_SPAWN_NAMES.contains(&name) {
+            if !RUBY_SPAWN_NAMES.contains(&name) || ruby_comment_line(t, at) {
                 return false;
             }
             let j = back(at);
@@ -836,6 +837,22 @@ fn ruby_spawn_word(t: &[u8]) -> bool {
             }
         })
     })
+}
+
+/// Whether the line holding `at` can hold no Ruby code: its first non-blank byte is `#` and the
+/// line has no `#{`. Outside a literal such a line is a comment; inside a heredoc or a
+/// multi-line string it is text, where only an interpolation (`#{...}`) could hold a call.
+/// The one spelling that could make it code is a `%` literal delimited by `#` (`%#...#`),
+/// whose closing `#` could start the line: a file with `%#` anywhere gets no exclusions.
+fn ruby_comment_line(t: &[u8], at: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &t[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &t[at..]).map_or(t.len(), |i| at + i);
+    let line = &t[start..end];
+    line.iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\x0c'))
+        .is_some_and(|b| *b == b'#')
+        && memchr::memmem::find(line, b"#{").is_none()
+        && memchr::memmem::find(t, b"%#").is_none()
 }
 
 /// The offset after the whitespace and comments (`//`, nested `/* */`) starting at `i`.
@@ -1422,6 +1439,8 @@ mod tests {
             "[1].each { |x| system(\"make\", x) }",
             "exec \"python2\", \"x.py\"",
             "x = 1\nexec(cmd)",
+            // A `#` line in a heredoc with an interpolation is code.
+            "s = <<~EOS\n  # run: #{system(\"make\")}\nEOS\n",
         ];
         for src in positives {
             assert_eq!(facts(Lang::Ruby, src).spawns.len(), 1, "frontend: {src:?}");
@@ -1430,6 +1449,9 @@ mod tests {
                 "prefilter drops {src:?}"
             );
         }
+        // A `%` literal delimited by `#` could end where a comment seems to start (Ruby reads
+        // `%#...#` as a string; tree-sitter-ruby does not): such files get no exclusions.
+        assert!(may_match(Lang::Ruby, b"s = %#\n# system 'make'\n"));
         let negatives = [
             "def filesystem; @filesystem; end",
             "execute(sql)\nexec_query(sql)",
@@ -1438,6 +1460,8 @@ mod tests {
             "@system = 1\n$exec = 2",
             "def spawned?; @spawned; end",
             "{ capture: true, pipeline_depth: 3, popen_opts: 1 }",
+            "# Runs on any system; exec(cmd) was the old way.\n  # system \"make\"\nx = 1\n",
+            "s = <<~EOS\n  # run system(\"make\") by hand\nEOS\n",
         ];
         for src in negatives {
             assert!(
