@@ -442,10 +442,10 @@ fn ident_at(t: &[u8], i: usize) -> Option<&[u8]> {
 ///   callee (`os.close`, `close`) and NAME is the whole first argument;
 /// - `map(ACTION, range(...))`, where ACTION is followed by a comma.
 ///
-/// ACTION is `close`, `fstat`, `set_inheritable` or `fcntl`. Between the tokens of a shape only
-/// whitespace, comments and line continuations can stand. The check is deliberately looser than
-/// the query (it does not tie the call to the loop's body, nor the loop to a range): it must
-/// never reject a file the frontend would find a loop in.
+/// ACTION is `close`, `fstat`, `set_inheritable` or `fcntl`, and the loop is over a `range`
+/// (see `python_loop_vars`). Between the tokens of a shape only whitespace, comments and line
+/// continuations can stand. The check is deliberately looser than the query (it does not tie
+/// the call to the loop's body): it must never reject a file the frontend would find a loop in.
 fn python_loop_action(t: &[u8]) -> bool {
     const ACTIONS: &[&[u8]] = &[b"close", b"fstat", b"set_inheritable", b"fcntl"];
     // Names passed first to an action call, and whether an action is followed by a comma.
@@ -485,7 +485,8 @@ fn python_loop_action(t: &[u8]) -> bool {
     // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
     // is a function defined in this file, one level): a helper with a parameter among the
     // action arguments counts when its name is also called somewhere (`NAME(` or
-    // `self.NAME (` not preceded by `def`).
+    // `self.NAME (` not preceded by `def`) and the file has a loop of a matched shape.
+    let mut helper_closes = false;
     for at in memchr::memmem::find_iter(t, b"def") {
         if (at > 0 && is_ident(t[at - 1])) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
             continue;
@@ -545,23 +546,51 @@ fn python_loop_action(t: &[u8]) -> bool {
             }
         }
         if closes_param && python_called(t, helper) {
-            return true;
+            helper_closes = true;
+            break;
         }
     }
+    let loop_vars = python_loop_vars(t);
+    if helper_closes {
+        return !loop_vars.is_empty();
+    }
+    loop_vars.iter().any(|v| args.contains(v))
+}
+
+/// The variables of the loops `queries/python/close_loops.scm` matches, read from the text:
+/// `for NAME in range(` / `xrange(` / `reversed(` (statements and comprehension clauses: the
+/// query wants an `identifier` on the left and one of those calls on the right) and
+/// `while NAME OP` where OP starts a comparison (`<`, `>`, `==`, `!=`, `in`, `is`, `not in`:
+/// the query wants a `comparison_operator` whose first operand is the name). Between tokens,
+/// whitespace, comments and continuations; a keyword inside a longer name also counts (looser).
+fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
+    let mut vars = Vec::new();
     for kw in [&b"for"[..], b"while"] {
         for at in memchr::memmem::find_iter(t, kw) {
             let i = at + kw.len();
             if t.get(i).is_some_and(|b| is_ident(*b)) {
                 continue;
             }
-            if let Some(name) = ident_at(t, skip_trivia(t, i))
-                && args.contains(&name)
-            {
-                return true;
+            let Some(name) = ident_at(t, skip_trivia(t, i)) else {
+                continue;
+            };
+            let j = skip_trivia(t, skip_trivia(t, i) + name.len());
+            let is_loop = if kw == b"for" {
+                ident_at(t, j) == Some(b"in")
+                    && ident_at(t, skip_trivia(t, j + 2)).is_some_and(|f| {
+                        matches!(f, b"range" | b"xrange" | b"reversed")
+                            && t.get(skip_trivia(t, skip_trivia(t, j + 2) + f.len())) == Some(&b'(')
+                    })
+            } else {
+                matches!(t.get(j), Some(b'<' | b'>' | b'=' | b'!'))
+                    || matches!(ident_at(t, j), Some(b"in" | b"is" | b"not"))
+            };
+            if is_loop {
+                vars.push(name);
             }
         }
     }
-    false
+    vars
 }
 
 /// Whether `name` is called somewhere other than in its `def`: a whole identifier followed by
@@ -1185,12 +1214,22 @@ mod tests {
             "[os.fstat(n)\n for  # c\n n in range(3, 4096)]\n",
             "list(map(os.close\n , range(3, 4096)))\n",
             "fd = 3\nwhile fd < 4096:\n    os.set_inheritable(fd, False)\n    fd += 1\n",
+            "fd = 3\nwhile fd \\\n  < 4096:\n    os.close(fd)\n    fd += 1\n",
             "for fd in reversed(range(3, 4096)):\n    fcntl.fcntl(fd, fcntl.F_SETFD, 1)\n",
             "for é in range(3, 4096):\n    os.close(é)\n",
             // Helpers that close their parameter, called from the loop.
             "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    shut(n)\n",
             "def shut(flags=(0), sep=\")\", fd=None):\n    os.close(fd)\nfor n in range(3, 4096):\n    self.shut (1, 2, n)\n",
         ];
+        // Any comparison may start a `while` loop the query matches (the frontend judges the
+        // operator), so the prefilter keeps them all.
+        for src in [
+            "fd = 3\nwhile fd != 4096:\n    os.close(fd)\n    fd += 1\n",
+            "fd = 3\nwhile fd not in stop:\n    os.close(fd)\n    fd += 1\n",
+            "fd = 3\nwhile fd is not None:\n    os.close(fd)\n",
+        ] {
+            assert!(may_match(Lang::Python, src.as_bytes()), "{src:?}");
+        }
         for src in positives {
             assert_eq!(loops(src), 1, "frontend finds no loop in {src:?}");
             assert!(
@@ -1206,6 +1245,14 @@ mod tests {
             "class C:\n    def close(self):\n        pass\n    def go(self):\n        for i in range(9):\n            self.go()\n",
             "for x in range(4096):\n    os.close(self.fd)\n",
             "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    print(n)\n",
+            // Loops over anything but a range call: pipes, lists, enumerate.
+            "for fd in (r, w):\n    os.close(fd)\nfor i in range(3):\n    pass\n",
+            "for fd in fds:\n    os.close(fd)\n",
+            "for fd in enumerate(range(4096)):\n    os.close(fd)\n",
+            "for fd, _ in pairs(range(4096)):\n    os.close(fd)\n",
+            "while fd:\n    os.close(fd)\n    fd = nxt()\n",
+            "while (fd < 4096):\n    os.close(fd)\n",
+            "def shut(fd):\n    os.close(fd)\nfor n in items:\n    shut(n)\n",
         ];
         for src in negatives {
             assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");

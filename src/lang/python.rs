@@ -1017,6 +1017,15 @@ impl<'t> Resolver<'t> {
         let Some((action, action_span)) = self.loop_action(body, name) else {
             return;
         };
+        // The query's `(_) @loop.bound` can be an extra between the operands (`while fd \`
+        // continued on the next line, or a comment): the bound is the next real operand.
+        let mut bound = bound;
+        while bound.is_extra() {
+            match bound.next_named_sibling() {
+                Some(next) => bound = next,
+                None => return,
+            }
+        }
         let Some(b) = self.bound_of(bound) else {
             return;
         };
