@@ -121,6 +121,36 @@ pub fn walk<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
     }
 }
 
+/// The nodes of one of `kinds` whose keyword child `keyword` sits at a whole-word occurrence
+/// of it in `src`, in document order. Every such statement has its keyword in the text, so this
+/// finds what a walk of the whole tree for those kinds finds, for one descent per occurrence
+/// (the word in a string or comment is a string or comment node, and is skipped).
+pub fn keyword_parents<'t>(
+    root: Node<'t>,
+    src: &str,
+    keyword: &str,
+    kinds: &[&str],
+) -> Vec<Node<'t>> {
+    let b = src.as_bytes();
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(b, keyword.as_bytes()) {
+        let end = at + keyword.len();
+        if (at > 0 && is_ident(b[at - 1])) || b.get(end).is_some_and(|c| is_ident(*c)) {
+            continue;
+        }
+        if let Some(leaf) = root.descendant_for_byte_range(at, end)
+            && !leaf.is_named()
+            && leaf.kind() == keyword
+            && let Some(parent) = leaf.parent()
+            && kinds.contains(&parent.kind())
+        {
+            out.push(parent);
+        }
+    }
+    out
+}
+
 /// Parse an integer literal the way Python and Ruby spell them (`1_024`, `0x400`, `0o777`,
 /// `0777`, `65536L`).
 pub fn parse_int(lit: &str) -> Option<u64> {

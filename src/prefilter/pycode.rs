@@ -1,24 +1,25 @@
-//! A byte-level Python lexer that blanks out what is not code: the contents of string literals
-//! and comments. The Python 2 hints (`super::python2_hint`) run on its output, so that prose in
-//! docstrings (reST ``` ``code`` ```, "print the result") no longer looks like Python 2 syntax.
+//! A byte-level Python lexer that blanks out what is not code: the text of string literals
+//! (f-strings' literal parts included) and comments. The Python 2 hints
+//! (`super::python2_hint`) run on its output, so that prose in docstrings (reST
+//! ``` ``code`` ```, "print the result") and messages no longer looks like Python 2 syntax.
 //!
 //! Soundness (the hints must stay a superset of the frontend's evidence, which tree-sitter finds
 //! in code only): the lexer only ever blanks bytes that Python's own tokenizer puts inside a
-//! plain (non-f) string literal or a comment. f-strings (and t-strings) are never blanked: their
-//! replacement fields are code, and the lexer follows them (with 3.12's nested quotes) only to
-//! find where the literal ends. Wherever the text does not tokenize cleanly (an unterminated
-//! string, a quote after a name that is not a string prefix, nesting deeper than `MAX_DEPTH`),
-//! there is no answer and the caller looks at the raw text instead: tree-sitter's error
-//! recovery may read such text differently.
+//! string literal's text or a comment. The replacement fields of f-strings (and t-strings) are
+//! code: the lexer follows them (with 3.12's nested quotes and format specs) and blanks only
+//! the strings and comments inside them. Wherever the text does not tokenize cleanly (an
+//! unterminated string or field, nesting deeper than `MAX_DEPTH`), there is no answer and the
+//! caller looks at the raw text instead: tree-sitter's error recovery may read such text
+//! differently.
 
 /// Deepest nesting of f-string replacement fields followed (each level is a stack frame).
 const MAX_DEPTH: u32 = 16;
 
-/// Blanking for the contents of a plain string (quotes kept, so `print"x"` stays a statement).
+/// Blanking for string text (quotes and braces kept, so `print"x"` stays a statement).
 const STRING_FILL: u8 = b'_';
 
-/// `text` with every plain string literal's contents replaced by `_` and every comment by
-/// spaces, or `None` when the text does not tokenize cleanly.
+/// `text` with the text of every string literal replaced by `_` and every comment by spaces,
+/// or `None` when the text does not tokenize cleanly.
 pub fn code_only(text: &[u8]) -> Option<Vec<u8>> {
     let mut lx = Lexer {
         t: text,
@@ -39,7 +40,7 @@ struct Lexer<'a> {
 enum Mode {
     /// The file: runs to the end of the text.
     Top,
-    /// An f-string replacement field (`{...}`): runs to its closing `}`; nothing is blanked.
+    /// An f-string replacement field (`{...}`): runs to its closing `}`.
     Field,
 }
 
@@ -51,19 +52,16 @@ impl Lexer<'_> {
     /// Code, from `self.i` to the end of the text (`Top`) or past the `}` closing a replacement
     /// field (`Field`).
     fn code(&mut self, mode: Mode, depth: u32) -> Option<()> {
-        let blank = mode == Mode::Top;
         let mut brackets = 0u32;
         while let Some(&b) = self.t.get(self.i) {
             match b {
                 b'#' => {
                     let end = memchr::memchr(b'\n', &self.t[self.i..])
                         .map_or(self.t.len(), |n| self.i + n);
-                    if blank {
-                        self.out[self.i..end].fill(b' ');
-                    }
+                    self.out[self.i..end].fill(b' ');
                     self.i = end;
                 }
-                b'\'' | b'"' => self.string(blank, depth)?,
+                b'\'' | b'"' => self.string(depth)?,
                 b'\\' => self.i += 2,
                 b'(' | b'[' | b'{' => {
                     brackets += 1;
@@ -92,11 +90,19 @@ impl Lexer<'_> {
     /// A format spec (after `{x:`), through the `}` that closes the field.
     fn format_spec(&mut self, depth: u32) -> Option<()> {
         while let Some(&b) = self.t.get(self.i) {
-            self.i += 1;
             match b {
-                b'{' => self.field(depth)?,
-                b'}' => return Some(()),
-                _ => {}
+                b'{' => {
+                    self.i += 1;
+                    self.field(depth)?;
+                }
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => {
+                    self.out[self.i] = STRING_FILL;
+                    self.i += 1;
+                }
             }
         }
         None
@@ -111,7 +117,7 @@ impl Lexer<'_> {
     }
 
     /// The string literal whose opening quote is at `self.i`.
-    fn string(&mut self, blank: bool, depth: u32) -> Option<()> {
+    fn string(&mut self, depth: u32) -> Option<()> {
         let quote = self.t[self.i];
         let mut p = self.i;
         while p > 0 && is_ident(self.t[p - 1]) {
@@ -125,15 +131,19 @@ impl Lexer<'_> {
         let formatted = is_prefix && prefix.iter().any(|c| b"fFtT".contains(c));
         let triple = self.t[self.i..].starts_with(&[quote; 3]);
         let open = if triple { 3 } else { 1 };
-        let start = self.i + open;
-        self.i = start;
+        self.i += open;
         loop {
             let b = *self.t.get(self.i)?;
             match b {
-                b'\\' => self.i += 2,
+                b'\\' => {
+                    let end = (self.i + 2).min(self.t.len());
+                    self.out[self.i..end].fill(STRING_FILL);
+                    self.i += 2;
+                }
                 b'\n' if !triple => return None,
                 b'{' if formatted => {
                     if self.t.get(self.i + 1) == Some(&b'{') {
+                        self.out[self.i..self.i + 2].fill(STRING_FILL);
                         self.i += 2;
                     } else {
                         self.i += 1;
@@ -141,13 +151,13 @@ impl Lexer<'_> {
                     }
                 }
                 _ if b == quote && (!triple || self.t[self.i..].starts_with(&[quote; 3])) => {
-                    if blank && !formatted {
-                        self.out[start..self.i].fill(STRING_FILL);
-                    }
                     self.i += open;
                     return Some(());
                 }
-                _ => self.i += 1,
+                _ => {
+                    self.out[self.i] = STRING_FILL;
+                    self.i += 1;
+                }
             }
         }
     }
@@ -179,16 +189,22 @@ mod tests {
     }
 
     #[test]
-    fn keeps_f_strings_and_follows_their_fields() {
-        for src in [
-            "f'{x!r:>{w}} `{y}`' + f\"{z}\"\n",
-            "f\"{d[\"key\"]}\" + f'''{ {'a': 1}['a'] }\n'''\n",
-            "rf'{{literal}} {x:'>10}'\n",
-            "t\"{a:{b}{c}}\" # the end\n",
+    fn blanks_f_string_text_and_follows_their_fields() {
+        for (src, want) in [
+            (
+                "f'{x!r:>{w}} `{y}`' + f\"{z}\"\n",
+                "f'{x!r:_{w}}__{y}_' + f\"{z}\"\n",
+            ),
+            (
+                "f\"{d[\"key\"]}\" + f'''{ {'a': 1}['a'] }\n'''\n",
+                "f\"{d[\"___\"]}\" + f'''{ {'_': 1}['_'] }_'''\n",
+            ),
+            ("rf'{{literal}} {x:'>10}'\n", "rf'____________{x:____}'\n"),
+            ("t\"{a:{b}{c}}\" # the end\n", "t\"{a:{b}{c}}\"          \n"),
+            // Fields are code: Python 2 syntax there stays visible.
+            ("f'{`x`} <>'\n", "f'{`x`}___'\n"),
         ] {
-            // Nothing in an f-string is blanked (comments after it are).
-            let want = src.replace("# the end", "         ");
-            assert_eq!(code(src).as_deref(), Some(want.as_str()), "{src:?}");
+            assert_eq!(code(src).as_deref(), Some(want), "{src:?}");
         }
         assert_eq!(code("f'{x}' 'y'\n").as_deref(), Some("f'{x}' '_'\n"));
     }
