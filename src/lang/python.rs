@@ -260,8 +260,6 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
 /// visits only the nodes on the way to them (a query over the whole tree costs ~2.5x a plain
 /// walk of it, whatever its patterns), yet finds every match whose root intersects a range.
 fn regions(b: &[u8]) -> Vec<std::ops::Range<usize>> {
-    /// Tokens closer than this share one range (each range costs a walk down from the root).
-    const MERGE_GAP: usize = 2048;
     static AC: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
     let ac = AC.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
@@ -269,19 +267,7 @@ fn regions(b: &[u8]) -> Vec<std::ops::Range<usize>> {
             .build(REGION_TOKENS)
             .expect("region tokens compile")
     });
-    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
-    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
-    for m in ac.find_iter(b) {
-        let (start, end) = (m.start(), m.end());
-        if (start > 0 && is_ident(b[start - 1])) || b.get(end).is_some_and(|c| is_ident(*c)) {
-            continue;
-        }
-        match out.last_mut() {
-            Some(last) if start - last.end < MERGE_GAP => last.end = end,
-            _ => out.push(start..end),
-        }
-    }
-    out
+    ts::merged_regions(b, ac)
 }
 
 /// Names whose occurrence a facts-query match needs in its root node (see `regions`): the

@@ -121,6 +121,30 @@ pub fn walk<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
     }
 }
 
+/// Byte ranges around the matches of `tokens` in `b` (a token that starts or ends with an
+/// identifier byte must be a whole word there), merged when closer than 2 KiB: the regions a
+/// frontend's facts query runs over (`QueryCursor::set_byte_range`), so that tree-sitter visits
+/// only the nodes on the way to them, yet finds every match whose root intersects one.
+pub fn merged_regions(b: &[u8], tokens: &aho_corasick::AhoCorasick) -> Vec<std::ops::Range<usize>> {
+    /// Tokens closer than this share one range (each range costs a walk down from the root).
+    const MERGE_GAP: usize = 2048;
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for m in tokens.find_iter(b) {
+        let (start, end) = (m.start(), m.end());
+        let word_start = is_ident(b[start]) && start > 0 && is_ident(b[start - 1]);
+        let word_end = is_ident(b[end - 1]) && b.get(end).is_some_and(|c| is_ident(*c));
+        if word_start || word_end {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if start - last.end < MERGE_GAP => last.end = end,
+            _ => out.push(start..end),
+        }
+    }
+    out
+}
+
 /// The nodes of one of `kinds` whose keyword child `keyword` sits at a whole-word occurrence
 /// of it in `src`, in document order. Every such statement has its keyword in the text, so this
 /// finds what a walk of the whole tree for those kinds finds, for one descent per occurrence
