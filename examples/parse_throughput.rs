@@ -1,5 +1,6 @@
 //! Benchmark helper (not a test): raw parse throughput of each language's parser on the files
-//! the prefilter lets through, one thread, parser reused, no query. Used by `bench/run.sh`.
+//! a run parses (the prefilter admits them; weakly admitted ones only with a Python 2 hint), one
+//! thread, parser reused, no query. Used by `bench/run.sh`.
 //!
 //! Usage: `cargo run --release --example parse_throughput -- DIR...`
 
@@ -21,7 +22,16 @@ fn main() {
         let Ok(bytes) = std::fs::read(&c.path) else {
             continue;
         };
-        if bytes.contains(&0) || !fdlint::prefilter::may_match(c.lang, &bytes) {
+        if bytes.contains(&0) {
+            continue;
+        }
+        // What a run parses: admitted files, and weakly admitted ones that may be Python 2.
+        let parsed = match fdlint::prefilter::admit(c.lang, &bytes) {
+            fdlint::prefilter::Admission::Yes => true,
+            fdlint::prefilter::Admission::No => false,
+            fdlint::prefilter::Admission::Weak => fdlint::prefilter::python2_hint(&bytes),
+        };
+        if !parsed {
             continue;
         }
         let text = String::from_utf8_lossy(&bytes);
