@@ -133,7 +133,7 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     };
 
     let q = compiled();
-    let mut ctx = Ctx::new(text);
+    let mut ctx = Ctx::new(text, root);
     let mut loops: Vec<LoopMatch> = Vec::new();
     let mut ranges: Vec<(Node, Node)> = Vec::new();
     let mut spawns: Vec<spawn::SpawnMatch> = Vec::new();
@@ -348,6 +348,7 @@ enum Val {
 
 struct Ctx<'t> {
     src: &'t str,
+    root: Node<'t>,
     /// Local variables, per scope node id and name.
     locals: HashMap<(usize, String), Vec<Binding<'t>>>,
     /// Constants and instance, class and global variables: one namespace for the whole file.
@@ -393,29 +394,28 @@ const CONDITIONAL_KINDS: &[&str] = &[
     "binary",
 ];
 
-fn scope_of(node: Node) -> Option<Node> {
-    let mut cur = node.parent();
-    while let Some(n) = cur {
-        if SCOPE_KINDS.contains(&n.kind()) {
-            return Some(n);
+/// The scope `node` is in (its nearest `SCOPE_KINDS` ancestor), and whether a
+/// `CONDITIONAL_KINDS` construct stands between the two (an assignment there may be skipped).
+///
+/// One descent from the root: `Node::parent` itself descends from the root each time, so
+/// climbing ancestors one `parent()` at a time costs the depth squared.
+fn scope_and_condition<'t>(root: Node<'t>, node: Node<'t>) -> (Option<Node<'t>>, bool) {
+    let mut scope = None;
+    let mut conditional = false;
+    let mut cur = root;
+    while cur != node {
+        if SCOPE_KINDS.contains(&cur.kind()) {
+            scope = Some(cur);
+            conditional = false;
+        } else if CONDITIONAL_KINDS.contains(&cur.kind()) {
+            conditional = true;
         }
-        cur = n.parent();
+        match cur.child_with_descendant(node) {
+            Some(next) if next != cur => cur = next,
+            _ => break,
+        }
     }
-    None
-}
-
-fn is_conditional(node: Node, scope: Option<Node>) -> bool {
-    let mut cur = node.parent();
-    while let Some(n) = cur {
-        if Some(n) == scope {
-            return false;
-        }
-        if CONDITIONAL_KINDS.contains(&n.kind()) {
-            return true;
-        }
-        cur = n.parent();
-    }
-    false
+    (scope, conditional)
 }
 
 /// The named children of a statement list, comments left out.
@@ -501,9 +501,10 @@ fn args(call: Node) -> Vec<Node> {
 }
 
 impl<'t> Ctx<'t> {
-    fn new(src: &'t str) -> Self {
+    fn new(src: &'t str, root: Node<'t>) -> Self {
         Ctx {
             src,
+            root,
             locals: HashMap::new(),
             globals: HashMap::new(),
             methods: HashMap::new(),
@@ -516,6 +517,11 @@ impl<'t> Ctx<'t> {
         ts::text(node, self.src)
     }
 
+    /// The nearest `SCOPE_KINDS` ancestor of `node`.
+    fn scope_of(&self, node: Node<'t>) -> Option<Node<'t>> {
+        scope_and_condition(self.root, node).0
+    }
+
     fn add_binding(
         &mut self,
         target: Node<'t>,
@@ -524,8 +530,8 @@ impl<'t> Ctx<'t> {
         index: Option<usize>,
         cond: bool,
     ) {
-        let scope = scope_of(node);
-        let conditional = cond || is_conditional(node, scope);
+        let (scope, in_condition) = scope_and_condition(self.root, node);
+        let conditional = cond || in_condition;
         let b = Binding {
             node,
             value,
@@ -1193,7 +1199,7 @@ impl<'t> Ctx<'t> {
 
     fn resolve_local(&self, node: Node<'t>, names: u32, d: u32, visiting: &mut Vec<usize>) -> Val {
         let name = self.text(node);
-        let scope_node = scope_of(node);
+        let scope_node = self.scope_of(node);
         if self.block_param_shadows(node, scope_node, name) {
             return Val::Unknown;
         }

@@ -13,7 +13,7 @@
 
 use tree_sitter::Node;
 
-use super::{Ctx, args, scope_of, statements};
+use super::{Ctx, args, statements};
 use crate::facts::{FdOption, ScriptRef, Span, SpawnApi, SpawnCall};
 use crate::lang::ts;
 
@@ -306,7 +306,7 @@ impl<'t> Ctx<'t> {
     /// parameters and names assigned on several paths have no single value.
     fn local_value(&self, node: Node<'t>) -> Option<Node<'t>> {
         let name = self.text(node);
-        let scope_node = scope_of(node);
+        let scope_node = self.scope_of(node);
         if self.block_param_shadows(node, scope_node, name) {
             return None;
         }
@@ -335,7 +335,7 @@ impl<'t> Ctx<'t> {
     /// Every use of local `name` in the scope of `node` (nested blocks included, nested methods
     /// and classes left out).
     fn uses_in_scope(&self, node: Node<'t>, name: &str, mut f: impl FnMut(Node<'t>)) {
-        let Some(scope) = scope_of(node) else {
+        let Some(scope) = self.scope_of(node) else {
             return;
         };
         ts::walk(scope, |n| {
@@ -360,7 +360,7 @@ impl<'t> Ctx<'t> {
     /// which says that a parameter or method result of that name is an options hash. Memoised
     /// per scope and name: a file may call `system` with the same variable a thousand times.
     fn hash_use(&self, node: Node<'t>, name: &str) -> HashUse {
-        let key = (scope_of(node).map_or(0, |s| s.id()), name.to_string());
+        let key = (self.scope_of(node).map_or(0, |s| s.id()), name.to_string());
         if let Some(u) = self.spawn_hash_uses.borrow().get(&key) {
             return *u;
         }
