@@ -1,6 +1,7 @@
-//! Benchmark helper (not a test): raw parse throughput of each language's parser on the files
-//! a run parses (the prefilter admits them; weakly admitted ones only with a Python 2 hint), one
-//! thread, parser reused, no query. Used by `bench/run.sh`.
+//! Benchmark helper (not a test): on the files a run parses
+//! (`prefilter::parsed_without_context`), one thread, the raw parse throughput of each
+//! language's parser (parser reused, no query) and the cost of the whole frontend
+//! (`lang::extract`: parse, queries, resolution). Used by `bench/run.sh`.
 //!
 //! Usage: `cargo run --release --example parse_throughput -- DIR...`
 
@@ -17,7 +18,8 @@ fn main() {
     let mut rb = tree_sitter::Parser::new();
     rb.set_language(&tree_sitter_ruby::LANGUAGE.into())
         .expect("ruby grammar");
-    let mut totals = [(0usize, 0u64, Duration::ZERO); 3];
+    let mut totals = [(0usize, 0u64, Duration::ZERO, Duration::ZERO); 3];
+    let opts = fdlint::lang::FrontendOptions::default();
     for c in &found.files {
         let Ok(bytes) = std::fs::read(&c.path) else {
             continue;
@@ -25,13 +27,7 @@ fn main() {
         if bytes.contains(&0) {
             continue;
         }
-        // What a run parses: admitted files, and weakly admitted ones that may be Python 2.
-        let parsed = match fdlint::prefilter::admit(c.lang, &bytes) {
-            fdlint::prefilter::Admission::Yes => true,
-            fdlint::prefilter::Admission::No => false,
-            fdlint::prefilter::Admission::Weak => fdlint::prefilter::python2_hint(&bytes),
-        };
-        if !parsed {
+        if !fdlint::prefilter::parsed_without_context(c.lang, &bytes) {
             continue;
         }
         let text = String::from_utf8_lossy(&bytes);
@@ -54,17 +50,21 @@ fn main() {
         totals[i].0 += 1;
         totals[i].1 += bytes.len() as u64;
         totals[i].2 += e;
+        let t = Instant::now();
+        let _ = std::hint::black_box(fdlint::lang::extract(c.lang, &text, &opts));
+        totals[i].3 += t.elapsed();
     }
-    println!("parser\tfiles\tMB\tseconds\tMB_per_s");
-    for (name, (n, b, d)) in ["tree-sitter-python", "tree-sitter-ruby", "syn"]
+    println!("parser\tfiles\tMB\tseconds\tMB_per_s\tfrontend_s");
+    for (name, (n, b, d, f)) in ["tree-sitter-python", "tree-sitter-ruby", "syn"]
         .iter()
         .zip(totals)
     {
         let mb = b as f64 / 1e6;
         let s = d.as_secs_f64();
         println!(
-            "{name}\t{n}\t{mb:.1}\t{s:.2}\t{:.1}",
-            if s > 0.0 { mb / s } else { 0.0 }
+            "{name}\t{n}\t{mb:.1}\t{s:.2}\t{:.1}\t{:.2}",
+            if s > 0.0 { mb / s } else { 0.0 },
+            f.as_secs_f64()
         );
     }
 }

@@ -1,7 +1,6 @@
 //! Benchmark helper (not a test): which prefilter requirement admits how many files and bytes
-//! per language, and what the frontends then cost on the files a run parses (admitted, or
-//! weakly admitted with a Python 2 hint; one thread): the raw parse alone, and the real
-//! `lang::extract`, facts and all.
+//! per language, and how many files and bytes a run then parses
+//! (`prefilter::parsed_without_context`). `examples/parse_throughput.rs` times the parsing.
 //!
 //! Usage: `cargo run --release --example prefilter_census -- DIR...`
 //!
@@ -20,17 +19,8 @@ fn main() {
     let opts = fdlint::lang::FrontendOptions::default();
     // lang -> requirement index -> (files, bytes) admitted by it (a file may count for several)
     let mut by_req: BTreeMap<(Lang, usize), (usize, u64)> = BTreeMap::new();
-    // lang -> (files read, bytes read, files parsed, bytes parsed, prefilter, frontend time,
-    // raw parse time)
-    #[allow(clippy::type_complexity)]
-    let mut totals: BTreeMap<Lang, (usize, u64, usize, u64, Duration, Duration, Duration)> =
-        BTreeMap::new();
-    let mut py = tree_sitter::Parser::new();
-    py.set_language(&tree_sitter_python::LANGUAGE.into())
-        .expect("python grammar");
-    let mut rb = tree_sitter::Parser::new();
-    rb.set_language(&tree_sitter_ruby::LANGUAGE.into())
-        .expect("ruby grammar");
+    // lang -> (files read, bytes read, files parsed, bytes parsed, prefilter time)
+    let mut totals: BTreeMap<Lang, (usize, u64, usize, u64, Duration)> = BTreeMap::new();
     // CENSUS_LIST=Python:0 lists the files that requirement admits on stderr.
     let list = std::env::var("CENSUS_LIST").ok();
     let audit = std::env::var_os("CENSUS_AUDIT_PY2").is_some();
@@ -48,11 +38,7 @@ fn main() {
         t.0 += 1;
         t.1 += bytes.len() as u64;
         let t0 = Instant::now();
-        let keep = match fdlint::prefilter::admit(c.lang, &bytes) {
-            fdlint::prefilter::Admission::Yes => true,
-            fdlint::prefilter::Admission::No => false,
-            fdlint::prefilter::Admission::Weak => fdlint::prefilter::python2_hint(&bytes),
-        };
+        let keep = fdlint::prefilter::parsed_without_context(c.lang, &bytes);
         t.4 += t0.elapsed();
         for (i, met) in fdlint::prefilter::requirements_met(c.lang, &bytes)
             .into_iter()
@@ -101,27 +87,14 @@ fn main() {
         }
         t.2 += 1;
         t.3 += bytes.len() as u64;
-        let text = String::from_utf8_lossy(&bytes);
-        let t0 = Instant::now();
-        let _ = std::hint::black_box(fdlint::lang::extract(c.lang, &text, &opts));
-        t.5 += t0.elapsed();
-        let t0 = Instant::now();
-        match c.lang {
-            Lang::Python => drop(std::hint::black_box(py.parse(text.as_bytes(), None))),
-            Lang::Ruby => drop(std::hint::black_box(rb.parse(text.as_bytes(), None))),
-            Lang::Rust => drop(std::hint::black_box(syn::parse_file(&text))),
-        }
-        t.6 += t0.elapsed();
     }
-    println!("lang\tfiles\tMB\tparsed\tparsed_MB\tprefilter_s\tfrontend_s\traw_parse_s");
-    for (lang, (f, b, pf, pb, pt, ft, rt)) in &totals {
+    println!("lang\tfiles\tMB\tparsed\tparsed_MB\tprefilter_s");
+    for (lang, (f, b, pf, pb, pt)) in &totals {
         println!(
-            "{lang:?}\t{f}\t{:.1}\t{pf}\t{:.1}\t{:.2}\t{:.2}\t{:.2}",
+            "{lang:?}\t{f}\t{:.1}\t{pf}\t{:.1}\t{:.2}",
             *b as f64 / 1e6,
             *pb as f64 / 1e6,
-            pt.as_secs_f64(),
-            ft.as_secs_f64(),
-            rt.as_secs_f64()
+            pt.as_secs_f64()
         );
     }
     println!(

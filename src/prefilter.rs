@@ -218,6 +218,17 @@ fn compiled(lang: Lang) -> &'static Compiled {
     }
 }
 
+/// Whether a run parses `text` when nothing but the text is known (no configured version, no
+/// project files, no link pass): admitted, or weakly admitted with a Python 2 hint. What the
+/// benchmark helpers (`examples/`) measure.
+pub fn parsed_without_context(lang: Lang, text: &[u8]) -> bool {
+    match admit(lang, text) {
+        Admission::Yes => true,
+        Admission::No => false,
+        Admission::Weak => python2_hint(text),
+    }
+}
+
 /// Whether `text` may contain a finding for a file of `lang` (weak admissions included).
 pub fn may_match(lang: Lang, text: &[u8]) -> bool {
     admit(lang, text) != Admission::No
