@@ -1,3 +1,8 @@
+; What counts as a binding of a name, and a method definition. The frontend does not run this
+; query over whole trees (that costs ~115 ns per node); it looks up the bindings of each name it
+; resolves (`Ctx::index_name` in src/lang/ruby.rs), and a test requires that lookup to agree with
+; every match of this query on every Ruby fixture. Change both together.
+
 ; max = Process.getrlimit(:NOFILE)[1]
 (assignment
   left: [

@@ -53,7 +53,7 @@ pub fn query_sources() -> Vec<(Lang, &'static str, &'static str)> {
     for (name, src) in python::QUERY_FILES {
         v.push((Lang::Python, *name, *src));
     }
-    for (name, src) in ruby::QUERY_FILES {
+    for (name, src) in ruby::QUERY_FILES.iter().chain([&ruby::BINDINGS_QUERY]) {
         v.push((Lang::Ruby, *name, *src));
     }
     v

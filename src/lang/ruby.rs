@@ -20,6 +20,8 @@ use crate::facts::{
     Bound, BoundKind, CloseLoop, Container, Facts, Fallback, FdAction, FdRange, LimitSource, Span,
 };
 
+/// The facts query: candidate loops, fd ranges and spawn calls, run over the regions of a file
+/// that hold their tokens (`regions`).
 pub const QUERY_FILES: &[(&str, &str)] = &[
     (
         "close_loops.scm",
@@ -30,14 +32,65 @@ pub const QUERY_FILES: &[(&str, &str)] = &[
         include_str!("../../queries/ruby/fd_ranges.scm"),
     ),
     (
-        "bindings.scm",
-        include_str!("../../queries/ruby/bindings.scm"),
-    ),
-    (
         "spawn_calls.scm",
         include_str!("../../queries/ruby/spawn_calls.scm"),
     ),
 ];
+
+/// What counts as a binding of a name (assignments, `||=`/`&&=`, multiple assignment, parameter
+/// defaults) and a method definition, as a query: the specification the lazy lookup
+/// (`Ctx::index_name`, `Ctx::index_methods`) is tested against on every fixture. Running it over
+/// a whole tree costs ~115 ns per node; the lookup visits only the nodes of the names resolved.
+pub const BINDINGS_QUERY: (&str, &str) = (
+    "bindings.scm",
+    include_str!("../../queries/ruby/bindings.scm"),
+);
+
+/// Names whose occurrence a facts-query match needs in its root node (see `regions`): the
+/// `#any-of?`/`#eq?` names of the facts query, the `for` and `while` keywords, and `..` (every
+/// range holds it). A test checks the list against the queries, and region matches against
+/// whole-tree matches on every fixture.
+pub const REGION_TOKENS: &[&str] = &[
+    "upto",
+    "downto",
+    "each",
+    "reverse_each",
+    "times",
+    "step",
+    "for",
+    "while",
+    "..",
+    "to_a",
+    "Array",
+    "popen3",
+    "popen2",
+    "popen2e",
+    "capture2",
+    "capture2e",
+    "capture2b",
+    "capture3",
+    "pipeline",
+    "pipeline_r",
+    "pipeline_w",
+    "pipeline_rw",
+    "pipeline_start",
+    "popen",
+    "spawn",
+    "system",
+    "exec",
+];
+
+/// The byte ranges the facts query runs over (`ts::merged_regions`).
+fn regions(b: &[u8]) -> Vec<std::ops::Range<usize>> {
+    static AC: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let ac = AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(REGION_TOKENS)
+            .expect("region tokens compile")
+    });
+    ts::merged_regions(b, ac)
+}
 
 mod spawn;
 
@@ -71,15 +124,6 @@ struct Compiled {
     loop_hi: u32,
     range_expr: u32,
     range_range: u32,
-    assign_plain: u32,
-    assign_multi: u32,
-    assign_cond: u32,
-    assign_param: u32,
-    assign_name: u32,
-    assign_names: u32,
-    assign_value: u32,
-    method_def: u32,
-    method_name: u32,
     spawn_call: u32,
     spawn_recv: u32,
     spawn_method: u32,
@@ -107,15 +151,6 @@ fn compiled() -> &'static Compiled {
             loop_hi: idx("loop.hi"),
             range_expr: idx("range.expr"),
             range_range: idx("range.range"),
-            assign_plain: idx("assign.plain"),
-            assign_multi: idx("assign.multi"),
-            assign_cond: idx("assign.cond"),
-            assign_param: idx("assign.param"),
-            assign_name: idx("assign.name"),
-            assign_names: idx("assign.names"),
-            assign_value: idx("assign.value"),
-            method_def: idx("method.def"),
-            method_name: idx("method.name"),
             spawn_call: idx("spawn.call"),
             spawn_recv: idx("spawn.recv"),
             spawn_method: idx("spawn.method"),
@@ -139,93 +174,83 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     let mut spawns: Vec<spawn::SpawnMatch> = Vec::new();
 
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&q.query, root, text.as_bytes());
-    while let Some(m) = matches.next() {
-        let get = |idx: u32| m.captures().iter().find(|c| c.index == idx).map(|c| c.node);
-        if let Some(call) = get(q.loop_call) {
-            if let (Some(recv), Some(method), Some(block), Some(var)) = (
-                get(q.loop_recv),
-                get(q.loop_method),
-                get(q.loop_block),
-                get(q.loop_var),
-            ) {
-                loops.push(LoopMatch::Block {
-                    call,
-                    recv,
-                    method,
-                    block,
-                    var,
-                });
+    // A match whose root holds tokens of several regions is found once per region.
+    let mut seen: Vec<(usize, usize)> = Vec::new();
+    for region in regions(text.as_bytes()) {
+        cursor.set_byte_range(region);
+        let mut matches = cursor.matches(&q.query, root, text.as_bytes());
+        while let Some(m) = matches.next() {
+            let get = |idx: u32| m.captures().iter().find(|c| c.index == idx).map(|c| c.node);
+            // Every pattern captures its root, the widest node of the match.
+            let Some(match_root) = m
+                .captures()
+                .iter()
+                .map(|c| c.node)
+                .max_by_key(|n| n.end_byte() - n.start_byte())
+            else {
+                continue;
+            };
+            let key = (m.pattern_index, match_root.id());
+            if seen.contains(&key) {
+                continue;
             }
-        } else if let Some(node) = get(q.loop_for) {
-            if let (Some(var), Some(inn), Some(body)) =
-                (get(q.loop_var), get(q.loop_in), get(q.loop_body))
+            seen.push(key);
+            if let Some(call) = get(q.loop_call) {
+                if let (Some(recv), Some(method), Some(block), Some(var)) = (
+                    get(q.loop_recv),
+                    get(q.loop_method),
+                    get(q.loop_block),
+                    get(q.loop_var),
+                ) {
+                    loops.push(LoopMatch::Block {
+                        call,
+                        recv,
+                        method,
+                        block,
+                        var,
+                    });
+                }
+            } else if let Some(node) = get(q.loop_for) {
+                if let (Some(var), Some(inn), Some(body)) =
+                    (get(q.loop_var), get(q.loop_in), get(q.loop_body))
+                {
+                    loops.push(LoopMatch::For {
+                        node,
+                        var,
+                        inn,
+                        body,
+                    });
+                }
+            } else if let Some(node) = get(q.loop_while) {
+                if let (Some(var), Some(hi), Some(body)) =
+                    (get(q.loop_var), get(q.loop_hi), get(q.loop_body))
+                {
+                    loops.push(LoopMatch::While {
+                        node,
+                        var,
+                        hi,
+                        body,
+                    });
+                }
+            } else if let Some(expr) = get(q.range_expr) {
+                if let Some(range) = get(q.range_range) {
+                    ranges.push((expr, range));
+                }
+            } else if let Some(call) = get(q.spawn_call)
+                && let Some(method) = get(q.spawn_method)
             {
-                loops.push(LoopMatch::For {
-                    node,
-                    var,
-                    inn,
-                    body,
-                });
-            }
-        } else if let Some(node) = get(q.loop_while) {
-            if let (Some(var), Some(hi), Some(body)) =
-                (get(q.loop_var), get(q.loop_hi), get(q.loop_body))
-            {
-                loops.push(LoopMatch::While {
-                    node,
-                    var,
-                    hi,
-                    body,
-                });
-            }
-        } else if let Some(expr) = get(q.range_expr) {
-            if let Some(range) = get(q.range_range) {
-                ranges.push((expr, range));
-            }
-        } else if let Some(call) = get(q.spawn_call) {
-            if let Some(method) = get(q.spawn_method) {
                 spawns.push(spawn::SpawnMatch {
                     call,
                     recv: get(q.spawn_recv),
                     method,
                 });
             }
-        } else if let Some(def) = get(q.method_def) {
-            if let Some(name) = get(q.method_name) {
-                ctx.methods
-                    .entry(ts::text(name, text).to_string())
-                    .or_default()
-                    .push(def);
-            }
-        } else if let Some(value) = get(q.assign_value) {
-            let (node, cond) = if let Some(n) = get(q.assign_plain) {
-                (n, false)
-            } else if let Some(n) = get(q.assign_cond) {
-                (n, true)
-            } else if let Some(n) = get(q.assign_param) {
-                (n, false)
-            } else if let Some(n) = get(q.assign_multi) {
-                (n, false)
-            } else {
-                continue;
-            };
-            if let Some(name) = get(q.assign_name) {
-                ctx.add_binding(name, node, value, None, cond);
-            } else if let Some(list) = get(q.assign_names) {
-                let mut cur = list.walk();
-                for (i, target) in list.named_children(&mut cur).enumerate() {
-                    if target.kind() == "rest_assignment" {
-                        // `a, *rest = ...`: later positions are unknowable.
-                        break;
-                    }
-                    ctx.add_binding(target, node, value, Some(i), cond);
-                }
-            }
         }
     }
-    drop(matches);
-    ctx.finish();
+    if loops.is_empty() && ranges.is_empty() && spawns.is_empty() {
+        return Ok(facts);
+    }
+    ctx.index_methods();
 
     for lm in &loops {
         if let Some(cl) = ctx.close_loop(lm) {
@@ -313,6 +338,7 @@ enum LoopMatch<'t> {
 }
 
 /// One value a name is given somewhere.
+#[derive(Clone, Copy)]
 struct Binding<'t> {
     /// The assignment (or parameter) node: its end is where the value becomes visible.
     node: Node<'t>,
@@ -349,10 +375,14 @@ enum Val {
 struct Ctx<'t> {
     src: &'t str,
     root: Node<'t>,
-    /// Local variables, per scope node id and name.
-    locals: HashMap<(usize, String), Vec<Binding<'t>>>,
+    /// Local variables, per scope node id and name, in document order; filled per name on
+    /// first lookup (`index_name`).
+    locals: RefCell<HashMap<(usize, String), Vec<Binding<'t>>>>,
     /// Constants and instance, class and global variables: one namespace for the whole file.
-    globals: HashMap<String, Vec<Binding<'t>>>,
+    globals: RefCell<HashMap<String, Vec<Binding<'t>>>>,
+    /// Names whose bindings are in `locals`/`globals`.
+    indexed: RefCell<std::collections::HashSet<String>>,
+    /// Method definitions by name (`index_methods`).
     methods: HashMap<String, Vec<Node<'t>>>,
     /// Expression steps the spawn resolvers may still take for the current call, so that names
     /// that share subexpressions cannot make the work exponential.
@@ -416,6 +446,88 @@ fn scope_and_condition<'t>(root: Node<'t>, node: Node<'t>) -> (Option<Node<'t>>,
         }
     }
     (scope, conditional)
+}
+
+/// The binding `node` (a name where it occurs) makes, as `queries/ruby/bindings.scm` defines
+/// them: (target, assignment or parameter node, value, position in a multiple assignment,
+/// conditional `||=`/`&&=`).
+#[allow(clippy::type_complexity)]
+fn binding_at(node: Node) -> Option<(Node, Node, Node, Option<usize>, bool)> {
+    const NAMES: &[&str] = &[
+        "identifier",
+        "constant",
+        "instance_variable",
+        "class_variable",
+        "global_variable",
+    ];
+    if !NAMES.contains(&node.kind()) {
+        return None;
+    }
+    let mut target = node;
+    let mut parent = node.parent()?;
+    // `Foo::BAR = 1` binds `BAR` (a plain or multiple assignment, not `||=`).
+    let scoped = parent.kind() == "scope_resolution"
+        && node.kind() == "constant"
+        && parent.child_by_field_name("name") == Some(node);
+    if scoped {
+        target = parent;
+        parent = parent.parent()?;
+    }
+    let is_left = |p: Node, t: Node| p.child_by_field_name("left") == Some(t);
+    match parent.kind() {
+        "assignment" if is_left(parent, target) => Some((
+            target,
+            parent,
+            parent.child_by_field_name("right")?,
+            None,
+            false,
+        )),
+        "operator_assignment" if !scoped && is_left(parent, target) => {
+            let op = parent.child_by_field_name("operator")?;
+            matches!(op.kind(), "||=" | "&&=").then_some(()).and(Some((
+                target,
+                parent,
+                parent.child_by_field_name("right")?,
+                None,
+                true,
+            )))
+        }
+        "left_assignment_list" => {
+            let assign = parent
+                .parent()
+                .filter(|a| a.kind() == "assignment" && is_left(*a, parent))?;
+            let mut cur = parent.walk();
+            for (i, t) in parent.named_children(&mut cur).enumerate() {
+                if t.kind() == "rest_assignment" {
+                    return None;
+                }
+                if t == target {
+                    return Some((
+                        target,
+                        assign,
+                        assign.child_by_field_name("right")?,
+                        Some(i),
+                        false,
+                    ));
+                }
+            }
+            None
+        }
+        "optional_parameter" | "keyword_parameter"
+            if !scoped
+                && node.kind() == "identifier"
+                && parent.child_by_field_name("name") == Some(node) =>
+        {
+            Some((
+                target,
+                parent,
+                parent.child_by_field_name("value")?,
+                None,
+                false,
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// The named children of a statement list, comments left out.
@@ -505,8 +617,9 @@ impl<'t> Ctx<'t> {
         Ctx {
             src,
             root,
-            locals: HashMap::new(),
-            globals: HashMap::new(),
+            locals: RefCell::new(HashMap::new()),
+            globals: RefCell::new(HashMap::new()),
+            indexed: RefCell::new(std::collections::HashSet::new()),
             methods: HashMap::new(),
             spawn_steps: std::cell::Cell::new(0),
             spawn_hash_uses: RefCell::new(HashMap::new()),
@@ -522,8 +635,73 @@ impl<'t> Ctx<'t> {
         scope_and_condition(self.root, node).0
     }
 
+    /// Every method definition, by name: the `method`/`singleton_method` parent of each `def`.
+    fn index_methods(&mut self) {
+        for def in ts::keyword_parents(self.root, self.src, "def", &["method", "singleton_method"])
+        {
+            if let Some(name) = def.child_by_field_name("name") {
+                self.methods
+                    .entry(self.text(name).to_string())
+                    .or_default()
+                    .push(def);
+            }
+        }
+    }
+
+    /// The bindings of local `name` in the scope with node id `scope`, in document order.
+    fn local_bindings(&self, scope: usize, name: &str) -> Option<Vec<Binding<'t>>> {
+        self.index_name(name);
+        self.locals
+            .borrow()
+            .get(&(scope, name.to_string()))
+            .cloned()
+    }
+
+    /// The bindings of a constant or an instance, class or global variable, in document order.
+    fn global_bindings(&self, name: &str) -> Option<Vec<Binding<'t>>> {
+        self.index_name(name);
+        self.globals.borrow().get(name).cloned()
+    }
+
+    /// Collect every binding of `name` (what `queries/ruby/bindings.scm` matches for it), once:
+    /// each whole-word occurrence of the name is looked up in the tree, and kept when it is the
+    /// target of an assignment (plain, `||=`/`&&=`, or a position of a multiple assignment
+    /// before any `*rest`), or a parameter with a default.
+    fn index_name(&self, name: &str) {
+        if name.is_empty() || !self.indexed.borrow_mut().insert(name.to_string()) {
+            return;
+        }
+        let b = self.src.as_bytes();
+        let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        let sigil = matches!(name.as_bytes()[0], b'@' | b'$');
+        let mut found: Vec<(Node<'t>, Node<'t>, Node<'t>, Option<usize>, bool)> = Vec::new();
+        for at in memchr::memmem::find_iter(b, name.as_bytes()) {
+            let end = at + name.len();
+            let before = at.checked_sub(1).map(|i| b[i]);
+            if before.is_some_and(|c| is_ident(c) || c == b'@' || (!sigil && c == b'$'))
+                || b.get(end).is_some_and(|c| is_ident(*c))
+            {
+                continue;
+            }
+            let Some(n) = self.root.descendant_for_byte_range(at, end) else {
+                continue;
+            };
+            if n.start_byte() != at || n.end_byte() != end {
+                continue;
+            }
+            if let Some(binding) = binding_at(n) {
+                found.push(binding);
+            }
+        }
+        // Bindings in document order of their assignment (as the query's consumers expect).
+        found.sort_by_key(|f| f.1.start_byte());
+        for (target, node, value, index, cond) in found {
+            self.add_binding(target, node, value, index, cond);
+        }
+    }
+
     fn add_binding(
-        &mut self,
+        &self,
         target: Node<'t>,
         node: Node<'t>,
         value: Node<'t>,
@@ -541,29 +719,25 @@ impl<'t> Ctx<'t> {
         match target.kind() {
             "identifier" => {
                 let key = (scope.map_or(0, |s| s.id()), self.text(target).to_string());
-                self.locals.entry(key).or_default().push(b);
+                self.locals.borrow_mut().entry(key).or_default().push(b);
             }
             "constant" | "instance_variable" | "class_variable" | "global_variable" => {
                 self.globals
+                    .borrow_mut()
                     .entry(self.text(target).to_string())
                     .or_default()
                     .push(b);
             }
             "scope_resolution" => {
                 if let Some(n) = const_name(target, self.src) {
-                    self.globals.entry(n.to_string()).or_default().push(b);
+                    self.globals
+                        .borrow_mut()
+                        .entry(n.to_string())
+                        .or_default()
+                        .push(b);
                 }
             }
             _ => {}
-        }
-    }
-
-    fn finish(&mut self) {
-        for v in self.locals.values_mut() {
-            v.sort_by_key(|b| b.node.start_byte());
-        }
-        for v in self.globals.values_mut() {
-            v.sort_by_key(|b| b.node.start_byte());
         }
     }
 
@@ -1204,15 +1378,11 @@ impl<'t> Ctx<'t> {
             return Val::Unknown;
         }
         let scope = scope_node.map_or(0, |s| s.id());
-        let before: Vec<&Binding<'t>> = self
-            .locals
-            .get(&(scope, name.to_string()))
-            .map(|bs| {
-                bs.iter()
-                    .filter(|b| b.node.end_byte() <= node.start_byte())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let bindings = self.local_bindings(scope, name).unwrap_or_default();
+        let before: Vec<&Binding<'t>> = bindings
+            .iter()
+            .filter(|b| b.node.end_byte() <= node.start_byte())
+            .collect();
         if before.is_empty() {
             // A bare identifier with no assignment before it is a parameter or a method call.
             if scope_node
@@ -1262,7 +1432,7 @@ impl<'t> Ctx<'t> {
     }
 
     fn resolve_global(&self, name: &str, names: u32, d: u32, visiting: &mut Vec<usize>) -> Val {
-        match self.globals.get(name) {
+        match self.global_bindings(name) {
             Some(bs) => {
                 let all: Vec<&Binding<'t>> = bs.iter().collect();
                 self.resolve_bindings(name, &all, names, d, visiting)
@@ -1550,6 +1720,180 @@ mod tests {
 
     fn at(src: &str, span: Span) -> &str {
         &src[span.start..span.end]
+    }
+
+    /// Every Ruby fixture, plus binding spellings the fixtures may lack.
+    fn ruby_sources() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut out: Vec<(String, String)> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "rb"))
+            .map(|e| {
+                let src = String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned();
+                (e.path().display().to_string(), src)
+            })
+            .collect();
+        out.push((
+            "spellings".into(),
+            "A::B = 1\nA::C ||= 2\n@x, $y, *rest, z = 1, 2, 3, 4\n(a, b), c = [1, 2], 3\n\
+             a = b = 5\nMAX ||= 3\n@@n &&= 4\nx += 1\ndef m(p = 1, q: 2, *r, s:, &blk)\n  \
+             p = q if s\nend\ndef self.n; end\ndef o=(v); @o = v; end\nfoo(x = 1)\n\
+             h = { a: 1 }\nbegin\n  t = 1\nrescue => e\nend\n@x = '@x = 2'\n# y = 3\n"
+                .into(),
+        ));
+        out
+    }
+
+    #[test]
+    fn lazy_bindings_equal_the_bindings_query() {
+        type Key = (String, Vec<(usize, usize, Option<usize>, bool)>);
+        type Dump = (Vec<Key>, Vec<Key>, Vec<(String, Vec<usize>)>);
+        fn dump(ctx: &Ctx) -> Dump {
+            let ids = |bs: &Vec<Binding>| {
+                bs.iter()
+                    .map(|b| (b.node.id(), b.value.id(), b.index, b.conditional))
+                    .collect::<Vec<_>>()
+            };
+            let mut locals: Vec<Key> = ctx
+                .locals
+                .borrow()
+                .iter()
+                .map(|((scope, n), bs)| (format!("{scope}:{n}"), ids(bs)))
+                .collect();
+            let mut globals: Vec<Key> = ctx
+                .globals
+                .borrow()
+                .iter()
+                .map(|(n, bs)| (n.clone(), ids(bs)))
+                .collect();
+            let mut methods: Vec<(String, Vec<usize>)> = ctx
+                .methods
+                .iter()
+                .map(|(n, ds)| (n.clone(), ds.iter().map(|d| d.id()).collect()))
+                .collect();
+            locals.sort();
+            globals.sort();
+            methods.sort();
+            (locals, globals, methods)
+        }
+        let query = Query::new(&language(), BINDINGS_QUERY.1).expect("bindings.scm compiles");
+        let cap = |n: &str| query.capture_index_for_name(n).unwrap();
+        let mut parser = Parser::new();
+        parser.set_language(&language()).unwrap();
+        let mut bindings = 0;
+        for (path, src) in ruby_sources() {
+            let tree = parser.parse(&src, None).unwrap();
+            let root = tree.root_node();
+            // The reference: every match of the query, added as the frontend used to.
+            let mut reference = Ctx::new(&src, root);
+            let mut cursor = QueryCursor::new();
+            let mut matches = cursor.matches(&query, root, src.as_bytes());
+            while let Some(m) = matches.next() {
+                let get = |i: u32| m.captures().iter().find(|c| c.index == i).map(|c| c.node);
+                if let (Some(def), Some(name)) = (get(cap("method.def")), get(cap("method.name"))) {
+                    reference
+                        .methods
+                        .entry(ts::text(name, &src).to_string())
+                        .or_default()
+                        .push(def);
+                    continue;
+                }
+                let Some(value) = get(cap("assign.value")) else {
+                    continue;
+                };
+                let (node, cond) = [
+                    ("assign.plain", false),
+                    ("assign.cond", true),
+                    ("assign.param", false),
+                    ("assign.multi", false),
+                ]
+                .into_iter()
+                .find_map(|(c, cond)| get(cap(c)).map(|n| (n, cond)))
+                .unwrap();
+                if let Some(name) = get(cap("assign.name")) {
+                    reference.add_binding(name, node, value, None, cond);
+                } else if let Some(list) = get(cap("assign.names")) {
+                    let mut cur = list.walk();
+                    for (i, target) in list.named_children(&mut cur).enumerate() {
+                        if target.kind() == "rest_assignment" {
+                            break;
+                        }
+                        reference.add_binding(target, node, value, Some(i), cond);
+                    }
+                }
+            }
+            for v in reference.locals.borrow_mut().values_mut() {
+                v.sort_by_key(|b| b.node.start_byte());
+            }
+            for v in reference.globals.borrow_mut().values_mut() {
+                v.sort_by_key(|b| b.node.start_byte());
+            }
+            // The lazy lookup, asked about every name in the file.
+            let mut lazy = Ctx::new(&src, root);
+            lazy.index_methods();
+            ts::walk(root, |n| {
+                if matches!(
+                    n.kind(),
+                    "identifier"
+                        | "constant"
+                        | "instance_variable"
+                        | "class_variable"
+                        | "global_variable"
+                ) {
+                    lazy.index_name(ts::text(n, &src));
+                }
+                true
+            });
+            let want = dump(&reference);
+            bindings += want.0.len() + want.1.len();
+            assert_eq!(dump(&lazy), want, "{path}");
+        }
+        assert!(
+            bindings > 100,
+            "only {bindings} bound names in the fixtures"
+        );
+    }
+
+    #[test]
+    fn region_queries_find_what_a_whole_tree_query_finds() {
+        let q = compiled();
+        let mut parser = Parser::new();
+        parser.set_language(&language()).unwrap();
+        let mut checked = 0;
+        for (path, src) in ruby_sources() {
+            let tree = parser.parse(&src, None).unwrap();
+            let keys = |ranges: &[std::ops::Range<usize>]| {
+                let mut out = std::collections::BTreeSet::new();
+                let mut cursor = QueryCursor::new();
+                for r in ranges {
+                    cursor.set_byte_range(r.clone());
+                    let mut m = cursor.matches(&q.query, tree.root_node(), src.as_bytes());
+                    while let Some(m) = m.next() {
+                        let ids: Vec<usize> = m.captures().iter().map(|c| c.node.id()).collect();
+                        out.insert((m.pattern_index, ids));
+                    }
+                }
+                out
+            };
+            let whole = keys(std::slice::from_ref(&(0..src.len())));
+            checked += whole.len();
+            assert_eq!(keys(&regions(src.as_bytes())), whole, "{path}");
+        }
+        assert!(checked > 50, "only {checked} matches in the fixtures");
+        let mut names: Vec<&str> = QUERY_FILES
+            .iter()
+            .flat_map(|(_, q)| q.lines())
+            .filter(|l| l.contains("(#any-of?") || l.contains("(#eq?"))
+            .flat_map(|l| l.split('"').skip(1).step_by(2))
+            .collect();
+        names.extend(["for", "while", ".."]);
+        for n in names {
+            assert!(
+                REGION_TOKENS.contains(&n),
+                "`{n}` missing from REGION_TOKENS"
+            );
+        }
     }
 
     /// The only close loop of `src`.

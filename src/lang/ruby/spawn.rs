@@ -255,7 +255,7 @@ impl<'t> Ctx<'t> {
             // Instance, class and global variables can be changed from anywhere.
             "instance_variable" | "class_variable" | "global_variable" => {
                 let name = self.text(node);
-                let hash = self.globals.get(name).is_some_and(|bs| {
+                let hash = self.global_bindings(name).is_some_and(|bs| {
                     bs.iter()
                         .any(|b| matches!(self.classify(b.value, d), OptClass::Hash(_)))
                 });
@@ -311,9 +311,8 @@ impl<'t> Ctx<'t> {
             return None;
         }
         let key = (scope_node.map_or(0, |s| s.id()), name.to_string());
-        let before: Vec<_> = self
-            .locals
-            .get(&key)?
+        let bindings = self.local_bindings(key.0, &key.1)?;
+        let before: Vec<_> = bindings
             .iter()
             .filter(|b| b.node.end_byte() <= node.start_byte())
             .collect();
@@ -326,7 +325,7 @@ impl<'t> Ctx<'t> {
 
     /// The value of a constant assigned exactly once in the file.
     fn global_value(&self, name: &str) -> Option<Node<'t>> {
-        match self.globals.get(name)?.as_slice() {
+        match self.global_bindings(name)?.as_slice() {
             [b] if b.node.kind() == "assignment" && b.index.is_none() => Some(b.value),
             _ => None,
         }
