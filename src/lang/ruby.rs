@@ -121,7 +121,7 @@ struct Compiled {
     loop_in: u32,
     loop_body: u32,
     loop_while: u32,
-    loop_hi: u32,
+    loop_cond: u32,
     range_expr: u32,
     range_range: u32,
     spawn_call: u32,
@@ -148,7 +148,7 @@ fn compiled() -> &'static Compiled {
             loop_in: idx("loop.in"),
             loop_body: idx("loop.body"),
             loop_while: idx("loop.while"),
-            loop_hi: idx("loop.hi"),
+            loop_cond: idx("loop.cond"),
             range_expr: idx("range.expr"),
             range_range: idx("range.range"),
             spawn_call: idx("spawn.call"),
@@ -222,8 +222,8 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
                     });
                 }
             } else if let Some(node) = get(q.loop_while) {
-                if let (Some(var), Some(hi), Some(body)) =
-                    (get(q.loop_var), get(q.loop_hi), get(q.loop_body))
+                if let (Some((var, hi)), Some(body)) =
+                    (get(q.loop_cond).and_then(while_condition), get(q.loop_body))
                 {
                     loops.push(LoopMatch::While {
                         node,
@@ -446,6 +446,15 @@ fn scope_and_condition<'t>(root: Node<'t>, node: Node<'t>) -> (Option<Node<'t>>,
         }
     }
     (scope, conditional)
+}
+
+/// `fd < max` or `fd <= max` as a `while` condition: the variable and the bound.
+fn while_condition(cond: Node) -> Option<(Node, Node)> {
+    let var = cond.child_by_field_name("left")?;
+    let op = cond.child_by_field_name("operator")?;
+    (var.kind() == "identifier" && matches!(op.kind(), "<" | "<="))
+        .then_some(())
+        .and(Some((var, cond.child_by_field_name("right")?)))
 }
 
 /// The binding `node` (a name where it occurs) makes, as `queries/ruby/bindings.scm` defines
@@ -1988,6 +1997,25 @@ mod tests {
         assert_eq!(c.bound.kind, limit(LimitSource::GetrlimitHard));
         assert_eq!(c.bound.fallbacks.len(), 1);
         assert_eq!(c.bound.fallbacks[0].value, 65536);
+    }
+
+    #[test]
+    fn while_conditions() {
+        let body = "\n  IO.for_fd(fd).close rescue nil\n  fd += 1\nend\n";
+        let lim = "max = Process.getrlimit(:NOFILE)[1]\nfd = 3\n";
+        for cond in ["fd < max", "fd <= max"] {
+            one_loop(&format!("{lim}while {cond}{body}"));
+        }
+        for cond in [
+            "fd > max",
+            "fd != max",
+            "max > fd",
+            "fd.succ < max",
+            "fd < max && ok",
+        ] {
+            let f = facts(&format!("{lim}while {cond}{body}"));
+            assert!(f.close_loops.is_empty(), "{cond}: {:#?}", f.close_loops);
+        }
     }
 
     #[test]
