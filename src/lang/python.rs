@@ -146,20 +146,9 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
                     .find(|cap| cap.index == i)
                     .map(|cap| cap.node)
             };
-            // Every pattern captures its root, the widest node of the match.
-            let Some(match_root) = m
-                .captures()
-                .iter()
-                .map(|cap| cap.node)
-                .max_by_key(|n| n.end_byte() - n.start_byte())
-            else {
-                continue;
-            };
-            let key = (m.pattern_index, match_root.id());
-            if seen.contains(&key) {
+            if !ts::first_sighting(&mut seen, m) {
                 continue;
             }
-            seen.push(key);
             if let Some(node) = get(c.loop_for) {
                 let var = get(c.loop_var).map(|n| text(n, src));
                 let range = get(c.loop_range);
@@ -1725,36 +1714,14 @@ mod tests {
             }
             let src = String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned();
             let tree = parser.parse(&src, None).unwrap();
-            let keys = |ranges: &[std::ops::Range<usize>]| {
-                let mut out = std::collections::BTreeSet::new();
-                let mut cursor = QueryCursor::new();
-                for r in ranges {
-                    cursor.set_byte_range(r.clone());
-                    let mut m = cursor.matches(&c.query, tree.root_node(), src.as_bytes());
-                    while let Some(m) = m.next() {
-                        let ids: Vec<usize> = m.captures().iter().map(|c| c.node.id()).collect();
-                        out.insert((m.pattern_index, ids));
-                    }
-                }
-                out
-            };
-            let whole = keys(std::slice::from_ref(&(0..src.len())));
+            let (regional, whole) =
+                ts::region_check::compare(&c.query, &tree, &src, &regions(src.as_bytes()));
             checked += whole.len();
-            assert_eq!(
-                keys(&regions(src.as_bytes())),
-                whole,
-                "{}",
-                e.path().display()
-            );
+            assert_eq!(regional, whole, "{}", e.path().display());
         }
         assert!(checked > 50, "only {checked} matches in the fixtures");
         // The tokens are the names the queries' predicates accept, and `while`.
-        let mut names: Vec<&str> = QUERY_FILES[..3]
-            .iter()
-            .flat_map(|(_, q)| q.lines())
-            .filter(|l| l.contains("(#any-of?") || l.contains("(#eq?"))
-            .flat_map(|l| l.split('"').skip(1).step_by(2))
-            .collect();
+        let mut names = ts::region_check::predicate_names(&QUERY_FILES[..3]);
         names.push("while");
         names.sort_unstable();
         names.dedup();

@@ -181,20 +181,9 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
         let mut matches = cursor.matches(&q.query, root, text.as_bytes());
         while let Some(m) = matches.next() {
             let get = |idx: u32| m.captures().iter().find(|c| c.index == idx).map(|c| c.node);
-            // Every pattern captures its root, the widest node of the match.
-            let Some(match_root) = m
-                .captures()
-                .iter()
-                .map(|c| c.node)
-                .max_by_key(|n| n.end_byte() - n.start_byte())
-            else {
-                continue;
-            };
-            let key = (m.pattern_index, match_root.id());
-            if seen.contains(&key) {
+            if !ts::first_sighting(&mut seen, m) {
                 continue;
             }
-            seen.push(key);
             if let Some(call) = get(q.loop_call) {
                 if let (Some(recv), Some(method), Some(block), Some(var)) = (
                     get(q.loop_recv),
@@ -1872,30 +1861,13 @@ mod tests {
         let mut checked = 0;
         for (path, src) in ruby_sources() {
             let tree = parser.parse(&src, None).unwrap();
-            let keys = |ranges: &[std::ops::Range<usize>]| {
-                let mut out = std::collections::BTreeSet::new();
-                let mut cursor = QueryCursor::new();
-                for r in ranges {
-                    cursor.set_byte_range(r.clone());
-                    let mut m = cursor.matches(&q.query, tree.root_node(), src.as_bytes());
-                    while let Some(m) = m.next() {
-                        let ids: Vec<usize> = m.captures().iter().map(|c| c.node.id()).collect();
-                        out.insert((m.pattern_index, ids));
-                    }
-                }
-                out
-            };
-            let whole = keys(std::slice::from_ref(&(0..src.len())));
+            let (regional, whole) =
+                ts::region_check::compare(&q.query, &tree, &src, &regions(src.as_bytes()));
             checked += whole.len();
-            assert_eq!(keys(&regions(src.as_bytes())), whole, "{path}");
+            assert_eq!(regional, whole, "{path}");
         }
         assert!(checked > 50, "only {checked} matches in the fixtures");
-        let mut names: Vec<&str> = QUERY_FILES
-            .iter()
-            .flat_map(|(_, q)| q.lines())
-            .filter(|l| l.contains("(#any-of?") || l.contains("(#eq?"))
-            .flat_map(|l| l.split('"').skip(1).step_by(2))
-            .collect();
+        let mut names = ts::region_check::predicate_names(QUERY_FILES);
         names.extend(["for", "while", ".."]);
         for n in names {
             assert!(

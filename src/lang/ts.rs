@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use tree_sitter::{Language, Node, Parser, Query, Tree};
+use tree_sitter::{Language, Node, Parser, Query, QueryMatch, Tree};
 
 use super::{FrontendError, FrontendOptions};
 use crate::facts::Span;
@@ -145,6 +145,26 @@ pub fn merged_regions(b: &[u8], tokens: &aho_corasick::AhoCorasick) -> Vec<std::
     out
 }
 
+/// Whether `m` is seen for the first time in a run over several regions (`merged_regions`): a
+/// match whose root holds tokens of several regions is returned for each of them. Every
+/// pattern captures its root, the widest node of the match.
+pub fn first_sighting(seen: &mut Vec<(usize, usize)>, m: &QueryMatch) -> bool {
+    let Some(root) = m
+        .captures()
+        .iter()
+        .map(|c| c.node)
+        .max_by_key(|n| n.end_byte() - n.start_byte())
+    else {
+        return false;
+    };
+    let key = (m.pattern_index, root.id());
+    if seen.contains(&key) {
+        return false;
+    }
+    seen.push(key);
+    true
+}
+
 /// The nodes of one of `kinds` whose keyword child `keyword` sits at a whole-word occurrence
 /// of it in `src`, in document order. Every such statement has its keyword in the text, so this
 /// finds what a walk of the whole tree for those kinds finds, for one descent per occurrence
@@ -191,5 +211,55 @@ pub fn parse_int(lit: &str) -> Option<u64> {
         u64::from_str_radix(&lower[1..], 8).ok()
     } else {
         lower.parse().ok()
+    }
+}
+
+/// For tests: the matches of `query` over `regions` and over the whole tree, as comparable
+/// sets, and the names the query's `#any-of?`/`#eq?` predicates accept.
+#[cfg(test)]
+pub mod region_check {
+    use std::collections::BTreeSet;
+    use std::ops::Range;
+
+    use streaming_iterator::StreamingIterator;
+    use tree_sitter::{Query, QueryCursor, Tree};
+
+    pub type Matches = BTreeSet<(usize, Vec<usize>)>;
+
+    fn matches(query: &Query, tree: &Tree, src: &str, ranges: &[Range<usize>]) -> Matches {
+        let mut out = BTreeSet::new();
+        let mut cursor = QueryCursor::new();
+        for r in ranges {
+            cursor.set_byte_range(r.clone());
+            let mut m = cursor.matches(query, tree.root_node(), src.as_bytes());
+            while let Some(m) = m.next() {
+                let ids = m.captures().iter().map(|c| c.node.id()).collect();
+                out.insert((m.pattern_index, ids));
+            }
+        }
+        out
+    }
+
+    /// (matches over `regions`, matches over the whole tree).
+    pub fn compare(
+        query: &Query,
+        tree: &Tree,
+        src: &str,
+        regions: &[Range<usize>],
+    ) -> (Matches, Matches) {
+        (
+            matches(query, tree, src, regions),
+            matches(query, tree, src, std::slice::from_ref(&(0..src.len()))),
+        )
+    }
+
+    /// The string arguments of the `#any-of?` and `#eq?` predicates in query sources.
+    pub fn predicate_names<'a>(sources: &[(&'a str, &'a str)]) -> Vec<&'a str> {
+        sources
+            .iter()
+            .flat_map(|(_, q)| q.lines())
+            .filter(|l| l.contains("(#any-of?") || l.contains("(#eq?"))
+            .flat_map(|l| l.split('"').skip(1).step_by(2))
+            .collect()
     }
 }
