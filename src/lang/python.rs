@@ -249,14 +249,8 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
 /// visits only the nodes on the way to them (a query over the whole tree costs ~2.5x a plain
 /// walk of it, whatever its patterns), yet finds every match whose root intersects a range.
 fn regions(b: &[u8]) -> Vec<std::ops::Range<usize>> {
-    static AC: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    let ac = AC.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(REGION_TOKENS)
-            .expect("region tokens compile")
-    });
-    ts::merged_regions(b, ac)
+    static TOKENS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    ts::merged_regions(b, &TOKENS, REGION_TOKENS)
 }
 
 /// Names whose occurrence a facts-query match needs in its root node (see `regions`): the

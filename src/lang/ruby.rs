@@ -82,14 +82,8 @@ pub const REGION_TOKENS: &[&str] = &[
 
 /// The byte ranges the facts query runs over (`ts::merged_regions`).
 fn regions(b: &[u8]) -> Vec<std::ops::Range<usize>> {
-    static AC: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    let ac = AC.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(REGION_TOKENS)
-            .expect("region tokens compile")
-    });
-    ts::merged_regions(b, ac)
+    static TOKENS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    ts::merged_regions(b, &TOKENS, REGION_TOKENS)
 }
 
 mod spawn;

@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::ops::ControlFlow;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tree_sitter::{Language, Node, Parser, Query, QueryMatch, Tree};
@@ -121,11 +122,22 @@ pub fn walk<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
     }
 }
 
-/// Byte ranges around the matches of `tokens` in `b` (a token that starts or ends with an
-/// identifier byte must be a whole word there), merged when closer than 2 KiB: the regions a
+/// Byte ranges around the occurrences of `tokens` in `b` (a token that starts or ends with an
+/// identifier byte must be a whole word there; `automaton` caches their Aho-Corasick
+/// automaton), merged when closer than 2 KiB: the regions a
 /// frontend's facts query runs over (`QueryCursor::set_byte_range`), so that tree-sitter visits
 /// only the nodes on the way to them, yet finds every match whose root intersects one.
-pub fn merged_regions(b: &[u8], tokens: &aho_corasick::AhoCorasick) -> Vec<std::ops::Range<usize>> {
+pub fn merged_regions(
+    b: &[u8],
+    automaton: &'static OnceLock<aho_corasick::AhoCorasick>,
+    tokens: &[&str],
+) -> Vec<std::ops::Range<usize>> {
+    let tokens = automaton.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(tokens)
+            .expect("region tokens compile")
+    });
     /// Tokens closer than this share one range (each range costs a walk down from the root).
     const MERGE_GAP: usize = 2048;
     let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
