@@ -284,19 +284,14 @@ pub fn admit(lang: Lang, text: &[u8]) -> Admission {
 /// The syntax checks look at code only: string contents and comments are blanked first
 /// (`pycode`), unless the text does not tokenize cleanly, when they look at all of it.
 pub fn python2_hint(text: &[u8]) -> bool {
-    python2_hint_kind(text).is_some()
-}
-
-/// Which of `python2_hint`'s checks fires first (for measuring how often each one does).
-pub fn python2_hint_kind(text: &[u8]) -> Option<&'static str> {
     let first_line = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
     if first_line.starts_with(b"#!") && memchr::memmem::find(first_line, b"python2").is_some() {
-        return Some("shebang");
+        return true;
     }
     let code = pycode::code_only(text);
     let t = code.as_deref().unwrap_or(text);
     if memchr::memchr(b'`', t).is_some() || memchr::memmem::find(t, b"<>").is_some() {
-        return Some("backtick or <>");
+        return true;
     }
     // A word on a full-line comment is prose (a `#` that starts a line cannot be in code).
     let in_comment_line = |at: usize| {
@@ -327,7 +322,7 @@ pub fn python2_hint_kind(text: &[u8]) -> Option<&'static str> {
                 | Some(
                     b'(' | b'=' | b'.' | b',' | b')' | b']' | b'}' | b':' | b'\n' | b'\r' | b'#',
                 ) => {}
-                Some(_) => return Some("print/exec statement"),
+                Some(_) => return true,
             }
         }
     }
@@ -350,7 +345,7 @@ pub fn python2_hint_kind(text: &[u8]) -> Option<&'static str> {
                         b'\'' | b'"' => quote = Some(b),
                         b'(' | b'[' | b'{' => depth += 1,
                         b')' | b']' | b'}' => depth -= 1,
-                        b',' if depth <= 0 => return Some("except/raise comma"),
+                        b',' if depth <= 0 => return true,
                         b'\n' if depth <= 0 => break,
                         b':' | b'#' if depth <= 0 => break,
                         _ => {}
@@ -375,17 +370,17 @@ pub fn python2_hint_kind(text: &[u8]) -> Option<&'static str> {
         if t.get(i).is_some_and(|b| *b == b'l' || *b == b'L')
             && t.get(i + 1).is_none_or(|b| !is_ident(*b))
         {
-            return Some("long literal");
+            return true;
         }
         if digits.len() > 1
             && digits[0] == b'0'
             && digits.iter().all(|d| (b'0'..=b'7').contains(d))
             && digits.iter().any(|d| *d != b'0')
         {
-            return Some("octal literal");
+            return true;
         }
     }
-    None
+    false
 }
 
 /// The group bits of every token in `text`, one substring search per token: what the

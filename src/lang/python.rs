@@ -1694,63 +1694,45 @@ mod tests {
 
     #[test]
     fn region_queries_find_what_a_whole_tree_query_finds() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let c = compiled();
         let mut parser = Parser::new();
         parser.set_language(&language()).unwrap();
         let mut checked = 0;
-        for e in walkdir::WalkDir::new(dir)
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            if e.path().extension().is_none_or(|x| x != "py") {
-                continue;
-            }
-            let src = String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned();
+        for (path, src) in ts::testing::fixture_sources("py") {
             let tree = parser.parse(&src, None).unwrap();
             let (regional, whole) =
-                ts::region_check::compare(&c.query, &tree, &src, &regions(src.as_bytes()));
+                ts::testing::compare(&c.query, &tree, &src, &regions(src.as_bytes()));
             checked += whole.len();
-            assert_eq!(regional, whole, "{}", e.path().display());
+            assert_eq!(regional, whole, "{path}");
         }
         assert!(checked > 50, "only {checked} matches in the fixtures");
-        // The tokens are the names the queries' predicates accept, and `while`.
-        let mut names = ts::region_check::predicate_names(&QUERY_FILES[..3]);
+        // The tokens are the names the queries' predicates accept, and `while`; `list`, `set`,
+        // `reversed`, `map`... sit in the same match as a `range` token.
+        let companions = [
+            "list",
+            "set",
+            "frozenset",
+            "tuple",
+            "sorted",
+            "reversed",
+            "map",
+        ];
+        let mut names = ts::testing::predicate_names(&QUERY_FILES[..3]);
         names.push("while");
-        names.sort_unstable();
-        names.dedup();
-        let mut tokens = REGION_TOKENS.to_vec();
-        tokens.sort_unstable();
-        // `list`, `set`, `reversed`, `map`... sit in the same match as a `range` token.
-        let must_have: Vec<&str> = names
-            .into_iter()
-            .filter(|n| {
-                ![
-                    "list",
-                    "set",
-                    "frozenset",
-                    "tuple",
-                    "sorted",
-                    "reversed",
-                    "map",
-                ]
-                .contains(n)
-            })
-            .collect();
-        for n in must_have {
-            assert!(tokens.contains(&n), "`{n}` missing from REGION_TOKENS");
+        for n in names.into_iter().filter(|n| !companions.contains(n)) {
+            assert!(
+                REGION_TOKENS.contains(&n),
+                "`{n}` missing from REGION_TOKENS"
+            );
         }
     }
 
     #[test]
     fn keyword_lookups_find_what_a_full_walk_finds() {
         // Every Python fixture plus look-alikes in strings, comments and broken code.
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/python");
-        let mut sources: Vec<String> = walkdir::WalkDir::new(dir)
+        let mut sources: Vec<String> = ts::testing::fixture_sources("py")
             .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "py"))
-            .map(|e| String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned())
+            .map(|(_, src)| src)
             .collect();
         sources.push(
             "'''import os\ndef f(): pass'''\n# import sys\ndef g(x):\n    import subprocess as sp\n    async def h(): from os import popen\nclass C:\n    def m(self): import(\n".into(),

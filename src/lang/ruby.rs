@@ -660,9 +660,10 @@ impl<'t> Ctx<'t> {
     /// target of an assignment (plain, `||=`/`&&=`, or a position of a multiple assignment
     /// before any `*rest`), or a parameter with a default.
     fn index_name(&self, name: &str) {
-        if name.is_empty() || !self.indexed.borrow_mut().insert(name.to_string()) {
+        if name.is_empty() || self.indexed.borrow().contains(name) {
             return;
         }
+        self.indexed.borrow_mut().insert(name.to_string());
         let b = self.src.as_bytes();
         let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
         let sigil = matches!(name.as_bytes()[0], b'@' | b'$');
@@ -1716,16 +1717,7 @@ mod tests {
 
     /// Every Ruby fixture, plus binding spellings the fixtures may lack.
     fn ruby_sources() -> Vec<(String, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut out: Vec<(String, String)> = walkdir::WalkDir::new(dir)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "rb"))
-            .map(|e| {
-                let src = String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned();
-                (e.path().display().to_string(), src)
-            })
-            .collect();
+        let mut out = ts::testing::fixture_sources("rb");
         out.push((
             "spellings".into(),
             "A::B = 1\nA::C ||= 2\n@x, $y, *rest, z = 1, 2, 3, 4\n(a, b), c = [1, 2], 3\n\
@@ -1856,12 +1848,12 @@ mod tests {
         for (path, src) in ruby_sources() {
             let tree = parser.parse(&src, None).unwrap();
             let (regional, whole) =
-                ts::region_check::compare(&q.query, &tree, &src, &regions(src.as_bytes()));
+                ts::testing::compare(&q.query, &tree, &src, &regions(src.as_bytes()));
             checked += whole.len();
             assert_eq!(regional, whole, "{path}");
         }
         assert!(checked > 50, "only {checked} matches in the fixtures");
-        let mut names = ts::region_check::predicate_names(QUERY_FILES);
+        let mut names = ts::testing::predicate_names(QUERY_FILES);
         names.extend(["for", "while", ".."]);
         for n in names {
             assert!(

@@ -226,10 +226,10 @@ pub fn parse_int(lit: &str) -> Option<u64> {
     }
 }
 
-/// For tests: the matches of `query` over `regions` and over the whole tree, as comparable
-/// sets, and the names the query's `#any-of?`/`#eq?` predicates accept.
+/// For the frontends' tests: every fixture of a language, the matches of a query over regions
+/// and over the whole tree as comparable sets, and the names a query's predicates accept.
 #[cfg(test)]
-pub mod region_check {
+pub mod testing {
     use std::collections::BTreeSet;
     use std::ops::Range;
 
@@ -237,6 +237,22 @@ pub mod region_check {
     use tree_sitter::{Query, QueryCursor, Tree};
 
     pub type Matches = BTreeSet<(usize, Vec<usize>)>;
+
+    /// (path, text) of every file under `fixtures/` whose name ends in `.{ext}`.
+    pub fn fixture_sources(ext: &str) -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == ext))
+            .map(|e| {
+                let text = std::fs::read(e.path()).unwrap();
+                let text = String::from_utf8_lossy(&text).into_owned();
+                (e.path().display().to_string(), text)
+            })
+            .collect()
+    }
 
     fn matches(query: &Query, tree: &Tree, src: &str, ranges: &[Range<usize>]) -> Matches {
         let mut out = BTreeSet::new();
