@@ -1,8 +1,8 @@
 //! Frontends: one per language, each turning a file's text into [`Facts`].
 //!
 //! Frontends know syntax and nothing about findings. Python and Ruby are parsed with tree-sitter
-//! and matched with the queries in `queries/<lang>/*.scm` (embedded at build time, one combined
-//! query per language so each tree is walked once); Rust is parsed with `syn`.
+//! and matched with the queries in `queries/<lang>/*.scm` (embedded at build time, run only over
+//! the regions of a file that can hold a match); Rust is parsed with `syn`.
 //!
 //! Architecture invariant: a frontend never fails on bad input. Whatever it cannot parse becomes
 //! `Facts::syntax_errors`, and whatever it cannot resolve is simply not a fact.

@@ -1,7 +1,8 @@
 //! Python frontend: tree-sitter-python plus a small, bounded data-flow resolver.
 //!
-//! The combined query (`queries/python/*.scm`) finds candidate loops, containers and Python 2
-//! evidence in one pass. For each candidate the resolver follows the loop's upper bound through
+//! The facts query (`queries/python/{close_loops,fd_ranges,spawn_calls}.scm`, run over the regions
+//! that hold their tokens) finds candidate loops, containers and calls; `dialect.scm` finds
+//! Python 2 syntax when a fact needs the dialect. For each candidate the resolver follows the loop's upper bound through
 //! assignments (function scope, then module scope), tuple unpacking, indexing, `min`/`max`,
 //! `int()`, arithmetic, conditional expressions, `or` fallbacks, parameter defaults and helper
 //! functions in the same file, and reports where the value comes from. A bound it cannot follow
@@ -51,7 +52,7 @@ fn language() -> tree_sitter::Language {
     tree_sitter_python::LANGUAGE.into()
 }
 
-/// The combined query and the indices of the captures the extractor reads.
+/// The facts and dialect queries and the indices of the captures the extractor reads.
 struct Compiled {
     query: Query,
     dialect: Query,

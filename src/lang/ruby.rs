@@ -2,10 +2,12 @@
 //! IO.for_fd(fd).close rescue nil }`) and arrays of every fd number (`(3..max).to_a`), and
 //! resolves the bound through the file's local data flow to the fd limit or a guessed constant.
 //!
-//! The structure comes from one combined tree-sitter query (`queries/ruby/*.scm`): loop shapes,
-//! ranges, bindings (assignments and parameter defaults) and method definitions. Everything else
-//! (which receiver makes a loop, what the body does with the loop variable, where the bound comes
-//! from) is decided here. Whatever cannot be resolved is not a fact. Calls that start child
+//! The candidates come from the facts query (`queries/ruby/{close_loops,fd_ranges,spawn_calls}.scm`,
+//! run over the regions that hold their tokens): loop shapes, ranges and spawn calls. The
+//! bindings of a name (assignments and parameter defaults, as `queries/ruby/bindings.scm`
+//! specifies them) and method definitions are looked up when a resolution needs them. Everything
+//! else (which receiver makes a loop, what the body does with the loop variable, where the bound
+//! comes from) is decided here. Whatever cannot be resolved is not a fact. Calls that start child
 //! processes (`Open3.popen3`, `spawn`, `system`, ...) are judged in the `spawn` submodule.
 
 use std::cell::RefCell;
@@ -103,7 +105,7 @@ fn language() -> Language {
     tree_sitter_ruby::LANGUAGE.into()
 }
 
-/// The combined query and the indices of the captures the code reads.
+/// The facts query and the indices of the captures the code reads.
 struct Compiled {
     query: Query,
     loop_call: u32,

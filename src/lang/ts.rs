@@ -59,7 +59,7 @@ pub fn parse(
     })
 }
 
-/// Compile a language's combined query. Panics on an invalid query: the query files are part of
+/// Compile query files into one query. Panics on an invalid query: the query files are part of
 /// the binary and the meta-test compiles every one of them.
 pub fn compile(language: &Language, files: &[(&str, &str)]) -> Query {
     let src: String = files.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("\n");
