@@ -9,13 +9,14 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::gitignore::GitignoreBuilder;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::finding::Severity;
 use crate::rules::RuleMeta;
 use crate::selection::{self, Layer};
+pub use crate::settings::Exclude;
 use crate::settings::{Settings, Version};
 use crate::source::LineIndex;
 
@@ -61,31 +62,6 @@ struct Pyproject {
 #[derive(Deserialize)]
 struct Tool {
     fdlint: Option<RawConfig>,
-}
-
-/// Excluded paths: gitignore-style globs relative to the configuration file's directory
-/// (`build/`, `tests/fixtures/**`, `*_pb2.py`), checked during discovery.
-#[derive(Debug, Clone)]
-pub struct Exclude {
-    root: PathBuf,
-    matcher: Gitignore,
-}
-
-impl Exclude {
-    /// Whether a walked path (file or directory) is excluded. Paths outside the configuration
-    /// file's directory never are.
-    pub fn is_excluded(&self, path: &Path, is_dir: bool) -> bool {
-        let Ok(abs) = std::path::absolute(path) else {
-            return false;
-        };
-        match abs.strip_prefix(&self.root) {
-            Ok(rel) if !rel.as_os_str().is_empty() => self
-                .matcher
-                .matched_path_or_any_parents(rel, is_dir)
-                .is_ignore(),
-            _ => false,
-        }
-    }
 }
 
 /// A validated configuration file.

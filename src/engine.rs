@@ -15,51 +15,18 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::deps::Package;
 use crate::discover;
 use crate::facts::{Facts, Lang};
 use crate::finding::Finding;
 use crate::lang::{self, FrontendError, FrontendOptions};
 use crate::link;
+pub use crate::pipeline::{FileProblem, Linted, Package, ProblemKind, Target};
 use crate::prefilter;
 use crate::rules::{self, Context};
 use crate::runtime::{Links, ProjectCache, PythonTarget, RubyTarget};
 use crate::settings::Settings;
 use crate::source::LineIndex;
 use crate::suppress;
-
-/// Why a file was not (fully) analysed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProblemKind {
-    /// The file or directory could not be read.
-    IoError,
-    /// Not a regular file, or not lintable.
-    NotAFile,
-    /// Larger than the size limit.
-    TooLarge,
-    /// Contains NUL bytes.
-    Binary,
-    /// Not valid UTF-8: linted with replacement characters.
-    NotUtf8,
-    /// The parser recovered from syntax errors: findings may be incomplete.
-    ParseError,
-    /// Parsing took too long.
-    Timeout,
-    /// Nested too deeply to analyse safely.
-    TooDeep,
-    /// An `fdlint: ignore` comment that names no rules, or cannot be read.
-    InvalidSuppression,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct FileProblem {
-    pub path: PathBuf,
-    pub kind: ProblemKind,
-    /// 1-based line, where the problem has one.
-    pub line: Option<usize>,
-    pub message: String,
-}
 
 /// The findings of one file, with the text they point into.
 #[derive(Debug, Clone)]
@@ -72,15 +39,6 @@ pub struct FileReport {
     /// The dependency the file belongs to (`fdlint deps`); `None` for the project's own files.
     pub package: Option<Arc<Package>>,
     /// The file's path inside its package (`fdlint deps`): what baselines identify it by.
-    pub package_path: Option<String>,
-}
-
-/// A file to lint, and the dependency it belongs to when it is one.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub path: PathBuf,
-    pub lang: Lang,
-    pub package: Option<Arc<Package>>,
     pub package_path: Option<String>,
 }
 
@@ -197,17 +155,6 @@ pub enum RunError {
     MissingPath(PathBuf),
     #[error("could not start worker threads: {0}")]
     Threads(String),
-}
-
-/// What linting one file's text produced.
-#[derive(Debug, Default)]
-pub struct Linted {
-    pub findings: Vec<Finding>,
-    pub problems: Vec<FileProblem>,
-    pub parsed: bool,
-    /// The facts, when the file has any that the cross-file link pass needs (spawn calls,
-    /// close loops).
-    pub facts: Option<Arc<Facts>>,
 }
 
 /// Lint text that is already in memory (a file's content, or standard input), with the

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-use crate::facts::Span;
-use crate::rules::RuleMeta;
+use crate::facts::{Lang, Span};
 
 /// How bad a finding is. Ordered: `Note < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -72,5 +71,43 @@ impl Finding {
     /// Whether the finding is reported: neither suppressed in the source nor in the baseline.
     pub fn is_active(&self) -> bool {
         !self.suppressed && !self.baselined
+    }
+}
+
+/// Static description of a rule.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// Stable code, never reused: `FD001`.
+    pub code: &'static str,
+    /// Kebab-case name of the antipattern: `rlimit-close-loop`.
+    pub name: &'static str,
+    /// One line for `fdlint rules` and SARIF `shortDescription`.
+    pub summary: &'static str,
+    /// The full Markdown documentation (the rule's doc comment).
+    pub doc: &'static str,
+    pub languages: &'static [Lang],
+    /// The highest severity the rule reports with.
+    pub default_severity: Severity,
+}
+
+impl RuleMeta {
+    /// The documentation as Markdown, without the one leading space each `///` line leaves.
+    pub fn documentation(&self) -> String {
+        let mut out = String::with_capacity(self.doc.len());
+        for line in self.doc.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Where the rule's documentation lives online (the section of docs/rules.md).
+    pub fn url(&self) -> String {
+        format!(
+            "{}/blob/main/docs/rules.md#{}-{}",
+            crate::REPOSITORY,
+            self.code.to_ascii_lowercase(),
+            self.name
+        )
     }
 }

@@ -12,6 +12,7 @@ pub mod facts;
 pub mod finding;
 pub mod lang;
 pub mod link;
+pub mod pipeline;
 pub mod prefilter;
 pub mod report;
 pub mod rules;

@@ -5,10 +5,8 @@
 //! each layer a `select` replaces the set chosen so far, then `ignore` removes from it (so within
 //! one layer `ignore` wins over `select`).
 
-use std::collections::BTreeMap;
-
-use crate::finding::{Finding, Severity};
 use crate::rules::{self, RuleMeta};
+pub use crate::settings::{Layer, RuleSelection};
 
 /// A selector names no rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,64 +31,6 @@ pub fn resolve(selector: &str) -> Result<Vec<&'static RuleMeta>, UnknownSelector
         Err(UnknownSelector(s.to_string()))
     } else {
         Ok(found)
-    }
-}
-
-/// One layer of selection: what it selects (replacing earlier layers) and ignores.
-#[derive(Debug, Clone, Default)]
-pub struct Layer {
-    pub select: Option<Vec<&'static RuleMeta>>,
-    pub ignore: Vec<&'static RuleMeta>,
-}
-
-/// The enabled rules and per-rule severity overrides of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleSelection {
-    enabled: Vec<&'static str>,
-    severity: BTreeMap<&'static str, Severity>,
-}
-
-impl Default for RuleSelection {
-    /// Every rule, at its own severities.
-    fn default() -> Self {
-        RuleSelection {
-            enabled: rules::all().iter().map(|r| r.code).collect(),
-            severity: BTreeMap::new(),
-        }
-    }
-}
-
-impl RuleSelection {
-    /// Apply one layer on top of the current selection.
-    pub fn apply(&mut self, layer: &Layer) {
-        if let Some(select) = &layer.select {
-            self.enabled = select.iter().map(|r| r.code).collect();
-        }
-        self.enabled
-            .retain(|code| !layer.ignore.iter().any(|r| r.code == *code));
-        self.enabled.sort_unstable();
-        self.enabled.dedup();
-    }
-
-    pub fn is_enabled(&self, rule: &RuleMeta) -> bool {
-        self.enabled.contains(&rule.code)
-    }
-
-    /// Report every finding of `rule` at `severity`.
-    pub fn set_severity(&mut self, rule: &'static RuleMeta, severity: Severity) {
-        self.severity.insert(rule.code, severity);
-    }
-
-    /// The configured severity overrides, applied to fresh findings.
-    pub fn override_severities(&self, findings: &mut [Finding]) {
-        if self.severity.is_empty() {
-            return;
-        }
-        for f in findings {
-            if let Some(s) = self.severity.get(f.rule.code) {
-                f.severity = *s;
-            }
-        }
     }
 }
 
@@ -130,5 +70,22 @@ mod tests {
             ignore: vec![],
         });
         assert!(s.is_enabled(resolve("FD002").unwrap()[0]));
+    }
+
+    #[test]
+    fn ignoring_from_every_rule_then_selecting_again() {
+        let mut s = RuleSelection::default();
+        assert!(rules::all().iter().all(|r| s.is_enabled(r)));
+        s.apply(&Layer {
+            select: None,
+            ignore: resolve("FD001").unwrap(),
+        });
+        assert!(!s.is_enabled(resolve("FD001").unwrap()[0]));
+        assert!(s.is_enabled(resolve("FD002").unwrap()[0]));
+        s.apply(&Layer {
+            select: Some(resolve("ALL").unwrap()),
+            ignore: vec![],
+        });
+        assert!(s.is_enabled(resolve("FD001").unwrap()[0]));
     }
 }

@@ -18,9 +18,9 @@ use std::path::Path;
 
 use memchr::memmem;
 
-use crate::engine::{FileProblem, Linted, ProblemKind};
 use crate::facts::{Lang, Span};
 use crate::finding::Finding;
+use crate::pipeline::{FileProblem, Linted, ProblemKind};
 use crate::rules::{self, RuleMeta, fd100_unused_suppression as fd100};
 use crate::settings::Settings;
 use crate::source::LineIndex;

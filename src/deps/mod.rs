@@ -15,71 +15,14 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::discover::{lang_by_name, lang_by_shebang};
-use crate::engine::Target;
 use crate::facts::Lang;
+use crate::pipeline::Target;
+pub use crate::pipeline::{Ecosystem, Package};
 
 pub mod cargo;
 pub mod python;
 pub mod ruby;
-
-/// The package registry a dependency comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Ecosystem {
-    #[serde(rename = "pypi")]
-    Pypi,
-    #[serde(rename = "rubygems")]
-    Rubygems,
-    #[serde(rename = "crates.io")]
-    CratesIo,
-}
-
-impl Ecosystem {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ecosystem::Pypi => "pypi",
-            Ecosystem::Rubygems => "rubygems",
-            Ecosystem::CratesIo => "crates.io",
-        }
-    }
-}
-
-impl std::fmt::Display for Ecosystem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An installed dependency. Files that belong to no known distribution are given the name `?`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Package {
-    pub ecosystem: Ecosystem,
-    pub name: String,
-    pub version: String,
-}
-
-impl Package {
-    pub fn new(ecosystem: Ecosystem, name: &str, version: &str) -> Arc<Package> {
-        Arc::new(Package {
-            ecosystem,
-            name: name.to_string(),
-            version: version.to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for Package {
-    /// `pygments.rb 2.4.0 (rubygems)`: the human report's header line.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.version.is_empty() {
-            write!(f, "{} ({})", self.name, self.ecosystem)
-        } else {
-            write!(f, "{} {} ({})", self.name, self.version, self.ecosystem)
-        }
-    }
-}
 
 /// A file of a dependency: where it is on disk, and where it is inside its package.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,8 @@
 //! greps for it).
 
 use crate::facts::{Facts, Lang};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
+pub use crate::finding::RuleMeta;
 pub use crate::runtime::{Links, PythonTarget, RubyTarget};
 use crate::settings::Settings;
 use crate::source::LineIndex;
@@ -19,44 +20,6 @@ pub mod fd100_unused_suppression;
 
 mod docs;
 pub use docs::docs_markdown;
-
-/// Static description of a rule.
-#[derive(Debug, PartialEq, Eq)]
-pub struct RuleMeta {
-    /// Stable code, never reused: `FD001`.
-    pub code: &'static str,
-    /// Kebab-case name of the antipattern: `rlimit-close-loop`.
-    pub name: &'static str,
-    /// One line for `fdlint rules` and SARIF `shortDescription`.
-    pub summary: &'static str,
-    /// The full Markdown documentation (the rule's doc comment).
-    pub doc: &'static str,
-    pub languages: &'static [Lang],
-    /// The highest severity the rule reports with.
-    pub default_severity: Severity,
-}
-
-impl RuleMeta {
-    /// The documentation as Markdown, without the one leading space each `///` line leaves.
-    pub fn documentation(&self) -> String {
-        let mut out = String::with_capacity(self.doc.len());
-        for line in self.doc.lines() {
-            out.push_str(line.strip_prefix(' ').unwrap_or(line));
-            out.push('\n');
-        }
-        out
-    }
-
-    /// Where the rule's documentation lives online (the section of docs/rules.md).
-    pub fn url(&self) -> String {
-        format!(
-            "{}/blob/main/docs/rules.md#{}-{}",
-            crate::REPOSITORY,
-            self.code.to_ascii_lowercase(),
-            self.name
-        )
-    }
-}
 
 /// Declares a rule's [`RuleMeta`] from its doc comment, as clippy's `declare_clippy_lint!` does:
 /// the doc comment is captured as data, so the documentation lives once, next to the code.
