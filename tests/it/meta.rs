@@ -1,7 +1,9 @@
 //! Meta-tests: conventions the code keeps. Rule docs have their sections, docs/rules.md is
 //! current, every rule has fixtures in each of its languages, queries compile and use only
-//! predicates the Rust binding evaluates, and rules import no parser types.
+//! predicates the Rust binding evaluates, rules import no parser types, and imports between
+//! the top-level modules of `src/` run one way (no cycle).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use fdlint::facts::Lang;
@@ -208,4 +210,182 @@ fn rules_import_no_parser_types() {
         }
     }
     assert!(offenders.is_empty(), "\n{}", offenders.join("\n"));
+}
+
+/// The code of a source file that is not test code: `tests.rs` files are skipped by the caller,
+/// an inline `#[cfg(test)] mod tests { ... }` (at the end of a file, by convention) is cut, and
+/// `//` comments are blanked so doc links do not count as imports.
+fn non_test_code(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim() == "#[cfg(test)]"
+            && lines
+                .peek()
+                .is_some_and(|next| next.trim_start().starts_with("mod ") && next.contains('{'))
+        {
+            break;
+        }
+        out.push_str(line.split("//").next().unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
+/// The top-level modules a piece of code names through `crate::` paths: `use crate::x::...`,
+/// `use crate::{x, y::z}` and `crate::x::f()` in code alike.
+fn crate_paths(code: &str) -> Vec<String> {
+    let bytes = code.as_bytes();
+    let ident = |from: usize| -> String {
+        code[from..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = code[at..].find("crate::") {
+        let start = at + i;
+        at = start + "crate::".len();
+        if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+            continue;
+        }
+        if bytes.get(at) == Some(&b'{') {
+            // A group: the names at its top level, each after `{` or `,`.
+            let mut depth = 0;
+            let mut expect = true;
+            for (j, c) in code[at..].char_indices() {
+                match c {
+                    '{' => {
+                        depth += 1;
+                        expect = depth == 1;
+                        continue;
+                    }
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    ',' if depth == 1 => {
+                        expect = true;
+                        continue;
+                    }
+                    c if c.is_whitespace() => continue,
+                    _ if expect => {
+                        out.push(ident(at + j));
+                        expect = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            out.push(ident(at));
+        }
+    }
+    out
+}
+
+/// One shortest cycle through `start` in `edges`, if any.
+fn cycle_through(
+    start: &str,
+    edges: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Option<Vec<String>> {
+    let mut prev: BTreeMap<String, String> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start.to_string()]);
+    while let Some(m) = queue.pop_front() {
+        for next in edges.get(&m).into_iter().flat_map(|e| e.keys()) {
+            if next == start {
+                let mut path = vec![m.clone()];
+                while let Some(p) = prev.get(path.last().unwrap()) {
+                    path.push(p.clone());
+                }
+                path.reverse();
+                path.push(start.to_string());
+                return Some(path);
+            }
+            if !prev.contains_key(next) && next != start {
+                prev.insert(next.clone(), m.clone());
+                queue.push_back(next.clone());
+            }
+        }
+    }
+    None
+}
+
+/// Edges between the top-level modules of `src/` (`src/x.rs` and everything under `src/x/`):
+/// for each module, the modules it names, each with the first file that does.
+fn module_imports(src: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut modules = BTreeSet::new();
+    let mut files = Vec::new();
+    for e in walkdir::WalkDir::new(src).sort_by_file_name() {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(src).unwrap().to_path_buf();
+        let Some(first) = rel.components().next() else {
+            continue;
+        };
+        let top = first.as_os_str().to_str().unwrap();
+        let top = top.strip_suffix(".rs").unwrap_or(top).to_string();
+        if e.file_type().is_file() && rel.extension().is_some_and(|x| x == "rs") {
+            modules.insert(top.clone());
+            if rel.file_name().is_some_and(|n| n != "tests.rs") {
+                files.push((top, e.path().to_path_buf()));
+            }
+        }
+    }
+    let mut edges: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (from, path) in files {
+        let code = non_test_code(&std::fs::read_to_string(&path).unwrap());
+        for to in crate_paths(&code) {
+            if to != from && modules.contains(&to) {
+                let shown = path.strip_prefix(src.parent().unwrap()).unwrap();
+                edges
+                    .entry(from.clone())
+                    .or_default()
+                    .entry(to)
+                    .or_insert_with(|| shown.display().to_string());
+            }
+        }
+    }
+    edges
+}
+
+#[test]
+fn imports_between_top_level_modules_run_one_way() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let edges = module_imports(&src);
+    assert!(
+        edges.get("engine").is_some_and(|e| e.contains_key("lang")),
+        "the scanner sees no imports at all: {edges:?}"
+    );
+    let mut reported = BTreeSet::new();
+    let mut cycles = Vec::new();
+    for m in edges.keys() {
+        if reported.contains(m) {
+            continue;
+        }
+        if let Some(cycle) = cycle_through(m, &edges) {
+            reported.extend(cycle.iter().cloned());
+            let steps: Vec<String> = cycle
+                .windows(2)
+                .map(|w| format!("  {} -> {} ({})", w[0], w[1], edges[&w[0]][&w[1]]))
+                .collect();
+            cycles.push(format!("{}\n{}", cycle.join(" -> "), steps.join("\n")));
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "import cycles between modules of src/ (a lower module names a higher one):\n{}",
+        cycles.join("\n")
+    );
+}
+
+#[test]
+fn import_scanner_reads_groups_and_paths_and_skips_comments_and_tests() {
+    let code = non_test_code(
+        "use crate::a::X;\nuse crate::{b, c::{D, E}};\n// crate::f in a comment\n\
+         fn g() { crate::h::i(); $crate::j::K; my_crate::l(); }\n\
+         #[cfg(test)]\nmod tests {\n    use crate::m;\n}\n",
+    );
+    assert_eq!(crate_paths(&code), ["a", "b", "c", "h", "j"]);
 }
