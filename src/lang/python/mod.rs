@@ -28,19 +28,19 @@ use crate::facts::{
 pub const QUERY_FILES: &[(&str, &str)] = &[
     (
         "close_loops.scm",
-        include_str!("../../queries/python/close_loops.scm"),
+        include_str!("../../../queries/python/close_loops.scm"),
     ),
     (
         "fd_ranges.scm",
-        include_str!("../../queries/python/fd_ranges.scm"),
+        include_str!("../../../queries/python/fd_ranges.scm"),
     ),
     (
         "spawn_calls.scm",
-        include_str!("../../queries/python/spawn_calls.scm"),
+        include_str!("../../../queries/python/spawn_calls.scm"),
     ),
     (
         "dialect.scm",
-        include_str!("../../queries/python/dialect.scm"),
+        include_str!("../../../queries/python/dialect.scm"),
     ),
 ];
 
