@@ -1,0 +1,345 @@
+//! Loops and ranges: what a loop does to its variable (close, flag, probe; through a helper
+//! of the same file), `range`/`xrange` bounds, `while fd < n` loops, containers of every fd, and
+//! loops that exit early (a search, not a sweep).
+
+use super::*;
+
+pub(super) fn is_container_arg(range_call: Node, src: &str) -> bool {
+    let Some(args) = range_call.parent() else {
+        return false;
+    };
+    let Some(call) = args.parent() else {
+        return false;
+    };
+    call.kind() == "call"
+        && args.kind() == "argument_list"
+        && call.child_by_field_name("function").is_some_and(|f| {
+            matches!(
+                text(f, src),
+                "list" | "set" | "frozenset" | "tuple" | "sorted"
+            )
+        })
+}
+
+/// The last name of a dotted callee: `close` for `os.close`, `fcntl` for `fcntl.fcntl`.
+pub(super) fn last_segment<'a>(node: Node, src: &'a str) -> &'a str {
+    match node.kind() {
+        "attribute" => node
+            .child_by_field_name("attribute")
+            .map(|a| text(a, src))
+            .unwrap_or(""),
+        "identifier" => text(node, src),
+        _ => "",
+    }
+}
+
+/// What calling `name` on an fd does, given the call's other arguments.
+pub(super) fn action_for_name(name: &str, args: &str) -> Option<FdAction> {
+    match name {
+        "close" => Some(FdAction::Close),
+        "fstat" => Some(FdAction::Probe),
+        "set_inheritable" => Some(FdAction::SetCloexec),
+        "fcntl" if args.contains("F_SETFD") => Some(FdAction::SetCloexec),
+        "fcntl" if args.contains("F_GETFD") => Some(FdAction::Probe),
+        _ => None,
+    }
+}
+
+/// A call that passes the loop variable on: (callee's last name, argument position, call span).
+pub(super) type PassedFd = (String, usize, Span);
+
+/// The first call inside `scope` that closes, flags or probes the variable `var`, and calls of
+/// other functions with `var` as an argument (name, argument position, call span), in order.
+/// Nested functions and classes are other scopes and are not searched.
+pub(super) fn find_action(
+    scope: Node,
+    var: &str,
+    src: &str,
+) -> (Option<(FdAction, Span)>, Vec<PassedFd>) {
+    let mut found = None;
+    let mut passed = Vec::new();
+    ts::walk(scope, |n| {
+        if found.is_some() {
+            return false;
+        }
+        match n.kind() {
+            "function_definition" | "class_definition" | "lambda" if n != scope => false,
+            "call" => {
+                if let (Some(func), Some(args)) = (
+                    n.child_by_field_name("function"),
+                    n.child_by_field_name("arguments"),
+                ) {
+                    let mut c = args.walk();
+                    let pos = args
+                        .named_children(&mut c)
+                        .filter(|a| a.kind() != "comment")
+                        .position(|a| a.kind() == "identifier" && text(a, src) == var);
+                    let name = last_segment(func, src);
+                    match pos {
+                        Some(0) if action_for_name(name, text(args, src)).is_some() => {
+                            found = action_for_name(name, text(args, src)).map(|a| (a, span(n)));
+                        }
+                        Some(i) if !name.is_empty() => passed.push((name.to_string(), i, span(n))),
+                        _ => {}
+                    }
+                }
+                true
+            }
+            _ => true,
+        }
+    });
+    (found, passed)
+}
+
+impl<'t> Resolver<'t> {
+    /// Positional arguments of an `argument_list` as (lower, upper) expressions.
+    pub(super) fn range_bounds(&self, args: Node<'t>) -> Option<(Option<Node<'t>>, Node<'t>)> {
+        let mut pos = Vec::new();
+        let mut cursor = args.walk();
+        for a in args.named_children(&mut cursor) {
+            match a.kind() {
+                "comment" => {}
+                "keyword_argument" | "list_splat" | "dictionary_splat" => return None,
+                _ => pos.push(a),
+            }
+        }
+        match pos.as_slice() {
+            [hi] => Some((None, *hi)),
+            [lo, hi] => Some((Some(*lo), *hi)),
+            [lo, hi, step] => {
+                if self.text(*step).trim_start().starts_with('-') {
+                    // range(maxfd - 1, 2, -1) walks down from the bound.
+                    Some((Some(*hi), *lo))
+                } else {
+                    Some((Some(*lo), *hi))
+                }
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn lower_of(&mut self, lo: Option<Node<'t>>) -> Option<u64> {
+        match lo {
+            None => Some(0),
+            Some(n) => match self.eval(n, 0) {
+                Val::Int { value, .. } => Some(value),
+                _ => None,
+            },
+        }
+    }
+
+    pub(super) fn bound_of(&mut self, hi: Node<'t>) -> Option<Bound> {
+        let via = match hi.kind() {
+            "identifier" => Some(self.text(hi).to_string()),
+            "call" => hi
+                .child_by_field_name("function")
+                .filter(|f| self.function_defs(last_segment(*f, self.src)).is_some())
+                .map(|f| format!("{}()", last_segment(f, self.src))),
+            _ => None,
+        };
+        match self.eval(hi, 0) {
+            Val::Limit {
+                source,
+                origin,
+                fallbacks,
+                cap,
+            } => Some(Bound::limit(source, origin, via, fallbacks, cap)),
+            Val::Int { value, span, name } => Some(Bound::guess(value, name, span, via)),
+            Val::Pair { .. } | Val::Unknown => None,
+        }
+    }
+
+    /// The first fd and the bound of a `range(...)` argument list, when the bound resolves.
+    pub(super) fn range_of(&mut self, range_args: Node<'t>) -> Option<(Option<u64>, Bound)> {
+        let (lo, hi) = self.range_bounds(range_args)?;
+        let bound = self.bound_of(hi)?;
+        Some((self.lower_of(lo), bound))
+    }
+
+    pub(super) fn close_loop(
+        &mut self,
+        facts: &mut Facts,
+        header: Span,
+        range_args: Node<'t>,
+        action: FdAction,
+        action_span: Span,
+    ) {
+        if let Some((lower, bound)) = self.range_of(range_args) {
+            facts.close_loops.push(CloseLoop {
+                span: header,
+                action,
+                action_span,
+                lower,
+                bound,
+            });
+        }
+    }
+
+    pub(super) fn fd_range(
+        &mut self,
+        facts: &mut Facts,
+        sp: Span,
+        range_args: Node<'t>,
+        container: Container,
+    ) {
+        if let Some((lower, bound)) = self.range_of(range_args) {
+            facts.fd_ranges.push(FdRange {
+                span: sp,
+                container,
+                lower,
+                bound,
+            });
+        }
+    }
+
+    /// `while fd < maxfd:` whose body touches `fd` and steps it up.
+    pub(super) fn while_loop(
+        &mut self,
+        facts: &mut Facts,
+        node: Node<'t>,
+        var: Node<'t>,
+        bound: Node<'t>,
+    ) {
+        let Some(cond) = node.child_by_field_name("condition") else {
+            return;
+        };
+        let op_ok = {
+            let mut c = cond.walk();
+            let ops: Vec<&str> = cond
+                .children_by_field_name("operators", &mut c)
+                .map(|o| o.kind())
+                .collect();
+            matches!(ops.as_slice(), ["<"] | ["<="])
+        };
+        let Some(body) = node.child_by_field_name("body") else {
+            return;
+        };
+        let name = self.text(var);
+        if !op_ok || !increments(body, name, self.src) {
+            return;
+        }
+        let Some((action, action_span)) = self.loop_action(body, name) else {
+            return;
+        };
+        // The query's `(_) @loop.bound` can be an extra between the operands (`while fd \`
+        // continued on the next line, or a comment): the bound is the next real operand.
+        let mut bound = bound;
+        while bound.is_extra() {
+            match bound.next_named_sibling() {
+                Some(next) => bound = next,
+                None => return,
+            }
+        }
+        let Some(b) = self.bound_of(bound) else {
+            return;
+        };
+        let lower = match self.eval(var, 0) {
+            Val::Int { value, .. } => Some(value),
+            _ => None,
+        };
+        facts.close_loops.push(CloseLoop {
+            span: Span::new(node.start_byte(), cond.end_byte()),
+            action,
+            action_span,
+            lower,
+            bound: b,
+        });
+    }
+
+    /// What a loop body does to its variable: a direct close/flag/probe, or a call of a helper
+    /// function in this file that does it to the parameter the variable is passed as
+    /// (`close_file_descriptor_if_open(fd)`, `self._close(fd)`). Helpers are followed one level.
+    pub(super) fn loop_action(&mut self, scope: Node<'t>, var: &str) -> Option<(FdAction, Span)> {
+        if exits_early(scope) {
+            // `for fd in range(256, MAXFD): if free(fd): break` searches; it does not sweep.
+            return None;
+        }
+        let (direct, passed) = find_action(scope, var, self.src);
+        if direct.is_some() {
+            return direct;
+        }
+        for (name, pos, call) in passed {
+            let Some(defs) = self.function_defs(&name).cloned() else {
+                continue;
+            };
+            for def in defs {
+                let Some(param) = nth_param(def, pos, self.src) else {
+                    continue;
+                };
+                let Some(body) = def.child_by_field_name("body") else {
+                    continue;
+                };
+                if let (Some((action, _)), _) = find_action(body, param, self.src) {
+                    return Some((action, call));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Whether a loop body leaves the loop early (`break`, `return`, `raise` outside a `try`
+/// handler), which makes it a search rather than a sweep. Nested loops and functions are not
+/// looked into: their `break`/`return` are their own.
+pub(super) fn exits_early(body: Node) -> bool {
+    let mut found = false;
+    ts::walk(body, |n| {
+        if found {
+            return false;
+        }
+        match n.kind() {
+            "for_statement"
+            | "while_statement"
+            | "function_definition"
+            | "class_definition"
+            | "lambda"
+                if n != body =>
+            {
+                false
+            }
+            "break_statement" | "return_statement" => {
+                found = true;
+                false
+            }
+            _ => true,
+        }
+    });
+    found
+}
+
+/// `fd += 1` or `fd = fd + 1` somewhere in a while body.
+pub(super) fn increments(body: Node, var: &str, src: &str) -> bool {
+    let mut found = false;
+    ts::walk(body, |n| {
+        if found {
+            return false;
+        }
+        match n.kind() {
+            "augmented_assignment" => {
+                if n.child_by_field_name("left")
+                    .is_some_and(|l| text(l, src) == var)
+                    && n.child_by_field_name("operator")
+                        .is_some_and(|o| text(o, src) == "+=")
+                {
+                    found = true;
+                }
+                true
+            }
+            "assignment" => {
+                if n.child_by_field_name("left")
+                    .is_some_and(|l| text(l, src) == var)
+                    && n.child_by_field_name("right").is_some_and(|r| {
+                        r.kind() == "binary_operator"
+                            && r.child_by_field_name("left")
+                                .is_some_and(|x| text(x, src) == var)
+                    })
+                {
+                    found = true;
+                }
+                true
+            }
+            _ => true,
+        }
+    });
+    found
+}

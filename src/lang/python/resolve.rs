@@ -1,0 +1,577 @@
+//! Bindings and resolution: `Resolver` follows a bound through assignments (function scope,
+//! then module scope), unpacking, indexing, `min`/`max`, `int()`, arithmetic, conditionals,
+//! `or`, parameter defaults and helper functions' `return`s, with a depth limit and a cycle
+//! guard; `combine` merges the values a name takes on different paths.
+
+use super::*;
+
+/// What the resolver knows about a value.
+#[derive(Debug, Clone)]
+pub(super) enum Val {
+    Limit {
+        source: LimitSource,
+        origin: Span,
+        fallbacks: Vec<Fallback>,
+        cap: Option<u64>,
+    },
+    Int {
+        value: u64,
+        span: Span,
+        name: Option<String>,
+    },
+    /// `getrlimit(RLIMIT_NOFILE)` as a whole: a (soft, hard) pair.
+    Pair {
+        origin: Span,
+    },
+    Unknown,
+}
+
+/// Merge the values a name can have on different paths.
+pub(super) fn combine(vals: Vec<Val>) -> Val {
+    let mut limit: Option<Val> = None;
+    let mut ints: Vec<(u64, Span, Option<String>)> = Vec::new();
+    let mut unknown = false;
+    let mut pair = None;
+    for v in vals {
+        match v {
+            Val::Limit {
+                source,
+                origin,
+                fallbacks,
+                cap,
+            } => match &mut limit {
+                None => {
+                    limit = Some(Val::Limit {
+                        source,
+                        origin,
+                        fallbacks,
+                        cap,
+                    })
+                }
+                Some(Val::Limit {
+                    fallbacks: fb,
+                    cap: c,
+                    ..
+                }) => {
+                    fb.extend(fallbacks);
+                    *c = match (*c, cap) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        _ => None,
+                    };
+                }
+                Some(_) => unreachable!("only limits are stored"),
+            },
+            Val::Int { value, span, name } => ints.push((value, span, name)),
+            Val::Pair { origin } => pair = Some(origin),
+            Val::Unknown => unknown = true,
+        }
+    }
+    if let Some(Val::Limit {
+        source,
+        origin,
+        mut fallbacks,
+        cap,
+    }) = limit
+    {
+        for (value, span, _) in ints {
+            if !fallbacks.iter().any(|f| f.span == span) {
+                fallbacks.push(Fallback { value, span });
+            }
+        }
+        fallbacks.sort_by_key(|f| f.span);
+        return Val::Limit {
+            source,
+            origin,
+            fallbacks,
+            cap,
+        };
+    }
+    if let Some(origin) = pair {
+        if ints.is_empty() && !unknown {
+            return Val::Pair { origin };
+        }
+        return Val::Unknown;
+    }
+    if unknown || ints.is_empty() {
+        return Val::Unknown;
+    }
+    let (value, span, name) = ints
+        .into_iter()
+        .max_by_key(|(v, _, _)| *v)
+        .expect("non-empty");
+    Val::Int { value, span, name }
+}
+
+/// Follows values through one file. Function lookups are cached per file.
+pub(super) struct Resolver<'t> {
+    pub(super) src: &'t str,
+    pub(super) root: Node<'t>,
+    pub(super) functions: Option<HashMap<&'t str, Vec<Node<'t>>>>,
+    /// Names being resolved, to cut cycles such as `n = n + 1`.
+    pub(super) active: Vec<(usize, String)>,
+}
+
+pub(super) const MAX_DEPTH: usize = 12;
+
+impl<'t> Resolver<'t> {
+    pub(super) fn new(src: &'t str, root: Node<'t>) -> Self {
+        Resolver {
+            src,
+            root,
+            functions: None,
+            active: Vec::new(),
+        }
+    }
+
+    pub(super) fn text(&self, n: Node) -> &'t str {
+        text(n, self.src)
+    }
+}
+
+impl<'t> Resolver<'t> {
+    pub(super) fn function_defs(&mut self, name: &str) -> Option<&Vec<Node<'t>>> {
+        if self.functions.is_none() {
+            let mut map: HashMap<&'t str, Vec<Node<'t>>> = HashMap::new();
+            let src = self.src;
+            for n in ts::keyword_parents(self.root, src, "def", &["function_definition"]) {
+                if let Some(id) = n.child_by_field_name("name") {
+                    map.entry(text(id, src)).or_default().push(n);
+                }
+            }
+            self.functions = Some(map);
+        }
+        self.functions.as_ref().and_then(|m| m.get(name))
+    }
+
+    pub(super) fn eval(&mut self, n: Node<'t>, depth: usize) -> Val {
+        if depth > MAX_DEPTH {
+            return Val::Unknown;
+        }
+        let d = depth + 1;
+        match n.kind() {
+            "integer" => match ts::parse_int(self.text(n)) {
+                Some(value) => Val::Int {
+                    value,
+                    span: span(n),
+                    name: None,
+                },
+                None => Val::Unknown,
+            },
+            "parenthesized_expression" => match n.named_child(0) {
+                Some(inner) => self.eval(inner, d),
+                None => Val::Unknown,
+            },
+            "identifier" => self.eval_name(n, d),
+            "attribute" => {
+                let t = self.text(n);
+                if t == "subprocess.MAXFD" {
+                    return Val::Limit {
+                        source: LimitSource::SubprocessMaxfd,
+                        origin: span(n),
+                        fallbacks: Vec::new(),
+                        cap: None,
+                    };
+                }
+                Val::Unknown
+            }
+            "subscript" => {
+                let (Some(value), Some(index)) = (
+                    n.child_by_field_name("value"),
+                    n.child_by_field_name("subscript"),
+                ) else {
+                    return Val::Unknown;
+                };
+                match (self.eval(value, d), self.text(index)) {
+                    (Val::Pair { origin }, "0") => limit(LimitSource::GetrlimitSoft, origin),
+                    (Val::Pair { origin }, "1" | "-1") => limit(LimitSource::GetrlimitHard, origin),
+                    _ => Val::Unknown,
+                }
+            }
+            "call" => self.eval_call(n, d),
+            "binary_operator" => {
+                let (Some(l), Some(r), Some(op)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                    n.child_by_field_name("operator"),
+                ) else {
+                    return Val::Unknown;
+                };
+                let op = self.text(op);
+                let (lv, rv) = (self.eval(l, d), self.eval(r, d));
+                match (op, lv, rv) {
+                    ("+" | "-", v @ Val::Limit { .. }, Val::Int { .. } | Val::Unknown) => v,
+                    ("+", Val::Int { .. }, v @ Val::Limit { .. }) => v,
+                    (op, Val::Int { value: a, .. }, Val::Int { value: b, .. }) => {
+                        let value = match op {
+                            "+" => a.checked_add(b),
+                            "-" => a.checked_sub(b),
+                            "*" => a.checked_mul(b),
+                            "//" => a.checked_div(b),
+                            "<<" => u32::try_from(b).ok().and_then(|b| a.checked_shl(b)),
+                            "**" => u32::try_from(b).ok().and_then(|b| a.checked_pow(b)),
+                            _ => None,
+                        };
+                        value.map_or(Val::Unknown, |value| Val::Int {
+                            value,
+                            span: span(n),
+                            name: None,
+                        })
+                    }
+                    _ => Val::Unknown,
+                }
+            }
+            "conditional_expression" => {
+                // `a if cond else b`: the first and last named children are the two values.
+                let vals: Vec<Node> = {
+                    let mut c = n.walk();
+                    n.named_children(&mut c).collect()
+                };
+                match (vals.first(), vals.last()) {
+                    (Some(a), Some(b)) if vals.len() == 3 => {
+                        let (a, b) = (self.eval(*a, d), self.eval(*b, d));
+                        combine(vec![a, b])
+                    }
+                    _ => Val::Unknown,
+                }
+            }
+            "boolean_operator" => {
+                let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) else {
+                    return Val::Unknown;
+                };
+                let (a, b) = (self.eval(l, d), self.eval(r, d));
+                combine(vec![a, b])
+            }
+            _ => Val::Unknown,
+        }
+    }
+
+    pub(super) fn eval_call(&mut self, n: Node<'t>, d: usize) -> Val {
+        let (Some(func), Some(args)) = (
+            n.child_by_field_name("function"),
+            n.child_by_field_name("arguments"),
+        ) else {
+            return Val::Unknown;
+        };
+        let name = last_segment(func, self.src);
+        let args_text = self.text(args);
+        let positional: Vec<Node<'t>> = {
+            let mut c = args.walk();
+            args.named_children(&mut c)
+                .filter(|a| a.kind() != "comment")
+                .collect()
+        };
+        match name {
+            "getrlimit" if args_text.contains("NOFILE") => Val::Pair { origin: span(n) },
+            "sysconf" if args_text.contains("OPEN_MAX") => limit(LimitSource::Sysconf, span(n)),
+            "getdtablesize" => limit(LimitSource::Getdtablesize, span(n)),
+            "int" | "long" | "abs" if positional.len() == 1 => self.eval(positional[0], d),
+            "min" | "max" if !positional.is_empty() => {
+                let vals: Vec<Val> = positional.iter().map(|a| self.eval(*a, d)).collect();
+                if vals
+                    .iter()
+                    .any(|v| matches!(v, Val::Unknown | Val::Pair { .. }))
+                {
+                    // min() with a value we cannot see may be small; max() with one
+                    // keeps the limit. Unknown either way unless max() has a limit.
+                    if name == "max" && vals.iter().any(|v| matches!(v, Val::Limit { .. })) {
+                        return combine(
+                            vals.into_iter()
+                                .filter(|v| matches!(v, Val::Limit { .. }))
+                                .collect(),
+                        );
+                    }
+                    return Val::Unknown;
+                }
+                let min_int = vals
+                    .iter()
+                    .filter_map(|v| match v {
+                        Val::Int { value, .. } => Some(*value),
+                        _ => None,
+                    })
+                    .min();
+                let has_limit = vals.iter().any(|v| matches!(v, Val::Limit { .. }));
+                if name == "min" && has_limit {
+                    let merged = combine(
+                        vals.into_iter()
+                            .filter(|v| matches!(v, Val::Limit { .. }))
+                            .collect(),
+                    );
+                    if let Val::Limit {
+                        source,
+                        origin,
+                        fallbacks,
+                        cap,
+                    } = merged
+                    {
+                        let cap = match (cap, min_int) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        return Val::Limit {
+                            source,
+                            origin,
+                            fallbacks,
+                            cap,
+                        };
+                    }
+                    return Val::Unknown;
+                }
+                if name == "max" && has_limit {
+                    return combine(
+                        vals.into_iter()
+                            .filter(|v| matches!(v, Val::Limit { .. }))
+                            .collect(),
+                    );
+                }
+                let pick = if name == "min" {
+                    min_int
+                } else {
+                    vals.iter()
+                        .filter_map(|v| match v {
+                            Val::Int { value, .. } => Some(*value),
+                            _ => None,
+                        })
+                        .max()
+                };
+                pick.map_or(Val::Unknown, |value| Val::Int {
+                    value,
+                    span: span(n),
+                    name: None,
+                })
+            }
+            _ => {
+                // A helper in this file that returns the bound.
+                let Some(defs) = self.function_defs(name).cloned() else {
+                    return Val::Unknown;
+                };
+                let key = (n.start_byte(), format!("{name}()"));
+                if self.active.contains(&key) {
+                    return Val::Unknown;
+                }
+                self.active.push(key);
+                let mut vals = Vec::new();
+                for def in defs {
+                    if let Some(body) = def.child_by_field_name("body") {
+                        for r in returns(body) {
+                            match r.named_child(0) {
+                                Some(e) => vals.push(self.eval(e, d)),
+                                None => vals.push(Val::Unknown),
+                            }
+                        }
+                    }
+                }
+                self.active.pop();
+                if vals.is_empty() {
+                    Val::Unknown
+                } else {
+                    combine(vals)
+                }
+            }
+        }
+    }
+
+    /// The values a name can hold where `use_site` reads it: assignments in the enclosing
+    /// function (and its parameter defaults), else at module level.
+    pub(super) fn eval_name(&mut self, use_site: Node<'t>, d: usize) -> Val {
+        let name = self.text(use_site);
+        let mut scope = enclosing_scope(use_site);
+        loop {
+            let key = (scope.start_byte(), name.to_string());
+            if self.active.contains(&key) {
+                return Val::Unknown;
+            }
+            let defs = definitions(scope, name, self.src);
+            if !defs.is_empty() {
+                self.active.push(key);
+                let vals: Vec<Val> = defs.into_iter().map(|def| self.eval_def(def, d)).collect();
+                self.active.pop();
+                let v = combine(vals);
+                return match v {
+                    Val::Int { value, span, .. } => Val::Int {
+                        value,
+                        span,
+                        name: Some(name.to_string()),
+                    },
+                    v => v,
+                };
+            }
+            if scope.kind() == "module" {
+                break;
+            }
+            scope = self.root;
+        }
+        if imports_from_subprocess(self.root, name, self.src) {
+            return limit(LimitSource::SubprocessMaxfd, span(use_site));
+        }
+        Val::Unknown
+    }
+
+    pub(super) fn eval_def(&mut self, def: Def<'t>, d: usize) -> Val {
+        match def {
+            Def::Value(v) => self.eval(v, d),
+            Def::Unpack(rhs, i) => match rhs.kind() {
+                "expression_list" | "tuple" => match rhs.named_child(i as u32) {
+                    Some(e) => self.eval(e, d),
+                    None => Val::Unknown,
+                },
+                _ => match (self.eval(rhs, d), i) {
+                    (Val::Pair { origin }, 0) => limit(LimitSource::GetrlimitSoft, origin),
+                    (Val::Pair { origin }, 1) => limit(LimitSource::GetrlimitHard, origin),
+                    _ => Val::Unknown,
+                },
+            },
+            Def::Opaque => Val::Unknown,
+        }
+    }
+}
+
+pub(super) fn limit(source: LimitSource, origin: Span) -> Val {
+    Val::Limit {
+        source,
+        origin,
+        fallbacks: Vec::new(),
+        cap: None,
+    }
+}
+
+/// One way a name gets a value.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Def<'t> {
+    /// `name = expr`, a parameter default.
+    Value(Node<'t>),
+    /// `a, name = expr`: element `usize` of `expr`.
+    Unpack(Node<'t>, usize),
+    /// A parameter without default, a `for` target, `with .. as name`: not knowable.
+    Opaque,
+}
+
+/// The function (or module) whose local `use_site`'s names are.
+pub(super) fn enclosing_scope(n: Node) -> Node {
+    let mut cur = n;
+    while let Some(p) = cur.parent() {
+        if matches!(p.kind(), "function_definition" | "module") {
+            return p;
+        }
+        cur = p;
+    }
+    cur
+}
+
+/// Every definition of `name` directly in `scope` (not in nested functions or classes).
+pub(super) fn definitions<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Def<'t>> {
+    let mut out = Vec::new();
+    if scope.kind() == "function_definition"
+        && let Some(params) = scope.child_by_field_name("parameters")
+    {
+        let mut c = params.walk();
+        for p in params.named_children(&mut c) {
+            match p.kind() {
+                "identifier" if text(p, src) == name => out.push(Def::Opaque),
+                "default_parameter" | "typed_default_parameter" => {
+                    if p.child_by_field_name("name")
+                        .is_some_and(|n| text(n, src) == name)
+                        && let Some(v) = p.child_by_field_name("value")
+                    {
+                        out.push(Def::Value(v));
+                    }
+                }
+                "typed_parameter" if p.named_child(0).is_some_and(|n| text(n, src) == name) => {
+                    out.push(Def::Opaque);
+                }
+                _ => {}
+            }
+        }
+    }
+    let body = if scope.kind() == "function_definition" {
+        match scope.child_by_field_name("body") {
+            Some(b) => b,
+            None => return out,
+        }
+    } else {
+        scope
+    };
+    ts::walk(body, |n| match n.kind() {
+        "function_definition" | "class_definition" | "lambda" => false,
+        "assignment" => {
+            let (Some(left), Some(mut right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) else {
+                return true;
+            };
+            // a = b = expr
+            while right.kind() == "assignment" {
+                match right.child_by_field_name("right") {
+                    Some(r) => right = r,
+                    None => break,
+                }
+            }
+            match left.kind() {
+                "identifier" if text(left, src) == name => out.push(Def::Value(right)),
+                "pattern_list" | "tuple_pattern" | "list_pattern" => {
+                    let mut c = left.walk();
+                    for (i, el) in left.named_children(&mut c).enumerate() {
+                        if el.kind() == "identifier" && text(el, src) == name {
+                            out.push(Def::Unpack(right, i));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            true
+        }
+        "for_statement" => {
+            if n.child_by_field_name("left")
+                .is_some_and(|l| l.kind() == "identifier" && text(l, src) == name)
+            {
+                out.push(Def::Opaque);
+            }
+            true
+        }
+        "as_pattern_target" | "named_expression" => {
+            if n.named_child(0).is_some_and(|l| text(l, src) == name) {
+                out.push(Def::Opaque);
+            }
+            true
+        }
+        _ => true,
+    });
+    out
+}
+
+/// The name of the parameter that receives positional argument `pos` of a call (`self`/`cls`
+/// of a method are skipped: `self.f(fd)` passes `fd` to the second parameter).
+pub(super) fn nth_param<'a>(def: Node, pos: usize, src: &'a str) -> Option<&'a str> {
+    let params = def.child_by_field_name("parameters")?;
+    let mut c = params.walk();
+    let names: Vec<&str> = params
+        .named_children(&mut c)
+        .filter_map(|p| match p.kind() {
+            "identifier" => Some(text(p, src)),
+            "default_parameter" | "typed_parameter" | "typed_default_parameter" => p
+                .child_by_field_name("name")
+                .or_else(|| p.named_child(0))
+                .map(|n| text(n, src)),
+            _ => None,
+        })
+        .collect();
+    let skip = usize::from(matches!(names.first(), Some(&"self") | Some(&"cls")));
+    names.get(pos + skip).copied()
+}
+
+/// `return` statements of a function body, not of functions nested in it.
+pub(super) fn returns(body: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    ts::walk(body, |n| match n.kind() {
+        "function_definition" | "class_definition" | "lambda" => false,
+        "return_statement" => {
+            out.push(n);
+            false
+        }
+        _ => true,
+    });
+    out
+}

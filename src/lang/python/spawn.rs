@@ -1,0 +1,419 @@
+//! Spawn calls: `subprocess`/`os.popen*`/`popen2`/`commands` calls (imports and module
+//! aliases resolved) as `SpawnCall`s with their `close_fds`, and the interpreter and script a
+//! command names.
+
+use super::*;
+
+/// Which modules local names stand for: `import subprocess as sp`, `from os import popen`.
+#[derive(Debug, Default)]
+pub(super) struct Imports {
+    /// Local module name -> module (`sp` -> `subprocess`).
+    pub(super) modules: HashMap<String, String>,
+    /// Local function name -> (module, name) (`Popen` -> (`subprocess`, `Popen`)).
+    pub(super) names: HashMap<String, (String, String)>,
+}
+
+impl Imports {
+    pub(super) fn of(root: Node, src: &str) -> Imports {
+        let mut imp = Imports::default();
+        let statements = ts::keyword_parents(
+            root,
+            src,
+            "import",
+            &["import_statement", "import_from_statement"],
+        );
+        for n in statements {
+            match n.kind() {
+                "import_statement" => {
+                    let mut c = n.walk();
+                    for name in n.children_by_field_name("name", &mut c) {
+                        match name.kind() {
+                            "dotted_name" => {
+                                let t = text(name, src);
+                                imp.modules.insert(t.to_string(), t.to_string());
+                            }
+                            "aliased_import" => {
+                                if let (Some(m), Some(a)) = (
+                                    name.child_by_field_name("name"),
+                                    name.child_by_field_name("alias"),
+                                ) {
+                                    imp.modules
+                                        .insert(text(a, src).to_string(), text(m, src).to_string());
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                "import_from_statement" => {
+                    let Some(module) = n.child_by_field_name("module_name") else {
+                        continue;
+                    };
+                    let module = text(module, src).to_string();
+                    let mut c = n.walk();
+                    for name in n.children_by_field_name("name", &mut c) {
+                        let (orig, local) = match name.kind() {
+                            "dotted_name" => (text(name, src), text(name, src)),
+                            "aliased_import" => match (
+                                name.child_by_field_name("name"),
+                                name.child_by_field_name("alias"),
+                            ) {
+                                (Some(m), Some(a)) => (text(m, src), text(a, src)),
+                                _ => continue,
+                            },
+                            _ => continue,
+                        };
+                        imp.names
+                            .insert(local.to_string(), (module.clone(), orig.to_string()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        imp
+    }
+}
+
+/// What a `module.func` call is, if it spawns a child or is `os.closerange`.
+pub(super) enum Callee {
+    Spawn(SpawnApi),
+    CloseRange,
+}
+
+pub(super) fn classify(module: &str, func: &str) -> Option<Callee> {
+    match (module, func) {
+        ("subprocess", "Popen" | "call" | "check_call" | "check_output" | "run") => {
+            Some(Callee::Spawn(SpawnApi::PySubprocess))
+        }
+        ("subprocess32", "Popen" | "call" | "check_call" | "check_output" | "run") => {
+            Some(Callee::Spawn(SpawnApi::PySubprocess32))
+        }
+        ("os", "popen" | "popen2" | "popen3" | "popen4")
+        | ("popen2", "popen2" | "popen3" | "popen4" | "Popen3" | "Popen4")
+        | ("commands", "getoutput" | "getstatusoutput") => {
+            Some(Callee::Spawn(SpawnApi::PyLegacyPopen))
+        }
+        ("os" | "posix", "closerange") => Some(Callee::CloseRange),
+        _ => None,
+    }
+}
+
+/// The content of a plain string literal (no f-string interpolation).
+pub(super) fn string_value<'a>(n: Node, src: &'a str) -> Option<&'a str> {
+    if n.kind() != "string" {
+        return None;
+    }
+    let mut c = n.walk();
+    let mut content = None;
+    for ch in n.children(&mut c) {
+        match ch.kind() {
+            "string_content" => content = Some(text(ch, src)),
+            "string_start" | "string_end" => {}
+            _ => return None,
+        }
+    }
+    Some(content.unwrap_or(""))
+}
+
+/// Join path segments and resolve `.` and `..` (`a/../b` -> `b`).
+pub(crate) fn normalise_path(parts: &[&str]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in parts {
+        for seg in part.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    if out.last().is_some_and(|l| *l != "..") {
+                        out.pop();
+                    } else {
+                        out.push("..");
+                    }
+                }
+                s => out.push(s),
+            }
+        }
+    }
+    let joined = out.join("/");
+    if parts.first().is_some_and(|p| p.starts_with('/')) {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+/// `os.path.dirname(__file__)` and its `abspath`/`realpath` variants.
+pub(super) fn is_file_dir(n: Node, src: &str) -> bool {
+    let t: String = text(n, src).split_whitespace().collect();
+    matches!(
+        t.as_str(),
+        "os.path.dirname(__file__)"
+            | "os.path.dirname(os.path.abspath(__file__))"
+            | "os.path.dirname(os.path.realpath(__file__))"
+            | "path.dirname(__file__)"
+            | "dirname(__file__)"
+    )
+}
+
+impl<'t> Resolver<'t> {
+    /// The one value a name is assigned where `n` reads it (its function, else the module), if
+    /// it has exactly one.
+    pub(super) fn single_value(&self, n: Node<'t>) -> Option<Node<'t>> {
+        let name = self.text(n);
+        let mut defs = definitions(enclosing_scope(n), name, self.src);
+        if defs.is_empty() {
+            defs = definitions(self.root, name, self.src);
+        }
+        match defs.as_slice() {
+            [Def::Value(v)] => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// A command word or path: a literal, `os.path.join(dirname(__file__), "x.py")`, or a name
+    /// assigned one of those. Returns the text and whether it is relative to this file.
+    pub(super) fn path_expr(&mut self, n: Node<'t>, depth: usize) -> Option<(String, bool)> {
+        if depth > 4 {
+            return None;
+        }
+        if let Some(v) = string_value(n, self.src) {
+            return Some((v.to_string(), false));
+        }
+        match n.kind() {
+            "call" => {
+                let func = n.child_by_field_name("function")?;
+                let args = n.child_by_field_name("arguments")?;
+                let ft = self.text(func);
+                if !(ft == "os.path.join" || ft == "join" || ft == "path.join") {
+                    return None;
+                }
+                let mut c = args.walk();
+                let parts: Vec<Node<'t>> = args.named_children(&mut c).collect();
+                let (rel, rest) = match parts.first() {
+                    Some(first) if is_file_dir(*first, self.src) => (true, &parts[1..]),
+                    Some(first) if first.kind() == "identifier" => {
+                        // HERE = os.path.dirname(__file__)
+                        let defs =
+                            definitions(enclosing_scope(*first), self.text(*first), self.src);
+                        let module_defs = definitions(self.root, self.text(*first), self.src);
+                        let is_here = defs
+                            .iter()
+                            .chain(module_defs.iter())
+                            .any(|d| matches!(d, Def::Value(v) if is_file_dir(*v, self.src)));
+                        if is_here {
+                            (true, &parts[1..])
+                        } else {
+                            (false, &parts[..])
+                        }
+                    }
+                    _ => (false, &parts[..]),
+                };
+                let mut segs = Vec::new();
+                for p in rest {
+                    segs.push(string_value(*p, self.src)?.to_string());
+                }
+                let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
+                Some((normalise_path(&refs), rel))
+            }
+            "identifier" => self
+                .single_value(n)
+                .and_then(|v| self.path_expr(v, depth + 1)),
+            _ => None,
+        }
+    }
+
+    /// The words of a command: a list/tuple of words, or a shell string.
+    pub(super) fn command_words(&mut self, n: Node<'t>, depth: usize) -> Vec<(String, bool, Span)> {
+        if depth > 4 {
+            return Vec::new();
+        }
+        match n.kind() {
+            "list" | "tuple" => {
+                let mut c = n.walk();
+                let els: Vec<Node<'t>> = n.named_children(&mut c).collect();
+                let mut out = Vec::new();
+                for e in els {
+                    match self.path_expr(e, depth + 1) {
+                        Some((w, rel)) => out.push((w, rel, span(e))),
+                        // A word we cannot read (sys.executable, a variable): keep its place.
+                        None => out.push((String::new(), false, span(e))),
+                    }
+                }
+                out
+            }
+            "string" => match string_value(n, self.src) {
+                Some(v) => v
+                    .split_whitespace()
+                    .map(|w| (w.to_string(), false, span(n)))
+                    .collect(),
+                None => Vec::new(),
+            },
+            "identifier" => match self.single_value(n) {
+                Some(v) => self.command_words(v, depth + 1),
+                None => Vec::new(),
+            },
+            _ => match self.path_expr(n, depth + 1) {
+                Some((w, rel)) => vec![(w, rel, span(n))],
+                None => Vec::new(),
+            },
+        }
+    }
+
+    pub(super) fn spawn_call(
+        &mut self,
+        facts: &mut Facts,
+        imports: &Imports,
+        call: Node<'t>,
+        module: Option<Node<'t>>,
+        func: Node<'t>,
+        args: Node<'t>,
+    ) {
+        let fname = self.text(func);
+        let (module, name) = match module {
+            Some(m) => {
+                let local = self.text(m);
+                let real = imports
+                    .modules
+                    .get(local)
+                    .map(String::as_str)
+                    .unwrap_or(local);
+                (real.to_string(), fname.to_string())
+            }
+            None => match imports.names.get(fname) {
+                Some((m, orig)) => (m.clone(), orig.clone()),
+                None => return,
+            },
+        };
+        let Some(kind) = classify(&module, &name) else {
+            return;
+        };
+        let mut positional = Vec::new();
+        let mut close_fds = None;
+        let mut pass_fds = None;
+        let mut splat = None;
+        let mut args_kw = None;
+        let mut c = args.walk();
+        for a in args.named_children(&mut c) {
+            match a.kind() {
+                "keyword_argument" => {
+                    let (Some(k), Some(v)) = (
+                        a.child_by_field_name("name"),
+                        a.child_by_field_name("value"),
+                    ) else {
+                        continue;
+                    };
+                    match self.text(k) {
+                        "close_fds" => close_fds = Some((a, v)),
+                        "pass_fds" => pass_fds = Some(span(a)),
+                        "args" => args_kw = Some(v),
+                        _ => {}
+                    }
+                }
+                "dictionary_splat" => splat = Some(a),
+                "list_splat" | "comment" => {}
+                _ => positional.push(a),
+            }
+        }
+        if let Callee::CloseRange = kind {
+            if let Some((lower, bound)) = self.range_of(args) {
+                facts.closeranges.push(CloseRangeCall {
+                    span: span(call),
+                    lower,
+                    bound,
+                });
+            }
+            return;
+        }
+        let Callee::Spawn(api) = kind else {
+            return;
+        };
+        let close_option = match (close_fds, splat) {
+            (Some((kw, v)), _) => match self.text(v) {
+                "True" | "1" => FdOption::Literal {
+                    value: true,
+                    span: span(kw),
+                },
+                "False" | "0" => FdOption::Literal {
+                    value: false,
+                    span: span(kw),
+                },
+                _ => FdOption::Unknown { span: span(kw) },
+            },
+            (None, Some(sp)) if api != SpawnApi::PyLegacyPopen => {
+                FdOption::Unknown { span: span(sp) }
+            }
+            _ => FdOption::Absent,
+        };
+        let words = match args_kw.or(positional.first().copied()) {
+            Some(cmd) => self.command_words(cmd, 0),
+            None => Vec::new(),
+        };
+        let (interpreter, script) = interpreter_and_script(&words);
+        facts.spawns.push(SpawnCall {
+            span: span(call),
+            api,
+            callee: self
+                .text(call.child_by_field_name("function").unwrap_or(func))
+                .to_string(),
+            close_option,
+            passes_fds: pass_fds,
+            interpreter,
+            script,
+        });
+    }
+}
+
+/// The interpreter a command names (`python2`, from `/usr/bin/env python2` too) and the script
+/// it runs: the first later word that looks like a script path.
+pub(crate) fn interpreter_and_script(
+    words: &[(String, bool, Span)],
+) -> (Option<String>, Option<ScriptRef>) {
+    let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    let is_interp = |w: &str| {
+        let b = base(w);
+        b.starts_with("python") || b.starts_with("pypy") || b.starts_with("ruby")
+    };
+    let mut i = 0;
+    if words.first().is_some_and(|(w, _, _)| base(w) == "env") {
+        i = 1;
+        while words.get(i).is_some_and(|(w, _, _)| w.starts_with('-')) {
+            i += 1;
+        }
+    }
+    let interpreter = match words.get(i) {
+        Some((w, _, _)) if is_interp(w) => {
+            i += 1;
+            Some(base(w))
+        }
+        _ => None,
+    };
+    let looks_like_script = |w: &str| {
+        !w.is_empty()
+            && !w.starts_with('-')
+            && ([".py", ".rb", ".pl", ".sh"].iter().any(|e| w.ends_with(e))
+                || (w.contains('/') && !w.rsplit('/').next().unwrap_or("").contains('.')))
+    };
+    let script = words[i.min(words.len())..]
+        .iter()
+        .find(|(w, _, _)| looks_like_script(w))
+        .map(|(w, rel, sp)| ScriptRef {
+            path: normalise_path(&[w.as_str()]),
+            span: *sp,
+            relative_to_file: *rel,
+        });
+    (interpreter, script)
+}
+
+/// `from subprocess import MAXFD`
+pub(super) fn imports_from_subprocess(root: Node, name: &str, src: &str) -> bool {
+    let mut c = root.walk();
+    root.named_children(&mut c).any(|n| {
+        n.kind() == "import_from_statement"
+            && n.child_by_field_name("module_name")
+                .is_some_and(|m| text(m, src) == "subprocess")
+            && {
+                let mut c2 = n.walk();
+                n.children_by_field_name("name", &mut c2)
+                    .any(|x| text(x, src) == name)
+            }
+    })
+}
