@@ -27,15 +27,15 @@ use crate::facts::{
 pub const QUERY_FILES: &[(&str, &str)] = &[
     (
         "close_loops.scm",
-        include_str!("../../queries/ruby/close_loops.scm"),
+        include_str!("../../../queries/ruby/close_loops.scm"),
     ),
     (
         "fd_ranges.scm",
-        include_str!("../../queries/ruby/fd_ranges.scm"),
+        include_str!("../../../queries/ruby/fd_ranges.scm"),
     ),
     (
         "spawn_calls.scm",
-        include_str!("../../queries/ruby/spawn_calls.scm"),
+        include_str!("../../../queries/ruby/spawn_calls.scm"),
     ),
 ];
 
@@ -45,7 +45,7 @@ pub const QUERY_FILES: &[(&str, &str)] = &[
 /// a whole tree costs ~115 ns per node; the lookup visits only the nodes of the names resolved.
 pub const BINDINGS_QUERY: (&str, &str) = (
     "bindings.scm",
-    include_str!("../../queries/ruby/bindings.scm"),
+    include_str!("../../../queries/ruby/bindings.scm"),
 );
 
 /// Names whose occurrence a facts-query match needs in its root node (see `regions`): the
