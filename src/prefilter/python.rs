@@ -1,0 +1,374 @@
+//! Python: the requirement table (`PYTHON`, its weak entries), the shape checks it names (an
+//! fd action called on a loop variable, a popen word) and `python2_hint`.
+
+use super::*;
+
+/// Requirement tables, per language. Comments say which facts each requirement admits.
+pub(super) const PYTHON: &[Requirement] = &[
+    // FD001 close loops: a `range`/`xrange` call or a `while` loop, and an fd action called on
+    // the loop variable (checked by `python_loop_action`: in the corpus benchmark, 87% of the
+    // Python files that have these tokens only have them in `f.close()`-like calls).
+    (
+        &[
+            &["range", "while"],
+            &["close", "fstat", "set_inheritable", "fcntl"],
+        ],
+        Some(python_loop_action),
+    ),
+    // FD002 containers: a `range` whose bound is the real limit, which the resolver only
+    // recognises through `getrlimit(..NOFILE..)`, `sysconf(..OPEN_MAX..)`, `getdtablesize()`
+    // or `subprocess.MAXFD`.
+    (
+        &[
+            &["range"],
+            &["NOFILE", "OPEN_MAX", "getdtablesize", "MAXFD"],
+        ],
+        None,
+    ),
+    // FD004 spawn calls and FD005 `os.closerange`: `classify` in the frontend recognises
+    // `subprocess[32].{Popen,call,check_call,check_output,run}`, `os.popen[234]`,
+    // `popen2.*`, `commands.{getoutput,getstatusoutput}` and `{os,posix}.closerange`, through
+    // module aliases and `from` imports. The module name `subprocess` appears in the text for
+    // every subprocess call (the import names it), `popen` for every os/popen2 one,
+    // `getoutput` for every commands one (the function name itself: `commands`, a common
+    // word, is not needed), `closerange` for FD005. `Popen` alone is never enough: it is only
+    // recognised when imported from `subprocess` or `popen2`, which both contain a token here.
+    //
+    // Files with `subprocess` but none of these are only weakly admitted (the next
+    // requirement): their findings depend on Python 2-ness and the link pass, which the engine
+    // checks before parsing them (ARCHITECTURE.md, "Decisions").
+    (&[&["getoutput", "closerange"]], None),
+    // A `subprocess` call with `close_fds` (`close_fds=False` is a finding on any version).
+    (&[&["subprocess"], &["close_fds"]], None),
+    // A `subprocess` call without it: admitted, but weakly (see `PYTHON_WEAK` and
+    // `Admission::Weak`).
+    (&[&["subprocess"]], None),
+    // The Python 2 only `os.popen2/3/4` and `popen2.*` calls (a finding on any version):
+    // `python_popen_word` with a digit.
+    (&[&["popen"]], Some(python_legacy_popen_word)),
+    // `os.popen` (and `from os import popen`): a finding only on Python 2, so admitted weakly
+    // like a `subprocess` call without `close_fds`.
+    (&[&["popen"]], Some(python_popen_word)),
+];
+
+/// Indices in `PYTHON` of the requirements that admit a file only weakly: a `subprocess` call
+/// without `close_fds`, or an `os.popen` call, has a finding only when the file is judged
+/// Python 2, or when it runs a scanned script that sweeps fds (the link pass). The engine
+/// decides those cheaply before parsing such a file (`engine`, "weakly admitted").
+pub(super) const PYTHON_WEAK: &[usize] = &[4, 6];
+
+/// Whether Python source may be Python 2 by its own text: a byte-level superset of the evidence
+/// the Python frontend accepts (a `python2` shebang, print and exec statements, `except X, e`,
+/// `raise E, msg`, `<>`, backticks, `0777` and `10L` literals). False means the frontend would
+/// find no Python 2 syntax, so the file's dialect depends only on settings, the project and the
+/// link pass.
+///
+/// The syntax checks look at code only: string contents and comments are blanked first
+/// (`pycode`), unless the text does not tokenize cleanly, when they look at all of it.
+pub fn python2_hint(text: &[u8]) -> bool {
+    let first_line = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    if first_line.starts_with(b"#!") && memchr::memmem::find(first_line, b"python2").is_some() {
+        return true;
+    }
+    let code = pycode::code_only(text);
+    let t = code.as_deref().unwrap_or(text);
+    if memchr::memchr(b'`', t).is_some() || memchr::memmem::find(t, b"<>").is_some() {
+        return true;
+    }
+    // A word on a full-line comment is prose (a `#` that starts a line cannot be in code).
+    let in_comment_line = |at: usize| {
+        let start = memchr::memrchr(b'\n', &t[..at]).map_or(0, |i| i + 1);
+        t[start..at]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'#')
+    };
+    let word_at = |at: usize, w: &[u8]| {
+        (at == 0 || !is_ident(t[at - 1]))
+            && t.get(at + w.len()).is_none_or(|b| !is_ident(*b))
+            && !in_comment_line(at)
+    };
+    // `print x`, `print >>f, x`, `print"x"`, `exec "code"`: the keyword followed by anything
+    // but `(`, `=`, `.`, `,`, `)`, `:` or the end of the line (a call, an assignment, a bare name).
+    for w in [&b"print"[..], b"exec"] {
+        for at in memchr::memmem::find_iter(t, w) {
+            if !word_at(at, w) {
+                continue;
+            }
+            let mut i = at + w.len();
+            while t.get(i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                i += 1;
+            }
+            match t.get(i) {
+                None
+                | Some(
+                    b'(' | b'=' | b'.' | b',' | b')' | b']' | b'}' | b':' | b'\n' | b'\r' | b'#',
+                ) => {}
+                Some(_) => return true,
+            }
+        }
+    }
+    // `except X, e:` / `except (A, B), e:` and `raise E, msg`: a comma after the first
+    // expression, at bracket depth 0, on the same logical line (a superset: any such comma).
+    for w in [&b"except"[..], b"raise"] {
+        for at in memchr::memmem::find_iter(t, w) {
+            if !word_at(at, w) {
+                continue;
+            }
+            let mut depth = 0i32;
+            let mut quote: Option<u8> = None;
+            let mut i = at + w.len();
+            while let Some(&b) = t.get(i) {
+                match quote {
+                    Some(q) if b == q => quote = None,
+                    Some(_) if b == b'\\' => i += 1,
+                    Some(_) => {}
+                    None => match b {
+                        b'\'' | b'"' => quote = Some(b),
+                        b'(' | b'[' | b'{' => depth += 1,
+                        b')' | b']' | b'}' => depth -= 1,
+                        b',' if depth <= 0 => return true,
+                        b'\n' if depth <= 0 => break,
+                        b':' | b'#' if depth <= 0 => break,
+                        _ => {}
+                    },
+                }
+                i += 1;
+            }
+        }
+    }
+    // `0777`, `10L`.
+    let mut i = 0;
+    while i < t.len() {
+        if !t[i].is_ascii_digit() || (i > 0 && (is_ident(t[i - 1]) || t[i - 1] == b'.')) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < t.len() && t[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &t[start..i];
+        if t.get(i).is_some_and(|b| *b == b'l' || *b == b'L')
+            && t.get(i + 1).is_none_or(|b| !is_ident(*b))
+        {
+            return true;
+        }
+        if digits.len() > 1
+            && digits[0] == b'0'
+            && digits.iter().all(|d| (b'0'..=b'7').contains(d))
+            && digits.iter().any(|d| *d != b'0')
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Python FD001 needs a loop fact, and every loop fact the frontend reports has one of these
+/// shapes (`queries/python/close_loops.scm` and `find_action`):
+/// - `for NAME in ...` (statement or comprehension) or `while NAME < ...`, with a call
+///   `ACTION(NAME)` or `ACTION(NAME, ...)` in it, where ACTION is the last segment of the
+///   callee (`os.close`, `close`) and NAME is the whole first argument;
+/// - `map(ACTION, range(...))`, where ACTION is followed by a comma.
+///
+/// ACTION is `close`, `fstat`, `set_inheritable` or `fcntl`, and the loop is over a `range`
+/// (see `python_loop_vars`). Between the tokens of a shape only whitespace, comments and line
+/// continuations can stand. The check is deliberately looser than the query (it does not tie
+/// the call to the loop's body): it must never reject a file the frontend would find a loop in.
+pub(super) fn python_loop_action(t: &[u8]) -> bool {
+    const ACTIONS: &[&[u8]] = &[b"close", b"fstat", b"set_inheritable", b"fcntl"];
+    // Names passed first to an action call, and whether an action is followed by a comma.
+    let mut args: Vec<&[u8]> = Vec::new();
+    let mut mapped = false;
+    for a in ACTIONS {
+        for at in memchr::memmem::find_iter(t, a) {
+            if (at > 0 && is_ident(t[at - 1])) || after_def(t, at) {
+                // Part of a longer name, or a definition (`def close(self):`), not a call.
+                continue;
+            }
+            let i = skip_trivia(t, at + a.len());
+            match t.get(i) {
+                Some(b'(') => {
+                    // The first argument must be a bare name (`find_action` compares
+                    // `identifier` nodes): `close(fd)`, `close(fd, x)`, not `close(self.fd)`,
+                    // `close(fds[i])` or `close(fd=3)`.
+                    let start = skip_trivia(t, i + 1);
+                    if let Some(name) = ident_at(t, start)
+                        && matches!(t.get(skip_trivia(t, start + name.len())), Some(b',' | b')'))
+                    {
+                        args.push(name);
+                    }
+                }
+                Some(b',') => mapped = true,
+                _ => {}
+            }
+        }
+    }
+    if mapped && memchr::memmem::find(t, b"map").is_some() {
+        return true;
+    }
+    if args.is_empty() {
+        return false;
+    }
+    // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
+    // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
+    // is a function defined in this file, one level): a helper with a parameter among the
+    // action arguments counts when its name is also called somewhere (`NAME(` or
+    // `self.NAME (` not preceded by `def`) and the file has a loop of a matched shape.
+    let mut helper_closes = false;
+    for at in memchr::memmem::find_iter(t, b"def") {
+        if (at > 0 && is_ident(t[at - 1])) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
+            continue;
+        }
+        let Some(helper) = ident_at(t, skip_trivia(t, at + 3)) else {
+            continue;
+        };
+        let Some(open) = memchr::memchr(b'(', &t[at..]).map(|o| at + o) else {
+            continue;
+        };
+        // The matching `)`: defaults may hold parentheses (`def f(flags=(0), fd=None)`) and
+        // strings (`sep=")"`), which are skipped whole.
+        let mut close = open + 1;
+        let mut depth = 1usize;
+        while close < t.len() {
+            match t[close] {
+                q @ (b'\'' | b'"') => {
+                    let triple = t[close..].starts_with(&[q, q, q]);
+                    let mut k = close + if triple { 3 } else { 1 };
+                    while k < t.len() {
+                        if t[k] == b'\\' {
+                            k += 2;
+                        } else if triple && t[k..].starts_with(&[q, q, q]) {
+                            k += 2;
+                            break;
+                        } else if !triple && (t[k] == q || t[k] == b'\n') {
+                            break;
+                        } else {
+                            k += 1;
+                        }
+                    }
+                    close = k;
+                }
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            close += 1;
+        }
+        let mut i = open + 1;
+        let mut closes_param = false;
+        let close = close.min(t.len());
+        while i < close {
+            if let Some(name) = ident_at(t, i) {
+                if args.contains(&name) {
+                    closes_param = true;
+                    break;
+                }
+                i += name.len();
+            } else {
+                i += 1;
+            }
+        }
+        if closes_param && python_called(t, helper) {
+            helper_closes = true;
+            break;
+        }
+    }
+    let loop_vars = python_loop_vars(t);
+    if helper_closes {
+        return !loop_vars.is_empty();
+    }
+    loop_vars.iter().any(|v| args.contains(v))
+}
+
+/// The variables of the loops `queries/python/close_loops.scm` matches, read from the text:
+/// `for NAME in range(` / `xrange(` / `reversed(` (statements and comprehension clauses: the
+/// query wants an `identifier` on the left and one of those calls on the right) and
+/// `while NAME OP` where OP starts a comparison (`<`, `>`, `==`, `!=`, `in`, `is`, `not in`:
+/// the query wants a `comparison_operator` whose first operand is the name). Between tokens,
+/// whitespace, comments and continuations; a keyword inside a longer name also counts (looser).
+pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
+    let mut vars = Vec::new();
+    for kw in [&b"for"[..], b"while"] {
+        for at in memchr::memmem::find_iter(t, kw) {
+            let i = at + kw.len();
+            if t.get(i).is_some_and(|b| is_ident(*b)) {
+                continue;
+            }
+            let Some(name) = ident_at(t, skip_trivia(t, i)) else {
+                continue;
+            };
+            let j = skip_trivia(t, skip_trivia(t, i) + name.len());
+            let is_loop = if kw == b"for" {
+                ident_at(t, j) == Some(b"in")
+                    && ident_at(t, skip_trivia(t, j + 2)).is_some_and(|f| {
+                        matches!(f, b"range" | b"xrange" | b"reversed")
+                            && t.get(skip_trivia(t, skip_trivia(t, j + 2) + f.len())) == Some(&b'(')
+                    })
+            } else {
+                matches!(t.get(j), Some(b'<' | b'>' | b'=' | b'!'))
+                    || matches!(ident_at(t, j), Some(b"in" | b"is" | b"not"))
+            };
+            if is_loop {
+                vars.push(name);
+            }
+        }
+    }
+    vars
+}
+
+/// Whether `name` is called somewhere other than in its `def`: a whole identifier followed by
+/// `(` (after whitespace, comments, continuations), not preceded by the keyword `def`.
+pub(super) fn python_called(t: &[u8], name: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, name).any(|at| {
+        let end = at + name.len();
+        if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
+            return false;
+        }
+        if t.get(skip_trivia(t, end)) != Some(&b'(') {
+            return false;
+        }
+        !after_def(t, at)
+    })
+}
+
+/// Whether the name at `at` follows the keyword `def` (across whitespace and continuations).
+pub(super) fn after_def(t: &[u8], at: usize) -> bool {
+    let mut j = at;
+    while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\\' | b'\n' | b'\r') {
+        j -= 1;
+    }
+    j < at && j >= 3 && &t[j - 3..j] == b"def" && (j == 3 || !is_ident(t[j - 4]))
+}
+
+/// Python's legacy spawn calls (`classify`: `os.popen`, `os.popen2/3/4`, `popen2.popen2/3/4`,
+/// `popen2.Popen3/4`) all need one of `popen`, `popen2`, `popen3`, `popen4` as a whole
+/// identifier in the text: the function's name, or the module's (`popen2`), in the call or in
+/// the import that binds a local name to it. So `_popen`, `nb_popen`, `popen_spawn` or
+/// `set_spawning_popen` alone cannot make a spawn fact.
+pub(super) fn python_popen_word(t: &[u8]) -> bool {
+    popen_word(t, true)
+}
+
+/// `python_popen_word` for the Python 2 only names: `popen2`, `popen3`, `popen4` (functions of
+/// `os` and `popen2`, and the `popen2` module whose `Popen3`/`Popen4` classes need it imported).
+pub(super) fn python_legacy_popen_word(t: &[u8]) -> bool {
+    popen_word(t, false)
+}
+
+pub(super) fn popen_word(t: &[u8], plain: bool) -> bool {
+    memchr::memmem::find_iter(t, b"popen").any(|at| {
+        let end = at + 5;
+        if matches!(t.get(end), Some(b'2' | b'3' | b'4')) {
+            whole_word(t, at, end + 1)
+        } else {
+            plain && whole_word(t, at, end)
+        }
+    })
+}

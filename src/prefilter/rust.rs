@@ -1,0 +1,251 @@
+//! Rust: the requirement table (`RUST`) and its shape checks (an fd action on a loop variable,
+//! a `Command::new` naming an interpreter).
+
+use super::*;
+
+pub(super) const RUST: &[Requirement] = &[
+    // FD001: a range or while loop and an fd action called on the loop variable (checked by
+    // `rust_loop_action`).
+    (
+        &[
+            &["..", "while"],
+            &["close", "fcntl", "fstat", "from_raw_fd"],
+        ],
+        Some(rust_loop_action),
+    ),
+    // FD002: a range collected into a `Vec` (`.collect()` or `Vec::from_iter`) whose bound is
+    // a limit source (the rule only reports real limits; guesses are never findings).
+    (
+        &[
+            &[".."],
+            &[
+                "getrlimit",
+                "sysconf",
+                "getdtablesize",
+                "OPEN_MAX",
+                "NOFILE",
+                "rlimit",
+            ],
+            &["collect", "from_iter"],
+        ],
+        None,
+    ),
+    // Spawn facts for the link pass: the frontend only reports `.arg(..)`/`.args(..)` calls
+    // on a `Command::new(..)` chain or on a local initialised by one (`rust_command_arg`).
+    (&[&["Command"], &["arg"]], Some(rust_command_arg)),
+];
+
+/// The offset after the whitespace and comments (`//`, nested `/* */`) starting at `i`.
+pub(super) fn skip_rust_trivia(t: &[u8], mut i: usize) -> usize {
+    loop {
+        match t.get(i) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => i += 1,
+            Some(b'/') if t.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |n| i + n);
+            }
+            Some(b'/') if t.get(i + 1) == Some(&b'*') => {
+                // Block comments nest in Rust.
+                let mut nest = 1usize;
+                i += 2;
+                while i < t.len() && nest > 0 {
+                    if t[i..].starts_with(b"/*") {
+                        nest += 1;
+                        i += 2;
+                    } else if t[i..].starts_with(b"*/") {
+                        nest -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            _ => return i,
+        }
+    }
+}
+
+/// After `i`, the prefixes a loop pattern or an fd argument may start with: `&`, `*`, `(`,
+/// `mut`, `ref` (with whitespace and comments between).
+pub(super) fn skip_rust_prefixes(t: &[u8], mut i: usize) -> usize {
+    loop {
+        i = skip_rust_trivia(t, i);
+        match t.get(i) {
+            Some(b'&' | b'*' | b'(') => i += 1,
+            _ => match ident_at(t, i) {
+                Some(w @ (b"mut" | b"ref")) => i += w.len(),
+                _ => return i,
+            },
+        }
+    }
+}
+
+/// Whether `word` occurs in `t` as a whole identifier followed (after whitespace and comments)
+/// by something `then` accepts (given the offset after the trivia).
+pub(super) fn rust_word_then(t: &[u8], word: &[u8], then: impl Fn(usize) -> bool) -> bool {
+    memchr::memmem::find_iter(t, word).any(|at| {
+        let end = at + word.len();
+        whole_word(t, at, end) && then(skip_rust_trivia(t, end))
+    })
+}
+
+/// Rust spawn facts (only used to link a parent to the script it runs) come from
+/// `Collector::command_call`: a method call named `arg` or `args` whose receiver chain starts
+/// at a call `is_command_new` accepts (a path whose last two segments are `Command` and `new`),
+/// or at a local whose definition is such a call. So the text has `Command`, then (after
+/// whitespace or comments) `::` and `new`, as whole identifiers; and `arg` or `args` as a whole
+/// identifier followed by `(` (or `::`, a turbofish, which syn would accept). Where the `.`
+/// before the method stands is not checked (comments may sit between): looser is sound. An
+/// imported alias (`use std::process::Command as Cmd`) is not recognised by the frontend
+/// either.
+pub(super) fn rust_command_arg(t: &[u8]) -> bool {
+    let new = rust_word_then(t, b"Command", |k| {
+        t[k..].starts_with(b"::") && {
+            let j = skip_rust_trivia(t, k + 2);
+            ident_at(t, j) == Some(b"new")
+        }
+    });
+    new && [&b"arg"[..], b"args"].iter().any(|w| {
+        rust_word_then(t, w, |k| {
+            t.get(k) == Some(&b'(') || t[k..].starts_with(b"::")
+        })
+    })
+}
+
+/// What the first argument of an fd action call can be the loop variable through.
+pub(super) enum RustArg<'t> {
+    /// This identifier (`fd`, `&fd`, `*fd`, `(fd)`, `fd as i32`, `fd.try_into()?`, `fd?`).
+    Name(&'t [u8]),
+    /// A shape the scan does not follow: assume it may be the loop variable.
+    Any,
+    /// Not a loop variable (a literal, a multi-segment path, a field of `self`, ...).
+    None,
+}
+
+/// The first argument of a call whose `(` is at `open` (`is_var` in `src/lang/rust.rs`): its
+/// first identifier after the prefixes. A path or call (`RawFd::try_from(fd)`, `from(fd)`) is
+/// followed into its own first argument when its last segment is `from`/`try_from`; any other
+/// path (`libc::STDIN_FILENO`) is no variable. A qualified path (`<T as From<_>>::from(fd)`)
+/// or a turbofish is not followed: `Any`.
+pub(super) fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
+    let i = skip_rust_prefixes(t, open + 1);
+    if t.get(i) == Some(&b'<') {
+        return RustArg::Any;
+    }
+    let Some(first) = ident_at(t, i) else {
+        return RustArg::None;
+    };
+    let mut last = first;
+    let mut k = skip_rust_trivia(t, i + first.len());
+    let mut path = false;
+    while t[k..].starts_with(b"::") {
+        path = true;
+        k = skip_rust_trivia(t, k + 2);
+        if t.get(k) == Some(&b'<') {
+            return RustArg::Any;
+        }
+        let Some(seg) = ident_at(t, k) else {
+            return RustArg::Any;
+        };
+        last = seg;
+        k = skip_rust_trivia(t, k + seg.len());
+    }
+    if t.get(k) == Some(&b'(') {
+        if matches!(last, b"from" | b"try_from") {
+            return if depth > 8 {
+                RustArg::Any
+            } else {
+                rust_first_arg(t, k, depth + 1)
+            };
+        }
+        return RustArg::None;
+    }
+    if path {
+        return RustArg::None;
+    }
+    RustArg::Name(first)
+}
+
+/// Rust FD001 needs a loop fact, and the frontend (`find_action` and the `Collector`'s
+/// `visit_expr_for_loop`, `for_each`/`try_for_each`, `visit_expr_while` in
+/// `src/lang/rust.rs`) reports one only for:
+/// - a call `ACTION(ARG, ..)`, ACTION being the last path segment `close`, `fcntl`, `fstat`,
+///   `fstat64` or `from_raw_fd` (a function call, never a method call or a macro: syn does not
+///   look into macro bodies), whose first argument is the loop variable (`rust_first_arg`);
+/// - inside `for VAR in RANGE`, `RANGE.for_each(|VAR| ..)` / `try_for_each`, or
+///   `while VAR < HI` / `while HI > VAR` with `VAR += ..` or `VAR = VAR + ..` in the body.
+///
+/// So a file is kept when some argument name is bound by `for` or a closure's first parameter
+/// (`|`, after `&`/`mut`/`(`), or, when the file has `while`, is assigned anywhere
+/// (`VAR +=`, `VAR = `, `(VAR) +=`). Whitespace and comments may stand between tokens. Like
+/// the Python check, this does not tie the call to the loop, nor the loop to a range: it is
+/// looser than the frontend and must stay so.
+pub(super) fn rust_loop_action(t: &[u8]) -> bool {
+    const ACTIONS: &[&[u8]] = &[b"close", b"fcntl", b"fstat", b"from_raw_fd"];
+    let mut args: Vec<&[u8]> = Vec::new();
+    for a in ACTIONS {
+        for at in memchr::memmem::find_iter(t, a) {
+            if at > 0 && is_ident(t[at - 1]) {
+                continue;
+            }
+            let mut i = at + a.len();
+            if *a == b"fstat" && t[i..].starts_with(b"64") {
+                i += 2;
+            }
+            if t.get(i).is_some_and(|b| is_ident(*b)) {
+                continue;
+            }
+            let i = skip_rust_trivia(t, i);
+            if t[i..].starts_with(b"::") {
+                // A turbofish (`close::<T>(..)`) or a module named like an action: not followed.
+                return true;
+            }
+            if t.get(i) != Some(&b'(') {
+                continue;
+            }
+            match rust_first_arg(t, i, 0) {
+                RustArg::Name(n) => args.push(n),
+                RustArg::Any => return true,
+                RustArg::None => {}
+            }
+        }
+    }
+    if args.is_empty() {
+        return false;
+    }
+    // `for VAR in`, `|VAR|`
+    for (kw, word) in [(&b"for"[..], true), (b"|", false)] {
+        for at in memchr::memmem::find_iter(t, kw) {
+            let i = at + kw.len();
+            if word && ((at > 0 && is_ident(t[at - 1])) || t.get(i).is_some_and(|b| is_ident(*b))) {
+                continue;
+            }
+            if let Some(name) = ident_at(t, skip_rust_prefixes(t, i))
+                && args.contains(&name)
+            {
+                return true;
+            }
+        }
+    }
+    // `while` loops: the variable is incremented in the body.
+    let has_while = memchr::memmem::find_iter(t, b"while").any(|at| whole_word(t, at, at + 5));
+    if has_while {
+        for name in &args {
+            for at in memchr::memmem::find_iter(t, name) {
+                let end = at + name.len();
+                if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
+                    continue;
+                }
+                let mut k = skip_rust_trivia(t, end);
+                while t.get(k) == Some(&b')') {
+                    k = skip_rust_trivia(t, k + 1);
+                }
+                let assigns = t[k..].starts_with(b"+=")
+                    || (t.get(k) == Some(&b'=') && t.get(k + 1) != Some(&b'='));
+                if assigns {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}

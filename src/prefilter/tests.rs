@@ -1,0 +1,419 @@
+use super::*;
+
+#[test]
+fn the_weak_requirements_are_subprocess_and_os_popen() {
+    assert_eq!(PYTHON[PYTHON_WEAK[0]].0, &[&["subprocess"][..]][..]);
+    assert_eq!(PYTHON[PYTHON_WEAK[1]].0, &[&["popen"][..]][..]);
+    for weak in [
+        &b"import subprocess\nsubprocess.call(['ls'])\n"[..],
+        b"import os\nos.popen('ls').read()\n",
+        b"from os import popen\npopen('ls')\nsubprocess.run(['ls'])\n",
+    ] {
+        assert_eq!(admit(Lang::Python, weak), Admission::Weak);
+    }
+    for strong in [
+        &b"import os\nos.popen3('ls')\n"[..],
+        b"import popen2\np = popen2.Popen3('ls')\n",
+        b"from subprocess import run\nrun(['ls'], close_fds=False)\n",
+    ] {
+        assert_eq!(admit(Lang::Python, strong), Admission::Yes);
+    }
+    let strong =
+        b"import subprocess\nsubprocess.call(['ls'], close_fds=False)\nos.closerange(3, 9)\n";
+    assert_eq!(admit(Lang::Python, strong), Admission::Yes);
+}
+
+#[test]
+fn python2_hints_cover_the_frontends_evidence() {
+    let opts = crate::lang::FrontendOptions::default();
+    // Every file the frontend judges Python 2 (given a fact that needs the dialect) has a
+    // hint; plain Python 3 has none.
+    for src in [
+        "print 'x'\n",
+        "print >>sys.stderr, 'x'\n",
+        "print\"x\"\n",
+        "exec 'code'\n",
+        "try:\n  pass\nexcept OSError, e:\n  pass\n",
+        "try:\n  pass\nexcept (OSError, IOError), e:\n  pass\n",
+        "raise ValueError, 'bad'\n",
+        "if a <> b:\n  pass\n",
+        "s = `x`\n",
+        "x = 0777\n",
+        "n = 10L\n",
+        "#!/usr/bin/env python2\n",
+    ] {
+        let src = format!("{src}import subprocess\nsubprocess.call(['ls'])\n");
+        let facts = crate::lang::extract(Lang::Python, &src, &opts).unwrap();
+        assert_eq!(
+            facts.runtime.dialect,
+            crate::facts::PythonDialect::Python2,
+            "frontend: {src}"
+        );
+        assert!(python2_hint(src.as_bytes()), "hint: {src}");
+    }
+    for src in [
+        "print('x')\nprint(a, b)\nx = print\n",
+        "try:\n  pass\nexcept (OSError, IOError) as e:\n  raise ValueError('a, b')\n",
+        "raise ValueError(f'{a}, {b}') from e\n",
+        "x = 0o777 + 0 + 00 + 1.0777 + 10\nn = 'L'\n",
+        "exec(code)\nd = {1: print}\n",
+        "# print the result, except when raise x, y\n    # exec this\n",
+    ] {
+        assert!(!python2_hint(src.as_bytes()), "hint: {src}");
+    }
+}
+
+#[test]
+fn requirements() {
+    assert!(may_match(
+        Lang::Python,
+        b"for fd in range(3, n):\n    os.close(fd)\n"
+    ));
+    assert!(!may_match(Lang::Python, b"for x in range(10): print(x)\n"));
+    assert!(!may_match(Lang::Python, b"f.close()\n"));
+    assert!(may_match(
+        Lang::Ruby,
+        b"3.upto(n) { |fd| IO.for_fd(fd).close }"
+    ));
+    assert!(!may_match(Lang::Ruby, b"puts 'hello'"));
+    for spawn in [
+        &b"Open3.popen3(cmd) do |i, o, e, t| end"[..],
+        b"out, st = Open3.capture2(cmd)",
+        b"system \"ls\", \"-l\"",
+        b"Kernel.exec(cmd)",
+        b"IO.popen(cmd)",
+        b"Open3.pipeline_r(a, b)",
+    ] {
+        assert!(may_match(Lang::Ruby, spawn));
+    }
+    assert!(may_match(
+        Lang::Rust,
+        b"for fd in 3..n { libc::close(fd); }"
+    ));
+    assert!(!may_match(Lang::Rust, b"fn main() { drop(f); }"));
+}
+
+/// Every shape the Python frontend reports a loop for passes the prefilter; look-alikes
+/// that only share tokens do not.
+#[test]
+fn python_shapes() {
+    let opts = crate::lang::FrontendOptions::default();
+    let loops = |src: &str| {
+        crate::lang::extract(Lang::Python, src, &opts)
+            .unwrap()
+            .close_loops
+            .len()
+    };
+    let positives = [
+        "for fd in range(3, 4096):\n    os.close(fd)\n",
+        "for \\\n  fd in range(3, 4096):\n    os.close \\\n (fd)\n",
+        "for fd in xrange(4096):\n    os . close (  fd )\n",
+        "[os.fstat(n)\n for  # c\n n in range(3, 4096)]\n",
+        "list(map(os.close\n , range(3, 4096)))\n",
+        "fd = 3\nwhile fd < 4096:\n    os.set_inheritable(fd, False)\n    fd += 1\n",
+        "fd = 3\nwhile fd \\\n  < 4096:\n    os.close(fd)\n    fd += 1\n",
+        "for fd in reversed(range(3, 4096)):\n    fcntl.fcntl(fd, fcntl.F_SETFD, 1)\n",
+        "for é in range(3, 4096):\n    os.close(é)\n",
+        // Helpers that close their parameter, called from the loop.
+        "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    shut(n)\n",
+        "def shut(flags=(0), sep=\")\", fd=None):\n    os.close(fd)\nfor n in range(3, 4096):\n    self.shut (1, 2, n)\n",
+    ];
+    // Any comparison may start a `while` loop the query matches (the frontend judges the
+    // operator), so the prefilter keeps them all.
+    for src in [
+        "fd = 3\nwhile fd != 4096:\n    os.close(fd)\n    fd += 1\n",
+        "fd = 3\nwhile fd not in stop:\n    os.close(fd)\n    fd += 1\n",
+        "fd = 3\nwhile fd is not None:\n    os.close(fd)\n",
+    ] {
+        assert!(may_match(Lang::Python, src.as_bytes()), "{src:?}");
+    }
+    for src in positives {
+        assert_eq!(loops(src), 1, "frontend finds no loop in {src:?}");
+        assert!(
+            may_match(Lang::Python, src.as_bytes()),
+            "prefilter drops {src:?}"
+        );
+    }
+    let negatives = [
+        "for line in range(4096):\n    print(line)\nf.close()\n",
+        "while True:\n    sock.close()\n",
+        "for x in range(4096):\n    fclose(x)\n",
+        "for x in range(4096):\n    os.close(y)\n",
+        "class C:\n    def close(self):\n        pass\n    def go(self):\n        for i in range(9):\n            self.go()\n",
+        "for x in range(4096):\n    os.close(self.fd)\n",
+        "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    print(n)\n",
+        // Loops over anything but a range call: pipes, lists, enumerate.
+        "for fd in (r, w):\n    os.close(fd)\nfor i in range(3):\n    pass\n",
+        "for fd in fds:\n    os.close(fd)\n",
+        "for fd in enumerate(range(4096)):\n    os.close(fd)\n",
+        "for fd, _ in pairs(range(4096)):\n    os.close(fd)\n",
+        "while fd:\n    os.close(fd)\n    fd = nxt()\n",
+        "while (fd < 4096):\n    os.close(fd)\n",
+        "def shut(fd):\n    os.close(fd)\nfor n in items:\n    shut(n)\n",
+    ];
+    for src in negatives {
+        assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");
+        assert!(
+            !may_match(Lang::Python, src.as_bytes()),
+            "prefilter keeps {src:?}"
+        );
+    }
+    // Legacy popen calls need a whole `popen[234]` name; longer names are no call.
+    for src in [
+        "import os\nos.popen('ls')\n",
+        "from os import popen3\npopen3('ls')\n",
+        "import popen2\npopen2.Popen4('ls')\n",
+    ] {
+        assert_eq!(
+            crate::lang::extract(Lang::Python, src, &opts)
+                .unwrap()
+                .spawns
+                .len(),
+            1,
+            "{src}"
+        );
+        assert!(
+            may_match(Lang::Python, src.as_bytes()),
+            "prefilter drops {src:?}"
+        );
+    }
+    let src = "from x.nb_popen import NonBlockingPopen\nset_spawning_popen(1)\nself._popen = 1\n";
+    assert!(
+        crate::lang::extract(Lang::Python, src, &opts)
+            .unwrap()
+            .spawns
+            .is_empty()
+    );
+    assert!(!may_match(Lang::Python, src.as_bytes()));
+    // FD002 needs no action, only a range and a limit source.
+    assert!(may_match(
+        Lang::Python,
+        b"fds = list(range(resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+    ));
+}
+
+fn facts(lang: Lang, src: &str) -> crate::facts::Facts {
+    crate::lang::extract(lang, src, &crate::lang::FrontendOptions::default()).unwrap()
+}
+
+/// The leftmost-longest scan that resumes after each match start sees every token a
+/// naive search sees, also where tokens overlap or contain each other.
+#[test]
+fn scan_sees_every_token() {
+    let texts: &[&[u8]] = &[
+        b"getrlimit",
+        b"closerange",
+        b"...rlimit..",
+        b"closerange(3, n) close(fd)",
+        b"popen2 subprocess",
+        b"xxgetdtablesizexOPEN_MAXNOFILE",
+        b"Open3.capture2e spawn system exec pipeline_r",
+        b"IO.for_fd(fd) File.new open close",
+        b"from_raw_fd from_iter collect Command arg while",
+    ];
+    for lang in [Lang::Python, Lang::Ruby, Lang::Rust] {
+        for t in texts {
+            // requirements_met asserts the scan equals the naive search (debug builds).
+            let _ = requirements_met(lang, t);
+        }
+    }
+    for (path, lang) in crate::discover::discover(
+        &[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")],
+        true,
+        None,
+    )
+    .files
+    .into_iter()
+    .map(|c| (c.path, c.lang))
+    {
+        let _ = requirements_met(lang, &std::fs::read(path).unwrap());
+    }
+}
+
+/// Every spelling of a Rust loop the frontend reports passes the prefilter on its own;
+/// look-alikes do not.
+#[test]
+fn rust_shapes() {
+    let max = "fn max() -> i32 { unsafe { libc::sysconf(libc::_SC_OPEN_MAX) as i32 } }\n";
+    let positives = [
+        "fn f() { for fd in 3..max() { unsafe { libc::close(fd) }; } }",
+        "fn f() { for fd in 3..max() { unsafe { libc::close(fd as i32) }; } }",
+        "fn f() { for fd in 3..max() { let _ = close( /* c /* nested */ */ &fd); } }",
+        "fn f() { for fd in 3..max() { let _ = close(&mut fd); } }",
+        "fn f() { (3..max()).for_each(|fd| unsafe { libc::close(*fd); }); }",
+        "fn f() { (3..max()).for_each(move |&fd| unsafe { libc::close(fd); }); }",
+        "fn f() { (3..max()).try_for_each(|fd: i32| nix::unistd::close(fd)); }",
+        "fn f() { for mut fd in 3..max() { let _ = close(fd.try_into().unwrap()); } }",
+        "fn f() { for fd in 3..max() { let _ = close(RawFd::try_from(fd).unwrap()); } }",
+        "fn f() { for fd in 3..max() { let _ = close(i32::from(fd)); } }",
+        "fn f() { for fd in 3..max() { let _ = close((fd)); } }",
+        "fn f() { for fd in 3..max() { let _ = close(fd?); } }",
+        "fn f() { for fd in 3..max() { let _ = File::from_raw_fd(\n fd\n); } }",
+        "fn f() { for fd in 3..max() { unsafe { libc::fstat64(fd, &mut st) }; } }",
+        "fn f() { for fd in 3..max() { unsafe { libc::fcntl(fd, libc::F_SETFD, 1) }; } }",
+        "fn f() { let hi = max(); let mut fd = 3; while hi > fd { unsafe { libc::close(fd) }; fd = fd + 1; } }",
+        "fn f() { let hi = max(); let mut n = 3; while (n) < hi { unsafe { libc::close(n) }; (n) += 1; } }",
+    ];
+    for body in positives {
+        let src = format!("{max}{body}\n");
+        assert_eq!(
+            facts(Lang::Rust, &src).close_loops.len(),
+            1,
+            "frontend finds no loop in {body}"
+        );
+        assert!(
+            may_match(Lang::Rust, src.as_bytes()),
+            "prefilter drops {body}"
+        );
+    }
+    let negatives = [
+        "fn f() { for i in 0..10 { println!(\"{i}\"); } unsafe { libc::close(self.fd) }; }",
+        "fn f() { for i in 0..10 { t += i; } unsafe { libc::close(libc::STDIN_FILENO) }; }",
+        "fn close(&mut self) { for i in 0..3 { g(i); } }",
+        "fn f() { for i in 0..10 { close!(i); } }",
+    ];
+    for body in negatives {
+        let src = format!("{max}{body}\n");
+        assert!(facts(Lang::Rust, &src).close_loops.is_empty(), "{body}");
+        assert!(
+            !may_match(Lang::Rust, src.as_bytes()),
+            "prefilter keeps {body}"
+        );
+    }
+    // FD002: a limit, a range and a collection.
+    let collect =
+        "fn f() -> Vec<i32> { let n = unsafe { libc::getdtablesize() }; Vec::from_iter(3..n) }";
+    assert_eq!(facts(Lang::Rust, collect).fd_ranges.len(), 1);
+    assert!(may_match(Lang::Rust, collect.as_bytes()));
+    // Spawn facts (for the link pass): a Command running a script.
+    let spawns = [
+        "fn f() { Command::new(\"python2\").arg(\"helpers/x.py\").spawn(); }",
+        "fn f() { std::process::Command :: new(\"python2\")\n .args([\"x.py\"]).spawn(); }",
+        "fn f() { let mut c = Command::new(\"ruby\"); c.arg /* script */ (\"bin/run.rb\"); }",
+    ];
+    for src in spawns {
+        assert_eq!(facts(Lang::Rust, src).spawns.len(), 1, "{src}");
+        assert!(
+            may_match(Lang::Rust, src.as_bytes()),
+            "prefilter drops {src}"
+        );
+    }
+    for src in [
+        "fn f() { let target = 1; Command::new(\"ls\"); }",
+        "fn f() { cmd.arg(\"x.py\"); }",
+        "fn f() { App::new(\"x\").arg(Arg::new(\"y\")); }",
+    ] {
+        assert!(facts(Lang::Rust, src).spawns.is_empty(), "{src}");
+        assert!(
+            !may_match(Lang::Rust, src.as_bytes()),
+            "prefilter keeps {src}"
+        );
+    }
+}
+
+/// Every spelling of a Ruby close loop the frontend reports passes the prefilter on its
+/// own; look-alikes do not.
+#[test]
+fn ruby_loop_shapes() {
+    let positives = [
+        "3.upto(4096) { |fd| IO.for_fd(fd).close rescue nil }",
+        "(3..65536).each { |fd| IO.open(fd).close rescue nil }",
+        "3.upto(4096) { |fd| LibC.close(fd) }",
+        "(3..4096).each do |fd|\n  UNIXSocket.new(fd).close rescue nil\nend",
+        "(3..4096).each do | fd, i |\n  io = File.for_fd fd\n  io.close\nend",
+        "for fd in 3..4096\n  ::IO.new(fd, autoclose: false).close_on_exec = true\nend",
+        "fd = 3\nwhile fd < 4096\n  IO\n    .for_fd(fd).close rescue nil\n  fd += 1\nend",
+        "4096.times { |fd| TCPSocket&.for_fd( fd ).close rescue nil }",
+    ];
+    for src in positives {
+        assert_eq!(
+            facts(Lang::Ruby, src).close_loops.len(),
+            1,
+            "frontend: {src:?}"
+        );
+        assert!(
+            may_match(Lang::Ruby, src.as_bytes()),
+            "prefilter drops {src:?}"
+        );
+    }
+    let negatives = [
+        "f = File.new(path)\n3.times { |i| puts i }\nf.close",
+        "3.upto(4096) { |fd| conn.close(fd) }",
+        "(0..9).each { |i| Foo.new(i) }",
+    ];
+    for src in negatives {
+        assert!(
+            facts(Lang::Ruby, src).close_loops.is_empty(),
+            "frontend: {src:?}"
+        );
+        assert!(
+            !may_match(Lang::Ruby, src.as_bytes()),
+            "prefilter keeps {src:?}"
+        );
+    }
+}
+
+/// Every spelling of a Ruby spawn call the frontend reports passes the prefilter on its
+/// own; longer names and other receivers do not.
+#[test]
+fn ruby_shapes() {
+    let positives = [
+        "Open3.popen3(cmd) { |i, o, e, t| o.read }",
+        "Open3 .popen2e(cmd) { |i, o, t| o.read }",
+        "::Open3.capture2(cmd)",
+        "Open3.\n  capture2e(cmd)",
+        "Open3\n  .capture2b(cmd)",
+        "Open3 # comment\n  .capture3(cmd)",
+        "Open3::pipeline_r(a, b) { |o, ts| o.read }",
+        "Open3.pipeline_w(a) { |i, ts| i.close }",
+        "Open3.pipeline_rw(a) { |i, o, ts| o.read }",
+        "Open3.pipeline_start(a) { |ts| ts }",
+        "Open3.pipeline(a, b)",
+        "IO.popen(cmd, &:read)",
+        "IO\t.popen(cmd, &:read)",
+        "Process.spawn(cmd)",
+        "Process&.spawn(cmd)",
+        "Kernel.spawn(cmd)",
+        "Kernel::system(cmd)",
+        "Process.exec(cmd)",
+        "pid = spawn(cmd)",
+        "system \"make\"",
+        "ok = !system(\"make\")",
+        "[1].each { |x| system(\"make\", x) }",
+        "exec \"python2\", \"x.py\"",
+        "x = 1\nexec(cmd)",
+        // A `#` line in a heredoc with an interpolation is code.
+        "s = <<~EOS\n  # run: #{system(\"make\")}\nEOS\n",
+    ];
+    for src in positives {
+        assert_eq!(facts(Lang::Ruby, src).spawns.len(), 1, "frontend: {src:?}");
+        assert!(
+            may_match(Lang::Ruby, src.as_bytes()),
+            "prefilter drops {src:?}"
+        );
+    }
+    // A `%` literal delimited by `#` could end where a comment seems to start (Ruby reads
+    // `%#...#` as a string; tree-sitter-ruby does not): such files get no exclusions.
+    assert!(may_match(Lang::Ruby, b"s = %#\n# system 'make'\n"));
+    let negatives = [
+        "def filesystem; @filesystem; end",
+        "execute(sql)\nexec_query(sql)",
+        "@conn.exec(sql)\nconn.exec(sql)\nfoo(x).system(y)",
+        "Runner.system(x)\nMyOpen3.popen3(x)",
+        "@system = 1\n$exec = 2",
+        "def spawned?; @spawned; end",
+        "{ capture: true, pipeline_depth: 3, popen_opts: 1 }",
+        "# Runs on any system; exec(cmd) was the old way.\n  # system \"make\"\nx = 1\n",
+        "s = <<~EOS\n  # run system(\"make\") by hand\nEOS\n",
+    ];
+    for src in negatives {
+        assert!(
+            facts(Lang::Ruby, src).spawns.is_empty(),
+            "frontend: {src:?}"
+        );
+        assert!(
+            !may_match(Lang::Ruby, src.as_bytes()),
+            "prefilter keeps {src:?}"
+        );
+    }
+}
