@@ -1,9 +1,10 @@
 //! What a rule reports: a finding with a primary span, labelled secondary spans, a message and
-//! a concrete fix in words.
+//! a concrete fix in words, and (for fixable findings) the fix as data.
 
 use serde::Serialize;
 
 use crate::facts::Span;
+use crate::fix::Fix;
 use crate::rules::RuleMeta;
 
 /// How bad a finding is. Ordered: `Note < Warning < Error`.
@@ -66,6 +67,8 @@ pub struct Finding {
     /// Recorded in the `--baseline` file: known, so not reported as new. Kept (like suppressed
     /// findings) for SARIF, skipped by other reporters, counts and the exit status.
     pub baselined: bool,
+    /// The rewrite that resolves the finding, when the rule can write one.
+    pub fix: Option<Fix>,
 }
 
 impl Finding {

@@ -10,6 +10,7 @@ pub mod discover;
 pub mod engine;
 pub mod facts;
 pub mod finding;
+pub mod fix;
 pub mod lang;
 pub mod link;
 pub mod prefilter;

@@ -245,6 +245,7 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
         notes,
         suppressed: false,
         baselined: false,
+        fix: None,
     })
 }
 

@@ -193,5 +193,6 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         notes,
         suppressed: false,
         baselined: false,
+        fix: None,
     })
 }
