@@ -409,13 +409,126 @@ fn before_rename_hook(path: &Path) {
     }
 }
 
+/// What `--fix` or `--diff` should do with a run's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mode {
+    /// Write the fixed files (`--fix`, `--fix-only`); otherwise only compute diffs (`--diff`).
+    pub write: bool,
+    /// Apply unsafe fixes too (`--unsafe-fixes`).
+    pub unsafe_fixes: bool,
+}
+
+/// What fixing a run did.
+#[derive(Debug, Default)]
+pub struct RunFixes {
+    /// Fixes applied (or, with `--diff`, that would be).
+    pub fixed: usize,
+    /// Files changed (or that would be).
+    pub files: usize,
+    /// Unified diffs, in file order (`--diff`).
+    pub diffs: Vec<String>,
+    /// Files that could not be fixed as asked (read-only, changed meanwhile, write failures):
+    /// the run's exit status is 2.
+    pub errors: Vec<String>,
+    /// Fixes dropped, files that did not converge: reported, not errors.
+    pub notes: Vec<String>,
+}
+
+/// Fix every file of `result` that has fixes to apply, replacing its text and findings with the
+/// fixed ones when they are written. Files of dependencies (`fdlint deps`) are never fixed.
+pub fn fix_run(result: &mut engine::RunResult, settings: &Settings, mode: Mode) -> RunFixes {
+    let mut out = RunFixes::default();
+    for file in &mut result.files {
+        if file.package.is_some() || wanted(&file.findings, mode.unsafe_fixes, &[]).is_empty() {
+            continue;
+        }
+        let path = file.path.clone();
+        let shown = path.display();
+        let read = match Snapshot::read(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                out.errors
+                    .push(format!("{shown}: cannot read the file to fix it: {e}"));
+                continue;
+            }
+        };
+        if read.bytes != file.text.as_bytes() {
+            out.errors.push(match std::str::from_utf8(&read.bytes) {
+                Ok(_) => format!("{shown}: {}", WriteError::Changed),
+                Err(_) => format!("{shown}: not valid UTF-8; not fixed (the encoding is kept)"),
+            });
+            continue;
+        }
+        let fixed = fix_text(
+            &path,
+            file.lang,
+            &file.text,
+            &file.findings,
+            settings,
+            mode.unsafe_fixes,
+        );
+        for d in &fixed.dropped {
+            out.notes.push(format!(
+                "{shown}:{}: {} fix dropped: `{}` would introduce a syntax error",
+                d.line, d.rule, d.message
+            ));
+        }
+        if !fixed.converged {
+            out.notes.push(format!(
+                "{shown}: fixes did not converge after {MAX_PASSES} passes; run again or report a bug"
+            ));
+        }
+        if fixed.applied == 0 || fixed.text.as_str() == &*file.text {
+            continue;
+        }
+        if !mode.write {
+            out.diffs.push(unified_diff(&path, &file.text, &fixed.text));
+            out.fixed += fixed.applied;
+            out.files += 1;
+            continue;
+        }
+        match write_fixed(&path, &read, &fixed.text) {
+            Ok(()) => {
+                out.fixed += fixed.applied;
+                out.files += 1;
+                file.index = crate::source::LineIndex::new(&fixed.text);
+                file.text = fixed.text.into();
+                file.findings = fixed.remaining.findings;
+            }
+            Err(e) => out.errors.push(format!("{shown}: {e}")),
+        }
+    }
+    out
+}
+
+/// How many active findings have a fix `--fix` applies, and how many only an unsafe one that
+/// it does not (for the summary's "hidden fixes" line).
+pub fn fixable(result: &engine::RunResult, unsafe_fixes: bool) -> (usize, usize) {
+    let mut shown = 0;
+    let mut hidden = 0;
+    for (file, f) in result.findings() {
+        if file.package.is_some() {
+            continue;
+        }
+        match &f.fix {
+            Some(x) if x.applies(unsafe_fixes) => shown += 1,
+            Some(_) => hidden += 1,
+            None => {}
+        }
+    }
+    (shown, hidden)
+}
+
 /// A unified diff of one file's fix, with `a/` and `b/` paths as `git diff` writes them.
 pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
     let name = path.display().to_string();
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .header(
+            &format!("a/{}", name.trim_start_matches('/')),
+            &format!("b/{}", name.trim_start_matches('/')),
+        )
         .to_string()
 }
 
