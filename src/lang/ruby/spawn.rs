@@ -179,8 +179,18 @@ impl<'t> Ctx<'t> {
             .collect();
         let last = *written.last()?;
         let rocket_of = |pairs: &mut dyn Iterator<Item = Node<'t>>| {
+            // The style of the last symbol key: integer and IO keys (`3 => w`) need `=>`
+            // whatever the style.
             pairs
-                .filter(|p| p.kind() == "pair")
+                .filter(|p| {
+                    p.kind() == "pair"
+                        && p.child_by_field_name("key").is_some_and(|k| {
+                            matches!(
+                                k.kind(),
+                                "hash_key_symbol" | "simple_symbol" | "delimited_symbol"
+                            )
+                        })
+                })
                 .last()
                 .is_some_and(|p| {
                     let mut cur = p.walk();
