@@ -47,8 +47,12 @@ pub struct Cli {
 pub enum Command {
     /// Lint files and directories (default: the current directory).
     Check(Box<CheckArgs>),
-    /// List the rules.
-    Rules,
+    /// List the rules: code, name, severities as reported, languages, fix, summary.
+    Rules {
+        /// `text` (a table) or `json` (an array of objects).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
     /// Lint the dependencies a project installed: a virtualenv's packages, the gems of a
     /// Gemfile.lock, the crates of a Cargo.lock (detected in the current directory when no
     /// option names one). Nothing is run or imported.
@@ -352,7 +356,7 @@ pub fn run(
         }
     };
     let result = match cli.command {
-        Command::Rules => list_rules(stdout),
+        Command::Rules { format } => list_rules(&format, stdout),
         Command::Explain { rule } => explain(&rule, stdout, stderr),
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Deps(args) => deps(&args, stdout, stderr),
@@ -368,17 +372,64 @@ pub fn run(
     }
 }
 
-fn list_rules(out: &mut dyn Write) -> io::Result<ExitStatus> {
-    for r in rules::all() {
-        let langs: Vec<&str> = r.languages.iter().map(|l| l.name()).collect();
+fn list_rules(format: &str, out: &mut dyn Write) -> io::Result<ExitStatus> {
+    let langs = |r: &rules::RuleMeta| {
+        r.languages
+            .iter()
+            .map(|l| l.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if format == "json" {
+        let list: Vec<serde_json::Value> = rules::all()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "code": r.code,
+                    "name": r.name,
+                    "severity": r.default_severity.as_str(),
+                    "severities": r.severities(),
+                    "languages": r.languages,
+                    "fix": r.fix.map(|(a, l)| serde_json::json!({
+                        "applicability": a.as_str(),
+                        "languages": if l.is_empty() { r.languages } else { l },
+                    })),
+                    "summary": r.summary,
+                    "url": r.url(),
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &list)?;
+        writeln!(out)?;
+        return Ok(ExitStatus::Clean);
+    }
+    let sev_w = rules::all()
+        .iter()
+        .map(|r| r.severities().chars().count())
+        .max()
+        .unwrap_or(8);
+    let row = |out: &mut dyn Write, c: &[&str]| {
         writeln!(
             out,
-            "{}  {:<24} {:<8} {:<20} {}",
-            r.code,
-            r.name,
-            r.default_severity,
-            langs.join(","),
-            r.summary
+            "{:<5}  {:<24} {:<sev_w$}  {:<18} {:<14} {}",
+            c[0], c[1], c[2], c[3], c[4], c[5]
+        )
+    };
+    row(
+        out,
+        &["CODE", "NAME", "SEVERITY", "LANGUAGES", "FIX", "SUMMARY"],
+    )?;
+    for r in rules::all() {
+        row(
+            out,
+            &[
+                r.code,
+                r.name,
+                r.severities(),
+                &langs(r),
+                &r.fix_summary(),
+                r.summary,
+            ],
         )?;
     }
     Ok(ExitStatus::Clean)

@@ -91,6 +91,8 @@ declare_rule! {
         summary: "loop closes every fd up to the fd limit, one call per fd",
         languages: &[Lang::Python, Lang::Ruby, Lang::Rust],
         severity: Severity::Error,
+        reported: "error (warning if guessed)",
+        fix: (crate::fix::Applicability::Unsafe, &[Lang::Rust]),
     };
 }
 

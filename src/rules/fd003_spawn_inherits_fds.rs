@@ -58,6 +58,8 @@ declare_rule! {
         summary: "Ruby spawn call lets the child inherit fds (no `close_others: true`)",
         languages: &[Lang::Ruby],
         severity: Severity::Warning,
+        reported: "note (warning with evidence)",
+        fix: (crate::fix::Applicability::Unsafe, &[]),
     };
 }
 

@@ -34,9 +34,36 @@ pub struct RuleMeta {
     pub languages: &'static [Lang],
     /// The highest severity the rule reports with.
     pub default_severity: Severity,
+    /// The severities as the rule reports them, when it is not always `default_severity`
+    /// ("note (warning with evidence)"); empty otherwise.
+    pub reported: &'static str,
+    /// Whether the rule can fix what it finds, how safely, and in which languages (empty: all
+    /// of the rule's languages). The rule's `## Fix safety` section says why.
+    pub fix: Option<(crate::fix::Applicability, &'static [Lang])>,
 }
 
 impl RuleMeta {
+    /// The severities as `fdlint rules` lists them.
+    pub fn severities(&self) -> &'static str {
+        if self.reported.is_empty() {
+            self.default_severity.as_str()
+        } else {
+            self.reported
+        }
+    }
+
+    /// The fix column of `fdlint rules`: `safe`, `unsafe`, `unsafe (rust)`, or `—`.
+    pub fn fix_summary(&self) -> String {
+        match self.fix {
+            None => "—".to_string(),
+            Some((a, [])) => a.as_str().to_string(),
+            Some((a, langs)) => {
+                let names: Vec<&str> = langs.iter().map(|l| l.name()).collect();
+                format!("{} ({})", a.as_str(), names.join(", "))
+            }
+        }
+    }
+
     /// The documentation as Markdown, without the one leading space each `///` line leaves.
     pub fn documentation(&self) -> String {
         let mut out = String::with_capacity(self.doc.len());
@@ -68,7 +95,9 @@ macro_rules! declare_rule {
             name: $name:literal,
             summary: $summary:literal,
             languages: $langs:expr,
-            severity: $sev:expr $(,)?
+            severity: $sev:expr
+            $(, reported: $rep:literal)?
+            $(, fix: $fix:expr)? $(,)?
         };
     ) => {
         $(#[doc = $doc])*
@@ -79,6 +108,12 @@ macro_rules! declare_rule {
             doc: concat!($($doc, "\n",)*),
             languages: $langs,
             default_severity: $sev,
+            reported: [$($rep,)? ""][0],
+            fix: {
+                let fix: [Option<(crate::fix::Applicability, &[$crate::facts::Lang])>; _] =
+                    [$(Some($fix),)? None];
+                fix[0]
+            },
         };
     };
 }
