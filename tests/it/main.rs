@@ -4,6 +4,7 @@ mod action;
 mod cli;
 mod config;
 mod deps;
+mod fix;
 mod fixtures;
 mod formats;
 mod meta;
