@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod deps;
 mod fix;
+mod fix_proof;
 mod fixtures;
 mod formats;
 mod meta;
