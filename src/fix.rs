@@ -280,7 +280,9 @@ pub fn fix_text(
             let index = crate::source::LineIndex::new(&cur);
             let mut one = cur.clone();
             let mut order = taken.clone();
-            order.sort_by_key(|&i| std::cmp::Reverse(todo[i].span.start));
+            order.sort_by_key(|&i| {
+                std::cmp::Reverse(fixes[i].edits.iter().map(|e| e.span.start).min())
+            });
             for i in order {
                 let (candidate, t) = apply(&one, &[fixes[i]]);
                 if !t.is_empty() && ok(&candidate) {

@@ -308,4 +308,31 @@ fn a_fix_that_breaks_the_syntax_is_dropped() {
     assert_eq!(fixed.dropped.len(), 1);
     assert_eq!(fixed.dropped[0].line, 2);
     assert!(fixed.converged);
+
+    // With a good fix beside it, the good one is still applied.
+    let text = "def f\n  system(\"ls\")\nend\n\ndef g\n  system(\"id\")\nend\n";
+    let mut findings = fdlint::engine::lint_text(path, Lang::Ruby, text, &settings).findings;
+    assert_eq!(findings.len(), 2);
+    assert!(findings[1].fix.is_some());
+    findings[0].fix = Some(Fix::safe(
+        "break it",
+        vec![Edit::replacement(Span::new(0, 3), "de(")],
+    ));
+    let fixed = fdlint::fix::fix_text(path, Lang::Ruby, text, &findings, &settings, true);
+    // Pass 1 applies the good fix and drops the bad one; pass 2 lints again, and the first
+    // call's own (real) fix is applied then.
+    assert_eq!(fixed.dropped.len(), 1);
+    assert_eq!(fixed.applied, 2);
+    assert!(
+        fixed.text.contains("system(\"ls\", close_others: true)"),
+        "{}",
+        fixed.text
+    );
+    assert!(
+        fixed.text.contains("system(\"id\", close_others: true)"),
+        "{}",
+        fixed.text
+    );
+    assert!(fixed.text.starts_with("def f\n"), "{}", fixed.text);
+    assert!(fixed.converged);
 }
