@@ -47,8 +47,12 @@ pub struct Cli {
 pub enum Command {
     /// Lint files and directories (default: the current directory).
     Check(Box<CheckArgs>),
-    /// List the rules.
-    Rules,
+    /// List the rules: code, name, severities as reported, languages, fix, summary.
+    Rules {
+        /// `text` (a table) or `json` (an array of objects).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
     /// Lint the dependencies a project installed: a virtualenv's packages, the gems of a
     /// Gemfile.lock, the crates of a Cargo.lock (detected in the current directory when no
     /// option names one). Nothing is run or imported.
@@ -68,7 +72,42 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
+    pub fixes: FixArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `fdlint check`'s fix options (never `fdlint deps`: fdlint does not write a dependency's
+/// files). Which rules fix what: `fdlint rules`.
+#[derive(Debug, Args, Default)]
+pub struct FixArgs {
+    /// Apply the safe fixes, then report what remains.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Also apply unsafe fixes (with --fix, --fix-only or --diff), and mark them fixable.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print the fixes as a unified diff and change nothing; exit status 1 when there is
+    /// something to fix.
+    #[arg(long, conflicts_with_all = ["fix", "fix_only"])]
+    pub diff: bool,
+
+    /// Apply the fixes like --fix, but report nothing about the findings left; exit status 0
+    /// unless a file could not be fixed.
+    #[arg(long)]
+    pub fix_only: bool,
+}
+
+impl FixArgs {
+    fn mode(&self) -> Option<crate::fix::Mode> {
+        (self.fix || self.fix_only || self.diff).then_some(crate::fix::Mode {
+            write: !self.diff,
+            unsafe_fixes: self.unsafe_fixes,
+        })
+    }
 }
 
 /// `fdlint check` and `fdlint deps` share their options through this.
@@ -317,7 +356,7 @@ pub fn run(
         }
     };
     let result = match cli.command {
-        Command::Rules => list_rules(stdout),
+        Command::Rules { format } => list_rules(&format, stdout),
         Command::Explain { rule } => explain(&rule, stdout, stderr),
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Deps(args) => deps(&args, stdout, stderr),
@@ -333,17 +372,64 @@ pub fn run(
     }
 }
 
-fn list_rules(out: &mut dyn Write) -> io::Result<ExitStatus> {
-    for r in rules::all() {
-        let langs: Vec<&str> = r.languages.iter().map(|l| l.name()).collect();
+fn list_rules(format: &str, out: &mut dyn Write) -> io::Result<ExitStatus> {
+    let langs = |r: &rules::RuleMeta| {
+        r.languages
+            .iter()
+            .map(|l| l.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if format == "json" {
+        let list: Vec<serde_json::Value> = rules::all()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "code": r.code,
+                    "name": r.name,
+                    "severity": r.default_severity.as_str(),
+                    "severities": r.severities(),
+                    "languages": r.languages,
+                    "fix": r.fix.map(|(a, l)| serde_json::json!({
+                        "applicability": a.as_str(),
+                        "languages": if l.is_empty() { r.languages } else { l },
+                    })),
+                    "summary": r.summary,
+                    "url": r.url(),
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &list)?;
+        writeln!(out)?;
+        return Ok(ExitStatus::Clean);
+    }
+    let sev_w = rules::all()
+        .iter()
+        .map(|r| r.severities().chars().count())
+        .max()
+        .unwrap_or(8);
+    let row = |out: &mut dyn Write, c: &[&str]| {
         writeln!(
             out,
-            "{}  {:<24} {:<8} {:<20} {}",
-            r.code,
-            r.name,
-            r.default_severity,
-            langs.join(","),
-            r.summary
+            "{:<5}  {:<24} {:<sev_w$}  {:<18} {:<14} {}",
+            c[0], c[1], c[2], c[3], c[4], c[5]
+        )
+    };
+    row(
+        out,
+        &["CODE", "NAME", "SEVERITY", "LANGUAGES", "FIX", "SUMMARY"],
+    )?;
+    for r in rules::all() {
+        row(
+            out,
+            &[
+                r.code,
+                r.name,
+                r.severities(),
+                &langs(r),
+                &r.fix_summary(),
+                r.summary,
+            ],
         )?;
     }
     Ok(ExitStatus::Clean)
@@ -378,14 +464,34 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
             return Ok(ExitStatus::Error);
         }
     };
-    let result = match lint(args, &settings) {
+    let mode = args.fixes.mode();
+    if mode.is_some() && (args.stdin_filename.is_some() || args.paths.iter().any(|p| p == "-")) {
+        writeln!(
+            err,
+            "fdlint: error: --fix, --fix-only and --diff change files; they do not apply to \
+             standard input"
+        )?;
+        return Ok(ExitStatus::Error);
+    }
+    let mut result = match lint(args, &settings) {
         Ok(r) => r,
         Err(e) => {
             writeln!(err, "fdlint: error: {e}")?;
             return Ok(ExitStatus::Error);
         }
     };
-    finish(result, &settings, &args.common, out, err)
+    let fixes = mode.map(|m| crate::fix::fix_run(&mut result, &settings, m));
+    let view = FixView {
+        args: &args.fixes,
+        done: fixes.as_ref(),
+    };
+    finish(result, &settings, &args.common, &view, out, err)
+}
+
+/// What `finish` needs to know about fixing (nothing for `fdlint deps`).
+struct FixView<'a> {
+    args: &'a FixArgs,
+    done: Option<&'a crate::fix::RunFixes>,
 }
 
 fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
@@ -425,7 +531,12 @@ fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
             writeln!(err, "packages: {}", resolved.packages.len())?;
         }
     }
-    finish(result, &settings, &args.common, out, err)
+    let no_fixes = FixArgs::default();
+    let view = FixView {
+        args: &no_fixes,
+        done: None,
+    };
+    finish(result, &settings, &args.common, &view, out, err)
 }
 
 /// Baselines, the report, diagnostics, the summary and the exit status: what `check` and
@@ -434,6 +545,7 @@ fn finish(
     mut result: RunResult,
     settings: &Settings,
     args: &CommonArgs,
+    fix: &FixView,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<ExitStatus> {
@@ -469,8 +581,19 @@ fn finish(
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(100);
-    let human = HumanOptions { color, width };
+    let human = HumanOptions {
+        color,
+        width,
+        unsafe_fixes: fix.args.unsafe_fixes,
+    };
+    if let Some(done) = fix.done {
+        for d in &done.diffs {
+            out.write_all(d.as_bytes())?;
+        }
+    }
+    let report = !(fix.args.diff || fix.args.fix_only);
     match &args.output_file {
+        _ if !report => {}
         None => {
             report::write(args.format, &result, human, out)?;
             out.flush()?;
@@ -498,7 +621,31 @@ fn finish(
         if args.statistics {
             statistics(&result, err)?;
         }
+        if let Some(done) = fix.done {
+            for n in &done.notes {
+                writeln!(err, "fdlint: {n}")?;
+            }
+        }
+        fix_summary(&result, fix, err)?;
         summary(&result, err)?;
+    }
+    if let Some(done) = fix.done {
+        for e in &done.errors {
+            writeln!(err, "fdlint: error: {e}")?;
+        }
+        if !done.errors.is_empty() {
+            return Ok(ExitStatus::Error);
+        }
+        if fix.args.diff {
+            return Ok(if done.fixed > 0 {
+                ExitStatus::Findings
+            } else {
+                ExitStatus::Clean
+            });
+        }
+        if fix.args.fix_only {
+            return Ok(ExitStatus::Clean);
+        }
     }
     let fail = settings
         .fail_on
@@ -567,6 +714,45 @@ fn lint(args: &CheckArgs, settings: &Settings) -> Result<RunResult, LintError> {
         engine::add_text(&mut result, path, lang, bytes, settings);
     }
     Ok(result)
+}
+
+/// The fix lines of the summary, worded as ruff's: what was fixed and what remains, or what
+/// `--fix` (and `--unsafe-fixes`) would fix.
+fn fix_summary(result: &RunResult, fix: &FixView, err: &mut dyn Write) -> io::Result<()> {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let (fixable, hidden) = crate::fix::fixable(result, fix.args.unsafe_fixes);
+    match fix.done {
+        Some(done) if fix.args.diff => writeln!(
+            err,
+            "Would fix {}.",
+            plural(done.fixed, "finding", "findings")
+        )?,
+        Some(done) => {
+            let remaining = result.findings().count();
+            writeln!(
+                err,
+                "Found {} ({} fixed, {} remaining).",
+                plural(done.fixed + remaining, "finding", "findings"),
+                done.fixed,
+                remaining
+            )?;
+        }
+        None if fixable > 0 => writeln!(
+            err,
+            "[*] {} with the `--fix` option.",
+            plural(fixable, "fixable", "fixable")
+        )?,
+        None => {}
+    }
+    match hidden {
+        0 => Ok(()),
+        n => writeln!(
+            err,
+            "{} can be enabled with the `--unsafe-fixes` option.",
+            plural(n, "hidden fix", "hidden fixes")
+        ),
+    }
 }
 
 fn summary(result: &RunResult, err: &mut dyn Write) -> io::Result<()> {

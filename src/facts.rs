@@ -318,6 +318,52 @@ pub struct CloseRangeCall {
     pub bound: Bound,
 }
 
+/// Where a spawn call can take `close_others: true`, written in the call's own spelling. Filled
+/// by the Ruby frontend for calls whose options are visible in the call itself (keyword
+/// arguments, a trailing hash literal, or no options at all); an options hash held elsewhere
+/// gets no slot, since editing it would change other calls too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OptionSlot {
+    /// The `SpawnCall::span` of the call.
+    pub call: Span,
+    pub place: SlotPlace,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SlotPlace {
+    /// Insert the option at `at`: after a `, ` when `comma`, as `:close_others => true` when
+    /// the call's options are written with `=>` (`rocket`), else as `close_others: true`.
+    Insert {
+        at: usize,
+        comma: bool,
+        rocket: bool,
+    },
+    /// `close_others: false` written in the call itself: the span of its `false`.
+    Value { span: Span },
+}
+
+/// A counted `for` loop whose body does nothing but close the loop variable and ignore the
+/// result (`for fd in 3..max { unsafe { libc::close(fd) }; }`): the shape a fix can replace
+/// with one `close_range(2)` call, keeping the loop as the fallback. Filled by the Rust
+/// frontend; the same fields would serve Python's `for fd in range(lo, hi): os.close(fd)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlainCloseLoop {
+    /// The `CloseLoop::span` of the same loop (its header).
+    pub header: Span,
+    /// The whole loop statement, body included.
+    pub statement: Span,
+    /// The loop variable as written.
+    pub var: Span,
+    /// The range's start and end expressions as written.
+    pub lower: Span,
+    pub upper: Span,
+    /// Whether the end is included (`lo..=hi`).
+    pub inclusive: bool,
+    /// The loop body, braces included.
+    pub body: Span,
+}
+
 /// Everything a frontend found in one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facts {
@@ -326,6 +372,10 @@ pub struct Facts {
     pub spawns: Vec<SpawnCall>,
     pub closeranges: Vec<CloseRangeCall>,
     pub runtime: RuntimeEvidence,
+    /// Where fixes can add `close_others: true` to spawn calls (Ruby).
+    pub option_slots: Vec<OptionSlot>,
+    /// Close loops simple enough to rewrite (Rust).
+    pub plain_close_loops: Vec<PlainCloseLoop>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
 }

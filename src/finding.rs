@@ -1,8 +1,9 @@
 //! What a rule reports: a finding with a primary span, labelled secondary spans, a message and
-//! a concrete fix in words.
+//! a concrete fix in words, and (for fixable findings) the fix as data.
 
 use serde::Serialize;
 
+use crate::edit::{Applicability, Fix};
 use crate::facts::{Lang, Span};
 
 /// How bad a finding is. Ordered: `Note < Warning < Error`.
@@ -65,6 +66,8 @@ pub struct Finding {
     /// Recorded in the `--baseline` file: known, so not reported as new. Kept (like suppressed
     /// findings) for SARIF, skipped by other reporters, counts and the exit status.
     pub baselined: bool,
+    /// The rewrite that resolves the finding, when the rule can write one.
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
@@ -88,9 +91,36 @@ pub struct RuleMeta {
     pub languages: &'static [Lang],
     /// The highest severity the rule reports with.
     pub default_severity: Severity,
+    /// The severities as the rule reports them, when it is not always `default_severity`
+    /// ("note (warning with evidence)"); empty otherwise.
+    pub reported: &'static str,
+    /// Whether the rule can fix what it finds, how safely, and in which languages (empty: all
+    /// of the rule's languages). The rule's `## Fix safety` section says why.
+    pub fix: Option<(Applicability, &'static [Lang])>,
 }
 
 impl RuleMeta {
+    /// The severities as `fdlint rules` lists them.
+    pub fn severities(&self) -> &'static str {
+        if self.reported.is_empty() {
+            self.default_severity.as_str()
+        } else {
+            self.reported
+        }
+    }
+
+    /// The fix column of `fdlint rules`: `safe`, `unsafe`, `unsafe (rust)`, or `—`.
+    pub fn fix_summary(&self) -> String {
+        match self.fix {
+            None => "—".to_string(),
+            Some((a, [])) => a.as_str().to_string(),
+            Some((a, langs)) => {
+                let names: Vec<&str> = langs.iter().map(|l| l.name()).collect();
+                format!("{} ({})", a.as_str(), names.join(", "))
+            }
+        }
+    }
+
     /// The documentation as Markdown, without the one leading space each `///` line leaves.
     pub fn documentation(&self) -> String {
         let mut out = String::with_capacity(self.doc.len());

@@ -47,6 +47,15 @@ pub fn extract(lang: Lang, text: &str, opts: &FrontendOptions) -> Result<Facts, 
     }
 }
 
+/// How many syntax errors the frontend finds in `text` (tree-sitter ERROR/MISSING nodes, a `syn`
+/// error); `None` when it gave up on the text. `fdlint --fix` compares a fixed text with its
+/// original through this.
+pub fn syntax_error_count(lang: Lang, text: &str, opts: &FrontendOptions) -> Option<usize> {
+    extract(lang, text, opts)
+        .ok()
+        .map(|f| f.syntax_errors.len())
+}
+
 /// The query source of every language, for the meta-test that compiles them all.
 pub fn query_sources() -> Vec<(Lang, &'static str, &'static str)> {
     let mut v = Vec::new();

@@ -25,8 +25,8 @@ use syn::{Block, Expr, ExprCall, ExprMethodCall, Pat, Stmt, Type};
 
 use super::{FrontendError, FrontendOptions};
 use crate::facts::{
-    Bound, BoundKind, CloseLoop, Container, Facts, FdAction, FdOption, FdRange, Span, SpawnApi,
-    SpawnCall,
+    Bound, BoundKind, CloseLoop, Container, Facts, FdAction, FdOption, FdRange, PlainCloseLoop,
+    Span, SpawnApi, SpawnCall,
 };
 
 /// Files nested deeper than this (brackets) are not analysed.
@@ -180,6 +180,8 @@ pub(crate) struct Collector<'a> {
     cands: Vec<Cand<'a>>,
     /// `Command::new(..)` chains and `cmd.arg(..)` calls, keyed by the command they build.
     commands: Vec<CommandBuild>,
+    /// `for` loops whose body only calls `libc::close` on the loop variable.
+    plain: Vec<PlainCloseLoop>,
 }
 
 /// The words given to one `std::process::Command` (program, then arguments).
@@ -207,6 +209,7 @@ impl<'a> Collector<'a> {
             fns: HashMap::new(),
             cands: Vec::new(),
             commands: Vec::new(),
+            plain: Vec::new(),
         }
     }
 
@@ -463,6 +466,19 @@ impl<'a> Collector<'a> {
                 script,
             });
         }
+        facts.plain_close_loops = self
+            .plain
+            .iter()
+            .filter(|p| {
+                facts
+                    .close_loops
+                    .iter()
+                    .any(|l| l.span == p.header && l.action == FdAction::Close)
+            })
+            .cloned()
+            .collect();
+        facts.plain_close_loops.sort_by_key(|p| p.header);
+        facts.plain_close_loops.dedup_by_key(|p| p.header);
         facts.close_loops.sort_by_key(|l| l.span);
         facts.fd_ranges.sort_by_key(|r| r.span);
         facts.spawns.sort_by_key(|s| s.span);
@@ -643,6 +659,22 @@ impl<'a> Visit<'a> for Collector<'a> {
         {
             let start = self.sp(f.for_token.span).start;
             let end = self.span_of(&*f.expr).end;
+            if let Expr::Range(r) = &*f.expr
+                && let (Some(lo), Some(hi)) = (&r.start, &r.end)
+                && f.label.is_none()
+                && f.attrs.is_empty()
+                && body_only_closes(&f.body, &var)
+            {
+                self.plain.push(PlainCloseLoop {
+                    header: Span::new(start, end.max(start)),
+                    statement: Span::new(start, self.sp(f.body.brace_token.span.close()).end),
+                    var: self.span_of(&f.pat),
+                    lower: self.span_of(&**lo),
+                    upper: self.span_of(&**hi),
+                    inclusive: matches!(r.limits, syn::RangeLimits::Closed(_)),
+                    body: self.span_of(&f.body),
+                });
+            }
             self.push_cand(
                 Span::new(start, end.max(start)),
                 CandKind::Loop {
@@ -1012,6 +1044,49 @@ fn find_action(c: &Collector<'_>, body: LoopBody<'_>, var: &str) -> Option<(FdAc
     let best = a.found.iter().map(|(k, _)| rank(*k)).min()?;
     let (kind, span) = a.found.into_iter().find(|(k, _)| rank(*k) == best)?;
     Some((kind, c.sp(span)))
+}
+
+/// Whether a loop body does nothing but `libc::close(var)` and ignore the result:
+/// `libc::close(fd);`, `unsafe { libc::close(fd) };`, `let _ = libc::close(fd);`. Only the
+/// `libc` spelling: the fix that replaces the loop calls `libc::syscall`, so the crate must be
+/// there.
+fn body_only_closes(body: &Block, var: &str) -> bool {
+    fn closes(e: &Expr, var: &str) -> bool {
+        match e {
+            Expr::Unsafe(u) => match u.block.stmts.as_slice() {
+                [Stmt::Expr(e, _)] => closes(e, var),
+                _ => false,
+            },
+            Expr::Paren(p) => closes(&p.expr, var),
+            Expr::Call(c) => {
+                c.args.len() == 1
+                    && single_ident(&c.args[0]).as_deref() == Some(var)
+                    && match &*c.func {
+                        Expr::Path(p) => {
+                            let segs: Vec<String> = p
+                                .path
+                                .segments
+                                .iter()
+                                .map(|s| s.ident.to_string())
+                                .collect();
+                            segs == ["libc", "close"]
+                        }
+                        _ => false,
+                    }
+            }
+            _ => false,
+        }
+    }
+    match body.stmts.as_slice() {
+        [Stmt::Expr(e, _)] => closes(e, var),
+        [Stmt::Local(l)] => {
+            matches!(l.pat, Pat::Wild(_))
+                && l.init
+                    .as_ref()
+                    .is_some_and(|i| i.diverge.is_none() && closes(&i.expr, var))
+        }
+        _ => false,
+    }
 }
 
 /// The value expression of a block: its tail expression.

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use crate::engine::RunResult;
 
-pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(result: &RunResult, unsafe_fixes: bool, out: &mut dyn Write) -> io::Result<()> {
     for (file, f) in result.findings() {
         let (start, _) = super::range(file, f);
         let package = match &file.package {
@@ -15,12 +15,13 @@ pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(
             out,
-            "{}:{}:{}: {}[{}] {}{package}",
+            "{}:{}:{}: {}[{}]{} {}{package}",
             file.path.display(),
             start.line,
             start.column,
             f.severity,
             f.rule.code,
+            super::fix_marker(f, unsafe_fixes),
             one_line(&f.message)
         )?;
     }

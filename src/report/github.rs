@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use crate::engine::RunResult;
 use crate::finding::Severity;
 
-pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(result: &RunResult, unsafe_fixes: bool, out: &mut dyn Write) -> io::Result<()> {
     for (file, f) in result.findings() {
         let (start, end) = super::range(file, f);
         let command = match f.severity {
@@ -39,11 +39,17 @@ pub fn write(result: &RunResult, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .map(|(k, v)| format!("{k}={}", escape_property(v)))
             .collect();
+        let fix = match &f.fix {
+            Some(x) if x.applies(unsafe_fixes) => format!(" [*] fix: {}", x.message),
+            Some(x) => format!(" (unsafe fix with --unsafe-fixes: {})", x.message),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "::{command} {}::{}",
+            "::{command} {}::{}{}",
             props.join(","),
-            escape_data(&f.message)
+            escape_data(&f.message),
+            escape_data(&fix)
         )?;
     }
     Ok(())

@@ -10,12 +10,14 @@ use miette::{
 };
 
 use super::HumanOptions;
+use crate::edit::Applicability;
 use crate::engine::{FileReport, RunResult};
 use crate::finding::{Finding, Severity};
 
 /// Adapts a finding to miette's `Diagnostic` for rendering.
 struct Render<'a> {
     finding: &'a Finding,
+    marker: &'static str,
     source: NamedSource<Arc<str>>,
     help: String,
 }
@@ -37,8 +39,8 @@ impl std::error::Error for Render<'_> {}
 impl Diagnostic for Render<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         Some(Box::new(format!(
-            "fdlint::{}({})",
-            self.finding.rule.code, self.finding.rule.name
+            "fdlint::{}({}){}",
+            self.finding.rule.code, self.finding.rule.name, self.marker
         )))
     }
 
@@ -100,9 +102,19 @@ pub fn render_file(file: &FileReport, opts: HumanOptions) -> String {
             help.push_str("\nnote: ");
             help.push_str(n);
         }
+        if let Some(x) = &f.fix {
+            help.push_str(&match x.applicability {
+                Applicability::Safe => format!("\nfix available: {} (`--fix`)", x.message),
+                Applicability::Unsafe => format!(
+                    "\nfix available: {} (unsafe: `--fix --unsafe-fixes`)",
+                    x.message
+                ),
+            });
+        }
         help.push_str(&format!("\ndocs: {}", f.rule.url()));
         let r = Render {
             finding: f,
+            marker: super::fix_marker(f, opts.unsafe_fixes),
             source: NamedSource::new(file.path.display().to_string(), file.text.clone()),
             help,
         };

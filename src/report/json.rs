@@ -40,9 +40,33 @@ pub struct JsonFinding<'a> {
     pub labels: Vec<JsonLabel<'a>>,
     pub notes: &'a [String],
     pub url: String,
+    /// The fix, when the rule has one for this finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<JsonFix<'a>>,
     /// The dependency the file belongs to (`fdlint deps`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<JsonPackage<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonFix<'a> {
+    pub message: &'a str,
+    /// `safe` (applied by `--fix`) or `unsafe` (only with `--unsafe-fixes`).
+    pub applicability: &'static str,
+    pub edits: Vec<JsonEdit<'a>>,
+}
+
+/// One replacement: the byte range (`start`..`end`, half-open, into the file as read) and the
+/// same range as 1-based lines and character columns (the end column is exclusive).
+#[derive(Serialize)]
+pub struct JsonEdit<'a> {
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub content: &'a str,
 }
 
 #[derive(Serialize)]
@@ -93,6 +117,26 @@ pub fn findings(result: &RunResult) -> Vec<JsonFinding<'_>> {
                     .collect(),
                 notes: &f.notes,
                 url: f.rule.url(),
+                fix: f.fix.as_ref().map(|x| JsonFix {
+                    message: &x.message,
+                    applicability: x.applicability.as_str(),
+                    edits: x
+                        .edits
+                        .iter()
+                        .map(|e| {
+                            let (s, end) = file.index.range(&file.text, e.span);
+                            JsonEdit {
+                                start: e.span.start,
+                                end: e.span.end,
+                                line: s.line,
+                                column: s.column,
+                                end_line: end.line,
+                                end_column: end.column,
+                                content: &e.content,
+                            }
+                        })
+                        .collect(),
+                }),
                 package: file.package.as_deref().map(|package| JsonPackage {
                     package,
                     path: file.package_path.as_deref(),

@@ -37,6 +37,16 @@ pub enum Format {
 pub struct HumanOptions {
     pub color: bool,
     pub width: usize,
+    /// `--unsafe-fixes`: unsafe fixes count as available (`[*]`) too.
+    pub unsafe_fixes: bool,
+}
+
+/// Whether a finding has a fix that `--fix` would apply with these options: the `[*]` marker.
+pub fn fix_marker(f: &Finding, unsafe_fixes: bool) -> &'static str {
+    match &f.fix {
+        Some(x) if x.applies(unsafe_fixes) => " [*]",
+        _ => "",
+    }
 }
 
 pub fn write(
@@ -49,8 +59,8 @@ pub fn write(
         Format::Human => human::write(result, human, out),
         Format::Json => json::write(result, out),
         Format::JsonLines => json::write_lines(result, out),
-        Format::Concise => concise::write(result, out),
-        Format::Github => github::write(result, out),
+        Format::Concise => concise::write(result, human.unsafe_fixes, out),
+        Format::Github => github::write(result, human.unsafe_fixes, out),
         // SARIF paths are relative to the working directory, which `%SRCROOT%` names.
         Format::Sarif => sarif::write(result, &std::env::current_dir()?, out),
     }

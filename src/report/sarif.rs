@@ -160,6 +160,21 @@ fn result_object(file: &FileReport, f: &Finding, loc: &Artifact, fingerprint: St
             "notes": f.notes,
         },
     });
+    if let Some(x) = &f.fix {
+        // SARIF `fix`: one artifact change with its replacements; an insertion is an empty
+        // deleted region. SARIF has no notion of safety: the applicability is a property.
+        r["fixes"] = json!([{
+            "description": { "text": x.message },
+            "artifactChanges": [{
+                "artifactLocation": loc.json(),
+                "replacements": x.edits.iter().map(|e| json!({
+                    "deletedRegion": region(file, e.span),
+                    "insertedContent": { "text": e.content },
+                })).collect::<Vec<_>>(),
+            }],
+            "properties": { "applicability": x.applicability.as_str() },
+        }]);
+    }
     if let Some(p) = &file.package {
         r["properties"]["package"] = json!({
             "ecosystem": p.ecosystem.as_str(),

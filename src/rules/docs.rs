@@ -36,29 +36,31 @@ pub fn docs_markdown() -> String {
         "<!-- Generated from the rules' doc comments by `fdlint::rules::docs_markdown()`. \
          Do not edit: run `UPDATE_DOCS=1 cargo test` to regenerate. -->\n\n",
     );
-    s.push_str("| Code | Name | Summary | Languages | Default severity |\n");
-    s.push_str("| --- | --- | --- | --- | --- |\n");
+    s.push_str("| Code | Name | Summary | Languages | Severity | Fix |\n");
+    s.push_str("| --- | --- | --- | --- | --- | --- |\n");
     for r in all() {
         let _ = writeln!(
             s,
-            "| [{}](#{}) | `{}` | {} | {} | {} |",
+            "| [{}](#{}) | `{}` | {} | {} | {} | {} |",
             r.code,
             anchor(r),
             r.name,
             r.summary,
             languages(r),
-            r.default_severity
+            r.severities(),
+            r.fix_summary()
         );
     }
     for r in all() {
         let _ = write!(
             s,
-            "\n## {} {}\n\n{}.\n\n- Languages: {}\n- Default severity: {}\n\n{}",
+            "\n## {} {}\n\n{}.\n\n- Languages: {}\n- Severity: {}\n- Fix: {}\n\n{}",
             r.code,
             r.name,
             capitalise(r.summary),
             languages(r),
-            r.default_severity,
+            r.severities(),
+            r.fix_summary(),
             body(r)
         );
     }

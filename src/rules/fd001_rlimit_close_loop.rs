@@ -1,6 +1,9 @@
 use super::{Context, declare_rule, is_limit_guess};
 use crate::cost::{self, LoopRuntime};
-use crate::facts::{Bound, BoundKind, CloseLoop, Container, Facts, FdAction, Lang, LimitSource};
+use crate::edit::{Edit, Fix};
+use crate::facts::{
+    Bound, BoundKind, CloseLoop, Container, Facts, FdAction, Lang, LimitSource, Span,
+};
 use crate::finding::{Finding, Label, Severity};
 
 declare_rule! {
@@ -63,9 +66,19 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix safety
-    /// There is no automatic fix: which replacement is right depends on the runtime version,
-    /// the platform and whether the loop runs in a forked child (where only async-signal-safe
-    /// calls are allowed).
+    /// Rust: a `for fd in lo..hi` loop whose body only calls `libc::close(fd)` and ignores the
+    /// result is rewritten (in a block) into one `close_range(2)` system call over the same
+    /// range (`libc::syscall(libc::SYS_close_range, lo, hi - 1, 0)`), keeping the loop as the
+    /// fallback when the call fails (`ENOSYS` before Linux 5.9, a seccomp filter) and on other
+    /// systems (`#[cfg(not(target_os = "linux"))]`); the fallback loop carries an
+    /// `fdlint: ignore[FD001]` comment. The same fds are closed and errors are ignored as
+    /// before, and the raw system call is async-signal-safe, so the fix also holds in a
+    /// `pre_exec` closure. It is **unsafe** because the code must then build against a `libc`
+    /// that defines `SYS_close_range` (libc >= 0.2.80 on Linux), and because a loop whose
+    /// bound is read after a fork sees the same bound only if nothing changes it in between.
+    ///
+    /// Python and Ruby loops have no automatic fix yet: which replacement is right depends on
+    /// the runtime version (`os.closerange` is one system call only on CPython >= 3.10).
     ///
     /// ## Known problems
     /// The bound is followed within one file only: a limit passed in as a parameter, or read in
@@ -78,6 +91,8 @@ declare_rule! {
         summary: "loop closes every fd up to the fd limit, one call per fd",
         languages: &[Lang::Python, Lang::Ruby, Lang::Rust],
         severity: Severity::Error,
+        reported: "error (warning if guessed)",
+        fix: (crate::edit::Applicability::Unsafe, &[Lang::Rust]),
     };
 }
 
@@ -245,7 +260,67 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
         notes,
         suppressed: false,
         baselined: false,
+        fix: rust_close_range_fix(ctx, facts, l),
     })
+}
+
+/// Rust: `for fd in lo..hi { libc::close(fd); }` becomes one `close_range(2)` system call,
+/// with the loop kept as the fallback where the call fails (`ENOSYS` before Linux 5.9, or a
+/// seccomp filter) and on other systems. The fallback loop carries a suppression comment: it is
+/// the acknowledged slow path, and a second `--fix` must find nothing to do.
+fn rust_close_range_fix(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Fix> {
+    if ctx.lang != Lang::Rust {
+        return None;
+    }
+    let p = facts
+        .plain_close_loops
+        .iter()
+        .find(|p| p.header == l.span)?;
+    let text = |s: Span| ctx.text.get(s.start..s.end);
+    let (var, lo, hi, body) = (text(p.var)?, text(p.lower)?, text(p.upper)?, text(p.body)?);
+    if matches!(var, "lo" | "hi" | "swept") {
+        return None;
+    }
+    let line_start = ctx.text[..p.statement.start]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let ind: String = ctx.text[line_start..p.statement.start]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let (cmp, last, range) = if p.inclusive {
+        ("<=", "hi", "..=")
+    } else {
+        ("<", "hi - 1", "..")
+    };
+    let body = body.replace('\n', "\n        ");
+    let new = format!(
+        "{{\n\
+         {ind}    // One close_range(2) call (Linux >= 5.9) instead of one close() per fd; the\n\
+         {ind}    // loop is the fallback where the call fails (ENOSYS) or does not exist.\n\
+         {ind}    let (lo, hi) = ({lo}, {hi});\n\
+         {ind}    #[cfg(target_os = \"linux\")]\n\
+         {ind}    let swept = lo {cmp} hi\n\
+         {ind}        && unsafe {{\n\
+         {ind}            libc::syscall(\n\
+         {ind}                libc::SYS_close_range,\n\
+         {ind}                lo as libc::c_uint,\n\
+         {ind}                libc::c_uint::try_from({last}).unwrap_or(libc::c_uint::MAX),\n\
+         {ind}                0 as libc::c_uint,\n\
+         {ind}            )\n\
+         {ind}        }} == 0;\n\
+         {ind}    #[cfg(not(target_os = \"linux\"))]\n\
+         {ind}    let swept = false;\n\
+         {ind}    if !swept {{\n\
+         {ind}        // fdlint: ignore[FD001] -- the fallback where close_range(2) is missing\n\
+         {ind}        for {var} in lo{range}hi {body}\n\
+         {ind}    }}\n\
+         {ind}}}"
+    );
+    Some(Fix::unsafe_edits(
+        "close the range with one `close_range(2)` call, the loop as its fallback",
+        vec![Edit::replacement(p.statement, new)],
+    ))
 }
 
 /// The element count of the loop's own Python 2 list, when the loop iterates a bare `range()`

@@ -97,6 +97,7 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
             notes,
             suppressed: false,
             baselined: false,
+            fix: None,
         });
     }
 }

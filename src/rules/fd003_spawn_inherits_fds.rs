@@ -1,5 +1,6 @@
 use super::{Context, declare_rule};
-use crate::facts::{Facts, FdOption, Lang, SpawnApi, SpawnCall};
+use crate::edit::{Edit, Fix};
+use crate::facts::{Facts, FdOption, Lang, SlotPlace, SpawnApi, SpawnCall};
 use crate::finding::{Finding, Label, Severity};
 
 declare_rule! {
@@ -39,8 +40,14 @@ declare_rule! {
     /// and drop the child's own sweep.
     ///
     /// ## Fix safety
-    /// No automatic fix: a child may rely on an inherited fd; pass those explicitly
-    /// (`3 => io`) alongside `close_others: true`.
+    /// The fix adds `close_others: true` in the call's own spelling (after its keyword
+    /// arguments, `:close_others => true` where they use `=>`, inside its trailing hash literal,
+    /// or as a new trailing hash), or turns a `close_others: false` written in the call into
+    /// `true`. Options held in a variable or constant are not edited, since other calls may share
+    /// them. It is **unsafe**: a child that relies on an fd it inherits without being told (a
+    /// socket handed down by a supervisor, a C extension's descriptor) loses it. Fds the call
+    /// passes explicitly (`3 => io`, `[4, 5] => w`) stay open in the child: Ruby closes only the
+    /// fds that are not redirected.
     ///
     /// ## Known problems
     /// Options built in another method or passed as `**opts` cannot be seen and are not
@@ -51,6 +58,8 @@ declare_rule! {
         summary: "Ruby spawn call lets the child inherit fds (no `close_others: true`)",
         languages: &[Lang::Ruby],
         severity: Severity::Warning,
+        reported: "note (warning with evidence)",
+        fix: (crate::edit::Applicability::Unsafe, &[]),
     };
 }
 
@@ -81,10 +90,35 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
         return;
     }
     for s in facts.spawns.iter().filter(|s| is_ruby(s.api)) {
-        if let Some(f) = judge(ctx, s) {
+        if let Some(mut f) = judge(ctx, s) {
+            f.fix = facts
+                .option_slots
+                .iter()
+                .find(|o| o.call == s.span)
+                .map(|o| fix(o.place));
             out.push(f);
         }
     }
+}
+
+/// `close_others: true` written at the slot the frontend found.
+fn fix(place: SlotPlace) -> Fix {
+    let edit = match place {
+        SlotPlace::Insert { at, comma, rocket } => Edit::insertion(
+            at,
+            format!(
+                "{}{}",
+                if comma { ", " } else { "" },
+                if rocket {
+                    ":close_others => true"
+                } else {
+                    "close_others: true"
+                }
+            ),
+        ),
+        SlotPlace::Value { span } => Edit::replacement(span, "true"),
+    };
+    Fix::unsafe_edits("pass `close_others: true`", vec![edit])
 }
 
 fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
@@ -186,5 +220,6 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         notes,
         suppressed: false,
         baselined: false,
+        fix: None,
     })
 }

@@ -50,6 +50,7 @@ declare_rule! {
         summary: "Python child process inherits the parent's fds (or, on Python 2, loops to close them)",
         languages: &[Lang::Python],
         severity: Severity::Warning,
+        reported: "warning (note on Python 3)",
     };
 }
 
@@ -193,5 +194,6 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         notes,
         suppressed: false,
         baselined: false,
+        fix: None,
     })
 }

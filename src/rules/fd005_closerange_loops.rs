@@ -87,6 +87,7 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
             notes: vec![format!("judged as {}", ctx.python.why)],
             suppressed: false,
             baselined: false,
+            fix: None,
         });
     }
 }

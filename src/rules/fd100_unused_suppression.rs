@@ -78,5 +78,6 @@ pub fn finding(span: Span, code: &str, why: Unused) -> Finding {
         notes: Vec::new(),
         suppressed: false,
         baselined: false,
+        fix: None,
     }
 }

@@ -31,7 +31,9 @@ macro_rules! declare_rule {
             name: $name:literal,
             summary: $summary:literal,
             languages: $langs:expr,
-            severity: $sev:expr $(,)?
+            severity: $sev:expr
+            $(, reported: $rep:literal)?
+            $(, fix: $fix:expr)? $(,)?
         };
     ) => {
         $(#[doc = $doc])*
@@ -42,6 +44,12 @@ macro_rules! declare_rule {
             doc: concat!($($doc, "\n",)*),
             languages: $langs,
             default_severity: $sev,
+            reported: [$($rep,)? ""][0],
+            fix: {
+                let fix: [Option<(crate::edit::Applicability, &[$crate::facts::Lang])>; _] =
+                    [$(Some($fix),)? None];
+                fix[0]
+            },
         };
     };
 }

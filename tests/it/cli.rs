@@ -159,8 +159,30 @@ fn rules_and_explain() {
     let o = run(&["rules"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("CODE   NAME"), "{out}");
+    assert!(
+        lines[0].contains("SEVERITY") && lines[0].contains("FIX"),
+        "{out}"
+    );
     assert!(out.contains("FD001  rlimit-close-loop"), "{out}");
     assert!(out.contains("FD002  fd-range-materialized"), "{out}");
+    let fd003 = lines.iter().find(|l| l.starts_with("FD003")).unwrap();
+    assert!(fd003.contains("note (warning with evidence)"), "{fd003}");
+    assert!(fd003.contains(" unsafe "), "{fd003}");
+    let fd002 = lines.iter().find(|l| l.starts_with("FD002")).unwrap();
+    assert!(fd002.contains(" — "), "{fd002}");
+    let o = run(&["rules", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), fdlint::rules::all().len());
+    let fd001 = &list[0];
+    assert_eq!(fd001["code"], "FD001");
+    assert_eq!(fd001["fix"]["applicability"], "unsafe");
+    assert_eq!(fd001["fix"]["languages"], serde_json::json!(["rust"]));
+    assert_eq!(list[2]["severities"], "note (warning with evidence)");
+    assert_eq!(list[1]["fix"], serde_json::Value::Null);
     let o = run(&["explain", "FD001"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);

@@ -4,6 +4,11 @@
 //! findings both fail, with clippy-style messages. Every fixture is also linted without the
 //! prefilter, and the findings must be identical: the prefilter never costs recall.
 //!
+//! Fixable fixtures have a `.fixed` file beside them (clippy's convention: `spawn_calls.rb` ->
+//! `spawn_calls.fixed`) holding the text after every fix, unsafe ones included; the harness
+//! applies the fixes, compares, re-parses the result and lints it again: nothing may be left
+//! to fix. `UPDATE_FIXED=1 cargo test fixed_files` rewrites the `.fixed` files.
+//!
 //! A fixture can set options in a comment among its first five lines:
 //! `fdlint-test: --python-version 2.7 --assume-nofile 1048576`.
 
@@ -24,7 +29,10 @@ pub fn fixture_files() -> Vec<(PathBuf, fdlint::facts::Lang)> {
     let mut out = Vec::new();
     for e in walkdir::WalkDir::new(fixture_root()).sort_by_file_name() {
         let e = e.expect("fixtures are readable");
-        if !e.file_type().is_file() || e.path().components().any(|c| c.as_os_str() == "deps") {
+        if !e.file_type().is_file()
+            || e.path().components().any(|c| c.as_os_str() == "deps")
+            || e.path().extension().is_some_and(|x| x == "fixed")
+        {
             continue;
         }
         let lang = lang_by_name(e.path()).or_else(|| {
@@ -182,4 +190,116 @@ fn every_fixture_has_exactly_its_marked_findings() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The `.fixed` file of a fixture.
+fn fixed_path(path: &Path) -> PathBuf {
+    path.with_extension("fixed")
+}
+
+#[test]
+fn fixed_files_match_and_fixing_converges() {
+    let update = std::env::var_os("UPDATE_FIXED").is_some();
+    let opts = fdlint::lang::FrontendOptions::default();
+    let mut failures = Vec::new();
+    let mut fixed_any = 0;
+    for (path, lang) in fixture_files() {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // Non-UTF-8 fixtures are never fixed.
+        };
+        let settings = settings_for(&text);
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(&path)
+            .to_path_buf();
+        let first = lint_text(&path, lang, &text, &settings).findings;
+        let fixed = fdlint::fix::fix_text(&path, lang, &text, &first, &settings, true);
+        let expected_path = fixed_path(&path);
+        let expected = std::fs::read_to_string(&expected_path).ok();
+        if fixed.applied == 0 {
+            if expected.is_some() {
+                failures.push(format!(
+                    "error: {} has nothing to fix but a .fixed file",
+                    rel.display()
+                ));
+            }
+            continue;
+        }
+        fixed_any += 1;
+        if update {
+            std::fs::write(&expected_path, &fixed.text).unwrap();
+        } else if expected.as_deref() != Some(fixed.text.as_str()) {
+            failures.push(format!(
+                "error: the fixes of {} differ from {} (UPDATE_FIXED=1 rewrites it)\n{}",
+                rel.display(),
+                fixed_path(&rel).display(),
+                fdlint::fix::unified_diff(
+                    &fixed_path(&rel),
+                    expected.as_deref().unwrap_or(""),
+                    &fixed.text
+                )
+            ));
+        }
+        // The fixed text parses with no more errors than the original, ...
+        let before = fdlint::lang::syntax_error_count(lang, &text, &opts).unwrap();
+        let after = fdlint::lang::syntax_error_count(lang, &fixed.text, &opts).unwrap();
+        if after > before || !fixed.dropped.is_empty() {
+            failures.push(format!(
+                "error: fixing {} broke the syntax ({before} -> {after} errors; dropped {:?})",
+                rel.display(),
+                fixed.dropped
+            ));
+        }
+        // ... and a second run has nothing left to fix.
+        let again = lint_text(&path, lang, &fixed.text, &settings).findings;
+        let left: Vec<String> = again
+            .iter()
+            .filter(|f| f.is_active() && f.fix.is_some())
+            .map(|f| format!("{} at byte {}", f.rule.code, f.span.start))
+            .collect();
+        if !fixed.converged || !left.is_empty() {
+            failures.push(format!(
+                "error: fixing {} does not converge: still fixable: {left:?}",
+                rel.display()
+            ));
+        }
+        // Fixing adds no finding that was not there.
+        let codes = |fs: &[fdlint::finding::Finding]| {
+            let mut v: Vec<&str> = fs
+                .iter()
+                .filter(|f| f.is_active() && f.fix.is_none())
+                .map(|f| f.rule.code)
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        if codes(&again) != codes(&first) {
+            failures.push(format!(
+                "error: fixing {} changed the unfixable findings: {:?} -> {:?}",
+                rel.display(),
+                codes(&first),
+                codes(&again)
+            ));
+        }
+    }
+    assert!(fixed_any >= 2, "no fixture has fixes");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn every_fixed_file_has_its_fixture() {
+    for e in walkdir::WalkDir::new(fixture_root()) {
+        let e = e.unwrap();
+        if e.path().extension().is_some_and(|x| x == "fixed") {
+            let stem = e.path().with_extension("");
+            let parent = stem.parent().unwrap();
+            let name = stem.file_name().unwrap().to_string_lossy().into_owned();
+            let found = std::fs::read_dir(parent).unwrap().any(|f| {
+                let p = f.unwrap().path();
+                p.extension().is_some_and(|x| x != "fixed")
+                    && p.file_stem().is_some_and(|s| s.to_string_lossy() == name)
+            });
+            assert!(found, "{} has no fixture beside it", e.path().display());
+        }
+    }
 }

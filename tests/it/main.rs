@@ -4,6 +4,8 @@ mod action;
 mod cli;
 mod config;
 mod deps;
+mod fix;
+mod fix_proof;
 mod fixtures;
 mod formats;
 mod meta;

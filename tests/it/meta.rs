@@ -20,6 +20,34 @@ const DOC_SECTIONS: &[&str] = &[
     "## Known problems",
 ];
 
+/// A fixable rule's `## Fix safety` section names its applicability in bold (`**unsafe**`), so
+/// that the doc and `fdlint rules` cannot disagree.
+#[test]
+fn fix_safety_sections_match_the_declared_fixes() {
+    for r in rules::all() {
+        let section = r
+            .doc
+            .split("## Fix safety")
+            .nth(1)
+            .and_then(|s| s.split("\n ## ").next())
+            .unwrap_or_else(|| panic!("{} has no fix safety section", r.code));
+        match r.fix {
+            Some((a, _)) => assert!(
+                section.contains(&format!("**{}**", a.as_str())),
+                "{}: the fix is {} but its `## Fix safety` section does not say **{}**",
+                r.code,
+                a.as_str(),
+                a.as_str()
+            ),
+            None => assert!(
+                !section.contains("**safe**") && !section.contains("**unsafe**"),
+                "{}: no fix declared, but its `## Fix safety` section describes one",
+                r.code
+            ),
+        }
+    }
+}
+
 #[test]
 fn rule_docs_have_every_section() {
     let mut missing = Vec::new();

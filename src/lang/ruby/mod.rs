@@ -288,7 +288,7 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
         });
     }
     for sm in &spawns {
-        if let Some(sc) = ctx.spawn_call(sm) {
+        if let Some(sc) = ctx.spawn_call(sm, &mut facts.option_slots) {
             facts.spawns.push(sc);
         }
     }

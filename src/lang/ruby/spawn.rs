@@ -14,7 +14,7 @@
 use tree_sitter::Node;
 
 use super::{Ctx, args, statements};
-use crate::facts::{FdOption, ScriptRef, Span, SpawnApi, SpawnCall};
+use crate::facts::{FdOption, OptionSlot, ScriptRef, SlotPlace, Span, SpawnApi, SpawnCall};
 use crate::lang::ts;
 
 /// How many names and expression levels the option and command resolvers follow.
@@ -99,7 +99,12 @@ struct Word {
 }
 
 impl<'t> Ctx<'t> {
-    pub(super) fn spawn_call(&self, m: &SpawnMatch<'t>) -> Option<SpawnCall> {
+    /// The call as a fact, and (into `slots`) where a fix can add `close_others: true`.
+    pub(super) fn spawn_call(
+        &self,
+        m: &SpawnMatch<'t>,
+        slots: &mut Vec<OptionSlot>,
+    ) -> Option<SpawnCall> {
         let method = self.text(m.method);
         let api = match m.recv {
             // A file that defines its own `spawn` calls that one.
@@ -117,11 +122,16 @@ impl<'t> Ctx<'t> {
         let pipeline = method.starts_with("pipeline");
         let words = self.command_words(api, pipeline, &positional);
         let (interpreter, script) = interpreter_and_script(&words);
+        let span = Span::new(call.start_byte(), end);
+        let close_option = self.close_option(&opts);
+        if let Some(place) = self.option_slot(call, &opts, &positional, close_option, span) {
+            slots.push(OptionSlot { call: span, place });
+        }
         Some(SpawnCall {
-            span: Span::new(call.start_byte(), end),
+            span,
             api,
             callee: self.src[call.start_byte()..m.method.end_byte()].to_string(),
-            close_option: self.close_option(&opts),
+            close_option,
             passes_fds: opts.iter().find_map(|o| match o {
                 Opt::Pair(p) if self.passes_fd(*p) => Some(ts::span(*p)),
                 _ => None,
@@ -132,6 +142,104 @@ impl<'t> Ctx<'t> {
     }
 
     // ----- options --------------------------------------------------------------------------
+
+    /// Where `close_others: true` can be written in this call: after its keyword arguments (in
+    /// their `=>` or `:` style), inside its trailing hash literal, or as a new trailing hash;
+    /// or over the `false` of a `close_others: false` written in the call. `None` when the
+    /// options live elsewhere (a variable, a constant, `**opts` of a hash built elsewhere), so
+    /// that a fix never edits what other calls share.
+    fn option_slot(
+        &self,
+        call: Node<'t>,
+        opts: &[Opt<'t>],
+        positional: &[Node<'t>],
+        close: FdOption,
+        span: Span,
+    ) -> Option<SlotPlace> {
+        let inside = |s: Span| span.start <= s.start && s.end <= span.end;
+        match close {
+            FdOption::Literal {
+                value: false,
+                span: pair,
+            } if inside(pair) => {
+                let value = opts.iter().find_map(|o| match o {
+                    Opt::Pair(p) if ts::span(*p) == pair => p.child_by_field_name("value"),
+                    _ => None,
+                })?;
+                return Some(SlotPlace::Value {
+                    span: ts::span(value),
+                });
+            }
+            FdOption::Absent => {}
+            _ => return None,
+        }
+        let written: Vec<Node<'t>> = args(call)
+            .into_iter()
+            .filter(|a| !matches!(a.kind(), "block_argument" | "heredoc_body"))
+            .collect();
+        let last = *written.last()?;
+        let rocket_of = |pairs: &mut dyn Iterator<Item = Node<'t>>| {
+            // The style of the last symbol key: integer and IO keys (`3 => w`) need `=>`
+            // whatever the style.
+            pairs
+                .filter(|p| {
+                    p.kind() == "pair"
+                        && p.child_by_field_name("key").is_some_and(|k| {
+                            matches!(
+                                k.kind(),
+                                "hash_key_symbol" | "simple_symbol" | "delimited_symbol"
+                            )
+                        })
+                })
+                .last()
+                .is_some_and(|p| {
+                    let mut cur = p.walk();
+                    p.children(&mut cur)
+                        .any(|c| !c.is_named() && c.kind() == "=>")
+                })
+        };
+        let keywords = written
+            .iter()
+            .any(|a| matches!(a.kind(), "pair" | "hash_splat_argument"));
+        if keywords {
+            // Every keyword argument must be visible in the call: `**opts` of a hash built
+            // elsewhere would make the options shared.
+            if opts.iter().any(|o| matches!(o, Opt::Opaque(_))) {
+                return None;
+            }
+            return Some(SlotPlace::Insert {
+                at: last.end_byte(),
+                comma: true,
+                rocket: rocket_of(&mut written.iter().copied()),
+            });
+        }
+        if positional.contains(&last) {
+            // No options at all: a new trailing hash.
+            return Some(SlotPlace::Insert {
+                at: last.end_byte(),
+                comma: true,
+                rocket: false,
+            });
+        }
+        // The options are the trailing positional argument: only a hash literal written here
+        // can take the key.
+        if last.kind() != "hash" || opts.iter().any(|o| matches!(o, Opt::Opaque(_))) {
+            return None;
+        }
+        let entries = statements(last);
+        match entries.last() {
+            Some(e) => Some(SlotPlace::Insert {
+                at: e.end_byte(),
+                comma: true,
+                rocket: rocket_of(&mut entries.iter().copied()),
+            }),
+            None => Some(SlotPlace::Insert {
+                at: last.end_byte() - 1,
+                comma: false,
+                rocket: false,
+            }),
+        }
+    }
 
     /// The options (in order) and the positional arguments before them.
     fn split_args(&self, all: &[Node<'t>]) -> (Vec<Opt<'t>>, Vec<Node<'t>>) {

@@ -560,3 +560,42 @@ fn start() {
     assert_eq!(f.spawns[1].interpreter.as_deref(), Some("python3"));
     assert_eq!(f.spawns[1].script.as_ref().unwrap().path, "tools/sweep.py");
 }
+
+/// The loops the close_range(2) fix may rewrite: a `for` over `lo..hi` / `lo..=hi` whose body
+/// only calls `libc::close` on the loop variable, its result ignored.
+#[test]
+fn plain_close_loops_are_the_rewritable_ones() {
+    let src = "fn f() {\n    let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) } as i32;\n    for fd in 3..max {\n        unsafe { libc::close(fd) };\n    }\n    for fd in 3..=max { let _ = unsafe { libc::close(fd) }; }\n}\n";
+    let f = facts(src);
+    assert_eq!(f.close_loops.len(), 2);
+    assert_eq!(f.plain_close_loops.len(), 2, "{:#?}", f.plain_close_loops);
+    let p = &f.plain_close_loops[0];
+    assert_eq!(p.header, f.close_loops[0].span);
+    assert_eq!(
+        (t(src, p.var), t(src, p.lower), t(src, p.upper)),
+        ("fd", "3", "max")
+    );
+    assert!(!p.inclusive && f.plain_close_loops[1].inclusive);
+    assert!(t(src, p.statement).starts_with("for fd in 3..max {"));
+    assert!(t(src, p.statement).ends_with("}"));
+    assert!(t(src, p.body).starts_with('{') && t(src, p.body).ends_with('}'));
+    // Look-alikes: more in the body, another close, a label, an adapter, the result used.
+    for body in [
+        "for fd in 3..max { unsafe { libc::close(fd) }; println!(\"{fd}\"); }",
+        "for fd in 3..max { let _ = nix::unistd::close(fd); }",
+        "'outer: for fd in 3..max { unsafe { libc::close(fd) }; }",
+        "for fd in (3..max).rev() { unsafe { libc::close(fd) }; }",
+        "for fd in 3..max { if unsafe { libc::close(fd) } != 0 { eprintln!(\"x\"); } }",
+    ] {
+        let src = format!(
+            "fn f() {{\n    let max = unsafe {{ libc::sysconf(libc::_SC_OPEN_MAX) }} as i32;\n    {body}\n}}\n"
+        );
+        let f = facts(&src);
+        assert_eq!(f.close_loops.len(), 1, "{body}");
+        assert!(
+            f.plain_close_loops.is_empty(),
+            "{body}: {:#?}",
+            f.plain_close_loops
+        );
+    }
+}
