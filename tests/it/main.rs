@@ -9,3 +9,4 @@ mod formats;
 mod meta;
 mod precommit;
 mod tools;
+mod wheel;
