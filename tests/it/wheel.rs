@@ -188,3 +188,56 @@ fn wheel_installs_without_rust_and_lints_the_incident() {
     assert!(out.contains("highlighter_helper.py"), "{out}");
     assert!(out.contains("1 finding"), "{out}");
 }
+
+/// The root pyproject.toml's in-tree backend (what pre-commit's `pip install .` runs) makes a
+/// metadata-only wheel requiring the `fdlint` wheel at Cargo.toml's version. Needs only python3.
+#[test]
+fn pre_commit_shim_requires_the_wheel_of_this_version() {
+    let root = fs::read_to_string(manifest_dir().join("pyproject.toml")).unwrap();
+    assert!(
+        root.contains("build-backend = \"pre_commit_shim\""),
+        "{root}"
+    );
+    assert!(root.contains("backend-path = [\"pypi\"]"), "{root}");
+    assert!(root.contains("requires = []"), "{root}");
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; sys.path.insert(0, 'pypi'); import pre_commit_shim as b; \
+             w = b.build_wheel(sys.argv[1]); print(w); \
+             z = zipfile.ZipFile(sys.argv[1] + '/' + w); \
+             print(z.read(f'fdlint_pre_commit_hook-{b._version()}.dist-info/METADATA').decode())",
+        ])
+        .arg(dir.path())
+        .current_dir(manifest_dir())
+        .env("PYTHONDONTWRITEBYTECODE", "1") // No __pycache__ in the checkout.
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 runs");
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let v = env!("CARGO_PKG_VERSION");
+    assert!(
+        out.starts_with(&format!("fdlint_pre_commit_hook-{v}-py3-none-any.whl\n")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("\nVersion: {v}\n")), "{out}");
+    assert!(
+        out.contains(&format!("\nRequires-Dist: fdlint=={v}\n")),
+        "{out}"
+    );
+
+    // CI installs the maturin that pypi/pyproject.toml's build-system table allows.
+    let pyproject = fs::read_to_string(manifest_dir().join("pypi/pyproject.toml")).unwrap();
+    let range = regex::Regex::new(r#"requires = \["(maturin[^"]+)"\]"#)
+        .unwrap()
+        .captures(&pyproject)
+        .expect("maturin in pypi/pyproject.toml's build-system requires")[1]
+        .to_string();
+    let ci = fs::read_to_string(manifest_dir().join(".ci/run")).unwrap();
+    assert!(
+        ci.contains(&format!("'{range}'")),
+        ".ci/run does not install {range}"
+    );
+}
