@@ -44,6 +44,15 @@ die() {
 }
 
 action_path=${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set}
+# On Windows (Git Bash) the runner's paths are `C:\...`: use their POSIX form here.
+if command -v cygpath >/dev/null; then
+    action_path=$(cygpath -u "$action_path")
+    for v in RUNNER_TOOL_CACHE RUNNER_TEMP; do
+        if [[ -n ${!v:-} ]]; then
+            printf -v "$v" '%s' "$(cygpath -u "${!v}")"
+        fi
+    done
+fi
 version=$(awk '/^\[/ { p = ($0 == "[package]") } p && $1 == "version" { gsub(/"/, "", $3); print $3; exit }' \
     "$action_path/Cargo.toml")
 [[ -n $version ]] || die "no version in $action_path/Cargo.toml"

@@ -457,13 +457,28 @@ fn action_install_maps_the_runner_to_a_release_archive_the_release_builds() {
     }
 }
 
-/// A fake release: the test build of fdlint packed as the release packs it, with SHA256SUMS.
+/// A stand-in for the fdlint binary (the debug build is ~100 MB, slow to pack on every test):
+/// a script that answers `--version` as fdlint does. `from` says which copy ran.
+fn fake_fdlint(path: &Path, from: &str) {
+    fs::write(
+        path,
+        format!(
+            "#!/bin/sh\necho \"fdlint {} ({from})\"\n",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+    .unwrap();
+    let o = Command::new("chmod").arg("+x").arg(path).output().unwrap();
+    assert!(o.status.success());
+}
+
+/// A fake release: a stand-in binary packed as the release packs it, with SHA256SUMS.
 fn fake_release(dir: &Path, asset_stem: &str, sums: impl FnOnce(&str) -> String) {
     let tag = dir.join(format!("v{}", env!("CARGO_PKG_VERSION")));
     let stage = dir.join("stage").join(asset_stem);
     fs::create_dir_all(&stage).unwrap();
     fs::create_dir_all(&tag).unwrap();
-    fs::copy(env!("CARGO_BIN_EXE_fdlint"), stage.join("fdlint")).unwrap();
+    fake_fdlint(&stage.join("fdlint"), "release archive");
     let archive = tag.join(format!("{asset_stem}.tar.gz"));
     let o = Command::new("tar")
         .arg("-C")
@@ -536,6 +551,7 @@ fn run_install(dir: &Path, release: &str, action_ref: &str) -> Install {
             .unwrap();
         assert!(o.status.success());
     }
+    fake_fdlint(&dir.join("fake-build-output"), "source build");
     let github_path = dir.join("github-path");
     fs::write(&github_path, "").unwrap();
     let o = Command::new("bash")
@@ -554,7 +570,7 @@ fn run_install(dir: &Path, release: &str, action_ref: &str) -> Install {
         .env("RUNNER_TEMP", dir)
         .env("FDLINT_RELEASE_URL", release)
         .env("FAKE_LOGS", &logs)
-        .env("FAKE_FDLINT", env!("CARGO_BIN_EXE_fdlint"))
+        .env("FAKE_FDLINT", dir.join("fake-build-output"))
         .current_dir(&workspace)
         .stdin(Stdio::null())
         .output()
@@ -608,12 +624,8 @@ fn action_install_downloads_and_verifies_the_release_archive() {
         "{}",
         r.out
     );
-    assert!(
-        r.out
-            .contains(&format!("fdlint {}", env!("CARGO_PKG_VERSION"))),
-        "{}",
-        r.out
-    );
+    let version = format!("fdlint {} (release archive)\n", env!("CARGO_PKG_VERSION"));
+    assert!(r.out.contains(&version), "{}", r.out);
     let bin = r
         .root
         .join(format!("fdlint/{}/X64/bin", env!("CARGO_PKG_VERSION")));
@@ -734,10 +746,8 @@ fn action_install_falls_back_to_a_source_build_outside_the_workspace() {
         )
     );
     assert_eq!(r.path, format!("{}/bin\n", root.display()));
-    assert!(
-        r.out
-            .contains(&format!("fdlint {}", env!("CARGO_PKG_VERSION")))
-    );
+    let version = format!("fdlint {} (source build)\n", env!("CARGO_PKG_VERSION"));
+    assert!(r.out.contains(&version), "{}", r.out);
 
     // At a ref that is not the release (a branch), it builds without trying to download.
     let dir2 = tempfile::tempdir().unwrap();

@@ -223,3 +223,33 @@ fn pre_commit_python_hook_installs_the_wheel_without_rust() {
          first run (virtualenv + install + lint) {cold:.1} s, next run {warm:.1} s"
     );
 }
+
+/// `.pre-commit-hooks.yaml` is a valid manifest (pre-commit's own check) with the python hook as
+/// `fdlint` and the source build as `fdlint-rust`, both running the same command.
+#[test]
+fn hook_manifest_is_valid_with_a_python_and_a_rust_hook() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: Vec<&str> = text.split("\n- id: ").skip(1).collect();
+    assert_eq!(hooks.len(), 2, "{text}");
+    assert!(hooks[0].starts_with("fdlint\n") && hooks[0].contains("\n  language: python\n"));
+    assert!(hooks[1].starts_with("fdlint-rust\n") && hooks[1].contains("\n  language: rust\n"));
+    for h in &hooks {
+        assert!(h.contains("\n  entry: fdlint check\n"), "{h}");
+    }
+    let Some(pre_commit) = tools::find("pre-commit", "FDLINT_PRE_COMMIT") else {
+        return;
+    };
+    let o = Command::new(&pre_commit)
+        .arg("validate-manifest")
+        .arg(root.join(".pre-commit-hooks.yaml"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
