@@ -710,6 +710,9 @@ fn action_install_falls_back_to_a_source_build_outside_the_workspace() {
     // The pinned toolchain, whatever the workspace's rust-toolchain.toml says; cargo runs in a
     // scratch directory and builds there, never in the workspace or in the action's directory.
     assert_eq!(field("RUSTUP_TOOLCHAIN"), "1.90");
+    // The toolchain releases are built with.
+    let release = fs::read_to_string(manifest_dir().join(".github/workflows/release.yml")).unwrap();
+    assert!(release.contains("  RUST_TOOLCHAIN: \"1.90\"\n"));
     assert_eq!(
         r.rustup_log.as_deref(),
         Some("args=toolchain install 1.90 --profile minimal --no-self-update\n")
