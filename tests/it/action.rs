@@ -340,3 +340,429 @@ fn action_step_in_deps_mode_groups_by_package_and_honours_the_baseline() {
     let r = run_step(manifest_dir(), &[("INPUT_MODE", "lint")]);
     assert_eq!(r.status, Some(2));
 }
+
+/// Every workflow under `.github/workflows/` is valid against GitHub's schema, and every action
+/// that a workflow or `action.yml` uses is pinned to a full commit (a tag can be moved).
+#[test]
+fn workflows_are_valid_and_actions_are_pinned() {
+    let dir = manifest_dir().join(".github/workflows");
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(
+        files.iter().any(|f| f.ends_with("release.yml")),
+        "{files:?}"
+    );
+    files.push(manifest_dir().join("action.yml"));
+    let pinned = regex::Regex::new(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$").unwrap();
+    for f in &files {
+        let text = fs::read_to_string(f).unwrap();
+        for line in text.lines() {
+            let Some(uses) = line
+                .trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("uses: ")
+            else {
+                continue;
+            };
+            assert!(
+                uses.starts_with("./") || pinned.is_match(uses),
+                "{}: `{uses}` is not pinned as `owner/name@<40-hex commit> # vX.Y.Z`",
+                f.display()
+            );
+        }
+    }
+    let Some(tool) = check_jsonschema() else {
+        return;
+    };
+    for f in files.iter().filter(|f| !f.ends_with("action.yml")) {
+        let o = validate(&tool, "vendor.github-workflows", f);
+        assert!(
+            o.status.success(),
+            "{}: {}{}",
+            f.display(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // Not vacuous: a job without `runs-on` is rejected.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("release.yml");
+    let text = fs::read_to_string(dir.join("release.yml")).unwrap();
+    let broken = text.replacen("    runs-on: ubuntu-latest\n", "", 1);
+    assert_ne!(text, broken);
+    fs::write(&bad, broken).unwrap();
+    let o = validate(&tool, "vendor.github-workflows", &bad);
+    assert!(
+        !o.status.success(),
+        "a job without runs-on passed validation"
+    );
+}
+
+/// The Rust target of the release archive `scripts/action-install.sh` picks for a runner.
+fn asset_for(os: &str, arch: &str) -> (Option<i32>, String) {
+    let o = Command::new("bash")
+        .arg(manifest_dir().join("scripts/action-install.sh"))
+        .arg("asset-name")
+        .env("GITHUB_ACTION_PATH", manifest_dir())
+        .env("RUNNER_OS", os)
+        .env("RUNNER_ARCH", arch)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[test]
+fn action_install_maps_the_runner_to_a_release_archive_the_release_builds() {
+    let v = env!("CARGO_PKG_VERSION");
+    let release = fs::read_to_string(manifest_dir().join(".github/workflows/release.yml")).unwrap();
+    for (os, arch, target, ext) in [
+        ("Linux", "X64", "x86_64-unknown-linux-musl", "tar.gz"),
+        ("Linux", "ARM64", "aarch64-unknown-linux-musl", "tar.gz"),
+        ("macOS", "X64", "x86_64-apple-darwin", "tar.gz"),
+        ("macOS", "ARM64", "aarch64-apple-darwin", "tar.gz"),
+        ("Windows", "X64", "x86_64-pc-windows-msvc", "zip"),
+    ] {
+        let (status, out) = asset_for(os, arch);
+        assert_eq!(status, Some(0), "{os}/{arch}: {out}");
+        assert_eq!(out, format!("fdlint-{v}-{target}.{ext}\n"), "{os}/{arch}");
+        // The release workflow builds that target.
+        assert!(
+            release.contains(&format!("target: {target},"))
+                || release.contains(&format!("target: {target} }}")),
+            "release.yml does not build {target}"
+        );
+    }
+    // No archive: the action builds from source instead.
+    for (os, arch) in [
+        ("Linux", "ARM"),
+        ("Windows", "ARM64"),
+        ("FreeBSD", "X64"),
+        ("", ""),
+    ] {
+        let (status, out) = asset_for(os, arch);
+        assert_eq!(status, Some(1), "{os}/{arch}: {out}");
+        assert!(out.contains("no release archive for"), "{out}");
+    }
+}
+
+/// A stand-in for the fdlint binary (the debug build is ~100 MB, slow to pack on every test):
+/// a script that answers `--version` as fdlint does. `from` says which copy ran.
+fn fake_fdlint(path: &Path, from: &str) {
+    fs::write(
+        path,
+        format!(
+            "#!/bin/sh\necho \"fdlint {} ({from})\"\n",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+    .unwrap();
+    let o = Command::new("chmod").arg("+x").arg(path).output().unwrap();
+    assert!(o.status.success());
+}
+
+/// A fake release: a stand-in binary packed as the release packs it, with SHA256SUMS.
+fn fake_release(dir: &Path, asset_stem: &str, sums: impl FnOnce(&str) -> String) {
+    let tag = dir.join(format!("v{}", env!("CARGO_PKG_VERSION")));
+    let stage = dir.join("stage").join(asset_stem);
+    fs::create_dir_all(&stage).unwrap();
+    fs::create_dir_all(&tag).unwrap();
+    fake_fdlint(&stage.join("fdlint"), "release archive");
+    let archive = tag.join(format!("{asset_stem}.tar.gz"));
+    let o = Command::new("tar")
+        .arg("-C")
+        .arg(dir.join("stage"))
+        .arg("-czf")
+        .arg(&archive)
+        .arg(asset_stem)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = Command::new("sha256sum")
+        .arg(format!("{asset_stem}.tar.gz"))
+        .current_dir(&tag)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    fs::write(
+        tag.join("SHA256SUMS"),
+        sums(&String::from_utf8(o.stdout).unwrap()),
+    )
+    .unwrap();
+}
+
+/// One run of `action-install.sh install` on a simulated Linux X64 runner, with `cargo` and
+/// `rustup` replaced by fakes that record how they were called (a real source build takes
+/// minutes; what matters is where and how it is started). `release` is the base URL.
+struct Install {
+    status: Option<i32>,
+    out: String,
+    path: String,
+    root: PathBuf,
+    cargo_log: Option<String>,
+    rustup_log: Option<String>,
+    workspace: PathBuf,
+}
+
+fn run_install(dir: &Path, release: &str, action_ref: &str) -> Install {
+    let fakes = dir.join("fake-bin");
+    let logs = dir.join("logs");
+    let workspace = dir.join("workspace");
+    let root = dir.join("tool-cache");
+    fs::create_dir_all(&fakes).unwrap();
+    fs::create_dir_all(&logs).unwrap();
+    fs::create_dir_all(&workspace).unwrap();
+    // The user's toolchain file, which must not decide what builds fdlint.
+    fs::write(
+        workspace.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"1.70\"\n",
+    )
+    .unwrap();
+    fs::write(
+        fakes.join("cargo"),
+        "#!/bin/sh\n\
+         { echo \"cwd=$(pwd)\"; echo \"RUSTUP_TOOLCHAIN=$RUSTUP_TOOLCHAIN\"; \
+           echo \"CARGO_TARGET_DIR=$CARGO_TARGET_DIR\"; echo \"args=$*\"; } > \"$FAKE_LOGS/cargo\"\n\
+         while [ $# -gt 0 ]; do [ \"$1\" = --root ] && root=$2; shift; done\n\
+         mkdir -p \"$root/bin\" && cp \"$FAKE_FDLINT\" \"$root/bin/fdlint\"\n",
+    )
+    .unwrap();
+    fs::write(
+        fakes.join("rustup"),
+        "#!/bin/sh\necho \"args=$*\" > \"$FAKE_LOGS/rustup\"\n",
+    )
+    .unwrap();
+    for f in ["cargo", "rustup"] {
+        let o = Command::new("chmod")
+            .arg("+x")
+            .arg(fakes.join(f))
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    fake_fdlint(&dir.join("fake-build-output"), "source build");
+    let github_path = dir.join("github-path");
+    fs::write(&github_path, "").unwrap();
+    let o = Command::new("bash")
+        .arg(manifest_dir().join("scripts/action-install.sh"))
+        .arg("install")
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", fakes.display()))
+        .env("HOME", dir)
+        .env("GITHUB_ACTION_PATH", manifest_dir())
+        .env("FDLINT_ACTION_REF", action_ref)
+        .env("GITHUB_WORKSPACE", &workspace)
+        .env("GITHUB_PATH", &github_path)
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("RUNNER_TOOL_CACHE", &root)
+        .env("RUNNER_TEMP", dir)
+        .env("FDLINT_RELEASE_URL", release)
+        .env("FAKE_LOGS", &logs)
+        .env("FAKE_FDLINT", dir.join("fake-build-output"))
+        .current_dir(&workspace)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Install {
+        status: o.status.code(),
+        out: format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        path: fs::read_to_string(&github_path).unwrap(),
+        root,
+        cargo_log: fs::read_to_string(logs.join("cargo")).ok(),
+        rustup_log: fs::read_to_string(logs.join("rustup")).ok(),
+        workspace,
+    }
+}
+
+fn tag() -> String {
+    format!("v{}", env!("CARGO_PKG_VERSION"))
+}
+
+fn linux_stem() -> String {
+    format!(
+        "fdlint-{}-x86_64-unknown-linux-musl",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[test]
+fn action_install_downloads_and_verifies_the_release_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("release");
+    fake_release(&release, &linux_stem(), |sums| {
+        // Other assets' lines around it, as in a real SHA256SUMS.
+        format!(
+            "{}  fdlint-x.whl\n{sums}{}  other.zip\n",
+            "0".repeat(64),
+            "1".repeat(64)
+        )
+    });
+    let url = format!("file://{}", release.display());
+    let r = run_install(dir.path(), &url, &tag());
+    assert_eq!(r.status, Some(0), "{}", r.out);
+    assert!(
+        r.out.contains(&format!(
+            "fdlint: {}.tar.gz verified (sha256 ",
+            linux_stem()
+        )),
+        "{}",
+        r.out
+    );
+    let version = format!("fdlint {} (release archive)\n", env!("CARGO_PKG_VERSION"));
+    assert!(r.out.contains(&version), "{}", r.out);
+    let bin = r
+        .root
+        .join(format!("fdlint/{}/X64/bin", env!("CARGO_PKG_VERSION")));
+    assert_eq!(r.path, format!("{}\n", bin.display()));
+    assert!(bin.join("fdlint").is_file());
+    assert_eq!(r.cargo_log, None, "a release was available, yet cargo ran");
+
+    // Pinned by the release's commit: the same binary. Any other commit: a source build.
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    fs::write(
+        release.join(tag()).join("source-commit.txt"),
+        format!("{commit}\n"),
+    )
+    .unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let r = run_install(dir2.path(), &url, commit);
+    assert_eq!(r.status, Some(0), "{}", r.out);
+    assert!(r.out.contains("verified"), "{}", r.out);
+    assert_eq!(r.cargo_log, None, "{}", r.out);
+    let dir3 = tempfile::tempdir().unwrap();
+    let r = run_install(dir3.path(), &url, &commit.replace('0', "f"));
+    assert_eq!(r.status, Some(0), "{}", r.out);
+    assert!(r.cargo_log.is_some(), "{}", r.out);
+}
+
+#[test]
+fn action_install_refuses_a_checksum_mismatch() {
+    for (what, sums) in [("mismatch", "wrong"), ("missing", "absent")] {
+        let dir = tempfile::tempdir().unwrap();
+        let release = dir.path().join("release");
+        fake_release(&release, &linux_stem(), |real| match sums {
+            // The archive's line with one hex digit changed.
+            "wrong" => {
+                let flipped = if real.starts_with('0') { "1" } else { "0" };
+                format!("{flipped}{}", &real[1..])
+            }
+            _ => format!("{}  fdlint-other.tar.gz\n", "0".repeat(64)),
+        });
+        let r = run_install(dir.path(), &format!("file://{}", release.display()), &tag());
+        assert_eq!(r.status, Some(1), "{what}: {}", r.out);
+        let expected = match what {
+            "mismatch" => "::error title=fdlint::checksum mismatch for ",
+            _ => "::error title=fdlint::SHA256SUMS of release ",
+        };
+        assert!(r.out.contains(expected), "{what}: {}", r.out);
+        assert!(r.out.contains("refusing to install it"), "{}", r.out);
+        // Nothing installed, nothing on PATH, and no quiet fallback to a build.
+        assert_eq!(r.path, "", "{what}");
+        assert_eq!(r.cargo_log, None, "{what}: {}", r.out);
+        let installed = walkdir::WalkDir::new(&r.root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .any(|e| e.file_name() == "fdlint");
+        assert!(!installed, "{what}: a binary was installed");
+    }
+}
+
+#[test]
+fn action_install_falls_back_to_a_source_build_outside_the_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    // The download fails: there is no such release.
+    let url = format!("file://{}/no-release-here", dir.path().display());
+    let r = run_install(dir.path(), &url, &tag());
+    assert_eq!(r.status, Some(0), "{}", r.out);
+    assert!(
+        r.out.contains(&format!(
+            "::warning title=fdlint::could not download {}.tar.gz of release {}; building from source instead",
+            linux_stem(),
+            tag()
+        )),
+        "{}",
+        r.out
+    );
+    let cargo = r.cargo_log.expect("cargo ran");
+    let field = |k: &str| {
+        cargo
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} not in {cargo}"))
+            .to_string()
+    };
+    // The pinned toolchain, whatever the workspace's rust-toolchain.toml says; cargo runs in a
+    // scratch directory and builds there, never in the workspace or in the action's directory.
+    assert_eq!(field("RUSTUP_TOOLCHAIN"), "1.90");
+    // The toolchain releases are built with.
+    let release = fs::read_to_string(manifest_dir().join(".github/workflows/release.yml")).unwrap();
+    assert!(release.contains("  RUST_TOOLCHAIN: \"1.90\"\n"));
+    assert_eq!(
+        r.rustup_log.as_deref(),
+        Some("args=toolchain install 1.90 --profile minimal --no-self-update\n")
+    );
+    let cwd = PathBuf::from(field("cwd"));
+    let target = PathBuf::from(field("CARGO_TARGET_DIR"));
+    for p in [&cwd, &target] {
+        assert!(
+            !p.starts_with(&r.workspace),
+            "{} is in the workspace",
+            p.display()
+        );
+        assert!(
+            !p.starts_with(manifest_dir()),
+            "{} is in the action",
+            p.display()
+        );
+        assert!(
+            p.starts_with(dir.path()),
+            "{} is not in RUNNER_TEMP",
+            p.display()
+        );
+    }
+    // A build of the release's own source goes where the release would have.
+    let root = r
+        .root
+        .join(format!("fdlint/{}/X64", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        field("args"),
+        format!(
+            "install --locked --path {} --root {}",
+            manifest_dir().display(),
+            root.display()
+        )
+    );
+    assert_eq!(r.path, format!("{}/bin\n", root.display()));
+    let version = format!("fdlint {} (source build)\n", env!("CARGO_PKG_VERSION"));
+    assert!(r.out.contains(&version), "{}", r.out);
+
+    // At a ref that is not the release (a branch), it builds without trying to download.
+    let dir2 = tempfile::tempdir().unwrap();
+    let r = run_install(dir2.path(), &url, "main");
+    assert_eq!(r.status, Some(0), "{}", r.out);
+    assert!(!r.out.contains("could not download"), "{}", r.out);
+    let cargo = r.cargo_log.expect("cargo ran");
+    // Installed under the source's hash: a build of one commit is never taken for another's.
+    let src = format!(
+        "--root {}/fdlint/{}-src-",
+        r.root.display(),
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(cargo.contains(&src), "{cargo}");
+}

@@ -11,3 +11,4 @@ mod formats;
 mod meta;
 mod precommit;
 mod tools;
+mod wheel;

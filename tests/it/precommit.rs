@@ -1,7 +1,9 @@
-//! The pre-commit hook (`.pre-commit-hooks.yaml`), run by the real `pre-commit try-repo` in a
-//! throwaway repository: it fails on a bad file, and passes once the loop is fixed or suppressed.
+//! The pre-commit hooks (`.pre-commit-hooks.yaml`), run by the real pre-commit in throwaway
+//! repositories: `fdlint-rust` (built from source by `try-repo`) fails on a bad file and passes
+//! once the loop is fixed or suppressed; `fdlint` (language: python) installs the wheel from a
+//! local index with no Rust toolchain on PATH.
 //!
-//! Slow: pre-commit builds the hook with `cargo install` (language: rust) for each `try-repo`,
+//! Slow: pre-commit builds the `fdlint-rust` hook with `cargo install` for each `try-repo`,
 //! which uses a fresh store every time. The builds share one target directory and an
 //! unoptimised release profile (environment overrides that pre-commit passes through to cargo),
 //! so only the first one compiles the dependencies.
@@ -95,7 +97,7 @@ fn pre_commit_hook_fails_on_the_loop_and_passes_when_fixed_or_suppressed() {
         let o = Command::new(&pre_commit)
             .arg("try-repo")
             .arg(&hook_repo)
-            .args(["fdlint", "--all-files", "--color", "never"])
+            .args(["fdlint-rust", "--all-files", "--color", "never"])
             .current_dir(&work)
             .env("PRE_COMMIT_HOME", &home)
             .env(
@@ -134,4 +136,120 @@ fn pre_commit_hook_fails_on_the_loop_and_passes_when_fixed_or_suppressed() {
     let (status, out) = try_repo(SUPPRESSED);
     assert_eq!(status, Some(0), "{out}");
     assert!(out.contains("Passed"), "{out}");
+}
+
+/// The `language: python` hook, as a user's `.pre-commit-config.yaml` names it, installed by
+/// `pre-commit run` from a local wheel index (pip reads `PIP_NO_INDEX` / `PIP_FIND_LINKS` from
+/// the environment pre-commit passes on) with a PATH without cargo or rustup: the hook repository's
+/// root `pyproject.toml` is a shim that requires the `fdlint` wheel, so nothing is compiled.
+/// The first run's time (creating the hook's virtualenv, installing, linting) is the figure in
+/// docs/pre-commit.md.
+#[test]
+fn pre_commit_python_hook_installs_the_wheel_without_rust() {
+    let Some(pre_commit) = tools::find("pre-commit", "FDLINT_PRE_COMMIT") else {
+        return;
+    };
+    let Some(wheels) = crate::wheel::built_wheel() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let hook_repo = tmp.path().join("hook-repo");
+    let work = tmp.path().join("work");
+    fs::create_dir_all(&hook_repo).unwrap();
+    fs::create_dir_all(&work).unwrap();
+    snapshot_of_this_checkout(&hook_repo);
+    let rev = git(&hook_repo, &["rev-parse", "HEAD"]).stdout;
+    let rev = String::from_utf8(rev).unwrap();
+
+    init_repo(&work);
+    fs::write(
+        work.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: fdlint\n",
+            hook_repo.display(),
+            rev.trim()
+        ),
+    )
+    .unwrap();
+    fs::write(work.join("good.py"), GOOD).unwrap();
+    let bin = pre_commit.parent().unwrap();
+    let path = crate::wheel::path_without_rust(bin);
+    let run = |contents: &str| -> (Option<i32>, String, f64) {
+        fs::write(work.join("bad.py"), contents).unwrap();
+        git(&work, &["add", "-A"]);
+        let start = std::time::Instant::now();
+        let o = Command::new(&pre_commit)
+            .args(["run", "--all-files", "--color", "never"])
+            .current_dir(&work)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", tmp.path().join("pre-commit-home"))
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", wheels)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("SKIP")
+            .stdin(Stdio::null())
+            .output()
+            .expect("pre-commit runs");
+        let secs = start.elapsed().as_secs_f64();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code(), text, secs)
+    };
+
+    let (status, out, cold) = run(BAD);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(out.contains("fdlint") && out.contains("Failed"), "{out}");
+    assert!(out.contains("bad.py") && out.contains("FD001"), "{out}");
+    assert!(!out.contains("good.py"), "{out}");
+    let (status, out, warm) = run(FIXED);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("Passed"), "{out}");
+    // The hook's environment has the wheel's binary, not a build.
+    let envs = tmp.path().join("pre-commit-home");
+    let installed: Vec<_> = walkdir::WalkDir::new(&envs)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "fdlint" && e.path().parent().unwrap().ends_with("bin"))
+        .collect();
+    assert_eq!(installed.len(), 1, "{installed:?}");
+    eprintln!(
+        "pre-commit: `pre-commit run --all-files` of the python hook from a local wheel index: \
+         first run (virtualenv + install + lint) {cold:.1} s, next run {warm:.1} s"
+    );
+}
+
+/// `.pre-commit-hooks.yaml` is a valid manifest (pre-commit's own check) with the python hook as
+/// `fdlint` and the source build as `fdlint-rust`, both running the same command.
+#[test]
+fn hook_manifest_is_valid_with_a_python_and_a_rust_hook() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = fs::read_to_string(root.join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: Vec<&str> = text.split("\n- id: ").skip(1).collect();
+    assert_eq!(hooks.len(), 2, "{text}");
+    assert!(hooks[0].starts_with("fdlint\n") && hooks[0].contains("\n  language: python\n"));
+    assert!(hooks[1].starts_with("fdlint-rust\n") && hooks[1].contains("\n  language: rust\n"));
+    for h in &hooks {
+        assert!(h.contains("\n  entry: fdlint check\n"), "{h}");
+    }
+    let Some(pre_commit) = tools::find("pre-commit", "FDLINT_PRE_COMMIT") else {
+        return;
+    };
+    let o = Command::new(&pre_commit)
+        .arg("validate-manifest")
+        .arg(root.join(".pre-commit-hooks.yaml"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
