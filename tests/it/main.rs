@@ -8,4 +8,5 @@ mod fixtures;
 mod formats;
 mod meta;
 mod precommit;
+mod projects;
 mod tools;
