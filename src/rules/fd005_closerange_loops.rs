@@ -27,6 +27,7 @@ declare_rule! {
     /// of Debian 11 (lists.debian.org/debian-gis/2020/10/msg00000.html). From CPython 3.10
     /// built with glibc >= 2.34 it is a single `close_range(2)` system call, and the same line
     /// is fine: the rule stays silent when every version the project declares is >= 3.10.
+    /// Sources for each of these: docs/FACTS.md §2.3 and §2.5.
     ///
     /// ## Example
     /// ```python

@@ -254,3 +254,25 @@ fn discovery_stops_at_the_project_root() {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].3, Severity::Note, "{got:?}");
 }
+
+/// The directories above the fixtures declare no runtime, so the single-file fixtures keep
+/// their verdicts and each project's range is its own.
+#[test]
+fn nothing_above_the_fixtures_declares_a_runtime() {
+    use fdlint::runtime::declare::declarations_in;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in [
+        root.to_path_buf(),
+        root.join("fixtures"),
+        root.join("fixtures/projects"),
+        root.join("fixtures/python"),
+        root.join("fixtures/ruby"),
+    ] {
+        let d = declarations_in(&dir);
+        assert!(
+            d.python.is_empty() && d.ruby.is_empty() && !d.python_root && !d.ruby_root,
+            "{} declares a runtime or is a project root: {d:?}",
+            dir.display()
+        );
+    }
+}
