@@ -23,6 +23,10 @@ use crate::settings::Version;
 pub enum Kind {
     Constraint,
     Claim,
+    /// A claim without a minor (`Programming Language :: Python :: 3`): it says the range
+    /// reaches into that major, so it can lift the hull's upper end, but never sets its
+    /// lower end and alone says nothing.
+    Major,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,11 +132,22 @@ pub fn combine(decls: &[Declaration]) -> Option<VersionRange> {
     if let Some(c) = decls.iter().find(|d| d.kind == Kind::Constraint) {
         return Some(c.range.clone());
     }
-    let claims: Vec<&VersionRange> = decls.iter().map(|d| &d.range).collect();
+    let claims: Vec<&VersionRange> = decls
+        .iter()
+        .filter(|d| d.kind == Kind::Claim)
+        .map(|d| &d.range)
+        .collect();
+    let open_major = decls
+        .iter()
+        .filter(|d| d.kind == Kind::Major)
+        .map(|d| d.range.min.major)
+        .max();
     let oldest = claims
         .iter()
         .min_by_key(|r| (r.min.major, r.min.minor.unwrap_or(0)))?;
-    if claims.len() == 1 {
+    let reaches_later_major =
+        open_major.is_some_and(|m| claims.iter().all(|r| r.max.is_some_and(|x| x.major <= m)));
+    if claims.len() == 1 && !reaches_later_major {
         return Some((*oldest).clone());
     }
     let max = claims.iter().try_fold(None::<Version>, |acc, r| {
@@ -142,6 +157,8 @@ pub fn combine(decls: &[Declaration]) -> Option<VersionRange> {
             _ => m,
         }))
     });
+    // `:: 3` beside `:: 2.7`: every 3.x may be meant, up to the newest.
+    let max = if reaches_later_major { None } else { max };
     let mut range = VersionRange {
         max: max.flatten(),
         excluded: Vec::new(),
@@ -195,19 +212,39 @@ pub fn classifier_version(text: &str) -> Option<Version> {
     })
 }
 
+/// `Programming Language :: Python :: 3` (or `3 :: Only`): a major with no minor.
+fn classifier_major(text: &str) -> Option<u32> {
+    let rest = text
+        .trim()
+        .strip_prefix("Programming Language :: Python :: ")?;
+    let rest = rest.strip_suffix(" :: Only").unwrap_or(rest).trim();
+    rest.parse().ok().filter(|m| *m == 3)
+}
+
 fn classifier_claims<'a>(
     items: impl Iterator<Item = (&'a str, usize)>,
     path: &Path,
 ) -> Vec<Declaration> {
     items
         .filter_map(|(text, line)| {
-            let v = classifier_version(text)?;
-            Some(claim(
+            let source = Source::file(path.to_path_buf(), line, "the classifier");
+            let spec = format!("`{}`", text.trim());
+            if let Some(v) = classifier_version(text) {
+                return Some(claim(Runtime::Python, v, &spec, source));
+            }
+            let major = classifier_major(text)?;
+            let mut d = claim(
                 Runtime::Python,
-                v,
-                &format!("`{}`", text.trim()),
-                Source::file(path.to_path_buf(), line, "the classifier"),
-            ))
+                Version {
+                    major,
+                    minor: Some(0),
+                },
+                &spec,
+                source,
+            );
+            d.kind = Kind::Major;
+            d.range.max = None;
+            Some(d)
         })
         .collect()
 }
@@ -877,7 +914,13 @@ setup(
                     if sys.version_info < (2, 7): raise SystemExit\n";
         assert!(setup_py(text, &p("setup.py")).is_empty());
         let py3_only = "setup(classifiers=['Programming Language :: Python :: 3 :: Only'])";
-        assert!(setup_py(py3_only, &p("setup.py")).is_empty());
+        assert_eq!(combine(&setup_py(py3_only, &p("setup.py"))), None);
+        // `:: 3` beside `:: 2.7` reaches every 3.x.
+        let both = "setup(classifiers=['Programming Language :: Python :: 2.7',\n\
+                    'Programming Language :: Python :: 3'])";
+        let r = combine(&setup_py(both, &p("setup.py"))).unwrap();
+        assert_eq!(r.oldest().unwrap().to_string(), "2.7");
+        assert!(r.max.is_none() && r.spec == "2.7 and later", "{r:?}");
     }
 
     #[test]
