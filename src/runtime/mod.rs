@@ -379,4 +379,40 @@ mod tests {
         assert_eq!(v("3").as_deref(), Some("3"));
         assert_eq!(v("system"), None);
     }
+
+    #[test]
+    fn virtualenvs_pin_their_python() {
+        let tmp = tempfile::tempdir().unwrap();
+        let venv = tmp.path().join("venv");
+        let site = venv.join("lib/python3.8/site-packages/pkg");
+        fs::create_dir_all(&site).unwrap();
+        // No pyvenv.cfg: the library directory says 3.8.
+        let r = venv_python(&venv).unwrap();
+        assert_eq!(r.oldest().unwrap().to_string(), "3.8");
+        fs::write(
+            venv.join("pyvenv.cfg"),
+            "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.9.18\n",
+        )
+        .unwrap();
+        let r = venv_python(&venv).unwrap();
+        assert_eq!(r.oldest().unwrap().to_string(), "3.9");
+        assert_eq!(r.source.line, Some(3));
+        // A package that declares >= 3.10 still runs on the venv's 3.9.
+        fs::write(
+            site.join("pyproject.toml"),
+            "[project]\nrequires-python = \">=3.10\"\n",
+        )
+        .unwrap();
+        let file = site.join("m.py");
+        let unpinned = ProjectCache::default().for_file(&file);
+        assert_eq!(
+            unpinned.python.unwrap().oldest().unwrap().to_string(),
+            "3.10"
+        );
+        let mut cache = ProjectCache::default();
+        cache.pin_python(&venv.join("lib/python3.8/site-packages"), r);
+        let pinned = cache.for_file(&file).python.unwrap();
+        assert_eq!(pinned.oldest().unwrap().to_string(), "3.9");
+        assert!(venv_python(tmp.path()).is_none());
+    }
 }
