@@ -276,3 +276,28 @@ fn nothing_above_the_fixtures_declares_a_runtime() {
         );
     }
 }
+
+/// A gem for `>= 1.9.3`: `system` is judged at 1.9 (no close-on-exec, a warning), `spawn` at the
+/// newest Ruby (a note), where before the lowest version decided both.
+#[test]
+fn each_ruby_question_takes_its_own_worst_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::create_dir(root.join(".git")).unwrap();
+    fs::write(
+        root.join("g.gemspec"),
+        "Gem::Specification.new do |s|\n  s.required_ruby_version = '>= 1.9.3'\nend\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("run.rb"),
+        "def a(cmd)\n  system(cmd)\nend\n\ndef b(cmd)\n  spawn(cmd)\nend\n",
+    )
+    .unwrap();
+    let got = lint(root, &Settings::default());
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].1, got[0].3), (2, Severity::Warning), "{got:?}");
+    assert!(got[0].4.contains("Ruby 1.9, the oldest version"), "{got:?}");
+    assert_eq!((got[1].1, got[1].3), (6, Severity::Note), "{got:?}");
+    assert!(got[1].4.contains("Ruby 3.4 and later"), "{got:?}");
+}
