@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::facts::{Facts, PythonDialect, Span};
 use crate::settings::{Settings, Version};
@@ -100,11 +100,23 @@ pub fn venv_python(venv: &Path) -> Option<VersionRange> {
     ))
 }
 
+/// What one directory declares, combined, and whether it is a project's root.
+#[derive(Debug, Default)]
+struct DirVersions {
+    python: Option<VersionRange>,
+    ruby: Option<VersionRange>,
+    python_root: bool,
+    ruby_root: bool,
+}
+
 /// Per-run cache of project versions by directory, plus the directories whose Python is
 /// known from outside the project (a virtualenv).
 #[derive(Debug, Default)]
 pub struct ProjectCache {
     by_dir: Mutex<HashMap<PathBuf, ProjectVersions>>,
+    /// What each directory itself declares, so that a parent's files are read once however
+    /// many subdirectories the walk comes from.
+    declared: Mutex<HashMap<PathBuf, Arc<DirVersions>>>,
     pinned_python: Vec<(PathBuf, VersionRange)>,
 }
 
@@ -117,6 +129,24 @@ impl ProjectCache {
         self.pinned_python
             .sort_by_key(|(d, _)| std::cmp::Reverse(d.components().count()));
         self.by_dir.lock().expect("cache lock").clear();
+    }
+
+    fn declared_in(&self, dir: &Path) -> Arc<DirVersions> {
+        if let Some(d) = self.declared.lock().expect("cache lock").get(dir) {
+            return d.clone();
+        }
+        let here = declare::declarations_in(dir);
+        let d = Arc::new(DirVersions {
+            python: declare::combine(&here.python),
+            ruby: declare::combine(&here.ruby),
+            python_root: here.python_root,
+            ruby_root: here.ruby_root,
+        });
+        self.declared
+            .lock()
+            .expect("cache lock")
+            .insert(dir.to_path_buf(), d.clone());
+        d
     }
 
     /// The versions declared nearest to `file`, walking up to the project's or repository's
@@ -142,13 +172,13 @@ impl ProjectCache {
         }
         let mut cur = Some(abs.as_path());
         while let Some(d) = cur {
-            let here = declare::declarations_in(d);
+            let here = self.declared_in(d);
             if !python_done {
-                found.python = declare::combine(&here.python);
+                found.python = here.python.clone();
                 python_done = found.python.is_some() || here.python_root;
             }
             if !ruby_done {
-                found.ruby = declare::combine(&here.ruby);
+                found.ruby = here.ruby.clone();
                 ruby_done = found.ruby.is_some() || here.ruby_root;
             }
             if (python_done && ruby_done) || d.join(".git").exists() {
