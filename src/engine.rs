@@ -444,10 +444,7 @@ fn weak_needs_parse(
     }
     prefilter::python2_hint(bytes)
         || suppress::mentions_marker(bytes)
-        || projects
-            .for_file(&c.path)
-            .python
-            .is_some_and(|e| e.version.major == 2)
+        || projects.for_file(&c.path).may_be_python2()
 }
 
 fn lint_candidate(c: &Target, settings: &Settings, projects: &ProjectCache) -> PerFile {

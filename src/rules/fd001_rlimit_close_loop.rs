@@ -362,7 +362,7 @@ fn help(ctx: &Context, action: FdAction) -> String {
                      ~0.2 s per million fds) and `subprocess`'s `close_fds=True` loops too, so \
                      the listing is the fix; `xrange()` at least avoids the list"
                 ),
-                (_, t) if t.version.is_some_and(|v| v.below(3, 10)) => format!(
+                (_, t) if t.worst_for(|v| v.below(3, 10)).is_some() => format!(
                     "{walk}; `os.closerange()` only becomes a single `close_range(2)` call from \
                      CPython 3.10"
                 ),

@@ -42,8 +42,10 @@ declare_rule! {
     ///
     /// ## Known problems
     /// Python 2 is recognised by its syntax (print statements, `except X, e`, backticks, `0777`,
-    /// `10L`, `<>`) or a `python2` shebang, or set with `--python-version`; 2/3-compatible code
-    /// without such syntax is judged as Python 3.
+    /// `10L`, `<>`) or a `python2` shebang, set with `--python-version`, or declared by the
+    /// project (any 2.x in `python_requires`/`requires-python`, the classifiers, the `tox.ini`
+    /// envlist, `Pipfile`, `.python-version`, `runtime.txt` or `.tool-versions`); 2/3-compatible
+    /// code without any of these is judged as Python 3.
     pub static RULE = {
         code: "FD002",
         name: "fd-range-materialized",

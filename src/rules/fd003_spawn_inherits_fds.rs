@@ -2,6 +2,7 @@ use super::{Context, declare_rule};
 use crate::edit::{Edit, Fix};
 use crate::facts::{Facts, FdOption, Lang, SlotPlace, SpawnApi, SpawnCall};
 use crate::finding::{Finding, Label, Severity};
+use crate::settings::Version;
 
 declare_rule! {
     /// ## What it does
@@ -26,6 +27,14 @@ declare_rule! {
     /// `system`/`exec` run on Ruby < 2.0 (no close-on-exec by default). On Ruby 2.0–2.5 (and for
     /// `spawn`/`IO.popen` on 1.9) the default is `close_others: true` and a missing option is
     /// not reported.
+    ///
+    /// The Ruby is `--ruby-version` (or the configuration), else the range the project
+    /// declares: a gemspec's `required_ruby_version`, the `Gemfile`'s `ruby` line,
+    /// `.ruby-version` or `.tool-versions`. A range is judged at the version where the call
+    /// leaks most: a gem with `required_ruby_version = ">= 2.5.0"` also runs on Ruby 3.x, so
+    /// it is judged there, not at 2.5; only a range that ends before 2.6 (`[">= 2.0", "<
+    /// 2.6"]`) is silent. The finding's note says which version it judged and which file and
+    /// line declared the range.
     ///
     /// ## Example
     /// ```ruby
@@ -74,15 +83,28 @@ fn is_ruby(api: SpawnApi) -> bool {
     )
 }
 
-/// The default of `close_others` for this API on this Ruby, when the version is known.
-fn default_closes_others(api: SpawnApi, ctx: &Context) -> Option<bool> {
-    let v = ctx.ruby.version?;
-    if v.below(2, 0) {
-        // 1.9: true for spawn and IO.popen (and Open3, which calls spawn); false for
-        // system/exec.
-        return Some(!matches!(api, SpawnApi::RubySystem | SpawnApi::RubyExec));
+/// The Ruby version of the file's range a call is judged at, and whether that Ruby is older
+/// than 2.0: the version where the call leaks most. `None`: on every version of the range
+/// `close_others` defaults to true for this API and the call is fine.
+///
+/// A declared range (`required_ruby_version = ">= 2.5.0"`) includes every later Ruby, where
+/// the default is false: such a call is judged at the newest version, not the oldest.
+fn judged_version(api: SpawnApi, ctx: &Context, explicit_false: bool) -> Option<Option<Version>> {
+    let Some(range) = &ctx.ruby.range else {
+        // Nothing declared: a current Ruby.
+        return Some(None);
+    };
+    let system_or_exec = matches!(api, SpawnApi::RubySystem | SpawnApi::RubyExec);
+    // 1.9: `system`/`exec` default to false, and fds are not close-on-exec: the worst case.
+    if system_or_exec && let Some(v) = range.oldest_where(|v| v.below(2, 0)) {
+        return Some(Some(v));
     }
-    Some(v.below(2, 6))
+    // 2.6 and later: false for every API.
+    if let Some(v) = range.newest_where(|v| !v.below(2, 6)) {
+        return Some(Some(v));
+    }
+    // Only versions where the default is true: an explicit `false` still counts.
+    explicit_false.then(|| range.newest_where(|_| true))
 }
 
 pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
@@ -127,11 +149,8 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         FdOption::Literal { value: false, .. } => true,
         FdOption::Absent => false,
     };
-    let default = default_closes_others(s.api, ctx);
-    if !explicit_false && default == Some(true) {
-        return None;
-    }
-    let old_ruby = ctx.ruby.version.is_some_and(|v| v.below(2, 0));
+    let judged = judged_version(s.api, ctx, explicit_false)?;
+    let old_ruby = judged.is_some_and(|v| v.below(2, 0));
     let child = ctx.links.child_of(s.span);
     let callee = &s.callee;
     let how = if explicit_false {
@@ -140,7 +159,7 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         "without `close_others: true`"
     };
     let mut labels = Vec::new();
-    let mut notes = vec![format!("judged as {}", ctx.ruby.why)];
+    let mut notes = vec![format!("judged as {}", ctx.ruby.judged_at(judged))];
     let (severity, message) = if let Some(c) = child {
         (
             Severity::Warning,

@@ -43,7 +43,9 @@ declare_rule! {
     /// A function imported under another name (`from subprocess import Popen as P`) is not
     /// recognised; module aliases (`import subprocess as sp`) are.
     /// Python 2 is recognised by configuration, the spawning parent's interpreter, Python 2
-    /// syntax or a `python2` shebang, or the project's declared version.
+    /// syntax or a `python2` shebang, or the project's declared range when it includes any 2.x
+    /// (`python_requires`, classifiers, the `tox.ini` envlist, `Pipfile`, `.python-version`,
+    /// `runtime.txt`, `.tool-versions`): such code is judged at its oldest version.
     pub static RULE = {
         code: "FD004",
         name: "popen-inherits-fds",

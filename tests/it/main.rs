@@ -10,5 +10,6 @@ mod fixtures;
 mod formats;
 mod meta;
 mod precommit;
+mod projects;
 mod tools;
 mod wheel;

@@ -1,0 +1,308 @@
+//! Project fixtures: small multi-file projects under `fixtures/projects/`, each linted as a
+//! directory, where the runtime comes from what the project declares (`setup.py` classifiers,
+//! `setup.cfg`, `tox.ini`, `Pipfile`, `runtime.txt`, `.tool-versions`, a gemspec). The findings
+//! must be exactly the expected ones (missing and unexpected both fail), each saying which
+//! version of the declared range it was judged at and where the range came from. The same files
+//! also carry inline markers, so the fixture harness checks them one by one too.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use fdlint::engine::run;
+use fdlint::finding::Severity;
+use fdlint::settings::{Settings, Version};
+
+fn projects() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects")
+}
+
+/// `(file relative to the project, line, code, severity, the note's runtime)`.
+type Expected = (&'static str, usize, &'static str, Severity, &'static str);
+
+fn lint(dir: &Path, settings: &Settings) -> Vec<(String, usize, String, Severity, String)> {
+    let result = run(&[dir.to_path_buf()], settings).expect("the run starts");
+    let mut out: Vec<_> = result
+        .findings()
+        .map(|(file, f)| {
+            let rel = file.path.strip_prefix(dir).unwrap_or(&file.path);
+            (
+                rel.to_string_lossy().replace('\\', "/"),
+                file.index.line_col(&file.text, f.span.start).line,
+                f.rule.code.to_string(),
+                f.severity,
+                f.notes
+                    .iter()
+                    .find(|n| n.starts_with("judged as"))
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn check(project: &str, settings: &Settings, expected: &[Expected]) -> Vec<String> {
+    let dir = projects().join(project);
+    let got = lint(&dir, settings);
+    let mut failures = Vec::new();
+    for (file, line, code, severity, judged) in expected {
+        let hit = got
+            .iter()
+            .find(|g| g.0 == *file && g.1 == *line && g.2 == *code);
+        match hit {
+            None => failures.push(format!(
+                "error: missing {code} finding\n  --> {project}/{file}:{line}"
+            )),
+            Some(g) if g.3 != *severity || !g.4.contains(judged) => failures.push(format!(
+                "error: {code} at {project}/{file}:{line} is {:?} `{}`, expected {severity:?} \
+                 with `{judged}`",
+                g.3, g.4
+            )),
+            Some(_) => {}
+        }
+    }
+    for g in &got {
+        if !expected
+            .iter()
+            .any(|e| e.0 == g.0 && e.1 == g.1 && e.2 == g.2)
+        {
+            failures.push(format!(
+                "error: unexpected {} finding\n  --> {project}/{}:{} ({})",
+                g.2, g.0, g.1, g.4
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn every_project_has_exactly_its_expected_findings() {
+    use Severity::*;
+    let s = Settings::default();
+    let cases: &[(&str, &[Expected])] = &[
+        // fail2ban's shape: classifiers only, `closerange(0, SC_OPEN_MAX)`.
+        (
+            "py27_setup_py",
+            &[(
+                "fail2ban_like/daemon.py",
+                7,
+                "FD005",
+                Error,
+                "Python 2.6, the oldest version `2.6 to 2.7` allows (the classifier in ",
+            )],
+        ),
+        // `python_requires` wins over the classifiers; `!=3.8.0` excludes no release line.
+        (
+            "py_setup_cfg",
+            &[(
+                "svc/worker.py",
+                7,
+                "FD005",
+                Error,
+                "Python 3.7, the oldest version `>=3.7, !=3.8.0` allows (`python_requires` in ",
+            )],
+        ),
+        // A pyproject.toml without a version beside a tox.ini that tests py27.
+        (
+            "py_tox27",
+            &[(
+                "spawner.py",
+                6,
+                "FD004",
+                Warning,
+                "Python 2.7, the oldest version `2.7 to 3.7` allows (the tox `envlist` in ",
+            )],
+        ),
+        (
+            "py_tool_versions",
+            &[(
+                "sweep.py",
+                7,
+                "FD001",
+                Error,
+                "Python 2.7 (the asdf version in ",
+            )],
+        ),
+        (
+            "py_pipfile",
+            &[(
+                "app.py",
+                5,
+                "FD005",
+                Error,
+                "Python 3.9 (`python_version` in ",
+            )],
+        ),
+        (
+            "py_runtime_txt",
+            &[("web.py", 5, "FD004", Warning, "Python 2.7 (the runtime in ")],
+        ),
+        // Nothing declared: the closerange is a note.
+        (
+            "py_undeclared",
+            &[(
+                "tool.py",
+                6,
+                "FD005",
+                Note,
+                "nothing says which Python 3 runs it",
+            )],
+        ),
+        // Look-alikes: >= 3.10 declared; 2.7 only in a comment and a description.
+        ("py310_declared", &[]),
+        ("py_comment_only", &[]),
+        // unicorn's shape: `>= 2.5.0` includes Ruby 3.x, where close_others defaults to false.
+        (
+            "gem_open_ended",
+            &[
+                (
+                    "lib/http_server.rb",
+                    5,
+                    "FD003",
+                    Note,
+                    "Ruby 3.4 and later, the newest version `>= 2.5.0` allows \
+                     (`required_ruby_version` in ",
+                ),
+                (
+                    "lib/http_server.rb",
+                    9,
+                    "FD003",
+                    Note,
+                    "Ruby 3.4 and later, the newest version",
+                ),
+            ],
+        ),
+        // Every Ruby from 2.0 to 2.5 defaults close_others to true.
+        ("gem_old_ruby", &[]),
+    ];
+    let mut failures = Vec::new();
+    for (project, expected) in cases {
+        failures.extend(check(project, &s, expected));
+    }
+    // Every project directory has a case.
+    for e in fs::read_dir(projects()).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !cases.iter().any(|(p, _)| *p == name) {
+            failures.push(format!(
+                "error: fixtures/projects/{name} has no expected findings"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn the_source_line_of_the_range_is_cited() {
+    let got = lint(&projects().join("gem_open_ended"), &Settings::default());
+    assert!(
+        got[0].4.ends_with("unicorn_like.gemspec:5)"),
+        "{}",
+        got[0].4
+    );
+    let got = lint(&projects().join("py27_setup_py"), &Settings::default());
+    assert!(got[0].4.ends_with("setup.py:12)"), "{}", got[0].4);
+}
+
+#[test]
+fn explicit_versions_are_points_and_win() {
+    let s = Settings {
+        ruby_version: Version::parse("2.5"),
+        ..Settings::default()
+    };
+    assert!(check("gem_open_ended", &s, &[]).is_empty());
+    let mut s = Settings {
+        python_version: Version::parse("3.12"),
+        ..Settings::default()
+    };
+    assert!(check("py27_setup_py", &s, &[]).is_empty());
+    s.python_version = Version::parse("3.8");
+    let failures = check(
+        "py310_declared",
+        &s,
+        &[(
+            "modern.py",
+            7,
+            "FD005",
+            Severity::Error,
+            "configured Python 3.8",
+        )],
+    );
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// The walk up from a file stops at its project's root: a `.python-version` above a
+/// project with its own `pyproject.toml` belongs to something else.
+#[test]
+fn discovery_stops_at_the_project_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::create_dir(root.join(".git")).unwrap();
+    fs::write(root.join(".python-version"), "2.7.18\n").unwrap();
+    let inner = root.join("pkg");
+    fs::create_dir(&inner).unwrap();
+    let code = "import os\nos.closerange(3, os.sysconf('SC_OPEN_MAX'))\n";
+    fs::write(inner.join("tool.py"), code).unwrap();
+    // Without a project file, the parent's pin applies.
+    let got = lint(root, &Settings::default());
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].3, Severity::Error, "{got:?}");
+    assert!(got[0].4.contains("Python 2.7"), "{got:?}");
+    // With one, the project declares nothing: a note.
+    fs::write(inner.join("pyproject.toml"), "[project]\nname = 'pkg'\n").unwrap();
+    let got = lint(root, &Settings::default());
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].3, Severity::Note, "{got:?}");
+}
+
+/// The directories above the fixtures declare no runtime, so the single-file fixtures keep
+/// their verdicts and each project's range is its own.
+#[test]
+fn nothing_above_the_fixtures_declares_a_runtime() {
+    use fdlint::runtime::declare::declarations_in;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in [
+        root.to_path_buf(),
+        root.join("fixtures"),
+        root.join("fixtures/projects"),
+        root.join("fixtures/python"),
+        root.join("fixtures/ruby"),
+    ] {
+        let d = declarations_in(&dir);
+        // The repository root may be a project root (its pyproject.toml is the pre-commit
+        // hook's install shim), which only stops the walk there; it must declare nothing.
+        let is_root = dir == root;
+        assert!(
+            d.python.is_empty()
+                && d.ruby.is_empty()
+                && (is_root || (!d.python_root && !d.ruby_root)),
+            "{} declares a runtime or is a project root: {d:?}",
+            dir.display()
+        );
+    }
+}
+
+/// A gem for `>= 1.9.3`: `system` is judged at 1.9 (no close-on-exec, a warning), `spawn` at the
+/// newest Ruby (a note), where before the lowest version decided both.
+#[test]
+fn each_ruby_question_takes_its_own_worst_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::create_dir(root.join(".git")).unwrap();
+    fs::write(
+        root.join("g.gemspec"),
+        "Gem::Specification.new do |s|\n  s.required_ruby_version = '>= 1.9.3'\nend\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("run.rb"),
+        "def a(cmd)\n  system(cmd)\nend\n\ndef b(cmd)\n  spawn(cmd)\nend\n",
+    )
+    .unwrap();
+    let got = lint(root, &Settings::default());
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].1, got[0].3), (2, Severity::Warning), "{got:?}");
+    assert!(got[0].4.contains("Ruby 1.9, the oldest version"), "{got:?}");
+    assert_eq!((got[1].1, got[1].3), (6, Severity::Note), "{got:?}");
+    assert!(got[1].4.contains("Ruby 3.4 and later"), "{got:?}");
+}
