@@ -201,6 +201,15 @@ pub struct DepsArgs {
     #[arg(long, value_name = "DIR")]
     pub vendor: Option<PathBuf>,
 
+    /// Scan what is installed even when locked packages are missing or nothing is installed
+    /// (a warning instead of an error, exit status 2).
+    #[arg(long)]
+    pub allow_missing: bool,
+
+    /// The directory --system-gems looks under instead of `/` (for tests).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub system_root: Option<PathBuf>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -217,6 +226,7 @@ impl DepsArgs {
             cargo_lock: self.cargo_lock.clone(),
             cargo_home: self.cargo_home.clone(),
             vendor: self.vendor.clone(),
+            system_root: self.system_root.clone(),
         }
     }
 }
@@ -389,7 +399,7 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
 }
 
 fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-    let settings = match args.common.settings(Path::new(".")) {
+    let mut settings = match args.common.settings(Path::new(".")) {
         Ok(s) => s,
         Err(e) => {
             writeln!(err, "fdlint: error: {e}")?;
@@ -406,6 +416,43 @@ fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         }
     };
     let resolve_time = t0.elapsed();
+    // A scan that did not look at what the lockfiles name must not pass as clean.
+    let mut incomplete: Vec<String> = resolved.missing.iter().map(ToString::to_string).collect();
+    if resolved.packages.is_empty() && resolved.missing.is_empty() {
+        incomplete.push(format!(
+            "no installed package found (scanned: {}); install the dependencies first",
+            resolved.roots.join(", ")
+        ));
+    }
+    if !incomplete.is_empty() {
+        let level = if args.allow_missing {
+            "warning"
+        } else {
+            "error"
+        };
+        if !(args.allow_missing && args.common.quiet) {
+            for m in &incomplete {
+                writeln!(err, "fdlint: {level}: {m}")?;
+            }
+        }
+        if !args.allow_missing {
+            writeln!(
+                err,
+                "fdlint: error: not scanned; pass --allow-missing to scan what is installed"
+            )?;
+            return Ok(ExitStatus::Error);
+        }
+    }
+    // A virtualenv's packages run on its own Python: its version (found per file from
+    // `pyvenv.cfg`) beats the configuration file's `python-version`, but not the flag.
+    if args.common.python_version.is_none()
+        && resolved
+            .site_packages
+            .iter()
+            .any(|sp| sp.parent().and_then(crate::runtime::venv_python).is_some())
+    {
+        settings.python_version = None;
+    }
     let mut result = match engine::run_files(&resolved.targets(), &settings) {
         Ok(r) => r,
         Err(e) => {

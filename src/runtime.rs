@@ -92,9 +92,72 @@ fn gemspec_ruby(text: &str) -> Option<Version> {
     })
 }
 
+/// The Python of the virtualenv `dir` is, or is inside of: `pyvenv.cfg`'s `version` (or
+/// `version_info`, written by uv and virtualenv), else the name of its `lib/pythonX.Y`
+/// directory. `dir` is the virtualenv itself or its `lib/pythonX.Y` directory (a file under
+/// site-packages meets the second on its way up to the first). A package installed in a 3.8
+/// virtualenv runs on 3.8, whatever the project around it declares.
+pub fn venv_python(dir: &Path) -> Option<Evidence> {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let lib = dir.parent().filter(|p| {
+        p.file_name()
+            .is_some_and(|n| n == "lib" || n == "lib64" || n == "Lib")
+    });
+    let in_lib = lib.is_some() && name.starts_with("python") && dir.join("site-packages").is_dir();
+    let venv = match lib.and_then(Path::parent) {
+        Some(v) if in_lib => v,
+        _ => dir,
+    };
+    let cfg = venv.join("pyvenv.cfg");
+    if let Some(text) = read_small(&cfg) {
+        let value = |key: &str| {
+            text.lines().find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().to_string())
+            })
+        };
+        for key in ["version", "version_info"] {
+            if let Some(version) = value(key).as_deref().and_then(lower_bound)
+                && version.minor.is_some()
+            {
+                return Some(Evidence {
+                    version,
+                    why: format!("`{key}` in {}", cfg.display()),
+                });
+            }
+        }
+    }
+    if !in_lib && !cfg.is_file() {
+        return None;
+    }
+    // `pyvenv.cfg` without a version: the `lib/pythonX.Y` directory names it.
+    let lib_dirs: Vec<PathBuf> = if in_lib {
+        vec![dir.to_path_buf()]
+    } else {
+        ["lib", "lib64"]
+            .iter()
+            .flat_map(|l| fs::read_dir(venv.join(l)).into_iter().flatten())
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect()
+    };
+    lib_dirs.iter().find_map(|d| {
+        let n = d.file_name()?.to_str()?;
+        let version = lower_bound(n.strip_prefix("python")?)?;
+        (version.minor.is_some() && d.join("site-packages").is_dir()).then(|| Evidence {
+            version,
+            why: format!("the virtualenv's {}", d.display()),
+        })
+    })
+}
+
 fn versions_in(dir: &Path) -> ProjectVersions {
     let mut v = ProjectVersions::default();
-    if let Some(t) = read_small(&dir.join(".python-version")) {
+    if let Some(e) = venv_python(dir) {
+        v.python = Some(e);
+    }
+    if v.python.is_none()
+        && let Some(t) = read_small(&dir.join(".python-version"))
+    {
         v.python = lower_bound(t.lines().next().unwrap_or("")).map(|version| Evidence {
             version,
             why: format!("{}", dir.join(".python-version").display()),

@@ -248,13 +248,7 @@ pub(super) fn resolve(
         out.roots.push(format!("gems {}", d.display()));
     }
     let gems = parse_lockfile(&text);
-    if dirs.is_empty() && gems.iter().any(|g| g.source == GemSource::Registry) {
-        out.notice(
-            &lock,
-            "no gem directory found (vendor/bundle, BUNDLE_PATH, GEM_HOME, GEM_PATH, --gem-path); \
-             install the bundle first",
-        );
-    }
+    let mut missing = Vec::new();
     for gem in &gems {
         match locate(gem, &dirs, &project) {
             Some(dir) => {
@@ -262,17 +256,33 @@ pub(super) fn resolve(
                 out.packages.push(package.clone());
                 super::package_tree(&dir, &package, out);
             }
-            None if !dirs.is_empty() || gem.source != GemSource::Registry => {
-                out.notice(
-                    &lock,
-                    format!(
-                        "{} ({}) is not installed; not scanned",
-                        gem.name, gem.version
-                    ),
-                );
-            }
-            None => {}
+            // The project's own gemspec (`PATH` with `remote: .`) is not a dependency.
+            None if matches!(&gem.source, GemSource::Path(r)
+                if fs::canonicalize(under(&project, Path::new(r))).ok()
+                    == fs::canonicalize(&project).ok()) => {}
+            None => missing.push(format!("{} {}", gem.name, gem.version)),
         }
+    }
+    if !missing.is_empty() {
+        let what = if dirs.is_empty() {
+            format!(
+                "no gem directory found (vendor/bundle, BUNDLE_PATH, .bundle/config, GEM_HOME, \
+                 GEM_PATH, --gem-path{}), so {}",
+                if opts.system_gems {
+                    ", --system-gems"
+                } else {
+                    ""
+                },
+                super::missing_list(&missing, "gem", "gems", "not installed")
+            )
+        } else {
+            super::missing_list(&missing, "gem", "gems", "not installed")
+        };
+        out.missing.push(super::Missing {
+            path: lock.clone(),
+            what,
+            install: "`bundle install` (or name their directory with --gem-path)".into(),
+        });
     }
     Ok(true)
 }

@@ -115,16 +115,10 @@ fn gems_are_attributed_by_gem_directory() {
             ("lib/nokogiri.rb", "nokogiri 1.15.0 (rubygems)"),
             ("lib/pygments.rb", "pygments.rb 2.4.0 (rubygems)"),
             ("lib/pygments/mentos.py", "pygments.rb 2.4.0 (rubygems)"),
+            ("lib/rake.rb", "rake 13.0.6 (rubygems)"),
         ]
     );
-    assert!(
-        resolved
-            .notices
-            .iter()
-            .any(|n| n.message.contains("rake (13.0.6) is not installed")),
-        "{:?}",
-        resolved.notices
-    );
+    assert_eq!(resolved.missing, []);
 }
 
 #[test]
@@ -175,6 +169,10 @@ fn crates_are_attributed_from_registry_and_vendor() {
                 "src/lib.rs"
             ),
             (
+                "registry/src/index.crates.io-1949cf8c6b5b557f/libc-0.2.150/src/lib.rs",
+                "src/lib.rs"
+            ),
+            (
                 "registry/src/index.crates.io-1949cf8c6b5b557f/tidy-1.0.0/src/lib.rs",
                 "src/lib.rs"
             ),
@@ -186,12 +184,13 @@ fn crates_are_attributed_from_registry_and_vendor() {
         names,
         [
             "fdcloser 0.2.1 (crates.io)",
+            "libc 0.2.150 (crates.io)",
             "tidy 1.0.0 (crates.io)",
             "vendored-util 0.4.2 (crates.io)"
         ]
     );
-    assert_eq!(map.len(), 1, "all three files are src/lib.rs");
-    assert!(resolved.notices[0].message.contains("libc 0.2.150"));
+    assert_eq!(map.len(), 1, "all four files are src/lib.rs");
+    assert_eq!(resolved.missing, []);
 }
 
 #[test]
@@ -532,4 +531,186 @@ fn every_format_names_the_package_and_sarif_keeps_baselined_findings() {
     let results = log["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["suppressions"][0]["kind"], "external");
+}
+
+/// A copy of the Ruby fixture's lockfile in an empty directory, naming only gems no real gem
+/// directory holds, so the process's own GEM_HOME cannot satisfy it.
+fn lone_gemfile_lock(dir: &Path) -> PathBuf {
+    let lock = dir.join("Gemfile.lock");
+    fs::write(
+        &lock,
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    fdsweeper (0.3.0)\n    \
+         pygments.rb (2.4.0)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  fdsweeper\n  \
+         pygments.rb\n",
+    )
+    .unwrap();
+    lock
+}
+
+#[test]
+fn a_bundle_that_is_not_installed_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lock = lone_gemfile_lock(tmp.path());
+    let (status, out, err) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "json"]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert_eq!(out, "", "nothing is reported as if it had been scanned");
+    assert!(
+        err.contains("2 locked gems are not installed (fdsweeper 0.3.0, pygments.rb 2.4.0)"),
+        "{err}"
+    );
+    assert!(err.contains("`bundle install`"), "{err}");
+    assert!(err.contains("--allow-missing"), "{err}");
+
+    // Opting out: a warning, and the exit status is the findings' (there are none).
+    let (status, out, err) = run(&[
+        "deps",
+        "--gemfile-lock",
+        s(&lock),
+        "--allow-missing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Clean, "{err}");
+    assert!(err.contains("fdlint: warning: "), "{err}");
+    assert_eq!(json_findings(&out).len(), 0);
+}
+
+#[test]
+fn a_bundle_with_some_gems_missing_is_an_error_naming_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&deps_root().join("ruby"), tmp.path());
+    fs::remove_dir_all(tmp.path().join("vendor/bundle/ruby/3.1.0/gems/rake-13.0.6")).unwrap();
+    let lock = tmp.path().join("Gemfile.lock");
+    let (status, _, err) = run(&["deps", "--gemfile-lock", s(&lock)]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert!(
+        err.contains("1 locked gem is not installed (rake 13.0.6)"),
+        "{err}"
+    );
+    // With --allow-missing, the installed gems are scanned and their findings decide.
+    let (status, out, err) = run(&[
+        "deps",
+        "--gemfile-lock",
+        s(&lock),
+        "--allow-missing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+    assert!(!json_findings(&out).is_empty());
+}
+
+#[test]
+fn an_empty_cargo_home_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lock = deps_root().join("rust/Cargo.lock");
+    let (status, out, err) = run(&[
+        "deps",
+        "--cargo-lock",
+        s(&lock),
+        "--cargo-home",
+        s(tmp.path()),
+    ]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert_eq!(out, "");
+    // vendored-util is found in vendor/ beside the lockfile; the registry crates are not.
+    assert!(
+        err.contains("3 locked crates are not found (fdcloser 0.2.1, libc 0.2.150, tidy 1.0.0)"),
+        "{err}"
+    );
+    assert!(err.contains("`cargo fetch --locked`"), "{err}");
+    assert!(err.contains("cargo vendor"), "{err}");
+
+    let (status, _, err) = run(&[
+        "deps",
+        "--cargo-lock",
+        s(&lock),
+        "--cargo-home",
+        s(tmp.path()),
+        "--allow-missing",
+    ]);
+    assert_ne!(status, ExitStatus::Error, "{err}");
+    assert!(err.contains("fdlint: warning: "), "{err}");
+}
+
+#[test]
+fn a_scan_that_finds_no_package_is_an_error() {
+    // A virtualenv with nothing installed: there is nothing to vouch for.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("venv/lib/python3.12/site-packages")).unwrap();
+    let venv = tmp.path().join("venv");
+    let (status, _, err) = run(&["deps", "--venv", s(&venv)]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert!(err.contains("no installed package found"), "{err}");
+    let (status, _, _) = run(&["deps", "--venv", s(&venv), "--allow-missing"]);
+    assert_eq!(status, ExitStatus::Clean);
+}
+
+#[test]
+fn requirements_without_a_virtualenv_are_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("requirements.txt"), "spawnkit==0.4.0\n").unwrap();
+    let opts = Options {
+        project: tmp.path().to_path_buf(),
+        ..Options::default()
+    };
+    let resolved = deps::resolve(&opts, &Env::default()).unwrap();
+    assert_eq!(resolved.missing.len(), 1, "{:?}", resolved.missing);
+    let m = resolved.missing[0].to_string();
+    assert!(m.contains("no virtualenv found"), "{m}");
+    assert!(m.contains("pip install -r requirements.txt"), "{m}");
+}
+
+#[test]
+fn a_virtualenv_is_judged_on_its_own_python() {
+    let venv = deps_root().join("venv38");
+    let (status, out, err) = run(&["deps", "--venv", s(&venv), "--format", "json"]);
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+    let findings = json_findings(&out);
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(findings[0]["code"], "FD005");
+    assert_eq!(findings[0]["package"]["name"], "spawnkit");
+    let notes = findings[0]["notes"].to_string();
+    assert!(notes.contains("Python 3.8"), "{notes}");
+    assert!(notes.contains("pyvenv.cfg"), "{notes}");
+
+    // The flag still wins: on 3.12 `os.closerange` is one close_range call.
+    let (status, out, _) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--python-version",
+        "3.12",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Clean);
+    assert_eq!(json_findings(&out).len(), 0, "{out}");
+
+    // Without a version in pyvenv.cfg, the lib/pythonX.Y directory says it.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&venv, tmp.path());
+    fs::write(tmp.path().join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    let (_, out, _) = run(&["deps", "--venv", s(tmp.path()), "--format", "json"]);
+    let findings = json_findings(&out);
+    assert_eq!(findings.len(), 1, "{out}");
+    assert!(
+        findings[0]["notes"].to_string().contains("python3.8"),
+        "{out}"
+    );
+
+    // A configuration file's python-version does not override the virtualenv's.
+    let project = tempfile::tempdir().unwrap();
+    let config = project.path().join("fdlint.toml");
+    fs::write(&config, "python-version = \"3.12\"\n").unwrap();
+    let (_, out, err) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--config",
+        s(&config),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json_findings(&out).len(), 1, "{out}{err}");
 }
