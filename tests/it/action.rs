@@ -28,6 +28,10 @@ fn validate(tool: &Path, schema: &str, file: &Path) -> Output {
 }
 
 #[test]
+#[cfg_attr(
+    not(fdlint_has_check_jsonschema),
+    ignore = "check-jsonschema not found: SKIPPED"
+)]
 fn action_yml_is_valid_against_the_github_actions_schema() {
     let Some(tool) = check_jsonschema() else {
         return;
@@ -58,6 +62,10 @@ fn action_yml_is_valid_against_the_github_actions_schema() {
 }
 
 #[test]
+#[cfg_attr(
+    not(fdlint_has_check_jsonschema),
+    ignore = "check-jsonschema not found: SKIPPED"
+)]
 fn example_workflows_are_valid_and_match_the_docs() {
     let examples = manifest_dir().join("docs/examples");
     let mut files: Vec<PathBuf> = fs::read_dir(&examples)

@@ -7,5 +7,6 @@ mod deps;
 mod fixtures;
 mod formats;
 mod meta;
+mod msrv;
 mod precommit;
 mod tools;
