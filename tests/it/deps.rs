@@ -714,3 +714,121 @@ fn a_virtualenv_is_judged_on_its_own_python() {
     ]);
     assert_eq!(json_findings(&out).len(), 1, "{out}{err}");
 }
+
+#[test]
+fn debian_system_gems_are_found_in_arch_directories_and_vendor_ruby() {
+    let debian = deps_root().join("debian");
+    let opts = Options {
+        gemfile_lock: Some(debian.join("project/Gemfile.lock")),
+        system_gems: true,
+        system_root: Some(debian.join("root")),
+        ..Options::default()
+    };
+    let (_, resolved) = attribution(&opts, &Env::default());
+    let got: Vec<(String, String, String)> = resolved
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path
+                    .strip_prefix(debian.join("root"))
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                f.package.to_string(),
+                f.package_path.clone(),
+            )
+        })
+        .collect();
+    let want = [
+        // gem2deb's executables land in /usr/bin.
+        (
+            "usr/bin/posix-spawn-benchmark",
+            "posix-spawn 0.3.13 (rubygems)",
+            "bin/posix-spawn-benchmark",
+        ),
+        // Pure-Ruby gems: files in vendor_ruby, attributed through the gemspec's file list.
+        (
+            "usr/lib/ruby/vendor_ruby/daemons.rb",
+            "daemons 1.4.1 (rubygems)",
+            "lib/daemons.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/daemons/daemonize.rb",
+            "daemons 1.4.1 (rubygems)",
+            "lib/daemons/daemonize.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/posix-spawn.rb",
+            "posix-spawn 0.3.13 (rubygems)",
+            "lib/posix-spawn.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/posix/spawn.rb",
+            "posix-spawn 0.3.13 (rubygems)",
+            "lib/posix/spawn.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/posix/spawn/child.rb",
+            "posix-spawn 0.3.13 (rubygems)",
+            "lib/posix/spawn/child.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/posix/spawn/version.rb",
+            "posix-spawn 0.3.13 (rubygems)",
+            "lib/posix/spawn/version.rb",
+        ),
+        // A gem with a native extension: Debian's arch-specific gem directory.
+        (
+            "usr/lib/x86_64-linux-gnu/rubygems-integration/3.1.0/gems/nio4r-2.5.8/lib/nio.rb",
+            "nio4r 2.5.8 (rubygems)",
+            "lib/nio.rb",
+        ),
+        (
+            "usr/lib/x86_64-linux-gnu/rubygems-integration/3.1.0/gems/nio4r-2.5.8/lib/nio/version.rb",
+            "nio4r 2.5.8 (rubygems)",
+            "lib/nio/version.rb",
+        ),
+    ];
+    let mut want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    let mut got = got;
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(resolved.missing, [], "every locked gem is installed");
+
+    // End to end: the vendor_ruby loop is reported under its gem, and nothing is missing.
+    let (status, out, err) = run(&[
+        "deps",
+        "--gemfile-lock",
+        s(&debian.join("project/Gemfile.lock")),
+        "--system-gems",
+        "--system-root",
+        s(&debian.join("root")),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+    let findings: Vec<_> = json_findings(&out)
+        .into_iter()
+        .filter(|f| f["code"] == "FD001")
+        .collect();
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(
+        findings[0]["package"],
+        serde_json::json!({"ecosystem": "rubygems", "name": "posix-spawn", "version": "0.3.13", "path": "lib/posix/spawn.rb"})
+    );
+    // Without --system-gems, the same lockfile is not installed anywhere fdlint looks.
+    let (status, _, err) = run(&[
+        "deps",
+        "--gemfile-lock",
+        s(&debian.join("project/Gemfile.lock")),
+        "--system-root",
+        s(&debian.join("root")),
+    ]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert!(err.contains("--system-gems"), "{err}");
+}
