@@ -22,6 +22,7 @@ use crate::engine::Target;
 use crate::facts::Lang;
 
 pub mod cargo;
+pub mod pins;
 pub mod python;
 pub mod ruby;
 
@@ -58,6 +59,10 @@ pub struct Package {
     pub ecosystem: Ecosystem,
     pub name: String,
     pub version: String,
+    /// The lockfile or requirements line that pins it in the project, where there is one:
+    /// where SARIF, GitHub annotations and the job summary put its findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<pins::Pin>,
 }
 
 impl Package {
@@ -66,6 +71,7 @@ impl Package {
             ecosystem,
             name: name.to_string(),
             version: version.to_string(),
+            pin: None,
         })
     }
 }
@@ -281,6 +287,7 @@ pub fn resolve(opts: &Options, env: &Env) -> Result<Resolved, DepsError> {
     if auto && !found_any {
         return Err(DepsError::NothingFound(opts.project.clone()));
     }
+    pins::attach(opts, &mut out);
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
     // A file claimed twice (a namespace package's __init__.py in two RECORDs) keeps the first.
     out.files.dedup_by(|a, b| a.path == b.path);

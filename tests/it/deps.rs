@@ -248,7 +248,7 @@ fn a_gem_shipping_a_python_helper_is_reported_under_the_gem() {
     assert_eq!(py[0]["code"], "FD001");
     assert_eq!(
         py[0]["package"],
-        serde_json::json!({"ecosystem": "rubygems", "name": "pygments.rb", "version": "2.4.0", "path": "lib/pygments/mentos.py"})
+        serde_json::json!({"ecosystem": "rubygems", "name": "pygments.rb", "version": "2.4.0", "path": "lib/pygments/mentos.py", "pin": {"path": "fixtures/deps/ruby/Gemfile.lock", "line": 7}})
     );
 }
 
@@ -819,7 +819,7 @@ fn debian_system_gems_are_found_in_arch_directories_and_vendor_ruby() {
     assert_eq!(findings.len(), 1, "{out}");
     assert_eq!(
         findings[0]["package"],
-        serde_json::json!({"ecosystem": "rubygems", "name": "posix-spawn", "version": "0.3.13", "path": "lib/posix/spawn.rb"})
+        serde_json::json!({"ecosystem": "rubygems", "name": "posix-spawn", "version": "0.3.13", "path": "lib/posix/spawn.rb", "pin": {"path": "fixtures/deps/debian/project/Gemfile.lock", "line": 6}})
     );
     // Without --system-gems, the same lockfile is not installed anywhere fdlint looks.
     let (status, _, err) = run(&[
@@ -831,4 +831,148 @@ fn debian_system_gems_are_found_in_arch_directories_and_vendor_ruby() {
     ]);
     assert_eq!(status, ExitStatus::Error, "{err}");
     assert!(err.contains("--system-gems"), "{err}");
+}
+
+#[test]
+fn dependency_findings_are_located_at_the_line_that_pins_the_package() {
+    // The CLI's project is the working directory, the repository root in tests: the fixture
+    // lockfile's path is reported relative to it, as a pull request's diff names it.
+    let lock = deps_root().join("ruby/Gemfile.lock");
+    let rel_lock = "fixtures/deps/ruby/Gemfile.lock";
+    let (_, sarif, _) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    crate::formats::assert_valid_sarif(&log);
+    let run0 = &log["runs"][0];
+    let result = run0["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["properties"]["package"]["name"] == "pygments.rb")
+        .expect("the pygments.rb finding");
+    let at = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        at["artifactLocation"],
+        serde_json::json!({"uri": rel_lock, "uriBaseId": "%SRCROOT%"})
+    );
+    // `    pygments.rb (2.4.0)` is line 7 of the lockfile.
+    assert_eq!(at["region"], serde_json::json!({"startLine": 7}));
+    let message = result["message"]["text"].as_str().unwrap();
+    assert!(
+        message.starts_with("pygments.rb 2.4.0 (rubygems), lib/pygments/mentos.py:"),
+        "{message}"
+    );
+    // The dependency's own line, relative to the package's root, as a related location.
+    let related = &result["relatedLocations"][0]["physicalLocation"];
+    let base = related["artifactLocation"]["uriBaseId"].as_str().unwrap();
+    assert_eq!(related["artifactLocation"]["uri"], "lib/pygments/mentos.py");
+    let root_uri = run0["originalUriBaseIds"][base]["uri"].as_str().unwrap();
+    assert!(
+        root_uri.ends_with("/vendor/bundle/ruby/3.1.0/gems/pygments.rb-2.4.0/"),
+        "{root_uri}"
+    );
+    assert_eq!(
+        run0["originalUriBaseIds"][base]["description"]["text"],
+        "pygments.rb 2.4.0 (rubygems)"
+    );
+    let json_line = {
+        let (_, out, _) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "json"]);
+        json_findings(&out)
+            .into_iter()
+            .find(|f| f["package"]["name"] == "pygments.rb")
+            .unwrap()
+    };
+    assert_eq!(related["region"]["startLine"], json_line["line"]);
+    // JSON keeps the dependency's own path, and adds the pin.
+    assert!(
+        json_line["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("lib/pygments/mentos.py")
+    );
+    assert_eq!(
+        json_line["package"]["pin"],
+        serde_json::json!({"path": rel_lock, "line": 7})
+    );
+
+    // GitHub annotations: on the lockfile line, the message saying where in the package.
+    let (_, github, _) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "github"]);
+    let annotation = github
+        .lines()
+        .find(|l| l.contains("in pygments.rb 2.4.0 (rubygems)"))
+        .expect("an annotation for pygments.rb");
+    assert!(
+        annotation.contains(&format!("file={rel_lock},line=7,title=")),
+        "{annotation}"
+    );
+    assert!(
+        annotation.contains(&format!("::lib/pygments/mentos.py:{}: ", json_line["line"])),
+        "{annotation}"
+    );
+
+    // Cargo.lock: the `version = ` line of the crate's [[package]] table.
+    let root = deps_root().join("rust");
+    let (_, out, _) = run(&[
+        "deps",
+        "--cargo-lock",
+        s(&root.join("Cargo.lock")),
+        "--cargo-home",
+        s(&root),
+        "--format",
+        "json",
+    ]);
+    let fd = json_findings(&out)
+        .into_iter()
+        .find(|f| f["package"]["name"] == "fdcloser")
+        .expect("the fdcloser finding");
+    assert_eq!(
+        fd["package"]["pin"],
+        serde_json::json!({"path": "fixtures/deps/rust/Cargo.lock", "line": 16})
+    );
+}
+
+#[test]
+fn python_packages_are_pinned_by_lockfiles_then_requirements() {
+    let tmp = tempfile::tempdir().unwrap();
+    let venv = tmp.path().join(".venv");
+    copy_tree(&deps_root().join("venv"), &venv);
+    fs::write(
+        tmp.path().join("requirements.txt"),
+        "# runtime\nCleanPkg==2.3.1\ndaemonlib>=1.0  # any\n",
+    )
+    .unwrap();
+    let opts = Options {
+        project: tmp.path().to_path_buf(),
+        ..Options::default()
+    };
+    let pins = |opts: &Options| -> BTreeMap<String, String> {
+        deps::resolve(opts, &Env::default())
+            .unwrap()
+            .packages
+            .iter()
+            .filter_map(|p| {
+                let pin = p.pin.as_ref()?;
+                Some((
+                    p.name.clone(),
+                    format!("{}:{}", pin.path.display(), pin.line),
+                ))
+            })
+            .collect()
+    };
+    let got = pins(&opts);
+    assert_eq!(
+        got["cleanpkg"], "requirements.txt:2",
+        "names are PEP 503-normalised"
+    );
+    assert_eq!(
+        got["daemonlib"], "requirements.txt:3",
+        "a range still names the package"
+    );
+    assert!(!got.contains_key("oldpkg"), "{got:?}");
+    // An exact lockfile wins over requirements.
+    fs::write(
+        tmp.path().join("poetry.lock"),
+        "[[package]]\nname = \"daemonlib\"\nversion = \"1.0\"\ndescription = \"\"\n",
+    )
+    .unwrap();
+    assert_eq!(pins(&opts)["daemonlib"], "poetry.lock:3");
 }

@@ -501,7 +501,7 @@ fn sarif_validator() -> &'static jsonschema::Validator {
     })
 }
 
-fn assert_valid_sarif(log: &Value) {
+pub(crate) fn assert_valid_sarif(log: &Value) {
     let errors: Vec<String> = sarif_validator()
         .iter_errors(log)
         .map(|e| format!("{} at {}", e, e.instance_path()))
