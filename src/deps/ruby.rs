@@ -357,6 +357,9 @@ pub(super) fn resolve(
     }
     let gems = parse_lockfile(&text);
     let mut missing = Vec::new();
+    // A lockfile lists a gem once per platform it is locked for (`ffi (1.15.5)` and
+    // `ffi (1.15.5-x64-mingw-ucrt)`); one machine installs one of them.
+    let mut installed = std::collections::HashSet::new();
     for gem in &gems {
         let vendor_ruby = || {
             (opts.system_gems && gem.source == GemSource::Registry)
@@ -365,11 +368,13 @@ pub(super) fn resolve(
         };
         match locate(gem, &dirs, &project) {
             Some(dir) => {
+                installed.insert((&gem.name, &gem.version));
                 let package = Package::new(Ecosystem::Rubygems, &gem.name, &gem.version);
                 out.packages.push(package.clone());
                 super::package_tree(&dir, &package, out);
             }
             None if let Some(files) = vendor_ruby() => {
+                installed.insert((&gem.name, &gem.version));
                 let package = Package::new(Ecosystem::Rubygems, &gem.name, &gem.version);
                 out.packages.push(package.clone());
                 for (path, package_path) in files {
@@ -387,9 +392,12 @@ pub(super) fn resolve(
             None if matches!(&gem.source, GemSource::Path(r)
                 if fs::canonicalize(under(&project, Path::new(r))).ok()
                     == fs::canonicalize(&project).ok()) => {}
-            None => missing.push(format!("{} {}", gem.name, gem.version)),
+            None => missing.push((&gem.name, &gem.version)),
         }
     }
+    missing.retain(|g| !installed.contains(g));
+    missing.dedup();
+    let missing: Vec<String> = missing.iter().map(|(n, v)| format!("{n} {v}")).collect();
     if !missing.is_empty() {
         let list = super::missing_list(&missing, "gem", "gems", "not installed");
         let what = match (dirs.is_empty(), opts.system_gems) {

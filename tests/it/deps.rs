@@ -601,6 +601,20 @@ fn a_bundle_with_some_gems_missing_is_an_error_naming_them() {
 }
 
 #[test]
+fn a_gem_locked_for_another_platform_too_is_not_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&deps_root().join("ruby"), tmp.path());
+    let lock = tmp.path().join("Gemfile.lock");
+    let text = fs::read_to_string(&lock).unwrap().replace(
+        "    rake (13.0.6)\n",
+        "    rake (13.0.6)\n    rake (13.0.6-x64-mingw-ucrt)\n",
+    );
+    fs::write(&lock, text).unwrap();
+    let (status, _, err) = run(&["deps", "--gemfile-lock", s(&lock)]);
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+}
+
+#[test]
 fn an_empty_cargo_home_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let lock = deps_root().join("rust/Cargo.lock");
