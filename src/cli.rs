@@ -201,8 +201,8 @@ pub struct DepsArgs {
     #[arg(long, value_name = "DIR")]
     pub vendor: Option<PathBuf>,
 
-    /// Scan what is installed even when locked packages are missing or nothing is installed
-    /// (a warning instead of an error, exit status 2).
+    /// Scan what is installed even when locked packages are not installed or no package is
+    /// found: warnings instead of an error (exit status 2).
     #[arg(long)]
     pub allow_missing: bool,
 
@@ -417,13 +417,7 @@ fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     };
     let resolve_time = t0.elapsed();
     // A scan that did not look at what the lockfiles name must not pass as clean.
-    let mut incomplete: Vec<String> = resolved.missing.iter().map(ToString::to_string).collect();
-    if resolved.packages.is_empty() && resolved.missing.is_empty() {
-        incomplete.push(format!(
-            "no installed package found (scanned: {}); install the dependencies first",
-            resolved.roots.join(", ")
-        ));
-    }
+    let incomplete = resolved.incomplete();
     if !incomplete.is_empty() {
         let level = if args.allow_missing {
             "warning"
@@ -445,12 +439,7 @@ fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
     }
     // A virtualenv's packages run on its own Python: its version (found per file from
     // `pyvenv.cfg`) beats the configuration file's `python-version`, but not the flag.
-    if args.common.python_version.is_none()
-        && resolved
-            .site_packages
-            .iter()
-            .any(|sp| sp.parent().and_then(crate::runtime::venv_python).is_some())
-    {
+    if args.common.python_version.is_none() && resolved.venv_python().is_some() {
         settings.python_version = None;
     }
     let mut result = match engine::run_files(&resolved.targets(), &settings) {

@@ -177,6 +177,26 @@ impl Resolved {
             .collect()
     }
 
+    /// Why the scan did not look at everything the project asked for, one line each: the
+    /// missing packages, or that no package was found at all. Empty when it did.
+    pub fn incomplete(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.missing.iter().map(ToString::to_string).collect();
+        if self.packages.is_empty() && self.missing.is_empty() {
+            out.push(format!(
+                "no installed package found (scanned: {}); install the dependencies first",
+                self.roots.join(", ")
+            ));
+        }
+        out
+    }
+
+    /// The Python of the virtualenv whose site-packages were scanned, when it says.
+    pub fn venv_python(&self) -> Option<crate::runtime::Evidence> {
+        self.site_packages
+            .iter()
+            .find_map(|sp| sp.parent().and_then(crate::runtime::venv_python))
+    }
+
     fn notice(&mut self, path: &Path, message: impl Into<String>) {
         self.notices.push(Notice {
             path: path.to_path_buf(),
