@@ -271,6 +271,13 @@ pub fn vendor_ruby_files(root: &Path, name: &str, version: &str) -> Option<Vec<(
     Some(out)
 }
 
+/// How a located gem is installed: a gem directory, or (Debian's `vendor_ruby`) files listed
+/// by its gemspec, each with its path inside the gem.
+enum Installed {
+    Dir(PathBuf),
+    Files(Vec<(PathBuf, String)>),
+}
+
 /// Where a locked gem is installed, if it is.
 pub fn locate(gem: &LockedGem, dirs: &[PathBuf], project: &Path) -> Option<PathBuf> {
     match &gem.source {
@@ -361,21 +368,22 @@ pub(super) fn resolve(
     // `ffi (1.15.5-x64-mingw-ucrt)`); one machine installs one of them.
     let mut installed = std::collections::HashSet::new();
     for gem in &gems {
-        let vendor_ruby = || {
-            (opts.system_gems && gem.source == GemSource::Registry)
-                .then(|| vendor_ruby_files(&system_root(opts), &gem.name, &gem.version))
-                .flatten()
+        let found = match locate(gem, &dirs, &project) {
+            Some(dir) => Some(Installed::Dir(dir)),
+            None if opts.system_gems && gem.source == GemSource::Registry => {
+                vendor_ruby_files(&system_root(opts), &gem.name, &gem.version).map(Installed::Files)
+            }
+            None => None,
         };
-        match locate(gem, &dirs, &project) {
-            Some(dir) => {
+        let package = Package::new(Ecosystem::Rubygems, &gem.name, &gem.version);
+        match found {
+            Some(Installed::Dir(dir)) => {
                 installed.insert((&gem.name, &gem.version));
-                let package = Package::new(Ecosystem::Rubygems, &gem.name, &gem.version);
                 out.packages.push(package.clone());
                 super::package_tree(&dir, &package, out);
             }
-            None if let Some(files) = vendor_ruby() => {
+            Some(Installed::Files(files)) => {
                 installed.insert((&gem.name, &gem.version));
-                let package = Package::new(Ecosystem::Rubygems, &gem.name, &gem.version);
                 out.packages.push(package.clone());
                 for (path, package_path) in files {
                     if let Some(lang) = super::file_lang(&path) {
