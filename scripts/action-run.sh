@@ -128,7 +128,15 @@ if n:
                 head += ["", f"### {group}: {count} {'finding' if count == 1 else 'findings'}", ""]
             head += ["| code | severity | location | message |", "|---|---|---|---|"]
         link = f"[{f['code']}]({f['url']})" if f.get("url") else f["code"]
-        where = f"{f['package']['path']}:{f['line']}" if f.get("package") else f"{f['path']}:{f['line']}"
+        # A dependency's finding is located at the line that pins the package (the line a
+        # bump changes), followed by where it is inside the package.
+        pkg = f.get("package")
+        if pkg and pkg.get("pin"):
+            where = f"{pkg['pin']['path']}:{pkg['pin']['line']} ({pkg['path']}:{f['line']})"
+        elif pkg:
+            where = f"{pkg['path']}:{f['line']}"
+        else:
+            where = f"{f['path']}:{f['line']}"
         row = f"| {link} | {f['severity']} | `{cell(where)}` | {cell(f['message'])} |"
         add = head + [row]
         grow = sum(len(l.encode()) + 1 for l in add)

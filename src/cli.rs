@@ -240,6 +240,15 @@ pub struct DepsArgs {
     #[arg(long, value_name = "DIR")]
     pub vendor: Option<PathBuf>,
 
+    /// Scan what is installed even when locked packages are not installed or no package is
+    /// found: warnings instead of an error (exit status 2).
+    #[arg(long)]
+    pub allow_missing: bool,
+
+    /// The directory --system-gems looks under instead of `/` (for tests).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub system_root: Option<PathBuf>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -256,6 +265,7 @@ impl DepsArgs {
             cargo_lock: self.cargo_lock.clone(),
             cargo_home: self.cargo_home.clone(),
             vendor: self.vendor.clone(),
+            system_root: self.system_root.clone(),
         }
     }
 }
@@ -495,7 +505,7 @@ struct FixView<'a> {
 }
 
 fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-    let settings = match args.common.settings(Path::new(".")) {
+    let mut settings = match args.common.settings(Path::new(".")) {
         Ok(s) => s,
         Err(e) => {
             writeln!(err, "fdlint: error: {e}")?;
@@ -512,6 +522,32 @@ fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result
         }
     };
     let resolve_time = t0.elapsed();
+    // A scan that did not look at what the lockfiles name must not pass as clean.
+    let incomplete = resolved.incomplete();
+    if !incomplete.is_empty() {
+        let level = if args.allow_missing {
+            "warning"
+        } else {
+            "error"
+        };
+        if !(args.allow_missing && args.common.quiet) {
+            for m in &incomplete {
+                writeln!(err, "fdlint: {level}: {m}")?;
+            }
+        }
+        if !args.allow_missing {
+            writeln!(
+                err,
+                "fdlint: error: not scanned; pass --allow-missing to scan what is installed"
+            )?;
+            return Ok(ExitStatus::Error);
+        }
+    }
+    // A virtualenv's packages run on its own Python: its version (found per file from
+    // `pyvenv.cfg`) beats the configuration file's `python-version`, but not the flag.
+    if args.common.python_version.is_none() && resolved.venv_python().is_some() {
+        settings.python_version = None;
+    }
     let mut result = match engine::run_files(&resolved.targets(), &settings) {
         Ok(r) => r,
         Err(e) => {

@@ -77,6 +77,10 @@ pub struct Package {
     pub ecosystem: Ecosystem,
     pub name: String,
     pub version: String,
+    /// The lockfile or requirements line that pins it in the project, where there is one:
+    /// where SARIF, GitHub annotations and the job summary put its findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Pin>,
 }
 
 impl Package {
@@ -85,8 +89,17 @@ impl Package {
             ecosystem,
             name: name.to_string(),
             version: version.to_string(),
+            pin: None,
         })
     }
+}
+
+/// The line that pins a package, in a file relative to the project when it is inside it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Pin {
+    pub path: PathBuf,
+    /// 1-based.
+    pub line: usize,
 }
 
 impl std::fmt::Display for Package {

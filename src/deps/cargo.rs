@@ -238,22 +238,18 @@ pub(super) fn resolve(
         }
     }
     if !missing.is_empty() {
-        let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
-        out.notice(
-            &lock,
-            format!(
-                "{} locked {} not found in the cargo registry sources or vendor directory ({}{}); \
-                 run `cargo fetch` first",
-                missing.len(),
-                if missing.len() == 1 {
-                    "crate"
-                } else {
-                    "crates"
-                },
-                shown.join(", "),
-                if missing.len() > 5 { ", …" } else { "" }
+        out.missing.push(super::Missing {
+            path: lock.clone(),
+            what: format!(
+                "{} in the cargo registry sources ({}) or a vendor directory",
+                super::missing_list(&missing, "crate", "crates", "not found"),
+                home.as_ref().map_or_else(
+                    || "no cargo home: set CARGO_HOME or --cargo-home".to_string(),
+                    |h| h.join("registry").join("src").display().to_string()
+                )
             ),
-        );
+            install: "`cargo fetch --locked` (or `cargo vendor --locked` and --vendor)".into(),
+        });
     }
     Ok(true)
 }

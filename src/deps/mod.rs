@@ -21,6 +21,7 @@ use crate::pipeline::Target;
 pub use crate::pipeline::{Ecosystem, Package};
 
 pub mod cargo;
+pub mod pins;
 pub mod python;
 pub mod ruby;
 
@@ -41,6 +42,49 @@ pub struct Notice {
     pub message: String,
 }
 
+/// Packages a lockfile names that are not on this machine, or a whole ecosystem whose
+/// installed sources were not found: the scan would not have looked at them. `fdlint deps`
+/// makes this an error unless `--allow-missing` is given, so a CI job cannot pass by accident.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Missing {
+    /// The lockfile (or project directory) that asked for them.
+    pub path: PathBuf,
+    /// What is missing: "3 locked gems are not installed (rake 13.0.6, ...)".
+    pub what: String,
+    /// The command that installs them: "`bundle install`".
+    pub install: String,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}; install them with {}",
+            self.path.display(),
+            self.what,
+            self.install
+        )
+    }
+}
+
+/// "3 locked gems are not installed (a 1, b 2, c 3, …)": at most five names.
+pub(crate) fn missing_list(
+    missing: &[String],
+    singular: &str,
+    plural: &str,
+    state: &str,
+) -> String {
+    let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+    format!(
+        "{} locked {} {} {state} ({}{})",
+        missing.len(),
+        if missing.len() == 1 { singular } else { plural },
+        if missing.len() == 1 { "is" } else { "are" },
+        shown.join(", "),
+        if missing.len() > 5 { ", …" } else { "" }
+    )
+}
+
 /// What resolution found.
 #[derive(Debug, Default)]
 pub struct Resolved {
@@ -51,6 +95,10 @@ pub struct Resolved {
     pub notices: Vec<Notice>,
     /// Which roots were scanned ("site-packages /x/lib/python3.11/site-packages"), for the user.
     pub roots: Vec<String>,
+    /// What was asked for but is not installed (see [`Missing`]).
+    pub missing: Vec<Missing>,
+    /// The site-packages directories scanned.
+    pub site_packages: Vec<PathBuf>,
 }
 
 impl Resolved {
@@ -65,6 +113,26 @@ impl Resolved {
                 package_path: Some(f.package_path.clone()),
             })
             .collect()
+    }
+
+    /// Why the scan did not look at everything the project asked for, one line each: the
+    /// missing packages, or that no package was found at all. Empty when it did.
+    pub fn incomplete(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.missing.iter().map(ToString::to_string).collect();
+        if self.packages.is_empty() && self.missing.is_empty() {
+            out.push(format!(
+                "no installed package found (scanned: {}); install the dependencies first",
+                self.roots.join(", ")
+            ));
+        }
+        out
+    }
+
+    /// The Python of the virtualenv whose site-packages were scanned, when it says.
+    pub fn venv_python(&self) -> Option<crate::runtime::VersionRange> {
+        self.site_packages.iter().find_map(|sp| {
+            crate::runtime::enclosing_venv(sp).and_then(|v| crate::runtime::venv_python(&v))
+        })
     }
 
     fn notice(&mut self, path: &Path, message: impl Into<String>) {
@@ -124,6 +192,8 @@ pub struct Options {
     pub cargo_lock: Option<PathBuf>,
     pub cargo_home: Option<PathBuf>,
     pub vendor: Option<PathBuf>,
+    /// Where `--system-gems` looks instead of `/` (tests point it at a fake Debian tree).
+    pub system_root: Option<PathBuf>,
 }
 
 impl Options {
@@ -175,12 +245,14 @@ pub fn resolve(opts: &Options, env: &Env) -> Result<Resolved, DepsError> {
     if auto && !found_any {
         return Err(DepsError::NothingFound(opts.project.clone()));
     }
+    pins::attach(opts, &mut out);
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
     // A file claimed twice (a namespace package's __init__.py in two RECORDs) keeps the first.
     out.files.dedup_by(|a, b| a.path == b.path);
     out.packages.sort();
     out.packages.dedup();
     out.notices.sort();
+    out.missing.sort();
     Ok(out)
 }
 

@@ -49,9 +49,60 @@ pub(super) fn resolve(
     };
     for sp in &dirs {
         out.roots.push(format!("site-packages {}", sp.display()));
+        out.site_packages.push(sp.clone());
         scan_site_packages(sp, out);
     }
+    if dirs.is_empty() && auto {
+        // The project pins Python packages but none are installed where fdlint looks.
+        if let Some(manifest) = PYTHON_MANIFESTS
+            .iter()
+            .map(|m| opts.project.join(m))
+            .find(|p| p.is_file())
+            .or_else(|| requirements_files(&opts.project).into_iter().next())
+        {
+            out.missing.push(super::Missing {
+                path: manifest.clone(),
+                what: "no virtualenv found (.venv, venv, $VIRTUAL_ENV), so its packages are \
+                       not installed"
+                    .into(),
+                install: install_command(&manifest),
+            });
+            return Ok(true);
+        }
+    }
     Ok(!dirs.is_empty())
+}
+
+/// Lockfiles that pin a project's Python packages (requirements files are found by name).
+pub const PYTHON_MANIFESTS: [&str; 3] = ["poetry.lock", "uv.lock", "Pipfile.lock"];
+
+/// `requirements*.txt` in `dir`, sorted.
+pub fn requirements_files(dir: &Path) -> Vec<PathBuf> {
+    sorted_entries(dir)
+        .into_iter()
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("requirements") && n.ends_with(".txt"))
+        })
+        .collect()
+}
+
+/// The command that installs what `manifest` pins into a new `.venv`.
+fn install_command(manifest: &Path) -> String {
+    let name = manifest
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("requirements.txt");
+    match name {
+        "poetry.lock" => {
+            "`poetry install` (with `virtualenvs.in-project = true`, or --venv)".into()
+        }
+        "uv.lock" => "`uv sync`".into(),
+        "Pipfile.lock" => "`PIPENV_VENV_IN_PROJECT=1 pipenv sync` (or --venv)".into(),
+        _ => format!("`python3 -m venv .venv && .venv/bin/pip install -r {name}` (or --venv)"),
+    }
 }
 
 /// `lib/python*/site-packages` (and `lib64`, and Windows' `Lib/site-packages`) under a venv,

@@ -150,17 +150,132 @@ pub fn gem_dirs(opts: &Options, env: &Env, project: &Path) -> Vec<PathBuf> {
         }
     }
     if opts.system_gems {
-        for root in ["/usr/share/rubygems-integration", "/var/lib/gems"] {
-            for d in sorted_entries(Path::new(root)) {
-                if d.join("gems").is_dir() {
-                    dirs.push(d.join("gems"));
-                }
+        for d in system_gem_homes(&system_root(opts)) {
+            if d.join("gems").is_dir() {
+                dirs.push(d.join("gems"));
             }
         }
     }
     let mut seen = std::collections::HashSet::new();
     dirs.retain(|d| seen.insert(fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
     dirs
+}
+
+/// The directory `--system-gems` searches under: `/`, or a fake tree in tests.
+fn system_root(opts: &Options) -> PathBuf {
+    opts.system_root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// The gem homes of Debian's packaged gems: `/usr/share/rubygems-integration/{all,3.1.0}`,
+/// the arch-specific `/usr/lib/<triplet>/rubygems-integration/<ver>` (gems with native
+/// extensions), and `gem install`'s `/var/lib/gems/<ver>`. Each holds `specifications/` and
+/// may hold `gems/`.
+pub fn system_gem_homes(root: &Path) -> Vec<PathBuf> {
+    let mut homes = sorted_entries(&root.join("usr/share/rubygems-integration"));
+    for triplet in sorted_entries(&root.join("usr/lib")) {
+        homes.extend(sorted_entries(&triplet.join("rubygems-integration")));
+    }
+    homes.extend(sorted_entries(&root.join("var/lib/gems")));
+    homes.retain(|h| h.is_dir());
+    homes
+}
+
+/// The string literals of a gemspec's `NAME = [...]` array (`s.files = ["lib/a.rb".freeze,
+/// ...]`), read as text: gemspecs are Ruby, and fdlint never runs them. `None` when the
+/// gemspec has no such literal array (it builds the list with code, e.g. `git ls-files`).
+pub fn gemspec_array(text: &str, name: &str) -> Option<Vec<String>> {
+    let suffix = format!(".{name}");
+    let mut offset = 0;
+    let mut start = None;
+    for line in text.split_inclusive('\n') {
+        if let Some((lhs, rhs)) = line.split_once('=')
+            && lhs.trim_end().ends_with(&suffix)
+            && rhs.trim_start().starts_with('[')
+        {
+            start = Some(offset + lhs.len() + 1 + rhs.find('[')?);
+            break;
+        }
+        offset += line.len();
+    }
+    let start = start?;
+    let mut out = Vec::new();
+    let mut chars = text[start + 1..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ']' => return Some(out),
+            '"' | '\'' => {
+                let mut lit = String::new();
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => lit.extend(chars.next()),
+                        d if d == c => break,
+                        d => lit.push(d),
+                    }
+                }
+                out.push(lit);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A gem Debian installed into `vendor_ruby`: its gemspec (`specifications/NAME-VERSION.gemspec`
+/// in a system gem home, with no `gems/NAME-VERSION` directory beside it) lists its files;
+/// those under its require paths are in `/usr/lib/ruby/vendor_ruby` (and the arch-specific
+/// `/usr/lib/<triplet>/ruby/vendor_ruby`), its executables in `/usr/bin`. Returns each file
+/// found with its path inside the gem.
+pub fn vendor_ruby_files(root: &Path, name: &str, version: &str) -> Option<Vec<(PathBuf, String)>> {
+    let spec_name = format!("{name}-{version}.gemspec");
+    let spec = system_gem_homes(root)
+        .into_iter()
+        .map(|h| h.join("specifications").join(&spec_name))
+        .find(|p| p.is_file())?;
+    let text = fs::read_to_string(&spec).ok()?;
+    let files = gemspec_array(&text, "files")?;
+    let require_paths = gemspec_array(&text, "require_paths").unwrap_or_else(|| vec!["lib".into()]);
+    let executables = gemspec_array(&text, "executables").unwrap_or_default();
+    // gem2deb installs a gem's `bin/` executables into /usr/bin.
+    let bindir = "bin";
+    let mut vendor_dirs = vec![root.join("usr/lib/ruby/vendor_ruby")];
+    for triplet in sorted_entries(&root.join("usr/lib")) {
+        let arch = triplet.join("ruby/vendor_ruby");
+        vendor_dirs.extend(sorted_entries(&arch).into_iter().filter(|d| d.is_dir()));
+        vendor_dirs.push(arch);
+    }
+    let mut out = Vec::new();
+    for file in &files {
+        let installed = require_paths
+            .iter()
+            .find_map(|rp| file.strip_prefix(&format!("{}/", rp.trim_end_matches('/'))))
+            .and_then(|rel| {
+                vendor_dirs
+                    .iter()
+                    .map(|d| d.join(rel))
+                    .find(|p| p.is_file())
+            })
+            .or_else(|| {
+                let exe = file.strip_prefix(&format!("{bindir}/"))?;
+                executables
+                    .iter()
+                    .any(|e| e == exe)
+                    .then(|| root.join("usr/bin").join(exe))
+                    .filter(|p| p.is_file())
+            });
+        if let Some(path) = installed {
+            out.push((path, file.clone()));
+        }
+    }
+    Some(out)
+}
+
+/// How a located gem is installed: a gem directory, or (Debian's `vendor_ruby`) files listed
+/// by its gemspec, each with its path inside the gem.
+enum Installed {
+    Dir(PathBuf),
+    Files(Vec<(PathBuf, String)>),
 }
 
 /// Where a locked gem is installed, if it is.
@@ -248,31 +363,67 @@ pub(super) fn resolve(
         out.roots.push(format!("gems {}", d.display()));
     }
     let gems = parse_lockfile(&text);
-    if dirs.is_empty() && gems.iter().any(|g| g.source == GemSource::Registry) {
-        out.notice(
-            &lock,
-            "no gem directory found (vendor/bundle, BUNDLE_PATH, GEM_HOME, GEM_PATH, --gem-path); \
-             install the bundle first",
-        );
-    }
+    let mut missing = Vec::new();
+    // A lockfile lists a gem once per platform it is locked for (`ffi (1.15.5)` and
+    // `ffi (1.15.5-x64-mingw-ucrt)`); one machine installs one of them.
+    let mut installed = std::collections::HashSet::new();
     for gem in &gems {
-        match locate(gem, &dirs, &project) {
-            Some(dir) => {
-                let package = Package::new(Ecosystem::Rubygems, &gem.name, &gem.version);
+        let found = match locate(gem, &dirs, &project) {
+            Some(dir) => Some(Installed::Dir(dir)),
+            None if opts.system_gems && gem.source == GemSource::Registry => {
+                vendor_ruby_files(&system_root(opts), &gem.name, &gem.version).map(Installed::Files)
+            }
+            None => None,
+        };
+        let package = Package::new(Ecosystem::Rubygems, &gem.name, &gem.version);
+        match found {
+            Some(Installed::Dir(dir)) => {
+                installed.insert((&gem.name, &gem.version));
                 out.packages.push(package.clone());
                 super::package_tree(&dir, &package, out);
             }
-            None if !dirs.is_empty() || gem.source != GemSource::Registry => {
-                out.notice(
-                    &lock,
-                    format!(
-                        "{} ({}) is not installed; not scanned",
-                        gem.name, gem.version
-                    ),
-                );
+            Some(Installed::Files(files)) => {
+                installed.insert((&gem.name, &gem.version));
+                out.packages.push(package.clone());
+                for (path, package_path) in files {
+                    if let Some(lang) = super::file_lang(&path) {
+                        out.files.push(super::PackageFile {
+                            path,
+                            lang,
+                            package: package.clone(),
+                            package_path,
+                        });
+                    }
+                }
             }
-            None => {}
+            // The project's own gemspec (`PATH` with `remote: .`) is not a dependency.
+            None if matches!(&gem.source, GemSource::Path(r)
+                if fs::canonicalize(under(&project, Path::new(r))).ok()
+                    == fs::canonicalize(&project).ok()) => {}
+            None => missing.push((&gem.name, &gem.version)),
         }
+    }
+    missing.retain(|g| !installed.contains(g));
+    missing.dedup();
+    let missing: Vec<String> = missing.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    if !missing.is_empty() {
+        let list = super::missing_list(&missing, "gem", "gems", "not installed");
+        let what = match (dirs.is_empty(), opts.system_gems) {
+            (true, false) => format!(
+                "no gem directory found (vendor/bundle, BUNDLE_PATH, .bundle/config, GEM_HOME, \
+                 GEM_PATH, --gem-path; Debian's packaged gems need --system-gems), so {list}"
+            ),
+            (true, true) => format!(
+                "no gem directory found (vendor/bundle, BUNDLE_PATH, .bundle/config, GEM_HOME, \
+                 GEM_PATH, --gem-path, Debian's system gems), so {list}"
+            ),
+            (false, _) => list,
+        };
+        out.missing.push(super::Missing {
+            path: lock.clone(),
+            what,
+            install: "`bundle install` (or name their directory with --gem-path)".into(),
+        });
     }
     Ok(true)
 }
@@ -280,6 +431,22 @@ pub(super) fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gemspec_arrays_are_read_as_text() {
+        let spec = "Gem::Specification.new do |s|\n  s.name = \"x\".freeze\n  s.files = [\"lib/a.rb\".freeze, 'lib/b\\'c.rb',\n    \"lib/]d.rb\".freeze]\n  s.require_paths = [\"lib\".freeze]\nend\n";
+        assert_eq!(
+            gemspec_array(spec, "files").unwrap(),
+            ["lib/a.rb", "lib/b'c.rb", "lib/]d.rb"]
+        );
+        assert_eq!(gemspec_array(spec, "require_paths").unwrap(), ["lib"]);
+        // A list built by code is not guessed at.
+        assert_eq!(
+            gemspec_array("  s.files = `git ls-files`.split\n", "files"),
+            None
+        );
+        assert_eq!(gemspec_array(spec, "executables"), None);
+    }
 
     #[test]
     fn lockfile_sections() {

@@ -17,14 +17,28 @@ pub fn write(result: &RunResult, unsafe_fixes: bool, out: &mut dyn Write) -> io:
             Severity::Warning => "warning",
             Severity::Note => "notice",
         };
-        let mut props = vec![
-            ("file", file.path.display().to_string()),
-            ("line", start.line.to_string()),
-            ("endLine", end.line.to_string()),
-        ];
+        // A dependency's finding is annotated on the lockfile or requirements line that pins
+        // the package (the line a bump changes, in the repository); the message says where
+        // in the package the code is.
+        let pinned = file.package.as_ref().and_then(|p| {
+            let pin = p.pin.as_ref()?;
+            let inside = file.package_path.as_deref()?;
+            Some((pin, format!("{inside}:{}: ", start.line)))
+        });
+        let mut props = match &pinned {
+            Some((pin, _)) => vec![
+                ("file", pin.path.display().to_string()),
+                ("line", pin.line.to_string()),
+            ],
+            None => vec![
+                ("file", file.path.display().to_string()),
+                ("line", start.line.to_string()),
+                ("endLine", end.line.to_string()),
+            ],
+        };
         // GitHub ignores columns on annotations spanning lines; leave them out rather than
         // pretend.
-        if start.line == end.line {
+        if start.line == end.line && pinned.is_none() {
             props.push(("col", start.column.to_string()));
             props.push(("endColumn", end.column.to_string()));
         }
@@ -44,11 +58,15 @@ pub fn write(result: &RunResult, unsafe_fixes: bool, out: &mut dyn Write) -> io:
             Some(x) => format!(" (unsafe fix with --unsafe-fixes: {})", x.message),
             None => String::new(),
         };
+        let message = match &pinned {
+            Some((_, inside)) => format!("{inside}{}", f.message),
+            None => f.message.clone(),
+        };
         writeln!(
             out,
             "::{command} {}::{}{}",
             props.join(","),
-            escape_data(&f.message),
+            escape_data(&message),
             escape_data(&fix)
         )?;
     }

@@ -37,16 +37,34 @@ pub fn write(result: &RunResult, root: &Path, out: &mut dyn Write) -> io::Result
 /// The whole SARIF log, with paths made relative to `root` (an absolute directory).
 pub fn log(result: &RunResult, root: &Path) -> Value {
     let mut seen: HashMap<(String, u64), usize> = HashMap::new();
+    let mut packages = PackageRoots::default();
     let results: Vec<Value> = result
         .all_findings()
         .map(|(file, f)| {
             let loc = artifact(&file.path, root);
-            let hash = text_hash(&loc.key, file, f);
-            let n = seen.entry((loc.key.clone(), hash)).or_default();
+            // A dependency's file is identified by its package and its path inside it, so the
+            // fingerprint does not depend on where the package was installed.
+            let key = match (&file.package, &file.package_path) {
+                (Some(p), Some(path)) => format!("{}:{}/{path}", p.ecosystem, p.name),
+                _ => loc.key.clone(),
+            };
+            let hash = text_hash(&key, file, f);
+            let n = seen.entry((key, hash)).or_default();
             *n += 1;
-            result_object(file, f, &loc, format!("{hash:016x}:{n}"))
+            let fingerprint = format!("{hash:016x}:{n}");
+            let mut r = result_object(file, f, &loc, fingerprint);
+            relocate_to_pin(&mut r, file, f, root, &mut packages);
+            r
         })
         .collect();
+    let mut base_ids = serde_json::Map::new();
+    base_ids.insert(SRCROOT.to_string(), json!({ "uri": dir_uri(root) }));
+    for (id, (dir, what)) in packages.ids() {
+        base_ids.insert(
+            id,
+            json!({ "uri": dir_uri(&dir), "description": { "text": what } }),
+        );
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -68,9 +86,7 @@ pub fn log(result: &RunResult, root: &Path) -> Value {
                     .map(|p| notification(p, root))
                     .collect::<Vec<_>>(),
             }],
-            "originalUriBaseIds": {
-                SRCROOT: { "uri": dir_uri(root) }
-            },
+            "originalUriBaseIds": base_ids,
             // fdlint counts columns in Unicode scalar values, as SARIF's `unicodeCodePoints`.
             "columnKind": "unicodeCodePoints",
             "results": results,
@@ -192,6 +208,106 @@ fn result_object(file: &FileReport, f: &Finding, loc: &Artifact, fingerprint: St
         }]);
     }
     r
+}
+
+/// The root directories of the packages whose files findings point into, each with a base id
+/// (`PACKAGE1`, ...) in `originalUriBaseIds`, so a related location can give the file's path
+/// inside its package.
+#[derive(Default)]
+struct PackageRoots {
+    roots: Vec<(PathBuf, String)>,
+}
+
+impl PackageRoots {
+    fn id_of(&mut self, dir: &Path, what: String) -> String {
+        let i = match self.roots.iter().position(|(d, _)| d == dir) {
+            Some(i) => i,
+            None => {
+                self.roots.push((dir.to_path_buf(), what));
+                self.roots.len() - 1
+            }
+        };
+        format!("PACKAGE{}", i + 1)
+    }
+
+    fn ids(self) -> impl Iterator<Item = (String, (PathBuf, String))> {
+        self.roots
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (format!("PACKAGE{}", i + 1), r))
+    }
+}
+
+/// The directory a dependency's file is in the package of: its path with `package_path`
+/// taken off the end (`None` for paths that climb out of it, such as a wheel's scripts).
+fn package_root(path: &Path, package_path: &str) -> Option<PathBuf> {
+    let rel = Path::new(package_path);
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) || !path.ends_with(rel) {
+        return None;
+    }
+    path.ancestors()
+        .nth(rel.components().count())
+        .map(Path::to_path_buf)
+}
+
+/// A dependency's finding is located at the lockfile or requirements line that pins the
+/// package, where a pull request that bumps it changes something and code scanning can show
+/// it; the dependency's own lines become related locations, relative to the package's root.
+/// The message names the package, its version and the file inside it.
+fn relocate_to_pin(
+    r: &mut Value,
+    file: &FileReport,
+    f: &Finding,
+    root: &Path,
+    packages: &mut PackageRoots,
+) {
+    let (Some(package), Some(package_path)) = (&file.package, &file.package_path) else {
+        return;
+    };
+    let Some(pin) = &package.pin else {
+        return;
+    };
+    let dep = match package_root(&file.path, package_path) {
+        Some(dir) => {
+            let id = packages.id_of(&dir, package.to_string());
+            let segments: Vec<String> = package_path
+                .split('/')
+                .map(|seg| encode(seg, false))
+                .collect();
+            json!({ "uri": segments.join("/"), "uriBaseId": id })
+        }
+        None => artifact(&file.path, root).json(),
+    };
+    let line = file.index.line_col(&file.text, f.span.start).line;
+    let version = if package.version.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", package.version)
+    };
+    r["message"]["text"] = json!(format!(
+        "{}{version} ({}), {package_path}:{line}: {}",
+        package.name, package.ecosystem, f.message
+    ));
+    r["locations"] = json!([{
+        "physicalLocation": {
+            "artifactLocation": artifact(&pin.path, root).json(),
+            "region": { "startLine": pin.line },
+        },
+        "message": { "text": format!("{}{version} is pinned here", package.name) },
+    }]);
+    let mut related = vec![json!({
+        "id": 1,
+        "physicalLocation": { "artifactLocation": dep.clone(), "region": region(file, f.span) },
+        "message": { "text": format!("{package_path}:{line}: {}", f.span_label) },
+    })];
+    related.extend(f.labels.iter().enumerate().map(|(i, l)| {
+        json!({
+            "id": i + 2,
+            "physicalLocation": { "artifactLocation": dep.clone(), "region": region(file, l.span) },
+            "message": { "text": l.message },
+        })
+    }));
+    r["relatedLocations"] = Value::Array(related);
 }
 
 fn notification(p: &FileProblem, root: &Path) -> Value {

@@ -100,6 +100,29 @@ pub fn venv_python(venv: &Path) -> Option<VersionRange> {
     ))
 }
 
+/// The virtualenv `dir` is inside of, if any: the nearest ancestor with a `pyvenv.cfg`, or the
+/// root above a `lib/pythonX.Y/site-packages` directory that `dir` is in.
+pub fn enclosing_venv(dir: &Path) -> Option<PathBuf> {
+    for a in dir.ancestors() {
+        if a.join("pyvenv.cfg").is_file() {
+            return Some(a.to_path_buf());
+        }
+        let name = a.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == "site-packages"
+            && let Some(py) = a.parent()
+            && py
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("python"))
+            && let Some(lib) = py.parent()
+            && lib.file_name().is_some_and(|n| n == "lib" || n == "lib64")
+        {
+            return lib.parent().map(Path::to_path_buf);
+        }
+    }
+    None
+}
+
 /// What one directory declares, combined, and whether it is a project's root.
 #[derive(Debug, Default)]
 struct DirVersions {
@@ -168,6 +191,11 @@ impl ProjectCache {
         let (mut python_done, mut ruby_done) = (false, false);
         if let Some((_, r)) = self.pinned_python.iter().find(|(d, _)| abs.starts_with(d)) {
             found.python = Some(r.clone());
+            python_done = true;
+        } else if let Some(r) = enclosing_venv(&abs).and_then(|v| venv_python(&v)) {
+            // A package installed in a virtualenv runs on the virtualenv's Python, whatever its
+            // own metadata (or a project around the virtualenv) declares.
+            found.python = Some(r);
             python_done = true;
         }
         let mut cur = Some(abs.as_path());
@@ -434,9 +462,20 @@ mod tests {
         )
         .unwrap();
         let file = site.join("m.py");
-        let unpinned = ProjectCache::default().for_file(&file);
+        // Found on the walk up, without pinning: the virtualenv beats the package's metadata.
+        let found = ProjectCache::default().for_file(&file);
+        assert_eq!(found.python.unwrap().oldest().unwrap().to_string(), "3.9");
+        // Outside a virtualenv the package's own declaration decides.
+        let plain = tmp.path().join("plain/pkg");
+        fs::create_dir_all(&plain).unwrap();
+        fs::write(
+            plain.join("pyproject.toml"),
+            "[project]\nrequires-python = \">=3.10\"\n",
+        )
+        .unwrap();
+        let outside = ProjectCache::default().for_file(&plain.join("m.py"));
         assert_eq!(
-            unpinned.python.unwrap().oldest().unwrap().to_string(),
+            outside.python.unwrap().oldest().unwrap().to_string(),
             "3.10"
         );
         let mut cache = ProjectCache::default();

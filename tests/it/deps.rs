@@ -115,16 +115,10 @@ fn gems_are_attributed_by_gem_directory() {
             ("lib/nokogiri.rb", "nokogiri 1.15.0 (rubygems)"),
             ("lib/pygments.rb", "pygments.rb 2.4.0 (rubygems)"),
             ("lib/pygments/mentos.py", "pygments.rb 2.4.0 (rubygems)"),
+            ("lib/rake.rb", "rake 13.0.6 (rubygems)"),
         ]
     );
-    assert!(
-        resolved
-            .notices
-            .iter()
-            .any(|n| n.message.contains("rake (13.0.6) is not installed")),
-        "{:?}",
-        resolved.notices
-    );
+    assert_eq!(resolved.missing, []);
 }
 
 #[test]
@@ -175,6 +169,10 @@ fn crates_are_attributed_from_registry_and_vendor() {
                 "src/lib.rs"
             ),
             (
+                "registry/src/index.crates.io-1949cf8c6b5b557f/libc-0.2.150/src/lib.rs",
+                "src/lib.rs"
+            ),
+            (
                 "registry/src/index.crates.io-1949cf8c6b5b557f/tidy-1.0.0/src/lib.rs",
                 "src/lib.rs"
             ),
@@ -186,12 +184,13 @@ fn crates_are_attributed_from_registry_and_vendor() {
         names,
         [
             "fdcloser 0.2.1 (crates.io)",
+            "libc 0.2.150 (crates.io)",
             "tidy 1.0.0 (crates.io)",
             "vendored-util 0.4.2 (crates.io)"
         ]
     );
-    assert_eq!(map.len(), 1, "all three files are src/lib.rs");
-    assert!(resolved.notices[0].message.contains("libc 0.2.150"));
+    assert_eq!(map.len(), 1, "all four files are src/lib.rs");
+    assert_eq!(resolved.missing, []);
 }
 
 #[test]
@@ -249,7 +248,7 @@ fn a_gem_shipping_a_python_helper_is_reported_under_the_gem() {
     assert_eq!(py[0]["code"], "FD001");
     assert_eq!(
         py[0]["package"],
-        serde_json::json!({"ecosystem": "rubygems", "name": "pygments.rb", "version": "2.4.0", "path": "lib/pygments/mentos.py"})
+        serde_json::json!({"ecosystem": "rubygems", "name": "pygments.rb", "version": "2.4.0", "path": "lib/pygments/mentos.py", "pin": {"path": "fixtures/deps/ruby/Gemfile.lock", "line": 7}})
     );
 }
 
@@ -532,4 +531,462 @@ fn every_format_names_the_package_and_sarif_keeps_baselined_findings() {
     let results = log["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["suppressions"][0]["kind"], "external");
+}
+
+/// A copy of the Ruby fixture's lockfile in an empty directory, naming only gems no real gem
+/// directory holds, so the process's own GEM_HOME cannot satisfy it.
+fn lone_gemfile_lock(dir: &Path) -> PathBuf {
+    let lock = dir.join("Gemfile.lock");
+    fs::write(
+        &lock,
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    fdsweeper (0.3.0)\n    \
+         pygments.rb (2.4.0)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  fdsweeper\n  \
+         pygments.rb\n",
+    )
+    .unwrap();
+    lock
+}
+
+#[test]
+fn a_bundle_that_is_not_installed_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lock = lone_gemfile_lock(tmp.path());
+    let (status, out, err) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "json"]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert_eq!(out, "", "nothing is reported as if it had been scanned");
+    assert!(
+        err.contains("2 locked gems are not installed (fdsweeper 0.3.0, pygments.rb 2.4.0)"),
+        "{err}"
+    );
+    assert!(err.contains("`bundle install`"), "{err}");
+    assert!(err.contains("--allow-missing"), "{err}");
+
+    // Opting out: a warning, and the exit status is the findings' (there are none).
+    let (status, out, err) = run(&[
+        "deps",
+        "--gemfile-lock",
+        s(&lock),
+        "--allow-missing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Clean, "{err}");
+    assert!(err.contains("fdlint: warning: "), "{err}");
+    assert_eq!(json_findings(&out).len(), 0);
+}
+
+#[test]
+fn a_bundle_with_some_gems_missing_is_an_error_naming_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&deps_root().join("ruby"), tmp.path());
+    fs::remove_dir_all(tmp.path().join("vendor/bundle/ruby/3.1.0/gems/rake-13.0.6")).unwrap();
+    let lock = tmp.path().join("Gemfile.lock");
+    let (status, _, err) = run(&["deps", "--gemfile-lock", s(&lock)]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert!(
+        err.contains("1 locked gem is not installed (rake 13.0.6)"),
+        "{err}"
+    );
+    // With --allow-missing, the installed gems are scanned and their findings decide.
+    let (status, out, err) = run(&[
+        "deps",
+        "--gemfile-lock",
+        s(&lock),
+        "--allow-missing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+    assert!(!json_findings(&out).is_empty());
+}
+
+#[test]
+fn a_gem_locked_for_another_platform_too_is_not_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&deps_root().join("ruby"), tmp.path());
+    let lock = tmp.path().join("Gemfile.lock");
+    let text = fs::read_to_string(&lock).unwrap().replace(
+        "    rake (13.0.6)\n",
+        "    rake (13.0.6)\n    rake (13.0.6-x64-mingw-ucrt)\n",
+    );
+    fs::write(&lock, text).unwrap();
+    let (status, _, err) = run(&["deps", "--gemfile-lock", s(&lock)]);
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+}
+
+#[test]
+fn an_empty_cargo_home_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lock = deps_root().join("rust/Cargo.lock");
+    let (status, out, err) = run(&[
+        "deps",
+        "--cargo-lock",
+        s(&lock),
+        "--cargo-home",
+        s(tmp.path()),
+    ]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert_eq!(out, "");
+    // vendored-util is found in vendor/ beside the lockfile; the registry crates are not.
+    assert!(
+        err.contains("3 locked crates are not found (fdcloser 0.2.1, libc 0.2.150, tidy 1.0.0)"),
+        "{err}"
+    );
+    assert!(err.contains("`cargo fetch --locked`"), "{err}");
+    assert!(err.contains("cargo vendor"), "{err}");
+
+    let (status, _, err) = run(&[
+        "deps",
+        "--cargo-lock",
+        s(&lock),
+        "--cargo-home",
+        s(tmp.path()),
+        "--allow-missing",
+    ]);
+    assert_ne!(status, ExitStatus::Error, "{err}");
+    assert!(err.contains("fdlint: warning: "), "{err}");
+}
+
+#[test]
+fn a_scan_that_finds_no_package_is_an_error() {
+    // A virtualenv with nothing installed: there is nothing to vouch for.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("venv/lib/python3.12/site-packages")).unwrap();
+    let venv = tmp.path().join("venv");
+    let (status, _, err) = run(&["deps", "--venv", s(&venv)]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert!(err.contains("no installed package found"), "{err}");
+    let (status, _, _) = run(&["deps", "--venv", s(&venv), "--allow-missing"]);
+    assert_eq!(status, ExitStatus::Clean);
+}
+
+#[test]
+fn requirements_without_a_virtualenv_are_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("requirements.txt"), "spawnkit==0.4.0\n").unwrap();
+    let opts = Options {
+        project: tmp.path().to_path_buf(),
+        ..Options::default()
+    };
+    let resolved = deps::resolve(&opts, &Env::default()).unwrap();
+    assert_eq!(resolved.missing.len(), 1, "{:?}", resolved.missing);
+    let m = resolved.missing[0].to_string();
+    assert!(m.contains("no virtualenv found"), "{m}");
+    assert!(m.contains("pip install -r requirements.txt"), "{m}");
+}
+
+#[test]
+fn a_virtualenv_is_judged_on_its_own_python() {
+    let venv = deps_root().join("venv38");
+    let (status, out, err) = run(&["deps", "--venv", s(&venv), "--format", "json"]);
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+    let findings = json_findings(&out);
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(findings[0]["code"], "FD005");
+    assert_eq!(findings[0]["package"]["name"], "spawnkit");
+    let notes = findings[0]["notes"].to_string();
+    assert!(notes.contains("Python 3.8"), "{notes}");
+    assert!(notes.contains("pyvenv.cfg"), "{notes}");
+
+    // The flag still wins: on 3.12 `os.closerange` is one close_range call.
+    let (status, out, _) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--python-version",
+        "3.12",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Clean);
+    assert_eq!(json_findings(&out).len(), 0, "{out}");
+
+    // Without a version in pyvenv.cfg, the lib/pythonX.Y directory says it.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&venv, tmp.path());
+    fs::write(tmp.path().join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    let (_, out, _) = run(&["deps", "--venv", s(tmp.path()), "--format", "json"]);
+    let findings = json_findings(&out);
+    assert_eq!(findings.len(), 1, "{out}");
+    assert!(
+        findings[0]["notes"].to_string().contains("python3.8"),
+        "{out}"
+    );
+
+    // A configuration file's python-version does not override the virtualenv's.
+    let project = tempfile::tempdir().unwrap();
+    let config = project.path().join("fdlint.toml");
+    fs::write(&config, "python-version = \"3.12\"\n").unwrap();
+    let (_, out, err) = run(&[
+        "deps",
+        "--venv",
+        s(&venv),
+        "--config",
+        s(&config),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json_findings(&out).len(), 1, "{out}{err}");
+}
+
+#[test]
+fn debian_system_gems_are_found_in_arch_directories_and_vendor_ruby() {
+    let debian = deps_root().join("debian");
+    let opts = Options {
+        gemfile_lock: Some(debian.join("project/Gemfile.lock")),
+        system_gems: true,
+        system_root: Some(debian.join("root")),
+        ..Options::default()
+    };
+    let (_, resolved) = attribution(&opts, &Env::default());
+    let got: Vec<(String, String, String)> = resolved
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path
+                    .strip_prefix(debian.join("root"))
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                f.package.to_string(),
+                f.package_path.clone(),
+            )
+        })
+        .collect();
+    let want = [
+        // gem2deb's executables land in /usr/bin.
+        (
+            "usr/bin/posix-spawn-benchmark",
+            "posix-spawn 0.3.13 (rubygems)",
+            "bin/posix-spawn-benchmark",
+        ),
+        // Pure-Ruby gems: files in vendor_ruby, attributed through the gemspec's file list.
+        (
+            "usr/lib/ruby/vendor_ruby/daemons.rb",
+            "daemons 1.4.1 (rubygems)",
+            "lib/daemons.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/daemons/daemonize.rb",
+            "daemons 1.4.1 (rubygems)",
+            "lib/daemons/daemonize.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/posix-spawn.rb",
+            "posix-spawn 0.3.13 (rubygems)",
+            "lib/posix-spawn.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/posix/spawn.rb",
+            "posix-spawn 0.3.13 (rubygems)",
+            "lib/posix/spawn.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/posix/spawn/child.rb",
+            "posix-spawn 0.3.13 (rubygems)",
+            "lib/posix/spawn/child.rb",
+        ),
+        (
+            "usr/lib/ruby/vendor_ruby/posix/spawn/version.rb",
+            "posix-spawn 0.3.13 (rubygems)",
+            "lib/posix/spawn/version.rb",
+        ),
+        // A gem with a native extension: Debian's arch-specific gem directory.
+        (
+            "usr/lib/x86_64-linux-gnu/rubygems-integration/3.1.0/gems/nio4r-2.5.8/lib/nio.rb",
+            "nio4r 2.5.8 (rubygems)",
+            "lib/nio.rb",
+        ),
+        (
+            "usr/lib/x86_64-linux-gnu/rubygems-integration/3.1.0/gems/nio4r-2.5.8/lib/nio/version.rb",
+            "nio4r 2.5.8 (rubygems)",
+            "lib/nio/version.rb",
+        ),
+    ];
+    let mut want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    let mut got = got;
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(resolved.missing, [], "every locked gem is installed");
+
+    // End to end: the vendor_ruby loop is reported under its gem, and nothing is missing.
+    let (status, out, err) = run(&[
+        "deps",
+        "--gemfile-lock",
+        s(&debian.join("project/Gemfile.lock")),
+        "--system-gems",
+        "--system-root",
+        s(&debian.join("root")),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status, ExitStatus::Findings, "{err}");
+    let findings: Vec<_> = json_findings(&out)
+        .into_iter()
+        .filter(|f| f["code"] == "FD001")
+        .collect();
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(
+        findings[0]["package"],
+        serde_json::json!({"ecosystem": "rubygems", "name": "posix-spawn", "version": "0.3.13", "path": "lib/posix/spawn.rb", "pin": {"path": "fixtures/deps/debian/project/Gemfile.lock", "line": 6}})
+    );
+    // Without --system-gems, the same lockfile is not installed anywhere fdlint looks.
+    let (status, _, err) = run(&[
+        "deps",
+        "--gemfile-lock",
+        s(&debian.join("project/Gemfile.lock")),
+        "--system-root",
+        s(&debian.join("root")),
+    ]);
+    assert_eq!(status, ExitStatus::Error, "{err}");
+    assert!(err.contains("--system-gems"), "{err}");
+}
+
+#[test]
+fn dependency_findings_are_located_at_the_line_that_pins_the_package() {
+    // The CLI's project is the working directory, the repository root in tests: the fixture
+    // lockfile's path is reported relative to it, as a pull request's diff names it.
+    let lock = deps_root().join("ruby/Gemfile.lock");
+    let rel_lock = "fixtures/deps/ruby/Gemfile.lock";
+    let (_, sarif, _) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    crate::formats::assert_valid_sarif(&log);
+    let run0 = &log["runs"][0];
+    let result = run0["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["properties"]["package"]["name"] == "pygments.rb")
+        .expect("the pygments.rb finding");
+    let at = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        at["artifactLocation"],
+        serde_json::json!({"uri": rel_lock, "uriBaseId": "%SRCROOT%"})
+    );
+    // `    pygments.rb (2.4.0)` is line 7 of the lockfile.
+    assert_eq!(at["region"], serde_json::json!({"startLine": 7}));
+    let message = result["message"]["text"].as_str().unwrap();
+    assert!(
+        message.starts_with("pygments.rb 2.4.0 (rubygems), lib/pygments/mentos.py:"),
+        "{message}"
+    );
+    // The dependency's own line, relative to the package's root, as a related location.
+    let related = &result["relatedLocations"][0]["physicalLocation"];
+    let base = related["artifactLocation"]["uriBaseId"].as_str().unwrap();
+    assert_eq!(related["artifactLocation"]["uri"], "lib/pygments/mentos.py");
+    let root_uri = run0["originalUriBaseIds"][base]["uri"].as_str().unwrap();
+    assert!(
+        root_uri.ends_with("/vendor/bundle/ruby/3.1.0/gems/pygments.rb-2.4.0/"),
+        "{root_uri}"
+    );
+    assert_eq!(
+        run0["originalUriBaseIds"][base]["description"]["text"],
+        "pygments.rb 2.4.0 (rubygems)"
+    );
+    let json_line = {
+        let (_, out, _) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "json"]);
+        json_findings(&out)
+            .into_iter()
+            .find(|f| f["package"]["name"] == "pygments.rb")
+            .unwrap()
+    };
+    assert_eq!(related["region"]["startLine"], json_line["line"]);
+    // JSON keeps the dependency's own path, and adds the pin.
+    assert!(
+        json_line["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("lib/pygments/mentos.py")
+    );
+    assert_eq!(
+        json_line["package"]["pin"],
+        serde_json::json!({"path": rel_lock, "line": 7})
+    );
+
+    // GitHub annotations: on the lockfile line, the message saying where in the package.
+    let (_, github, _) = run(&["deps", "--gemfile-lock", s(&lock), "--format", "github"]);
+    let annotation = github
+        .lines()
+        .find(|l| l.contains("in pygments.rb 2.4.0 (rubygems)"))
+        .expect("an annotation for pygments.rb");
+    assert!(
+        annotation.contains(&format!("file={rel_lock},line=7,title=")),
+        "{annotation}"
+    );
+    assert!(
+        annotation.contains(&format!("::lib/pygments/mentos.py:{}: ", json_line["line"])),
+        "{annotation}"
+    );
+
+    // Cargo.lock: the `version = ` line of the crate's [[package]] table.
+    let root = deps_root().join("rust");
+    let (_, out, _) = run(&[
+        "deps",
+        "--cargo-lock",
+        s(&root.join("Cargo.lock")),
+        "--cargo-home",
+        s(&root),
+        "--format",
+        "json",
+    ]);
+    let fd = json_findings(&out)
+        .into_iter()
+        .find(|f| f["package"]["name"] == "fdcloser")
+        .expect("the fdcloser finding");
+    assert_eq!(
+        fd["package"]["pin"],
+        serde_json::json!({"path": "fixtures/deps/rust/Cargo.lock", "line": 16})
+    );
+}
+
+#[test]
+fn python_packages_are_pinned_by_lockfiles_then_requirements() {
+    let tmp = tempfile::tempdir().unwrap();
+    let venv = tmp.path().join(".venv");
+    copy_tree(&deps_root().join("venv"), &venv);
+    fs::write(
+        tmp.path().join("requirements.txt"),
+        "# runtime\nCleanPkg==2.3.1\ndaemonlib>=1.0  # any\n",
+    )
+    .unwrap();
+    let opts = Options {
+        project: tmp.path().to_path_buf(),
+        ..Options::default()
+    };
+    let pins = |opts: &Options| -> BTreeMap<String, String> {
+        deps::resolve(opts, &Env::default())
+            .unwrap()
+            .packages
+            .iter()
+            .filter_map(|p| {
+                let pin = p.pin.as_ref()?;
+                Some((
+                    p.name.clone(),
+                    format!("{}:{}", pin.path.display(), pin.line),
+                ))
+            })
+            .collect()
+    };
+    let got = pins(&opts);
+    assert_eq!(
+        got["cleanpkg"], "requirements.txt:2",
+        "names are PEP 503-normalised"
+    );
+    assert_eq!(
+        got["daemonlib"], "requirements.txt:3",
+        "a range still names the package"
+    );
+    assert!(!got.contains_key("oldpkg"), "{got:?}");
+    // An exact lockfile wins over requirements.
+    fs::write(
+        tmp.path().join("poetry.lock"),
+        "[[package]]\nname = \"daemonlib\"\nversion = \"1.0\"\ndescription = \"\"\n",
+    )
+    .unwrap();
+    assert_eq!(pins(&opts)["daemonlib"], "poetry.lock:3");
 }

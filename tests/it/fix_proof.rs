@@ -165,6 +165,7 @@ fn build_rust(original: &str, fixed: &str) -> Option<(PathBuf, PathBuf, tempfile
 }
 
 #[test]
+#[cfg_attr(not(fdlint_has_cargo), ignore = "cargo not found: SKIPPED")]
 fn rust_close_range_fix_closes_the_same_fds_faster() {
     let fixed_text = fixed("proof.rs", Lang::Rust, RUST_SNIPPET);
     assert!(fixed_text.contains("libc::SYS_close_range"), "{fixed_text}");
@@ -216,6 +217,7 @@ puts "parent: #{open_fds}"
 "#;
 
 #[test]
+#[cfg_attr(not(fdlint_has_ruby), ignore = "ruby not found: SKIPPED")]
 fn ruby_close_others_fix_closes_only_inherited_fds_and_keeps_passed_ones() {
     let fixed_text = fixed("proof.rb", Lang::Ruby, RUBY_SNIPPET);
     assert!(

@@ -9,6 +9,7 @@ mod fix_proof;
 mod fixtures;
 mod formats;
 mod meta;
+mod msrv;
 mod precommit;
 mod projects;
 mod tools;

@@ -77,6 +77,7 @@ const SUPPRESSED: &str = "import os\n\nfor fd in range(3, os.sysconf(\"SC_OPEN_M
 const GOOD: &str = "import subprocess\n\nsubprocess.run([\"true\"], close_fds=True)\n";
 
 #[test]
+#[cfg_attr(not(fdlint_has_pre_commit), ignore = "pre-commit not found: SKIPPED")]
 fn pre_commit_hook_fails_on_the_loop_and_passes_when_fixed_or_suppressed() {
     let Some(pre_commit) = tools::find("pre-commit", "FDLINT_PRE_COMMIT") else {
         return;
@@ -145,6 +146,8 @@ fn pre_commit_hook_fails_on_the_loop_and_passes_when_fixed_or_suppressed() {
 /// The first run's time (creating the hook's virtualenv, installing, linting) is the figure in
 /// docs/pre-commit.md.
 #[test]
+#[cfg_attr(not(fdlint_has_pre_commit), ignore = "pre-commit not found: SKIPPED")]
+#[cfg_attr(not(fdlint_has_maturin), ignore = "maturin not found: SKIPPED")]
 fn pre_commit_python_hook_installs_the_wheel_without_rust() {
     let Some(pre_commit) = tools::find("pre-commit", "FDLINT_PRE_COMMIT") else {
         return;

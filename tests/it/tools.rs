@@ -1,41 +1,68 @@
-//! Finding the external tools some tests drive (pre-commit, check-jsonschema): they are checked
-//! by the real tools of their ecosystems, not by imitations. A developer without a tool gets a
-//! clear skip message; CI sets `FDLINT_REQUIRE_TOOLS=1` (see .ci/run), under which a missing
-//! tool fails the test, so a green CI run has really run them.
+//! The external tools some tests drive (pre-commit, check-jsonschema): they are checked by the
+//! real tools of their ecosystems, not by imitations. The table is `tool_table.rs`; build.rs
+//! probes it at build time and sets `fdlint_has_<tool>`, and each such test carries
+//! `#[cfg_attr(not(fdlint_has_<tool>), ignore = "<tool> not found: SKIPPED")]`, so `cargo test`
+//! reports it as ignored rather than `ok`. CI sets `FDLINT_REQUIRE_TOOLS=1` (see .ci/run):
+//! build.rs then compiles every such test in, and a missing tool fails it here.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The tool from the environment variable `env_var`, else `name` on PATH, else the developer
-/// machines' shared venv. `None` (after printing why) when it is missing and not required.
+include!("tool_table.rs");
+
+/// The path of the tool named `name` in [`TOOLS`] (`env_var` must be its variable there).
+/// `None` (after printing a SKIPPED line) when it is missing and not required, which only
+/// happens when an ignored test is run anyway (`--ignored`) or the tool went away after the
+/// build.
 pub fn find(name: &str, env_var: &str) -> Option<PathBuf> {
-    let found = std::env::var_os(env_var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| on_path(name))
-        .or_else(|| {
-            let p = Path::new("/opt/fdlint-tools/venv/bin").join(name);
-            p.is_file().then_some(p)
-        });
-    if let Some(p) = &found {
+    let tool = TOOLS
+        .iter()
+        .find(|t| t.name == name && t.env_var == env_var)
+        .unwrap_or_else(|| panic!("add {name} ({env_var}) to tests/it/tool_table.rs"));
+    if let Some(p) = locate(tool) {
         assert!(
             p.is_file(),
-            "{env_var} names {}, which does not exist",
+            "{} names {}, which does not exist",
+            tool.env_var,
             p.display()
         );
-        return found;
+        return Some(p);
     }
-    let required = std::env::var_os("FDLINT_REQUIRE_TOOLS").is_some_and(|v| v == "1");
     assert!(
-        !required,
-        "{name} not found (set {env_var}, put it on PATH, or install it as .ci/run does), and \
-         FDLINT_REQUIRE_TOOLS=1 requires it"
+        !tools_required(),
+        "{name} not found (set {}, put it on PATH, or install it as .ci/run does), and \
+         FDLINT_REQUIRE_TOOLS=1 requires it",
+        tool.env_var
     );
-    eprintln!("skipped: {name} not installed (set {env_var} or put it on PATH to run this test)");
+    eprintln!(
+        "SKIPPED: {name} not installed (set {} or put it on PATH to run this test)",
+        tool.env_var
+    );
     None
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+/// Every tool in the table is compiled into a cfg the tests can name: this fails to compile
+/// (`unexpected_cfgs` is denied in CI's clippy run) if build.rs stops declaring them.
+#[test]
+fn the_tool_table_and_the_cfgs_agree() {
+    let names: Vec<String> = TOOLS.iter().map(cfg_name).collect();
+    assert_eq!(
+        names,
+        [
+            "fdlint_has_pre_commit",
+            "fdlint_has_check_jsonschema",
+            "fdlint_has_maturin",
+            "fdlint_has_ruby",
+            "fdlint_has_cargo",
+        ]
+    );
+    // Whatever build.rs decided for this build, the test's own lookup agrees with it.
+    let found = |t: &str| {
+        let tool = TOOLS.iter().find(|x| x.name == t).unwrap();
+        locate(tool).is_some() || tools_required()
+    };
+    assert_eq!(cfg!(fdlint_has_pre_commit), found("pre-commit"));
+    assert_eq!(cfg!(fdlint_has_check_jsonschema), found("check-jsonschema"));
+    assert_eq!(cfg!(fdlint_has_maturin), found("maturin"));
+    assert_eq!(cfg!(fdlint_has_ruby), found("ruby"));
+    assert_eq!(cfg!(fdlint_has_cargo), found("cargo"));
 }

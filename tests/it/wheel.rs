@@ -84,6 +84,7 @@ pub fn path_without_rust(bin: &Path) -> String {
 }
 
 #[test]
+#[cfg_attr(not(fdlint_has_maturin), ignore = "maturin not found: SKIPPED")]
 fn wheel_installs_without_rust_and_lints_the_incident() {
     let Some(dir) = built_wheel() else {
         return;
