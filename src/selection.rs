@@ -72,6 +72,16 @@ impl RuleSelection {
         self.enabled.dedup();
     }
 
+    /// The enabled rules' codes, sorted.
+    pub fn enabled_codes(&self) -> &[&'static str] {
+        &self.enabled
+    }
+
+    /// The severity overrides, by rule code.
+    pub fn severity_overrides(&self) -> impl Iterator<Item = (&'static str, Severity)> + '_ {
+        self.severity.iter().map(|(c, s)| (*c, *s))
+    }
+
     pub fn is_enabled(&self, rule: &RuleMeta) -> bool {
         self.enabled.contains(&rule.code)
     }
