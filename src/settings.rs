@@ -12,9 +12,12 @@ use crate::cost::DEFAULT_ASSUMED_NOFILE;
 use crate::finding::Severity;
 use crate::selection::Layer;
 
-/// Directories (and files) `fdlint check` never lints unless `exclude` replaces this list:
-/// ruff's default `exclude`, plus `__pycache__`. A directory holding `pyvenv.cfg` (a
-/// virtualenv, whatever its name) and Bundler's `vendor/bundle` are skipped with them.
+/// Directories `fdlint check` never enters unless `exclude` replaces this list: ruff's
+/// default `exclude`, plus `__pycache__`, minus three names that are also real source
+/// directories in the code fdlint scans (`build`: pip's `operations/build`, Rust crates'
+/// build-script modules; `venv`: CPython's own `venv` package; `dist`: Python namespace
+/// packages, and it holds archives or compiled JavaScript otherwise). Those are recognised by
+/// their contents instead: see [`default_excluded`].
 pub const DEFAULT_EXCLUDE: &[&str] = &[
     ".bzr",
     ".direnv",
@@ -38,15 +41,11 @@ pub const DEFAULT_EXCLUDE: &[&str] = &[
     "__pypackages__",
     "_build",
     "buck-out",
-    "build",
-    "dist",
     "node_modules",
     "site-packages",
-    "venv",
 ];
 
-/// Which paths discovery leaves out: `exclude` (or [`DEFAULT_EXCLUDE`]) plus every
-/// `extend-exclude`.
+/// Which paths discovery leaves out: `exclude` (or the defaults) plus every `extend-exclude`.
 #[derive(Debug, Clone, Default)]
 pub struct Exclusion {
     /// `None`: the defaults.
@@ -57,19 +56,45 @@ pub struct Exclusion {
     pub root: Option<PathBuf>,
 }
 
-/// Whether a directory entry is one of the default excludes.
-fn default_excluded(path: &Path, is_dir: bool) -> bool {
+/// Whether a directory entry is one of the default excludes: a name of [`DEFAULT_EXCLUDE`], a
+/// virtualenv whatever its name (`pyvenv.cfg`, or `bin/activate` for virtualenv < 20), a
+/// setuptools `build/` directory (`build/lib`, `build/lib.<platform>`, `build/bdist.*`,
+/// `build/scripts-X.Y`: copies of the project's own files) or Bundler's `vendor/bundle`
+/// (installed gems: `fdlint deps` scans those).
+pub fn default_excluded(path: &Path, is_dir: bool) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
-    DEFAULT_EXCLUDE.contains(&name)
-        || (is_dir
-            && (path.join("pyvenv.cfg").is_file()
-                || (name == "bundle"
-                    && path
-                        .parent()
-                        .and_then(Path::file_name)
-                        .is_some_and(|p| p == "vendor"))))
+    if DEFAULT_EXCLUDE.contains(&name) {
+        return true;
+    }
+    if !is_dir {
+        return false;
+    }
+    let parent_is = |n: &str| {
+        path.parent()
+            .and_then(Path::file_name)
+            .is_some_and(|p| p == n)
+    };
+    path.join("pyvenv.cfg").is_file()
+        || path.join("bin/activate").is_file()
+        || (name == "bundle" && parent_is("vendor"))
+        || (name == "build" && is_setuptools_build(path))
+}
+
+fn is_setuptools_build(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        e.file_name().to_str().is_some_and(|n| {
+            n == "lib"
+                || n.starts_with("lib.")
+                || n.starts_with("bdist.")
+                || n.starts_with("scripts-")
+                || n.starts_with("temp.")
+        })
+    })
 }
 
 impl Exclusion {
@@ -343,7 +368,7 @@ impl Settings {
                 let d: Vec<String> = DEFAULT_EXCLUDE.iter().map(|d| (*d).to_string()).collect();
                 let _ = writeln!(
                     o,
-                    "exclude = {} (the defaults, and directories holding pyvenv.cfg, and vendor/bundle)",
+                    "exclude = {} (the defaults; also virtualenvs, setuptools build/ and vendor/bundle)",
                     quoted(&d)
                 );
             }

@@ -1,5 +1,6 @@
 //! The pre-commit hook (`.pre-commit-hooks.yaml`), run by the real `pre-commit try-repo` in a
-//! throwaway repository: it fails on a bad file, and passes once the loop is fixed or suppressed.
+//! throwaway repository: it fails on a bad file, and passes once the loop is fixed or suppressed,
+//! or excluded by the configuration (the hook passes `--force-exclude`).
 //!
 //! Slow: pre-commit builds the hook with `cargo install` (language: rust) for each `try-repo`,
 //! which uses a fresh store every time. The builds share one target directory and an
@@ -134,4 +135,12 @@ fn pre_commit_hook_fails_on_the_loop_and_passes_when_fixed_or_suppressed() {
     let (status, out) = try_repo(SUPPRESSED);
     assert_eq!(status, Some(0), "{out}");
     assert!(out.contains("Passed"), "{out}");
+
+    // pre-commit names every staged file, so the configuration's `exclude` holds only because
+    // the hook passes --force-exclude: the excluded file is not linted.
+    fs::write(work.join("fdlint.toml"), "exclude = [\"bad.py\"]\n").unwrap();
+    let (status, out) = try_repo(BAD);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("Passed"), "{out}");
+    assert!(!out.contains("FD001"), "{out}");
 }
