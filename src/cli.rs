@@ -721,14 +721,15 @@ fn lint(args: &CheckArgs, settings: &Settings) -> Result<RunResult, LintError> {
             return Err(UsageError(e).into());
         }
         let settings = &*file_settings;
-        if settings.force_exclude && settings.exclusion.excludes_named_path(path, false) {
-            return Ok(result);
-        }
+        // Read even when excluded: the editor or hook writing it must not get a broken pipe.
         let mut bytes = Vec::new();
         io::stdin()
             .lock()
             .read_to_end(&mut bytes)
             .map_err(LintError::Stdin)?;
+        if settings.force_exclude && settings.exclusion.excludes_named_path(path, false) {
+            return Ok(result);
+        }
         let lang = discover::lang_by_name(path)
             .or_else(|| discover::lang_by_shebang(bytes.split(|b| *b == b'\n').next()?))
             .ok_or_else(|| {

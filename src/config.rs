@@ -187,7 +187,7 @@ impl Config {
             s.force_exclude = f;
         }
         if let Some(p) = &self.per_file_ignores {
-            s.per_file_ignores = p.clone();
+            s.per_file_ignores = p.as_slice().into();
         }
         s.python_version = self.python_version.or(s.python_version);
         s.ruby_version = self.ruby_version.or(s.ruby_version);

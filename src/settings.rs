@@ -264,8 +264,9 @@ pub struct Settings {
     pub exclusion: Exclusion,
     /// Apply the exclusion to files named on the command line too (`--force-exclude`).
     pub force_exclude: bool,
-    /// `per-file-ignores`, applied by [`Settings::for_path`].
-    pub per_file_ignores: Vec<PerFileIgnore>,
+    /// `per-file-ignores`, applied by [`Settings::for_path`] (shared: the settings of a file
+    /// they apply to are a copy).
+    pub per_file_ignores: Arc<[PerFileIgnore]>,
     /// The configuration file these settings come from.
     pub config_file: Option<PathBuf>,
     /// Per-directory settings (hierarchical configuration); `None`: these settings apply to
@@ -290,7 +291,7 @@ impl Default for Settings {
             rules: crate::selection::RuleSelection::default(),
             exclusion: Exclusion::default(),
             force_exclude: false,
-            per_file_ignores: Vec::new(),
+            per_file_ignores: Arc::new([]),
             config_file: None,
             hierarchy: None,
             timings: false,
@@ -390,7 +391,7 @@ impl Settings {
             );
         }
         let _ = writeln!(o, "force-exclude = {}", self.force_exclude);
-        for p in &self.per_file_ignores {
+        for p in self.per_file_ignores.iter() {
             let codes: Vec<String> = p.rules.iter().map(|r| r.code.to_string()).collect();
             let applies = if p.applies_to(path) {
                 " (applies to this file)"
