@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
@@ -241,7 +241,7 @@ pub fn config_in(dir: &Path) -> Option<PathBuf> {
 #[derive(Debug)]
 pub struct Hierarchy {
     overrides: Overrides,
-    by_dir: Mutex<HashMap<PathBuf, Arc<Settings>>>,
+    by_dir: RwLock<HashMap<PathBuf, Arc<Settings>>>,
     errors: Mutex<Vec<String>>,
 }
 
@@ -249,14 +249,14 @@ impl Hierarchy {
     pub fn new(overrides: Overrides) -> Hierarchy {
         Hierarchy {
             overrides,
-            by_dir: Mutex::default(),
+            by_dir: RwLock::default(),
             errors: Mutex::default(),
         }
     }
 
     /// The settings of the files directly in `dir` (`""` is the current directory).
     pub fn for_dir(&self, dir: &Path) -> Arc<Settings> {
-        if let Some(s) = self.by_dir.lock().expect("not poisoned").get(dir) {
+        if let Some(s) = self.by_dir.read().expect("not poisoned").get(dir) {
             return s.clone();
         }
         let dir_or_cwd = if dir.as_os_str().is_empty() {
@@ -267,14 +267,14 @@ impl Hierarchy {
         let abs = std::path::absolute(dir_or_cwd).unwrap_or_else(|_| dir.to_path_buf());
         let s = self.for_abs_dir(&abs);
         self.by_dir
-            .lock()
+            .write()
             .expect("not poisoned")
             .insert(dir.to_path_buf(), s.clone());
         s
     }
 
     fn for_abs_dir(&self, dir: &Path) -> Arc<Settings> {
-        if let Some(s) = self.by_dir.lock().expect("not poisoned").get(dir) {
+        if let Some(s) = self.by_dir.read().expect("not poisoned").get(dir) {
             return s.clone();
         }
         // Lexical: `a/../b` is `b`, as the user means it (std::path::absolute keeps `..`).
@@ -287,7 +287,7 @@ impl Hierarchy {
             },
         };
         self.by_dir
-            .lock()
+            .write()
             .expect("not poisoned")
             .insert(dir.to_path_buf(), s.clone());
         s

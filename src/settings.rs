@@ -57,7 +57,7 @@ pub struct Exclusion {
 }
 
 /// Whether a directory entry is one of the default excludes: a name of [`DEFAULT_EXCLUDE`], a
-/// virtualenv whatever its name (`pyvenv.cfg`, or `bin/activate` for virtualenv < 20), a
+/// virtualenv whatever its name (`pyvenv.cfg`: venv, and virtualenv since 20.0), a
 /// setuptools `build/` directory (`build/lib`, `build/lib.<platform>`, `build/bdist.*`,
 /// `build/scripts-X.Y`: copies of the project's own files) or Bundler's `vendor/bundle`
 /// (installed gems: `fdlint deps` scans those).
@@ -77,7 +77,6 @@ pub fn default_excluded(path: &Path, is_dir: bool) -> bool {
             .is_some_and(|p| p == n)
     };
     path.join("pyvenv.cfg").is_file()
-        || path.join("bin/activate").is_file()
         || (name == "bundle" && parent_is("vendor"))
         || (name == "build" && is_setuptools_build(path))
 }
