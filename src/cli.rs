@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::baseline::Baseline;
-use crate::config;
+use crate::config::{self, Hierarchy};
 use crate::deps;
 use crate::discover;
 use crate::engine::{self, RunResult};
@@ -17,7 +18,7 @@ use crate::finding::Severity;
 use crate::report::{self, Format, HumanOptions};
 use crate::rules;
 use crate::selection::{self, Layer};
-use crate::settings::{Settings, Version};
+use crate::settings::{Overrides, Settings, Version};
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,10 +67,33 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories to lint (default: the current directory). Named files are always
-    /// linted; directories are walked, honouring .gitignore. `-` is standard input (see
-    /// --stdin-filename).
+    /// Files or directories to lint (default: the current directory). Named files are linted
+    /// whatever the excludes say (unless --force-exclude); directories are walked, honouring
+    /// .gitignore and the excludes. `-` is standard input (see --stdin-filename).
     pub paths: Vec<PathBuf>,
+
+    /// Exclude these paths (gitignore-style globs relative to the current directory,
+    /// comma-separated), replacing the configuration's `exclude` and the default excludes.
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub exclude: Option<Vec<String>>,
+
+    /// Exclude these paths too (globs, comma-separated), on top of `exclude`.
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub extend_exclude: Vec<String>,
+
+    /// Apply the excludes to files named on the command line and to --stdin-filename too (for
+    /// pre-commit and editors, which name every file).
+    #[arg(long)]
+    pub force_exclude: bool,
+
+    /// Print the settings for the first path (which configuration file, which values), then
+    /// exit.
+    #[arg(long, conflicts_with = "show_files")]
+    pub show_settings: bool,
+
+    /// Print the files that would be linted, then exit.
+    #[arg(long)]
+    pub show_files: bool,
 
     #[command(flatten)]
     pub fixes: FixArgs,
@@ -278,18 +302,17 @@ pub struct UsageError(String);
 impl CommonArgs {
     /// Validated settings; the configuration file is looked for from `config_root` upwards.
     pub fn settings(&self, config_root: &Path) -> Result<Settings, UsageError> {
-        let mut s = Settings::default();
+        let overrides = self.overrides()?;
         let config_path = match (&self.config, self.isolated) {
             (Some(p), _) => Some(p.clone()),
             (None, true) => None,
             (None, false) => config::find(config_root),
         };
-        if let Some(p) = config_path {
-            config::load(&p)
-                .map_err(|e| UsageError(e.to_string()))?
-                .apply(&mut s);
-        }
-        // Flags win over the file.
+        settings_from(config_path.as_deref(), &overrides)
+    }
+
+    /// What the flags set, validated: applied over every configuration file (flags win).
+    pub fn overrides(&self) -> Result<Overrides, UsageError> {
         let selectors = |flag: &str, list: &[String]| {
             let mut out = Vec::new();
             for sel in list {
@@ -299,34 +322,91 @@ impl CommonArgs {
             }
             Ok::<_, UsageError>(out)
         };
-        s.rules.apply(&Layer {
-            select: match &self.select {
-                Some(list) => Some(selectors("--select", list)?),
-                None => None,
+        let mut o = Overrides {
+            selection: Layer {
+                select: match &self.select {
+                    Some(list) => Some(selectors("--select", list)?),
+                    None => None,
+                },
+                ignore: selectors("--ignore", &self.ignore)?,
             },
-            ignore: selectors("--ignore", &self.ignore)?,
-        });
+            ..Overrides::default()
+        };
         if let Some(n) = self.assume_nofile {
             if n == 0 {
                 return Err(UsageError("--assume-nofile must be at least 1".into()));
             }
-            s.assume_nofile = n;
+            o.assume_nofile = Some(n);
         }
-        if let Some(v) = parse_version("--python-version", self.python_version.as_deref())? {
-            s.python_version = Some(v);
+        o.python_version = parse_version("--python-version", self.python_version.as_deref())?;
+        o.ruby_version = parse_version("--ruby-version", self.ruby_version.as_deref())?;
+        o.fail_on = match self.fail_on.as_deref() {
+            None => None,
+            Some("never") => Some(None),
+            Some(other) => Some(Severity::parse(other)),
+        };
+        o.no_ignore = self.no_ignore;
+        o.no_prefilter = self.no_prefilter;
+        o.threads = self.threads;
+        o.timings = self.statistics;
+        Ok(o)
+    }
+}
+
+/// Defaults, then the configuration file (if any), then the flags.
+fn settings_from(file: Option<&Path>, overrides: &Overrides) -> Result<Settings, UsageError> {
+    let mut s = Settings::default();
+    if let Some(p) = file {
+        config::load(p)
+            .map_err(|e| UsageError(e.to_string()))?
+            .apply(&mut s);
+    }
+    overrides.apply(&mut s);
+    Ok(s)
+}
+
+impl CheckArgs {
+    /// The path whose configuration decides the run-wide settings (`fail-on`) and that
+    /// --show-settings describes: the first path, else the --stdin-filename, else `.`.
+    fn first_path(&self) -> &Path {
+        self.paths
+            .iter()
+            .find(|p| p.as_os_str() != "-")
+            .or(self.stdin_filename.as_ref())
+            .map_or(Path::new("."), PathBuf::as_path)
+    }
+
+    /// Settings for `check`: hierarchical, as in ruff (each file gets its closest
+    /// configuration file's, through [`Settings::for_path`]), unless --config names one file
+    /// for all or --isolated reads none. The returned settings are the first path's.
+    pub fn settings(&self) -> Result<Settings, UsageError> {
+        let mut overrides = self.common.overrides()?;
+        let cwd = Path::new(".");
+        let globs = |flag: &str, list: &[String]| {
+            config::Exclude::new(cwd, list).map_err(|(_, e)| UsageError(format!("{flag}: {e}")))
+        };
+        if let Some(list) = &self.exclude {
+            overrides.exclude = Some(globs("--exclude", list)?);
         }
-        if let Some(v) = parse_version("--ruby-version", self.ruby_version.as_deref())? {
-            s.ruby_version = Some(v);
+        if !self.extend_exclude.is_empty() {
+            overrides.extend_exclude = Some(globs("--extend-exclude", &self.extend_exclude)?);
         }
-        match self.fail_on.as_deref() {
-            None => {}
-            Some("never") => s.fail_on = None,
-            Some(other) => s.fail_on = Severity::parse(other),
+        overrides.force_exclude = self.force_exclude;
+        if self.common.config.is_some() || self.common.isolated {
+            return settings_from(self.common.config.as_deref(), &overrides);
         }
-        s.no_ignore = self.no_ignore;
-        s.prefilter = !self.no_prefilter;
-        s.threads = self.threads;
-        s.timings = self.statistics;
+        let hierarchy = Arc::new(Hierarchy::new(overrides));
+        let first = self.first_path();
+        let dir = if first.is_dir() {
+            first
+        } else {
+            first.parent().unwrap_or(Path::new(""))
+        };
+        let mut s = Settings::clone(&hierarchy.for_dir(dir));
+        if let Some(e) = hierarchy.errors().into_iter().next() {
+            return Err(UsageError(e));
+        }
+        s.hierarchy = Some(hierarchy);
         Ok(s)
     }
 }
@@ -466,14 +546,19 @@ fn explain(code: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<E
 }
 
 fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
-    let root = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let settings = match args.common.settings(root) {
+    let settings = match args.settings() {
         Ok(s) => s,
         Err(e) => {
             writeln!(err, "fdlint: error: {e}")?;
             return Ok(ExitStatus::Error);
         }
     };
+    if args.show_settings {
+        return show_settings(args.first_path(), &settings, out, err);
+    }
+    if args.show_files {
+        return show_files(args, &settings, out, err);
+    }
     let mode = args.fixes.mode();
     if mode.is_some() && (args.stdin_filename.is_some() || args.paths.iter().any(|p| p == "-")) {
         writeln!(
@@ -490,6 +575,14 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
             return Ok(ExitStatus::Error);
         }
     };
+    if result.stats.files_discovered == 0 && !args.common.quiet {
+        // As ruff does ("No Python files found"): a warning, not an error. A pre-commit run
+        // whose files are all excluded, or a directory without sources, is not a failure.
+        writeln!(
+            err,
+            "fdlint: warning: no Python, Ruby or Rust files found to lint"
+        )?;
+    }
     let fixes = mode.map(|m| crate::fix::fix_run(&mut result, &settings, m));
     let view = FixView {
         args: &args.fixes,
@@ -502,6 +595,77 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
 struct FixView<'a> {
     args: &'a FixArgs,
     done: Option<&'a crate::fix::RunFixes>,
+}
+
+/// The paths named on the command line, or `.` (standard input aside).
+fn check_paths(args: &CheckArgs) -> Vec<PathBuf> {
+    let paths: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    if paths.is_empty() && args.stdin_filename.is_none() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    }
+}
+
+/// `--show-files`: discovery only, the files in order.
+fn show_files(
+    args: &CheckArgs,
+    settings: &Settings,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let mut files = Vec::new();
+    let found = discover::discover_each(&check_paths(args), settings.no_ignore, settings, |c| {
+        files.push(c.path);
+    });
+    if let Some(p) = found.missing_roots.first() {
+        writeln!(
+            err,
+            "fdlint: error: {}: no such file or directory",
+            p.display()
+        )?;
+        return Ok(ExitStatus::Error);
+    }
+    if let Some(e) = settings_error(settings) {
+        writeln!(err, "fdlint: error: {e}")?;
+        return Ok(ExitStatus::Error);
+    }
+    files.sort();
+    files.dedup();
+    for f in &files {
+        writeln!(out, "{}", f.display())?;
+    }
+    if !args.common.quiet {
+        for i in &found.issues {
+            writeln!(err, "fdlint: {}: {}", i.path.display(), i.message)?;
+        }
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// `--show-settings`: which configuration file applies to `path` and what it resolves to.
+fn show_settings(
+    path: &Path,
+    settings: &Settings,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<ExitStatus> {
+    let s = if path.is_dir() {
+        settings.for_dir_entries(path)
+    } else {
+        settings.for_path(path)
+    };
+    if let Some(e) = settings_error(settings) {
+        writeln!(err, "fdlint: error: {e}")?;
+        return Ok(ExitStatus::Error);
+    }
+    out.write_all(s.describe(path, rules::all()).as_bytes())?;
+    Ok(ExitStatus::Clean)
 }
 
 fn deps(args: &DepsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<ExitStatus> {
@@ -733,11 +897,22 @@ fn lint(args: &CheckArgs, settings: &Settings) -> Result<RunResult, LintError> {
         (false, _) => engine::run(&paths, settings)?,
     };
     if let Some(path) = stdin_path {
+        // Standard input gets the settings of the file it stands for (its closest
+        // configuration file, its per-file-ignores), and its excludes with --force-exclude.
+        let file_settings = settings.for_path(path);
+        if let Some(e) = settings_error(settings) {
+            return Err(UsageError(e).into());
+        }
+        let settings = &*file_settings;
+        // Read even when excluded: the editor or hook writing it must not get a broken pipe.
         let mut bytes = Vec::new();
         io::stdin()
             .lock()
             .read_to_end(&mut bytes)
             .map_err(LintError::Stdin)?;
+        if settings.force_exclude && settings.exclusion.excludes_named_path(path, false) {
+            return Ok(result);
+        }
         let lang = discover::lang_by_name(path)
             .or_else(|| discover::lang_by_shebang(bytes.split(|b| *b == b'\n').next()?))
             .ok_or_else(|| {
@@ -789,6 +964,14 @@ fn fix_summary(result: &RunResult, fix: &FixView, err: &mut dyn Write) -> io::Re
             plural(n, "hidden fix", "hidden fixes")
         ),
     }
+}
+
+/// The first configuration file met so far that cannot be used.
+fn settings_error(settings: &Settings) -> Option<String> {
+    settings
+        .hierarchy
+        .as_ref()
+        .and_then(|h| h.errors().into_iter().next())
 }
 
 fn summary(result: &RunResult, err: &mut dyn Write) -> io::Result<()> {

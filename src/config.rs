@@ -1,23 +1,26 @@
-//! The configuration file: `fdlint.toml`, `.fdlint.toml` or `[tool.fdlint]` in `pyproject.toml`,
-//! found by walking up from the first scanned path. It is read and validated here, then merged
-//! into [`Settings`] in one place ([`Config::apply`]); command-line flags are applied after it,
-//! so they win.
+//! The configuration file: `fdlint.toml`, `.fdlint.toml` or `[tool.fdlint]` in `pyproject.toml`.
+//! As in ruff, the closest one to each file applies ([`Hierarchy`]: found by walking up from the
+//! file's directory, resolved once per directory and cached); a closer file replaces a farther
+//! one entirely, it does not merge with it. It is read and validated here, then merged into
+//! [`Settings`] in one place ([`Config::apply`]); command-line flags
+//! ([`crate::settings::Overrides`]) are applied after it, on every file's settings, so they win.
 //!
 //! Every mistake in the file is an error naming the file, the line and the key: a linter that
 //! silently ignores a misspelt `selct` runs with settings nobody asked for.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
-use ignore::gitignore::GitignoreBuilder;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::finding::Severity;
 use crate::rules::RuleMeta;
 use crate::selection::{self, Layer};
-pub use crate::settings::Exclude;
-use crate::settings::{Settings, Version};
+use crate::settings::{DirSettings, Overrides, Settings, Version};
+pub use crate::settings::{Exclude, PerFileIgnore};
 use crate::source::LineIndex;
 
 /// Configuration file names, in the order they are looked for in each directory.
@@ -48,6 +51,8 @@ struct RawConfig {
     severity: Option<std::collections::BTreeMap<Spanned<String>, Spanned<String>>>,
     exclude: Option<Vec<Spanned<String>>>,
     extend_exclude: Option<Vec<Spanned<String>>>,
+    force_exclude: Option<bool>,
+    per_file_ignores: Option<std::collections::BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     python_version: Option<Spanned<String>>,
     ruby_version: Option<Spanned<String>>,
     assume_nofile: Option<Spanned<i64>>,
@@ -71,7 +76,12 @@ pub struct Config {
     pub path: PathBuf,
     pub selection: Layer,
     pub severity: Vec<(&'static RuleMeta, Severity)>,
+    /// `exclude`: replaces the default excludes.
     pub exclude: Option<Exclude>,
+    /// `extend-exclude`: added to `exclude` or the defaults.
+    pub extend_exclude: Option<Exclude>,
+    pub force_exclude: Option<bool>,
+    pub per_file_ignores: Option<Vec<PerFileIgnore>>,
     pub python_version: Option<Version>,
     pub ruby_version: Option<Version>,
     pub assume_nofile: Option<u64>,
@@ -86,8 +96,21 @@ impl Config {
         for (rule, sev) in &self.severity {
             s.rules.set_severity(rule, *sev);
         }
-        if self.exclude.is_some() {
-            s.exclude = self.exclude.clone();
+        s.config_file = Some(self.path.clone());
+        s.exclusion.root = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .and_then(|p| std::path::absolute(p).ok());
+        if let Some(x) = &self.exclude {
+            s.exclusion.exclude = Some(x.clone());
+        }
+        s.exclusion.extend.extend(self.extend_exclude.clone());
+        if let Some(f) = self.force_exclude {
+            s.force_exclude = f;
+        }
+        if let Some(p) = &self.per_file_ignores {
+            s.per_file_ignores = p.as_slice().into();
         }
         s.python_version = self.python_version.or(s.python_version);
         s.ruby_version = self.ruby_version.or(s.ruby_version);
@@ -107,26 +130,139 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     } else {
         abs.parent()?
     };
-    for d in dir.ancestors() {
-        for name in FILE_NAMES {
-            let p = d.join(name);
-            if !p.is_file() {
-                continue;
-            }
-            if *name != "pyproject.toml"
-                || std::fs::read_to_string(&p).is_ok_and(|t| t.contains("tool.fdlint"))
-            {
-                // Errors name the file as the user sees it: relative to the current directory
-                // when it is below it.
-                let cwd = std::env::current_dir().ok();
-                return Some(match cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()) {
-                    Some(rel) => rel.to_path_buf(),
-                    None => p,
-                });
-            }
+    dir.ancestors().find_map(config_in)
+}
+
+/// The configuration file in the directory `dir` itself (absolute), if any.
+pub fn config_in(dir: &Path) -> Option<PathBuf> {
+    for name in FILE_NAMES {
+        let p = dir.join(name);
+        if !p.is_file() {
+            continue;
+        }
+        if *name != "pyproject.toml"
+            || std::fs::read_to_string(&p).is_ok_and(|t| t.contains("tool.fdlint"))
+        {
+            // Errors name the file as the user sees it: relative to the current directory when
+            // it is below it.
+            let cwd = std::env::current_dir().ok();
+            return Some(match cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()) {
+                Some(rel) => rel.to_path_buf(),
+                None => p,
+            });
         }
     }
     None
+}
+
+/// Per-directory settings of a run, like ruff's hierarchical configuration: a directory's
+/// settings are its closest configuration file's (defaults when there is none) with the
+/// command line's [`Overrides`] on top. Resolved once per directory and shared: looking up a
+/// file costs a hash lookup once its directory has been seen. A configuration file that cannot
+/// be used is remembered ([`Hierarchy::errors`]) so that the run can stop with it; its directory
+/// gets the defaults meanwhile.
+#[derive(Debug)]
+pub struct Hierarchy {
+    overrides: Overrides,
+    by_dir: RwLock<HashMap<PathBuf, Arc<Settings>>>,
+    errors: Mutex<Vec<String>>,
+}
+
+impl Hierarchy {
+    pub fn new(overrides: Overrides) -> Hierarchy {
+        Hierarchy {
+            overrides,
+            by_dir: RwLock::default(),
+            errors: Mutex::default(),
+        }
+    }
+
+    /// The settings of the files directly in `dir` (`""` is the current directory).
+    pub fn for_dir(&self, dir: &Path) -> Arc<Settings> {
+        if let Some(s) = self.by_dir.read().expect("not poisoned").get(dir) {
+            return s.clone();
+        }
+        let dir_or_cwd = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let abs = std::path::absolute(dir_or_cwd).unwrap_or_else(|_| dir.to_path_buf());
+        let s = self.for_abs_dir(&abs);
+        self.by_dir
+            .write()
+            .expect("not poisoned")
+            .insert(dir.to_path_buf(), s.clone());
+        s
+    }
+
+    fn for_abs_dir(&self, dir: &Path) -> Arc<Settings> {
+        if let Some(s) = self.by_dir.read().expect("not poisoned").get(dir) {
+            return s.clone();
+        }
+        // Lexical: `a/../b` is `b`, as the user means it (std::path::absolute keeps `..`).
+        let dir = normalize(dir);
+        let s = match config_in(&dir) {
+            Some(file) => Arc::new(self.settings_from(Some(&file))),
+            None => match dir.parent() {
+                Some(parent) => self.for_abs_dir(parent),
+                None => Arc::new(self.settings_from(None)),
+            },
+        };
+        self.by_dir
+            .write()
+            .expect("not poisoned")
+            .insert(dir.to_path_buf(), s.clone());
+        s
+    }
+
+    /// Defaults, then the file, then the command line.
+    pub fn settings_from(&self, file: Option<&Path>) -> Settings {
+        let mut s = Settings::default();
+        if let Some(file) = file {
+            match load(file) {
+                Ok(c) => c.apply(&mut s),
+                Err(e) => self
+                    .errors
+                    .lock()
+                    .expect("not poisoned")
+                    .push(e.to_string()),
+            }
+        }
+        self.overrides.apply(&mut s);
+        s
+    }
+
+    /// The configuration files met so far that could not be used, as messages, sorted.
+    pub fn errors(&self) -> Vec<String> {
+        let mut e = self.errors.lock().expect("not poisoned").clone();
+        e.sort();
+        e.dedup();
+        e
+    }
+}
+
+impl DirSettings for Hierarchy {
+    fn for_dir(&self, dir: &Path) -> Arc<Settings> {
+        Hierarchy::for_dir(self, dir)
+    }
+    fn errors(&self) -> Vec<String> {
+        Hierarchy::errors(self)
+    }
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Read and validate a configuration file. A `pyproject.toml` without `[tool.fdlint]` is an
@@ -200,28 +336,37 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         })?;
         cfg.severity.extend(found.into_iter().map(|r| (r, s)));
     }
-    // fdlint has no default excludes beyond the directories discovery always skips, so
-    // `exclude` and `extend-exclude` both add to an empty list.
-    let globs: Vec<&Spanned<String>> = raw
-        .exclude
-        .iter()
-        .chain(raw.extend_exclude.iter())
-        .flatten()
-        .collect();
-    if !globs.is_empty() {
-        let abs_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-        let mut b = GitignoreBuilder::new(&abs_root);
-        for g in &globs {
-            b.add_line(None, g.get_ref())
-                .map_err(|e| invalid(g.span(), format!("`exclude`: bad glob: {e}")))?;
+    let globs =
+        |key: &str, list: &Option<Vec<Spanned<String>>>| -> Result<Option<Exclude>, ConfigError> {
+            let Some(list) = list else {
+                return Ok(None);
+            };
+            let patterns: Vec<String> = list.iter().map(|g| g.get_ref().clone()).collect();
+            Exclude::new(root, &patterns)
+                .map(Some)
+                .map_err(|(i, e)| invalid(list[i].span(), format!("`{key}`: {e}")))
+        };
+    cfg.exclude = globs("exclude", &raw.exclude)?;
+    cfg.extend_exclude = globs("extend-exclude", &raw.extend_exclude)?;
+    cfg.force_exclude = raw.force_exclude;
+    if let Some(map) = &raw.per_file_ignores {
+        let mut entries = Vec::new();
+        for (glob, list) in map {
+            let pattern = glob.get_ref().trim();
+            let (negated, body) = match pattern.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, pattern),
+            };
+            let glob_set = Exclude::new(root, &[body.to_string()])
+                .map_err(|(_, e)| invalid(glob.span(), format!("`per-file-ignores`: {e}")))?;
+            entries.push(PerFileIgnore {
+                pattern: pattern.to_string(),
+                negated,
+                glob: glob_set,
+                rules: rules("per-file-ignores", list)?,
+            });
         }
-        let matcher = b
-            .build()
-            .map_err(|e| invalid(globs[0].span(), format!("`exclude`: {e}")))?;
-        cfg.exclude = Some(Exclude {
-            root: abs_root,
-            matcher,
-        });
+        cfg.per_file_ignores = Some(entries);
     }
     let version = |key: &str, v: &Option<Spanned<String>>| match v {
         None => Ok(None),
@@ -317,7 +462,7 @@ mod tests {
             !s.rules
                 .is_enabled(&crate::rules::fd002_fd_range_materialized::RULE)
         );
-        let ex = s.exclude.unwrap();
+        let ex = s.exclusion.exclude.unwrap();
         assert!(ex.is_excluded(Path::new("build"), true));
         assert!(ex.is_excluded(Path::new("build/x.py"), false));
         assert!(!ex.is_excluded(Path::new("src/x.py"), false));

@@ -3,7 +3,14 @@
 //!
 //! walkdir does the walking, as the design asks; `.gitignore` semantics (negation, anchoring,
 //! directory-only patterns, nested files) come from the `ignore` crate's matcher, ripgrep's own,
-//! rather than a hand-written glob engine. Explicitly named files are always linted.
+//! rather than a hand-written glob engine. Explicitly named files are linted whatever the
+//! ignore files and excludes say, unless `--force-exclude` asks otherwise; one that fdlint
+//! cannot lint is reported, never silently skipped.
+//!
+//! A file with a Python, Ruby or Rust extension or name is one of those; any other file whose
+//! extension is not a known other kind (C, shell, Markdown, images, ...) is a script if its
+//! first line is a Python or Ruby shebang (`tool.cgi`, `bin/serve`), read from at most 256
+//! bytes, so discovery never reads more than the first line of a file it does not lint.
 
 use std::fs;
 use std::io::Read;
@@ -14,6 +21,41 @@ use walkdir::WalkDir;
 
 use crate::config::Exclude;
 use crate::facts::Lang;
+use crate::settings::Settings;
+
+/// What discovery asks about exclusion: the run's settings answer per directory (hierarchical
+/// configuration); a bare [`Exclude`] (or none) answers for tools that walk a tree alone.
+pub trait Filter: Sync {
+    /// Whether a path met while walking a directory is left out.
+    fn excluded(&self, path: &Path, is_dir: bool) -> bool;
+    /// Whether a path named on the command line is left out (`--force-exclude`).
+    fn excludes_named(&self, _path: &Path, _is_dir: bool) -> bool {
+        false
+    }
+}
+
+impl Filter for Option<&Exclude> {
+    fn excluded(&self, path: &Path, is_dir: bool) -> bool {
+        self.is_some_and(|x| x.is_excluded(path, is_dir))
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new(""))
+}
+
+impl Filter for Settings {
+    fn excluded(&self, path: &Path, is_dir: bool) -> bool {
+        self.for_dir_entries(parent_dir(path))
+            .exclusion
+            .is_excluded(path, is_dir)
+    }
+
+    fn excludes_named(&self, path: &Path, is_dir: bool) -> bool {
+        let s = self.for_dir_entries(parent_dir(path));
+        s.force_exclude && s.exclusion.excludes_named_path(path, is_dir)
+    }
+}
 
 /// A file to lint.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,7 +68,17 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkIssue {
     pub path: PathBuf,
+    pub kind: IssueKind,
     pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueKind {
+    /// Could not be read or walked.
+    Io,
+    /// Named on the command line, but a FIFO, socket or device, or not a Python, Ruby or Rust
+    /// file.
+    NotLintable,
 }
 
 #[derive(Debug, Default)]
@@ -37,8 +89,33 @@ pub struct Discovered {
     pub missing_roots: Vec<PathBuf>,
 }
 
-/// Directories never entered, whatever the ignore files say.
+/// Directories never entered, whatever the ignore files and excludes say.
 const ALWAYS_SKIPPED: &[&str] = &[".git", ".hg", ".svn", "node_modules", "__pycache__"];
+
+/// Extensions of files that are something else than a Python or Ruby script even when they
+/// start with a shebang (other languages, data, documents, binaries, backups and templates):
+/// never opened by discovery. Compared in lower case.
+#[rustfmt::skip]
+const OTHER_EXTENSIONS: &[&str] = &[
+    "7z", "a", "ac", "adoc", "am", "arff", "asm", "avi", "awk", "bak", "bash", "bat", "bin", "bmp",
+    "bz2", "c", "cc", "cfg", "cjs", "class", "clj", "cljs", "cmake", "cmd", "conf", "cpp", "cr",
+    "crt", "cs", "csh", "css", "csv", "cxx", "d", "dart", "dat", "db", "dbf", "der", "diff", "dll",
+    "doctree", "dot", "dylib", "egg", "el", "eot", "erb", "erl", "ex", "example", "exe", "exs", "f",
+    "f90", "feature", "fish", "fs", "geojson", "gif", "go", "gradle", "gz", "h", "haml", "hbs",
+    "hcl", "hh", "hpp", "hrl", "hs", "htm", "html", "hxx", "ico", "in", "ini", "ipynb", "j2", "jar",
+    "java", "jinja", "jinja2", "jl", "jpeg", "jpg", "js", "json", "jsonl", "jsx", "key", "ksh",
+    "kt", "kts", "less", "lib", "liquid", "list", "lock", "log", "lua", "lzma", "m", "m4",
+    "markdown", "mat", "md", "mjs", "mk", "ml", "mli", "mm", "mo", "mov", "mp3", "mp4", "mustache",
+    "nim", "nix", "npy", "npz", "o", "obj", "ogg", "old", "org", "orig", "otf", "parquet", "patch",
+    "pdf", "pem", "php", "pkl", "pl", "plist", "pm", "png", "po", "pot", "properties", "proto",
+    "ps1", "psd1", "psm1", "pub", "pxd", "pxi", "pyc", "pyd", "pyi", "pyo", "pyx", "r", "rar",
+    "rbi", "rbs", "rdoc", "rej", "rhtml", "ronn", "rst", "s", "sample", "sass", "sav", "scala",
+    "scss", "sed", "service", "sh", "shp", "shx", "slim", "so", "sql", "sqlite", "stderr", "stdout",
+    "svg", "swift", "swo", "swp", "t", "tar", "tcl", "template", "tex", "tf", "tgz", "thrift",
+    "tiff", "tmp", "tmpl", "toml", "tpl", "ts", "tsv", "tsx", "tt", "ttf", "txt", "typed", "vb",
+    "vim", "wasm", "wav", "webp", "whl", "woff", "woff2", "xml", "xz", "yaml", "yml", "zig", "zip",
+    "zsh", "zst"
+];
 
 /// Language by file name alone.
 pub fn lang_by_name(path: &Path) -> Option<Lang> {
@@ -57,17 +134,61 @@ pub fn lang_by_name(path: &Path) -> Option<Lang> {
     }
 }
 
-/// Language from a `#!` line: `python`, `python2`, `python3.11`, `ruby`, `env -S ruby -w`.
+/// Language from a `#!` line: the interpreter it runs (`python`, `python2.7`, `python3.11`,
+/// `pypy3`, `jython`, `ruby`, `ruby2.7`, `jruby`), directly or through `env` (`env python3 -u`,
+/// `env -S ruby -w`, `env -S uv run --script`). Only the program decides: a word later on the
+/// line (`#!/bin/sh python`) does not.
 pub fn lang_by_shebang(first_line: &[u8]) -> Option<Lang> {
     let line = std::str::from_utf8(first_line.strip_prefix(b"#!")?).ok()?;
-    for word in line.split(|c: char| c.is_whitespace() || c == '/') {
-        let w = word.trim();
-        if w.starts_with("python") || w == "pypy" || w.starts_with("pypy") {
-            return Some(Lang::Python);
-        }
-        if w.starts_with("ruby") || w == "jruby" {
-            return Some(Lang::Ruby);
-        }
+    let mut words = line.split_whitespace();
+    let mut program = basename(words.next()?);
+    if program == "env" {
+        // env's own options and NAME=value assignments come before the program.
+        program = loop {
+            let w = words.next()?;
+            match w {
+                "-S"
+                | "--split-string"
+                | "-i"
+                | "--ignore-environment"
+                | "-"
+                | "-v"
+                | "--debug" => {}
+                "-u" | "--unset" | "-C" | "--chdir" => {
+                    words.next()?;
+                }
+                _ if w.starts_with("-S") => break basename(&w[2..]),
+                _ if w.starts_with('-') || w.contains('=') => {}
+                _ => break basename(w),
+            }
+        };
+    }
+    if program == "uv" && words.next() == Some("run") {
+        return Some(Lang::Python);
+    }
+    interpreter_lang(program)
+}
+
+fn basename(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+/// `python`, `python3`, `python3.12`, `python2.7-dbg`, `pythonw`, `pypy3.10`, `jython`;
+/// `ruby`, `ruby2.7`, `jruby`, `truffleruby`.
+fn interpreter_lang(program: &str) -> Option<Lang> {
+    let versioned = |stem: &str| {
+        program.strip_prefix(stem).is_some_and(|rest| {
+            let rest = rest.strip_prefix('w').unwrap_or(rest);
+            // Debian's debug builds (`python3.12-dbg`); not `python3-config`.
+            let version = rest.strip_suffix("-dbg").unwrap_or(rest);
+            version.chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
+    };
+    if ["python", "pypy", "jython"].into_iter().any(versioned) {
+        return Some(Lang::Python);
+    }
+    if ["ruby", "jruby", "truffleruby"].into_iter().any(versioned) {
+        return Some(Lang::Ruby);
     }
     None
 }
@@ -78,13 +199,22 @@ fn sniff(path: &Path) -> Option<Lang> {
     let mut buf = [0u8; 256];
     let n = f.read(&mut buf).ok()?;
     let first = buf[..n].split(|b| *b == b'\n').next()?;
-    lang_by_shebang(first)
+    lang_by_shebang(first.strip_suffix(b"\r").unwrap_or(first))
 }
 
-fn has_extension(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.trim_start_matches('.').contains('.'))
+/// Whether a file that is not Python, Ruby or Rust by name may be a script: its extension (if
+/// any) is not a known other kind of file.
+fn may_be_script(path: &Path) -> bool {
+    match path.extension().and_then(|e| e.to_str()) {
+        None => true,
+        Some(ext) => !OTHER_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()),
+    }
+}
+
+/// The language of a file on disk: by name or extension, else (for a file whose extension is
+/// not another kind's) by its shebang.
+pub fn lang_of(path: &Path) -> Option<Lang> {
+    lang_by_name(path).or_else(|| may_be_script(path).then(|| sniff(path)).flatten())
 }
 
 /// A cargo build directory: `target/` holding `CACHEDIR.TAG` or `.rustc_info.json`.
@@ -154,24 +284,25 @@ fn ignored(stack: &[(PathBuf, Gitignore)], path: &Path, is_dir: bool) -> bool {
     false
 }
 
-/// Find the files to lint under `roots`. `exclude` (the configuration file's) prunes what
-/// directory walks find; files named in `roots` are always linted.
+/// Find the files to lint under `roots`. `exclude` prunes what directory walks find; files
+/// named in `roots` are always linted.
 pub fn discover(roots: &[PathBuf], no_ignore: bool, exclude: Option<&Exclude>) -> Discovered {
     let mut files = Vec::new();
-    let mut out = discover_each(roots, no_ignore, exclude, |c| files.push(c));
+    let mut out = discover_each(roots, no_ignore, &exclude, |c| files.push(c));
     files.sort();
     files.dedup();
     out.files = files;
     out
 }
 
-/// Like [`discover`], but hands each file to `emit` as soon as it is found (in walk order,
-/// and a file reached through two roots twice), so that linting can start while the walk goes
-/// on. The returned `files` is empty.
+/// Like [`discover`], but with any [`Filter`] (the run's [`Settings`]: exclusion per
+/// directory, `--force-exclude`), handing each file to `emit` as soon as it is found (in walk
+/// order, and a file reached through two roots twice), so that linting can start while the walk
+/// goes on. The returned `files` is empty.
 pub fn discover_each(
     roots: &[PathBuf],
     no_ignore: bool,
-    exclude: Option<&Exclude>,
+    filter: &dyn Filter,
     mut emit: impl FnMut(Candidate),
 ) -> Discovered {
     let mut out = Discovered::default();
@@ -186,60 +317,67 @@ pub fn discover_each(
                 } else {
                     out.issues.push(WalkIssue {
                         path: root.clone(),
+                        kind: IssueKind::Io,
                         message: e.to_string(),
                     });
                 }
                 continue;
             }
         };
-        if !root.is_dir() {
+        let is_dir = root.is_dir();
+        if filter.excludes_named(root, is_dir) {
+            continue;
+        }
+        if !is_dir {
             explicit_file(root, &mut out, &mut emit);
             continue;
         }
-        walk_dir(root, no_ignore, exclude, &mut out, &mut emit);
+        walk_dir(root, no_ignore, filter, &mut out, &mut emit);
     }
     out
 }
 
 /// A file named on the command line: linted whatever the ignore files say, if we know its
-/// language; FIFOs and devices are never opened.
+/// language, else reported; FIFOs and devices are never opened.
 fn explicit_file(path: &Path, out: &mut Discovered, emit: &mut impl FnMut(Candidate)) {
+    let issue = |kind, message: String| WalkIssue {
+        path: path.to_path_buf(),
+        kind,
+        message,
+    };
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
-            out.issues.push(WalkIssue {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            });
+            out.issues.push(issue(IssueKind::Io, e.to_string()));
             return;
         }
     };
     if !meta.is_file() {
-        out.issues.push(WalkIssue {
-            path: path.to_path_buf(),
-            message: "not a regular file (FIFO, socket or device); not read".to_string(),
-        });
+        out.issues.push(issue(
+            IssueKind::NotLintable,
+            "not a regular file (FIFO, socket or device); not read".to_string(),
+        ));
         return;
     }
-    let lang = lang_by_name(path).or_else(|| {
-        if has_extension(path) {
-            None
-        } else {
-            sniff(path)
-        }
-    });
-    if let Some(lang) = lang {
-        emit(Candidate {
+    // A named file is sniffed whatever its extension: the user says it is worth a look.
+    match lang_by_name(path).or_else(|| sniff(path)) {
+        Some(lang) => emit(Candidate {
             path: path.to_path_buf(),
             lang,
-        });
+        }),
+        None => out.issues.push(issue(
+            IssueKind::NotLintable,
+            "not linted: not a Python, Ruby or Rust file (no .py, .rb or .rs extension, and no \
+             python or ruby shebang on its first line)"
+                .to_string(),
+        )),
     }
 }
 
 fn walk_dir(
     root: &Path,
     no_ignore: bool,
-    exclude: Option<&Exclude>,
+    filter: &dyn Filter,
     out: &mut Discovered,
     emit: &mut impl FnMut(Candidate),
 ) {
@@ -259,6 +397,7 @@ fn walk_dir(
             Some(Err(e)) => {
                 out.issues.push(WalkIssue {
                     path: e.path().map(Path::to_path_buf).unwrap_or_default(),
+                    kind: IssueKind::Io,
                     message: e
                         .io_error()
                         .map_or_else(|| e.to_string(), ToString::to_string),
@@ -280,7 +419,7 @@ fn walk_dir(
                 if ALWAYS_SKIPPED.contains(&name.as_ref())
                     || is_cargo_target(path)
                     || (!no_ignore && ignored(&stack, path, true))
-                    || exclude.is_some_and(|x| x.is_excluded(path, true))
+                    || filter.excluded(path, true)
                 {
                     it.skip_current_dir();
                     continue;
@@ -296,17 +435,10 @@ fn walk_dir(
             // Symlinks are not followed; FIFOs, sockets and devices are never opened.
             continue;
         }
-        if (!no_ignore && ignored(&stack, path, false))
-            || exclude.is_some_and(|x| x.is_excluded(path, false))
-        {
+        if (!no_ignore && ignored(&stack, path, false)) || filter.excluded(path, false) {
             continue;
         }
-        let lang = match lang_by_name(path) {
-            Some(l) => Some(l),
-            None if !has_extension(path) => sniff(path),
-            None => None,
-        };
-        if let Some(lang) = lang {
+        if let Some(lang) = lang_of(path) {
             emit(Candidate {
                 path: path.to_path_buf(),
                 lang,
@@ -336,5 +468,65 @@ mod tests {
         );
         assert_eq!(lang_by_shebang(b"#! /usr/bin/env ruby"), Some(Lang::Ruby));
         assert_eq!(lang_by_shebang(b"#!/bin/sh"), None);
+    }
+
+    #[test]
+    fn shebang_interpreters() {
+        let py = Some(Lang::Python);
+        let rb = Some(Lang::Ruby);
+        for line in [
+            "#!/usr/bin/python2.7",
+            "#!/usr/bin/env python3 -u",
+            "#!/usr/bin/env pypy",
+            "#!/opt/pypy3/bin/pypy3",
+            "#!/usr/bin/env jython",
+            "#!/usr/bin/env -S python3 -X dev",
+            "#!/usr/bin/env -i PYTHONPATH=. python",
+            "#!/usr/bin/python3.12-dbg",
+            "#!/usr/bin/env -S uv run --script",
+        ] {
+            assert_eq!(lang_by_shebang(line.as_bytes()), py, "{line}");
+        }
+        for line in [
+            "#!/usr/bin/ruby2.7",
+            "#!/usr/bin/env -S ruby -w",
+            "#!/usr/bin/env jruby",
+            "#!/usr/local/bin/truffleruby",
+        ] {
+            assert_eq!(lang_by_shebang(line.as_bytes()), rb, "{line}");
+        }
+        for line in [
+            "#!/bin/sh python",
+            "#!/usr/bin/env bash",
+            "#!/usr/bin/env python-config",
+            "#!/usr/bin/env rubocop",
+            "#!/usr/bin/env node",
+            "# python",
+        ] {
+            assert_eq!(lang_by_shebang(line.as_bytes()), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn scripts_by_shebang_whatever_their_extension() {
+        let d = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = d.path().join(name);
+            fs::write(&p, text).unwrap();
+            p
+        };
+        let py = "#!/usr/bin/env python2.7\nimport os\n";
+        assert_eq!(lang_of(&write("tool.cgi", py)), Some(Lang::Python));
+        assert_eq!(lang_of(&write("app.fcgi", py)), Some(Lang::Python));
+        assert_eq!(lang_of(&write("serve", py)), Some(Lang::Python));
+        assert_eq!(
+            lang_of(&write("task.rb2", "#!/usr/bin/ruby2.7\r\nputs 1\n")),
+            Some(Lang::Ruby)
+        );
+        // Another kind of file is never a script, whatever its first line says.
+        assert_eq!(lang_of(&write("run.sh", py)), None);
+        assert_eq!(lang_of(&write("notes.TXT", py)), None);
+        assert_eq!(lang_of(&write("tool.py.bak", py)), None);
+        assert_eq!(lang_of(&write("data.cgi", "no shebang\n")), None);
     }
 }

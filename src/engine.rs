@@ -155,6 +155,9 @@ pub enum RunError {
     MissingPath(PathBuf),
     #[error("could not start worker threads: {0}")]
     Threads(String),
+    /// A configuration file below the first path cannot be used.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Lint text that is already in memory (a file's content, or standard input), with the
@@ -638,28 +641,24 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
             // One root never yields a path twice (links inside it are not followed).
             let dedup = paths.len() > 1;
             let mut seen = std::collections::HashSet::new();
-            let found = discover::discover_each(
-                paths,
-                settings.no_ignore,
-                settings.exclude.as_ref(),
-                |c| {
-                    if !dedup || seen.insert(c.path.clone()) {
-                        // The receiver only goes away if the pool panicked.
-                        let _ = tx.send(Target {
-                            path: c.path,
-                            lang: c.lang,
-                            package: None,
-                            package_path: None,
-                        });
-                    }
-                },
-            );
+            let found = discover::discover_each(paths, settings.no_ignore, settings, |c| {
+                if !dedup || seen.insert(c.path.clone()) {
+                    // The receiver only goes away if the pool panicked.
+                    let _ = tx.send(Target {
+                        path: c.path,
+                        lang: c.lang,
+                        package: None,
+                        package_path: None,
+                    });
+                }
+            });
             (found, t0.elapsed())
         });
         let gathered = pool.install(|| {
             rx.into_iter()
                 .par_bridge()
-                .map(|c| lint_candidate(&c, settings, &projects))
+                // Each file's own settings: its closest configuration file, per-file-ignores.
+                .map(|c| lint_candidate(&c, &settings.for_path(&c.path), &projects))
                 .fold(Gathered::default, Gathered::add)
                 .reduce(Gathered::default, Gathered::merge)
         });
@@ -668,6 +667,13 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
     });
     if let Some(p) = found.missing_roots.first() {
         return Err(RunError::MissingPath(p.clone()));
+    }
+    // A configuration file met on the way that cannot be used stops the run, as the first
+    // path's does.
+    if let Some(errors) = settings.hierarchy.as_ref().map(|h| h.errors())
+        && !errors.is_empty()
+    {
+        return Err(RunError::Config(errors.join("\n")));
     }
     let mut result = finish(gathered, &[], settings, &projects);
     // The walk overlaps linting: count its time as discovery and the rest of the run as
@@ -678,7 +684,10 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
         .problems
         .extend(found.issues.into_iter().map(|i| FileProblem {
             path: i.path,
-            kind: ProblemKind::IoError,
+            kind: match i.kind {
+                discover::IssueKind::Io => ProblemKind::IoError,
+                discover::IssueKind::NotLintable => ProblemKind::NotAFile,
+            },
             line: None,
             message: i.message,
         }));
@@ -799,7 +808,7 @@ fn parse_deferred(gathered: &mut Gathered, settings: &Settings, projects: &Proje
         if !names_a_sweep {
             continue;
         }
-        let mut o = lint_candidate_as(&t, settings, projects, Weak::Parse);
+        let mut o = lint_candidate_as(&t, &settings.for_path(&t.path), projects, Weak::Parse);
         // The first pass counted it as read and ruled out, and reported its encoding.
         o.problems.retain(|p| p.kind != ProblemKind::NotUtf8);
         let s = &mut gathered.stats;
@@ -834,6 +843,7 @@ fn finish(
     // Cross-file pass: spawn calls that run a scanned script, and the scripts they run, are
     // judged again knowing about each other.
     for (linkable, links) in link::resolve(&linkables) {
+        let settings = &*settings.for_path(&linkable.path);
         let index = LineIndex::new(&linkable.text);
         let findings = judge(
             &linkable.path,

@@ -573,3 +573,123 @@ fn weakly_admitted_subprocess_files_still_count_when_they_matter() {
     let (all, _) = lint(&["--no-prefilter"]);
     assert_eq!(all["findings"], v["findings"]);
 }
+
+#[test]
+fn scripts_are_found_by_their_shebang_whatever_their_extension() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let body = "import os, resource\nhard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\nfor fd in range(3, hard):\n    os.close(fd)\n";
+    let rb = "max = Process.getrlimit(:NOFILE)[1]\n3.upto(max) { |fd| IO.for_fd(fd).close rescue nil }\n";
+    let scripts = [
+        ("cgi-bin/tool.cgi", format!("#!/usr/bin/python2.7\n{body}")),
+        ("app.fcgi", format!("#!/usr/bin/env python3 -u\n{body}")),
+        ("bin/serve", format!("#!/usr/bin/env -S pypy3 -O\n{body}")),
+        ("bin/jy", format!("#!/opt/jython/bin/jython\n{body}")),
+        ("bin/task.rb27", format!("#!/usr/bin/ruby2.7\n{rb}")),
+    ];
+    for (name, text) in &scripts {
+        write(&root.join(name), text.as_bytes());
+    }
+    // Other kinds of files are never scripts, whatever their first line says.
+    write(
+        &root.join("run.sh"),
+        format!("#!/usr/bin/env python\n{body}").as_bytes(),
+    );
+    write(
+        &root.join("README.md"),
+        format!("#!/usr/bin/env python\n{body}").as_bytes(),
+    );
+    write(&root.join("bin/shell"), b"#!/bin/sh\nexec python \"$@\"\n");
+    let o = fdlint()
+        .args(["check", "--show-files", "."])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&o),
+        "./app.fcgi\n./bin/jy\n./bin/serve\n./bin/task.rb27\n./cgi-bin/tool.cgi\n",
+        "{}",
+        stderr(&o)
+    );
+    let o = fdlint()
+        .args(["check", "--format", "concise", "."])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    for (name, _) in &scripts {
+        assert!(out.contains(&format!("./{name}:")), "{name} in {out}");
+    }
+    // Named on the command line, a script is linted by its shebang too.
+    let o = fdlint()
+        .args(["check", "--format", "concise", "cgi-bin/tool.cgi"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("cgi-bin/tool.cgi:4:1: error[FD001]"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_named_file_that_cannot_be_linted_is_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    write(&root.join("tool.cgi"), b"#!/usr/bin/perl\nprint 1;\n");
+    write(
+        &root.join("notes.txt"),
+        b"for fd in range(3, hard): os.close(fd)\n",
+    );
+    let o = fdlint()
+        .args(["check", "tool.cgi", "notes.txt"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    // As ruff does for "No Python files found": a warning, exit status 0.
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    for name in ["tool.cgi", "notes.txt"] {
+        assert!(
+            err.contains(&format!(
+                "fdlint: {name}: not linted: not a Python, Ruby or Rust file"
+            )),
+            "{err}"
+        );
+    }
+    assert!(
+        err.contains("fdlint: warning: no Python, Ruby or Rust files found to lint"),
+        "{err}"
+    );
+    // The JSON report carries them as diagnostics.
+    let o = fdlint()
+        .args(["check", "--format", "json", "tool.cgi"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["diagnostics"][0]["path"], "tool.cgi", "{v}");
+    assert_eq!(v["diagnostics"][0]["kind"], "not-a-file", "{v}");
+    // A directory without sources gets the warning, --quiet silences it.
+    std::fs::create_dir_all(root.join("empty")).unwrap();
+    let o = run_in(root, &["check", "empty"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("no Python, Ruby or Rust files found"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_in(root, &["check", "--quiet", "empty"]);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    fdlint()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("fdlint runs")
+}

@@ -1,7 +1,8 @@
 //! The pre-commit hooks (`.pre-commit-hooks.yaml`), run by the real pre-commit in throwaway
 //! repositories: `fdlint-rust` (built from source by `try-repo`) fails on a bad file and passes
-//! once the loop is fixed or suppressed; `fdlint` (language: python) installs the wheel from a
-//! local index with no Rust toolchain on PATH.
+//! once the loop is fixed or suppressed, or excluded by the configuration (the hooks pass
+//! `--force-exclude`); `fdlint` (language: python) installs the wheel from a local index with no
+//! Rust toolchain on PATH.
 //!
 //! Slow: pre-commit builds the `fdlint-rust` hook with `cargo install` for each `try-repo`,
 //! which uses a fresh store every time. The builds share one target directory and an
@@ -137,6 +138,14 @@ fn pre_commit_hook_fails_on_the_loop_and_passes_when_fixed_or_suppressed() {
     let (status, out) = try_repo(SUPPRESSED);
     assert_eq!(status, Some(0), "{out}");
     assert!(out.contains("Passed"), "{out}");
+
+    // pre-commit names every staged file, so the configuration's `exclude` holds only because
+    // the hook passes --force-exclude: the excluded file is not linted.
+    fs::write(work.join("fdlint.toml"), "exclude = [\"bad.py\"]\n").unwrap();
+    let (status, out) = try_repo(BAD);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("Passed"), "{out}");
+    assert!(!out.contains("FD001"), "{out}");
 }
 
 /// The `language: python` hook, as a user's `.pre-commit-config.yaml` names it, installed by
@@ -238,7 +247,7 @@ fn hook_manifest_is_valid_with_a_python_and_a_rust_hook() {
     assert!(hooks[0].starts_with("fdlint\n") && hooks[0].contains("\n  language: python\n"));
     assert!(hooks[1].starts_with("fdlint-rust\n") && hooks[1].contains("\n  language: rust\n"));
     for h in &hooks {
-        assert!(h.contains("\n  entry: fdlint check\n"), "{h}");
+        assert!(h.contains("\n  entry: fdlint check --force-exclude\n"), "{h}");
     }
     let Some(pre_commit) = tools::find("pre-commit", "FDLINT_PRE_COMMIT") else {
         return;
