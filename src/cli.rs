@@ -58,6 +58,9 @@ pub enum Command {
         /// A rule code (`FD001`) or name (`rlimit-close-loop`).
         rule: String,
     },
+    /// Run the language server (LSP over standard input and output) for editors; see
+    /// docs/editors.md.
+    Server,
 }
 
 #[derive(Debug, Args)]
@@ -321,6 +324,13 @@ pub fn run(
         Command::Explain { rule } => explain(&rule, stdout, stderr),
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Deps(args) => deps(&args, stdout, stderr),
+        Command::Server => crate::server::run(stdout).map(|clean| {
+            if clean {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Findings
+            }
+        }),
     };
     match result {
         Ok(s) => s,
