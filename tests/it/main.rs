@@ -8,4 +8,5 @@ mod fixtures;
 mod formats;
 mod meta;
 mod precommit;
+mod server;
 mod tools;

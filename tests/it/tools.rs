@@ -34,6 +34,11 @@ pub fn find(name: &str, env_var: &str) -> Option<PathBuf> {
     None
 }
 
+/// neovim, for the real-editor test of `fdlint server` (`FDLINT_NVIM`, else `nvim` on PATH).
+pub fn nvim() -> Option<PathBuf> {
+    find("nvim", "FDLINT_NVIM")
+}
+
 fn on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(name))
