@@ -282,6 +282,9 @@ mod tests {
             }
         }
 
+        // `lsp_types::Uri` caches parts of its parse in a `Cell`; its `Hash` and `Eq` use only
+        // the string, so it is a sound map key.
+        #[allow(clippy::mutable_key_type)]
         fn apply(&self, a: &CodeActionOrCommand) -> String {
             let CodeActionOrCommand::CodeAction(a) = a else {
                 panic!("a command");

@@ -327,7 +327,7 @@ pub(crate) mod tests {
         let range_at = text.find("range").unwrap();
         let maxfd = text.find("maxfd").unwrap();
         let end_of_first = text.find("\r\n").unwrap();
-        let edits = vec![
+        let edits = [
             (Span::new(maxfd, maxfd + 5), "limit"),
             (
                 Span::new(end_of_first, end_of_first),
