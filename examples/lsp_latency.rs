@@ -65,13 +65,17 @@ fn document(lines: usize, variant: usize) -> String {
          except OSError:\n            pass\n\n",
     );
     let mut n = 0;
-    while s.lines().count() < lines - 1 {
+    // Blocks of 8 lines while they fit, then one-line statements up to the size asked for.
+    while s.lines().count() + 8 < lines {
         s.push_str(&format!(
             "def helper_{n}(items, limit={variant}):\n    total = 0\n    for i, item in \
              enumerate(items):\n        if i > limit:\n            break\n        total += \
              len(str(item))\n    return subprocess.call(['echo', str(total)])\n\n"
         ));
         n += 1;
+    }
+    while s.lines().count() < lines - 1 {
+        s.push_str("padding = None\n");
     }
     s.push_str(&format!("# edit {variant}\n"));
     s
@@ -173,6 +177,25 @@ fn main() {
     println!(
         "burst of 10 changes 20 ms apart: last change -> its diagnostics {:.1} ms (debounce 150 ms)",
         t.elapsed().as_secs_f64() * 1e3
+    );
+
+    // The analysis alone, in this process: what of the latency is linting the text.
+    let settings = fdlint::settings::Settings::default();
+    let path = dir.join("fdlint_lsp_latency.py");
+    let mut alone = Vec::new();
+    for v in 0..changes {
+        let text = document(lines, v);
+        let t = Instant::now();
+        let linted =
+            fdlint::engine::lint_text(&path, fdlint::facts::Lang::Python, &text, &settings);
+        alone.push(t.elapsed());
+        assert_eq!(linted.findings.len(), found);
+    }
+    alone.sort();
+    println!(
+        "engine::lint_text alone on the same texts: median {:.1} ms, p90 {:.1} ms",
+        percentile(&alone, 0.5).as_secs_f64() * 1e3,
+        percentile(&alone, 0.9).as_secs_f64() * 1e3,
     );
 
     send(
