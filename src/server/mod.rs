@@ -39,10 +39,11 @@ use lsp_types::{
     DidChangeWatchedFilesRegistrationOptions, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DidSaveTextDocumentParams, FileSystemWatcher, GlobPattern,
     HoverParams, HoverProviderCapability, InitializeParams, InitializeResult, LogMessageParams,
-    MessageType, PublishDiagnosticsParams, Registration, RegistrationParams, SaveOptions,
+    MessageType, OneOf, PublishDiagnosticsParams, Registration, RegistrationParams, SaveOptions,
     ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentContentChangeEvent,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Uri,
+    TextDocumentSyncSaveOptions, Uri, WorkspaceFoldersServerCapabilities,
+    WorkspaceServerCapabilities,
 };
 
 use self::actions::Analysed;
@@ -219,6 +220,13 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
             ..CodeActionOptions::default()
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         ..ServerCapabilities::default()
     }
 }
@@ -388,6 +396,25 @@ impl Server<'_> {
                 }) {
                     self.settings_changed();
                 }
+                Ok(())
+            }
+            notif::DidChangeWorkspaceFolders::METHOD => {
+                let p: lsp_types::DidChangeWorkspaceFoldersParams =
+                    serde_json::from_value(params).map_err(bad)?;
+                let removed: Vec<PathBuf> = p
+                    .event
+                    .removed
+                    .iter()
+                    .filter_map(|f| convert::uri_to_path(&f.uri))
+                    .collect();
+                let roots = &mut self.workspace.roots;
+                roots.retain(|r| !removed.contains(r));
+                roots.extend(
+                    p.event
+                        .added
+                        .iter()
+                        .filter_map(|f| convert::uri_to_path(&f.uri)),
+                );
                 Ok(())
             }
             notif::DidChangeConfiguration::METHOD => {

@@ -296,6 +296,7 @@ fn diagnostics_code_actions_hover_and_a_clean_shutdown() {
     let caps = &init["capabilities"];
     assert_eq!(caps["positionEncoding"], "utf-16");
     assert_eq!(caps["hoverProvider"], true);
+    assert_eq!(caps["workspace"]["workspaceFolders"]["supported"], true);
     assert_eq!(
         caps["codeActionProvider"]["codeActionKinds"],
         json!(["quickfix", "source.fixAll.fdlint"])
@@ -447,6 +448,12 @@ fn broken_unknown_and_huge_documents_do_not_kill_the_server() {
         "{:#?}",
         c.seen
     );
+
+    // An unsaved buffer with no file: linted by its language id.
+    c.open("untitled:Untitled-1", "python", 1, &incident_text());
+    let diags = c.diagnostics("untitled:Untitled-1", Some(1));
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["code"], "FD001");
 
     // Larger than the size limit: a diagnostic saying so, no analysis.
     let huge = uri(&dir.path().join("huge.py"));
