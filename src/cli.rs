@@ -324,6 +324,7 @@ pub fn run(
         Command::Explain { rule } => explain(&rule, stdout, stderr),
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Deps(args) => deps(&args, stdout, stderr),
+        // LSP: status 1 when the client sends `exit` without `shutdown` first.
         Command::Server => crate::server::run(stdout).map(|clean| {
             if clean {
                 ExitStatus::Clean
