@@ -63,6 +63,9 @@ pub enum Command {
         /// A rule code (`FD001`) or name (`rlimit-close-loop`).
         rule: String,
     },
+    /// Run the language server (LSP over standard input and output) for editors; see
+    /// docs/editors.md.
+    Server,
 }
 
 #[derive(Debug, Args)]
@@ -450,6 +453,14 @@ pub fn run(
         Command::Explain { rule } => explain(&rule, stdout, stderr),
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Deps(args) => deps(&args, stdout, stderr),
+        // LSP: status 1 when the client sends `exit` without `shutdown` first.
+        Command::Server => crate::server::run(stdout, check_settings_from_flags).map(|clean| {
+            if clean {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Findings
+            }
+        }),
     };
     match result {
         Ok(s) => s,
@@ -964,6 +975,21 @@ fn fix_summary(result: &RunResult, fix: &FixView, err: &mut dyn Write) -> io::Re
             plural(n, "hidden fix", "hidden fixes")
         ),
     }
+}
+
+/// The settings `fdlint check` flags (`args`, starting with the program name) ask for, validated
+/// as on the command line, with `root` where the configuration is looked for: how the language
+/// server turns its initialization options into settings.
+pub fn check_settings_from_flags(args: &[String], root: &Path) -> Result<Settings, String> {
+    let cli = Cli::try_parse_from(args).map_err(|e| {
+        // clap's rendering carries a usage section meant for a terminal: keep the first line.
+        let text = e.render().to_string();
+        text.lines().next().unwrap_or("invalid option").to_string()
+    })?;
+    let Command::Check(check) = cli.command else {
+        return Err("the arguments must name `check`".to_string());
+    };
+    check.common.settings(root).map_err(|e| e.to_string())
 }
 
 /// The first configuration file met so far that cannot be used.

@@ -20,6 +20,7 @@ pub mod report;
 pub mod rules;
 pub mod runtime;
 pub mod selection;
+pub mod server;
 pub mod settings;
 pub mod source;
 pub mod suppress;

@@ -12,5 +12,6 @@ mod meta;
 mod msrv;
 mod precommit;
 mod projects;
+mod server;
 mod tools;
 mod wheel;

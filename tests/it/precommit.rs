@@ -155,8 +155,10 @@ fn pre_commit_hook_fails_on_the_loop_and_passes_when_fixed_or_suppressed() {
 /// The first run's time (creating the hook's virtualenv, installing, linting) is the figure in
 /// docs/pre-commit.md.
 #[test]
-#[cfg_attr(not(fdlint_has_pre_commit), ignore = "pre-commit not found: SKIPPED")]
-#[cfg_attr(not(fdlint_has_maturin), ignore = "maturin not found: SKIPPED")]
+#[cfg_attr(
+    not(all(fdlint_has_pre_commit, fdlint_has_maturin)),
+    ignore = "pre-commit or maturin not found: SKIPPED"
+)]
 fn pre_commit_python_hook_installs_the_wheel_without_rust() {
     let Some(pre_commit) = tools::find("pre-commit", "FDLINT_PRE_COMMIT") else {
         return;
@@ -247,7 +249,10 @@ fn hook_manifest_is_valid_with_a_python_and_a_rust_hook() {
     assert!(hooks[0].starts_with("fdlint\n") && hooks[0].contains("\n  language: python\n"));
     assert!(hooks[1].starts_with("fdlint-rust\n") && hooks[1].contains("\n  language: rust\n"));
     for h in &hooks {
-        assert!(h.contains("\n  entry: fdlint check --force-exclude\n"), "{h}");
+        assert!(
+            h.contains("\n  entry: fdlint check --force-exclude\n"),
+            "{h}"
+        );
     }
     let Some(pre_commit) = tools::find("pre-commit", "FDLINT_PRE_COMMIT") else {
         return;

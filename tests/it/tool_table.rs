@@ -30,6 +30,10 @@ pub const TOOLS: &[Tool] = &[
         name: "cargo",
         env_var: "FDLINT_CARGO",
     },
+    Tool {
+        name: "nvim",
+        env_var: "FDLINT_NVIM",
+    },
 ];
 
 /// Where developer machines keep the Python tools (a shared virtualenv), searched after PATH.

@@ -53,6 +53,7 @@ fn the_tool_table_and_the_cfgs_agree() {
             "fdlint_has_maturin",
             "fdlint_has_ruby",
             "fdlint_has_cargo",
+            "fdlint_has_nvim",
         ]
     );
     // Whatever build.rs decided for this build, the test's own lookup agrees with it.
@@ -65,4 +66,10 @@ fn the_tool_table_and_the_cfgs_agree() {
     assert_eq!(cfg!(fdlint_has_maturin), found("maturin"));
     assert_eq!(cfg!(fdlint_has_ruby), found("ruby"));
     assert_eq!(cfg!(fdlint_has_cargo), found("cargo"));
+    assert_eq!(cfg!(fdlint_has_nvim), found("nvim"));
+}
+
+/// neovim, for the real-editor test of `fdlint server` (`FDLINT_NVIM`, else `nvim` on PATH).
+pub fn nvim() -> Option<PathBuf> {
+    find("nvim", "FDLINT_NVIM")
 }
