@@ -3,7 +3,7 @@
 //! code.
 
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
@@ -294,8 +294,10 @@ fn parse_version(flag: &str, v: Option<&str>) -> Result<Option<Version>, UsageEr
 }
 
 /// Run the CLI with these arguments, writing to these streams.
-pub fn run(
-    args: impl IntoIterator<Item = String>,
+/// Arguments are `OsString`s (`std::env::args_os`): a path that is not UTF-8 is a path like
+/// any other, never a panic.
+pub fn run<A: Into<std::ffi::OsString> + Clone>(
+    args: impl IntoIterator<Item = A>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> ExitStatus {
@@ -503,7 +505,14 @@ fn finish(
     let fail = settings
         .fail_on
         .is_some_and(|min| result.findings().any(|(_, f)| f.severity >= min));
-    Ok(if fail {
+    // A file fdlint failed on (a caught panic) is a bug: the run finished, but CI must notice.
+    let internal = result
+        .problems
+        .iter()
+        .any(|p| p.kind == engine::ProblemKind::InternalError);
+    Ok(if internal {
+        ExitStatus::Error
+    } else if fail {
         ExitStatus::Findings
     } else {
         ExitStatus::Clean
@@ -550,11 +559,17 @@ fn lint(args: &CheckArgs, settings: &Settings) -> Result<RunResult, LintError> {
         (false, _) => engine::run(&paths, settings)?,
     };
     if let Some(path) = stdin_path {
-        let mut bytes = Vec::new();
-        io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(LintError::Stdin)?;
+        let bytes = match engine::read_bounded(path, &mut io::stdin().lock(), settings)
+            .map_err(LintError::Stdin)?
+        {
+            Ok(b) => b,
+            Err(too_large) => {
+                result.stats.files_discovered += 1;
+                result.problems.push(too_large);
+                result.problems.sort();
+                return Ok(result);
+            }
+        };
         let lang = discover::lang_by_name(path)
             .or_else(|| discover::lang_by_shebang(bytes.split(|b| *b == b'\n').next()?))
             .ok_or_else(|| {

@@ -42,14 +42,15 @@ const ALWAYS_SKIPPED: &[&str] = &[".git", ".hg", ".svn", "node_modules", "__pyca
 
 /// Language by file name alone.
 pub fn lang_by_name(path: &Path) -> Option<Lang> {
-    let name = path.file_name()?.to_str()?;
-    match name {
+    // Lossy: `bad\xff.py` is a Python file whatever the bytes before its extension.
+    let name = path.file_name()?.to_string_lossy();
+    match name.as_ref() {
         "Rakefile" | "Gemfile" | "Guardfile" | "Capfile" | "Vagrantfile" | "Podfile" => {
             return Some(Lang::Ruby);
         }
         _ => {}
     }
-    match path.extension()?.to_str()? {
+    match path.extension()?.to_string_lossy().as_ref() {
         "py" | "pyw" => Some(Lang::Python),
         "rb" | "rake" | "gemspec" | "ru" => Some(Lang::Ruby),
         "rs" => Some(Lang::Rust),
@@ -83,8 +84,7 @@ fn sniff(path: &Path) -> Option<Lang> {
 
 fn has_extension(path: &Path) -> bool {
     path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.trim_start_matches('.').contains('.'))
+        .is_some_and(|n| n.to_string_lossy().trim_start_matches('.').contains('.'))
 }
 
 /// A cargo build directory: `target/` holding `CACHEDIR.TAG` or `.rustc_info.json`.
