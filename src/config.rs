@@ -446,7 +446,11 @@ mod tests {
             let short = err(&text.replace(&value, &"x".repeat(500)));
             let e = err(&text);
             assert!(e.len() < 1000, "{} bytes: {}", e.len(), &e[..200]);
-            assert_eq!(short.contains("bytes cut"), e.contains("bytes cut"), "{short}");
+            assert_eq!(
+                short.contains("bytes cut"),
+                e.contains("bytes cut"),
+                "{short}"
+            );
             cut += usize::from(e.contains("bytes cut"));
             assert!(e.starts_with("fdlint.toml:1: "), "{}", &e[..100]);
         }
