@@ -403,7 +403,7 @@ mod tests {
             .flat_map(|d| d.codes.iter().map(|(c, _)| c.as_str()))
             .collect();
         assert_eq!(codes, ["FD001", "FD002"]);
-        assert!(d[0].own_line == false && d[1].own_line == false);
+        assert!(!d[0].own_line && !d[1].own_line);
     }
 
     #[test]
