@@ -655,3 +655,50 @@ fn a_long_line_is_cut_in_the_report() {
         "{out}"
     );
 }
+
+// Inputs the fuzzer found (fuzz/, scripts/fuzz.sh), linted as the fuzz targets do: through
+// `engine::lint_text`, with and without the prefilter. Those still failing are in the frontends.
+
+fn lint_both_ways(lang: fdlint::facts::Lang, name: &str, data: &[u8]) -> Duration {
+    use fdlint::settings::Settings;
+    let text = String::from_utf8_lossy(data);
+    let t0 = Instant::now();
+    let on = fdlint::engine::lint_text(Path::new(name), lang, &text, &Settings::default());
+    let off = Settings {
+        prefilter: false,
+        ..Settings::default()
+    };
+    let off = fdlint::engine::lint_text(Path::new(name), lang, &text, &off);
+    let key = |l: &fdlint::engine::Linted| -> Vec<(&str, usize, usize)> {
+        l.findings
+            .iter()
+            .map(|f| (f.rule.code, f.span.start, f.span.end))
+            .collect()
+    };
+    assert_eq!(key(&on), key(&off), "the prefilter changed the findings");
+    t0.elapsed()
+}
+
+fn fuzz_input(name: &str) -> Vec<u8> {
+    fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+#[ignore = "frontend budget: phase 2"]
+fn fuzz_ruby_prefilter_disagreement() {
+    let data = fuzz_input("ruby_prefilter_disagreement.rb");
+    lint_both_ways(fdlint::facts::Lang::Ruby, "x.rb", &data);
+}
+
+#[test]
+#[ignore = "frontend budget: phase 2"]
+fn fuzz_python_resolution_timeout() {
+    let data = fuzz_input("python_resolution_timeout.py");
+    let t = lint_both_ways(fdlint::facts::Lang::Python, "x.py", &data);
+    assert!(t < Duration::from_secs(2), "{t:?}");
+}
