@@ -3,7 +3,7 @@
 //! code.
 
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -426,8 +426,10 @@ fn parse_version(flag: &str, v: Option<&str>) -> Result<Option<Version>, UsageEr
 }
 
 /// Run the CLI with these arguments, writing to these streams.
-pub fn run(
-    args: impl IntoIterator<Item = String>,
+/// Arguments are `OsString`s (`std::env::args_os`): a path that is not UTF-8 is a path like
+/// any other, never a panic.
+pub fn run<A: Into<std::ffi::OsString> + Clone>(
+    args: impl IntoIterator<Item = A>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> ExitStatus {
@@ -861,7 +863,14 @@ fn finish(
     let fail = settings
         .fail_on
         .is_some_and(|min| result.findings().any(|(_, f)| f.severity >= min));
-    Ok(if fail {
+    // A file fdlint failed on (a caught panic) is a bug: the run finished, but CI must notice.
+    let internal = result
+        .problems
+        .iter()
+        .any(|p| p.kind == engine::ProblemKind::InternalError);
+    Ok(if internal {
+        ExitStatus::Error
+    } else if fail {
         ExitStatus::Findings
     } else {
         ExitStatus::Clean
@@ -915,12 +924,19 @@ fn lint(args: &CheckArgs, settings: &Settings) -> Result<RunResult, LintError> {
             return Err(UsageError(e).into());
         }
         let settings = &*file_settings;
-        // Read even when excluded: the editor or hook writing it must not get a broken pipe.
-        let mut bytes = Vec::new();
-        io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(LintError::Stdin)?;
+        // Read (up to the size limit) even when excluded: the editor or hook writing it must
+        // not get a broken pipe.
+        let bytes = match engine::read_bounded(path, &mut io::stdin().lock(), settings)
+            .map_err(LintError::Stdin)?
+        {
+            Ok(b) => b,
+            Err(too_large) => {
+                result.stats.files_discovered += 1;
+                result.problems.push(too_large);
+                result.problems.sort();
+                return Ok(result);
+            }
+        };
         if settings.force_exclude && settings.exclusion.excludes_named_path(path, false) {
             return Ok(result);
         }

@@ -281,7 +281,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let invalid = |span: Range<usize>, message: String| ConfigError::Invalid {
         path: path.to_path_buf(),
         line: index.line_col(text, span.start).line,
-        message,
+        message: bounded(message),
     };
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let raw = if is_pyproject {
@@ -410,6 +410,30 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     Ok(cfg)
 }
 
+/// Error messages echo keys and values as written; a 10 MB value is cut in the middle, so the
+/// message stays readable (and the terminal usable).
+const MAX_MESSAGE: usize = 400;
+
+fn bounded(message: String) -> String {
+    if message.len() <= MAX_MESSAGE {
+        return message;
+    }
+    let mut head = MAX_MESSAGE * 2 / 3;
+    while !message.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = message.len() - MAX_MESSAGE / 4;
+    while !message.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{} … ({} bytes cut) … {}",
+        &message[..head],
+        tail - head,
+        &message[tail..]
+    )
+}
+
 /// Reword toml/serde's messages in the file's terms: "unknown key", and the key a bad value
 /// belongs to.
 fn describe_toml_error(text: &str, index: &LineIndex, span: Range<usize>, message: &str) -> String {
@@ -527,5 +551,30 @@ mod tests {
             e.starts_with("pyproject.toml:3: unknown key `bogus`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn huge_values_are_not_echoed_whole() {
+        let value = "x".repeat(10 << 20);
+        let mut cut = 0;
+        for text in [
+            format!("python-version = \"{value}\"\n"),
+            format!("select = [\"{value}\"]\n"),
+            format!("{value} = 1\n"),
+            format!("fail-on = \"{value}\n"),
+        ] {
+            // Only echoing a value makes a message long; some messages name no value.
+            let short = err(&text.replace(&value, &"x".repeat(500)));
+            let e = err(&text);
+            assert!(e.len() < 1000, "{} bytes: {}", e.len(), &e[..200]);
+            assert_eq!(
+                short.contains("bytes cut"),
+                e.contains("bytes cut"),
+                "{short}"
+            );
+            cut += usize::from(e.contains("bytes cut"));
+            assert!(e.starts_with("fdlint.toml:1: "), "{}", &e[..100]);
+        }
+        assert!(cut >= 2, "{cut} messages cut");
     }
 }

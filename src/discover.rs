@@ -119,14 +119,15 @@ const OTHER_EXTENSIONS: &[&str] = &[
 
 /// Language by file name alone.
 pub fn lang_by_name(path: &Path) -> Option<Lang> {
-    let name = path.file_name()?.to_str()?;
-    match name {
+    // Lossy: `bad\xff.py` is a Python file whatever the bytes before its extension.
+    let name = path.file_name()?.to_string_lossy();
+    match name.as_ref() {
         "Rakefile" | "Gemfile" | "Guardfile" | "Capfile" | "Vagrantfile" | "Podfile" => {
             return Some(Lang::Ruby);
         }
         _ => {}
     }
-    match path.extension()?.to_str()? {
+    match path.extension()?.to_string_lossy().as_ref() {
         "py" | "pyw" => Some(Lang::Python),
         "rb" | "rake" | "gemspec" | "ru" => Some(Lang::Ruby),
         "rs" => Some(Lang::Rust),

@@ -451,7 +451,61 @@ fn weak_needs_parse(
 }
 
 fn lint_candidate(c: &Target, settings: &Settings, projects: &ProjectCache) -> PerFile {
-    lint_candidate_as(c, settings, projects, Weak::Defer)
+    lint_isolated(c, settings, projects, Weak::Defer)
+}
+
+/// `lint_candidate_as`, with a panic caught and turned into an `internal-error` problem for
+/// the file, so that a bug met on one file does not end the run.
+fn lint_isolated(c: &Target, settings: &Settings, projects: &ProjectCache, weak: Weak) -> PerFile {
+    isolated(&c.path, || lint_candidate_as(c, settings, projects, weak)).unwrap_or_else(|p| {
+        PerFile {
+            report: None,
+            problems: vec![p],
+            lang: c.lang,
+            len: 0,
+            parsed: false,
+            phases: Phases::default(),
+            linkable: None,
+            deferred: None,
+        }
+    })
+}
+
+/// Run the work on one file, catching a panic as the file's `internal-error` problem (with the
+/// panic's message). The work's state is dropped on a panic (nothing half-done is kept), so
+/// asserting unwind safety is sound; per-thread buffers are cleared before each use.
+pub(crate) fn isolated<T>(path: &Path, work: impl FnOnce() -> T) -> Result<T, FileProblem> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        FileProblem {
+            path: path.to_path_buf(),
+            kind: ProblemKind::InternalError,
+            line: None,
+            message: format!(
+                "internal error: fdlint panicked on this file ({what}); the file was skipped. \
+                 Please report it at {}/issues",
+                crate::REPOSITORY
+            ),
+        }
+    })
+}
+
+/// Debug builds only (tests): `FDLINT_DEBUG_PANIC_ON=NAME` makes the worker panic on any file
+/// whose name is NAME, so tests can check that a panic is isolated. Release builds have no such
+/// hook.
+#[cfg(debug_assertions)]
+fn debug_panic_hook(path: &Path) {
+    static NAME: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
+    let name = NAME.get_or_init(|| std::env::var_os("FDLINT_DEBUG_PANIC_ON"));
+    if let Some(n) = name
+        && path.file_name() == Some(n.as_os_str())
+    {
+        panic!("FDLINT_DEBUG_PANIC_ON matched {}", path.display());
+    }
 }
 
 fn lint_candidate_as(
@@ -470,6 +524,8 @@ fn lint_candidate_as(
         linkable: None,
         deferred: None,
     };
+    #[cfg(debug_assertions)]
+    debug_panic_hook(&c.path);
     let mut clock = settings.timings.then(Instant::now);
     // Ok(text) to parse, Err(text) for a file the prefilter ruled out that holds a suppression
     // comment (checked for unused codes), or nothing.
@@ -575,6 +631,30 @@ fn lint_candidate_as(
     out
 }
 
+/// Read standard input (or any stream) for linting as the file `path`, with the size limit of
+/// files: reading stops one byte past the limit, so an endless stream (`< /dev/zero`) ends at
+/// once with a `too-large` problem and memory stays bounded.
+pub fn read_bounded(
+    path: &Path,
+    r: &mut dyn Read,
+    settings: &Settings,
+) -> std::io::Result<Result<Vec<u8>, FileProblem>> {
+    let mut bytes = Vec::new();
+    r.take(settings.max_file_size + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > settings.max_file_size {
+        return Ok(Err(FileProblem {
+            path: path.to_path_buf(),
+            kind: ProblemKind::TooLarge,
+            line: None,
+            message: format!(
+                "standard input is larger than the {} byte limit; skipped",
+                settings.max_file_size
+            ),
+        }));
+    }
+    Ok(Ok(bytes))
+}
+
 /// Lint bytes that come from no file (standard input) as if they were the file `path`, and add
 /// them to `result`, which stays sorted.
 pub fn add_text(
@@ -591,7 +671,13 @@ pub fn add_text(
     match decode(path, bytes) {
         Err(p) => result.problems.push(p),
         Ok((text, note)) => {
-            let linted = lint_text(path, lang, &text, settings);
+            let linted = match isolated(path, || lint_text(path, lang, &text, settings)) {
+                Ok(l) => l,
+                Err(p) => Linted {
+                    problems: vec![p],
+                    ..Linted::default()
+                },
+            };
             if linted.parsed {
                 result.stats.files_parsed += 1;
                 result.stats.bytes_parsed += len;
@@ -808,7 +894,7 @@ fn parse_deferred(gathered: &mut Gathered, settings: &Settings, projects: &Proje
         if !names_a_sweep {
             continue;
         }
-        let mut o = lint_candidate_as(&t, &settings.for_path(&t.path), projects, Weak::Parse);
+        let mut o = lint_isolated(&t, &settings.for_path(&t.path), projects, Weak::Parse);
         // The first pass counted it as read and ruled out, and reported its encoding.
         o.problems.retain(|p| p.kind != ProblemKind::NotUtf8);
         let s = &mut gathered.stats;
@@ -887,4 +973,47 @@ fn finish(
     result.files.sort_by(|a, b| a.path.cmp(&b.path));
     result.problems.sort();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_of_its_file() {
+        let path = Path::new("src/boom.py");
+        let p = isolated(path, || -> Linted { panic!("index out of bounds: 7") }).unwrap_err();
+        assert_eq!(p.kind, ProblemKind::InternalError);
+        assert_eq!(p.path, path);
+        assert!(
+            p.message.contains("index out of bounds: 7"),
+            "{}",
+            p.message
+        );
+        let p = isolated(path, || -> u8 { std::panic::panic_any(3u8) }).unwrap_err();
+        assert!(
+            p.message.contains("a panic without a message"),
+            "{}",
+            p.message
+        );
+        assert_eq!(isolated(path, || 5).unwrap(), 5);
+    }
+
+    #[test]
+    fn stdin_reads_stop_past_the_limit() {
+        let settings = Settings {
+            max_file_size: 1000,
+            ..Settings::default()
+        };
+        let mut endless = std::io::repeat(b'x');
+        let p = read_bounded(Path::new("x.py"), &mut endless, &settings)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(p.kind, ProblemKind::TooLarge);
+        let mut exact = std::io::repeat(b'x').take(1000);
+        let b = read_bounded(Path::new("x.py"), &mut exact, &settings)
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.len(), 1000);
+    }
 }

@@ -2,7 +2,7 @@
 
 fn main() {
     let status = fdlint::cli::run(
-        std::env::args(),
+        std::env::args_os(),
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     );

@@ -33,6 +33,9 @@ pub enum ProblemKind {
     TooDeep,
     /// An `fdlint: ignore` comment that names no rules, or cannot be read.
     InvalidSuppression,
+    /// fdlint itself failed on this file (a panic, caught): a bug to report. The run goes on
+    /// and ends with exit status 2.
+    InternalError,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

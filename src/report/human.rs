@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents,
 };
 
 use super::HumanOptions;
@@ -18,8 +19,182 @@ use crate::finding::{Finding, Severity};
 struct Render<'a> {
     finding: &'a Finding,
     marker: &'static str,
-    source: NamedSource<Arc<str>>,
+    source: Source,
     help: String,
+    /// Maps the finding's byte offsets into `source` (identity unless an excerpt was cut).
+    shift: Shift,
+}
+
+/// The text a finding is rendered from: an excerpt of the file (the lines shown, long ones
+/// cut), or the whole file for a finding without a span inside it.
+enum Source {
+    Whole(NamedSource<Arc<str>>),
+    Excerpt(Excerpt),
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        match self {
+            Source::Whole(s) => s.read_span(span, before, after),
+            Source::Excerpt(e) => e.read_span(span, before, after),
+        }
+    }
+}
+
+/// Lines longer than this many bytes are cut around the spans on them.
+const LONG_LINE: usize = 400;
+/// Bytes kept on either side of a span's point on a cut line.
+const KEEP_BEFORE: usize = 60;
+const KEEP_AFTER: usize = 140;
+
+/// The lines a finding shows (its labels' lines and one line of context around them), with
+/// every long line cut to a window around the points of the spans on it, `…` marking each
+/// cut. Line numbers and columns stay the file's.
+struct Excerpt {
+    name: String,
+    text: String,
+    /// 0-based file line of the excerpt's first line.
+    first_line: usize,
+    /// Per excerpt line: characters cut from its start, less the `…` put in their place.
+    col_shift: Vec<usize>,
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        let line = inner.line();
+        let column = match inner.column() {
+            0 => 0,
+            c => c + self.col_shift.get(line).copied().unwrap_or(0),
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            line + self.first_line,
+            column,
+            inner.line_count(),
+        )))
+    }
+}
+
+/// File offset -> excerpt offset, per cut-out piece: `(file start, file end, excerpt start)`.
+#[derive(Default)]
+struct Shift(Vec<(usize, usize, usize)>);
+
+impl Shift {
+    fn map(&self, offset: usize) -> usize {
+        if self.0.is_empty() {
+            return offset;
+        }
+        // The piece holding the offset, else the nearest one before it (clamped to its end).
+        let i = self
+            .0
+            .partition_point(|(s, _, _)| *s <= offset)
+            .saturating_sub(1);
+        let (s, e, at) = self.0[i];
+        at + offset.clamp(s, e) - s
+    }
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The lines `finding` shows, as an excerpt: always, because miette finds a span's line by
+/// scanning the source from its start (40k findings in a 1 MB file were 40k scans of it), and
+/// lines longer than [`LONG_LINE`] are cut.
+fn excerpt(file: &FileReport, finding: &Finding) -> Option<(Excerpt, Shift)> {
+    let text: &str = &file.text;
+    let mut points = vec![finding.span.start, finding.span.end];
+    for l in &finding.labels {
+        points.extend([l.span.start, l.span.end]);
+    }
+    points.retain(|p| *p <= text.len());
+    points.sort_unstable();
+    // A line's text is a slice of `text`: its offsets are where it starts and ends.
+    let line_start =
+        |line: usize| file.index.line_text(text, line).as_ptr() as usize - text.as_ptr() as usize;
+    let line_end = |line: usize| line_start(line) + file.index.line_text(text, line).len();
+    let last_line = file.index.line_count() - 1;
+    let first = file.index.line_of(points[0]).saturating_sub(1);
+    let last = (file.index.line_of(*points.last()?) + 1).min(last_line);
+    let mut out = String::new();
+    let mut shift = Shift::default();
+    let mut col_shift = Vec::new();
+    for line in first..=last {
+        let (s, e) = (line_start(line), line_end(line));
+        if line > first {
+            out.push('\n');
+        }
+        if e - s <= LONG_LINE {
+            shift.0.push((s, e + 1, out.len()));
+            out.push_str(&text[s..e]);
+            col_shift.push(0);
+            continue;
+        }
+        // Windows around the points on this line, merged where they overlap.
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        for &p in points.iter().filter(|p| (s..=e).contains(*p)) {
+            let w = (
+                floor_char(text, p.saturating_sub(KEEP_BEFORE).max(s)),
+                ceil_char(text, (p + KEEP_AFTER).min(e)),
+            );
+            match windows.last_mut() {
+                Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                _ => windows.push(w),
+            }
+        }
+        if windows.is_empty() {
+            // A context line: its start.
+            windows.push((s, ceil_char(text, (s + KEEP_BEFORE + KEEP_AFTER).min(e))));
+        }
+        col_shift.push(match windows[0].0 {
+            ws if ws > s => text[s..ws].chars().count() - 1,
+            _ => 0,
+        });
+        let mut at = s;
+        for (ws, we) in windows {
+            if ws > at {
+                out.push('…');
+            }
+            shift.0.push((ws, we, out.len()));
+            out.push_str(&text[ws..we]);
+            at = we;
+        }
+        if at < e {
+            out.push('…');
+        }
+    }
+    Some((
+        Excerpt {
+            name: file.path.display().to_string(),
+            text: out,
+            first_line: first,
+            col_shift,
+        },
+        shift,
+    ))
 }
 
 impl fmt::Debug for Render<'_> {
@@ -66,13 +241,16 @@ impl Diagnostic for Render<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let f = self.finding;
-        let primary = LabeledSpan::new_primary_with_span(
-            Some(f.span_label.clone()),
-            (f.span.start, f.span.len()),
-        );
-        let rest = f.labels.iter().filter(|l| l.span != f.span).map(|l| {
-            LabeledSpan::new_with_span(Some(l.message.clone()), (l.span.start, l.span.len()))
-        });
+        let at = |span: crate::facts::Span| {
+            let start = self.shift.map(span.start);
+            (start, self.shift.map(span.end).saturating_sub(start))
+        };
+        let primary = LabeledSpan::new_primary_with_span(Some(f.span_label.clone()), at(f.span));
+        let rest = f
+            .labels
+            .iter()
+            .filter(|l| l.span != f.span)
+            .map(move |l| LabeledSpan::new_with_span(Some(l.message.clone()), at(l.span)));
         Some(Box::new(std::iter::once(primary).chain(rest)))
     }
 }
@@ -112,11 +290,22 @@ pub fn render_file(file: &FileReport, opts: HumanOptions) -> String {
             });
         }
         help.push_str(&format!("\ndocs: {}", f.rule.url()));
+        let (source, shift) = match excerpt(file, f) {
+            Some((e, shift)) => (Source::Excerpt(e), shift),
+            None => (
+                Source::Whole(NamedSource::new(
+                    file.path.display().to_string(),
+                    file.text.clone(),
+                )),
+                Shift::default(),
+            ),
+        };
         let r = Render {
             finding: f,
             marker: super::fix_marker(f, opts.unsafe_fixes),
-            source: NamedSource::new(file.path.display().to_string(), file.text.clone()),
+            source,
             help,
+            shift,
         };
         let _ = h.render_report(&mut s, &r);
         s.push('\n');

@@ -272,7 +272,7 @@ fn relocate_to_pin(
             let id = packages.id_of(&dir, package.to_string());
             let segments: Vec<String> = package_path
                 .split('/')
-                .map(|seg| encode(seg, false))
+                .map(|seg| encode(seg.as_bytes(), false))
                 .collect();
             json!({ "uri": segments.join("/"), "uriBaseId": id })
         }
@@ -353,7 +353,7 @@ fn artifact(path: &Path, root: &Path) -> Artifact {
         Ok(rel) if rel.components().next().is_some() => {
             let segments: Vec<String> = rel
                 .components()
-                .map(|c| encode(&c.as_os_str().to_string_lossy(), false))
+                .map(|c| encode(&os_bytes(c.as_os_str()), false))
                 .collect();
             let uri = segments.join("/");
             Artifact {
@@ -389,13 +389,30 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 fn file_uri(abs: &Path) -> String {
-    let s = abs.to_string_lossy().replace('\\', "/");
-    let s = if s.starts_with('/') {
-        s
-    } else {
-        format!("/{s}")
-    };
+    let mut s: Vec<u8> = os_bytes(abs.as_os_str())
+        .iter()
+        .map(|b| if *b == b'\\' { b'/' } else { *b })
+        .collect();
+    if s.first() != Some(&b'/') {
+        s.insert(0, b'/');
+    }
     format!("file://{}", encode(&s, true))
+}
+
+/// A path's raw bytes: a name that is not UTF-8 keeps its bytes in the URI (percent-encoded),
+/// where a lossy conversion would name another file.
+#[cfg(unix)]
+fn os_bytes(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    std::borrow::Cow::Borrowed(s.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn os_bytes(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
+    match s.to_string_lossy() {
+        std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
+        std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.into_bytes()),
+    }
 }
 
 /// The `%SRCROOT%` URI: a directory, so it ends in `/` (relative URIs resolve under it).
@@ -410,9 +427,9 @@ fn dir_uri(root: &Path) -> String {
 
 /// Percent-encodes all but RFC 3986 unreserved characters and `/`. A `:` is kept only in
 /// absolute URIs: in a relative one, `a:b.py` would read as the scheme `a`.
-fn encode(s: &str, keep_colon: bool) -> String {
+fn encode(s: &[u8], keep_colon: bool) -> String {
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
+    for &b in s {
         if b.is_ascii_alphanumeric()
             || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
             || (keep_colon && b == b':')

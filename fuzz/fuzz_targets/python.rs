@@ -1,0 +1,8 @@
+//! The Python frontend through the whole pipeline, with and without the prefilter.
+#![no_main]
+
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    common::lint_both_ways(fdlint::facts::Lang::Python, "x.py", data);
+});
