@@ -268,30 +268,7 @@ pub fn write_fixed(path: &Path, read: &Snapshot, text: &str) -> Result<(), Write
     if meta.permissions().readonly() {
         return Err(WriteError::ReadOnly);
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut attempt = 0;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(
-            ".{}.fdlint-fix-{}-{attempt}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(e.into()),
-        }
-    };
+    let (tmp, mut file) = crate::atomic::temp_beside(path, "fix")?;
     let result = (|| {
         file.write_all(text.as_bytes())?;
         file.set_permissions(meta.permissions())?;

@@ -1,6 +1,7 @@
 //! fdlint: finds loops that close every file descriptor up to the fd limit, and the spawn calls
 //! around them, in Python, Ruby and Rust code. See ARCHITECTURE.md for the map of the code.
 
+pub mod atomic;
 pub mod baseline;
 pub mod cli;
 pub mod config;

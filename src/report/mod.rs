@@ -75,30 +75,7 @@ pub fn range(file: &FileReport, f: &Finding) -> (LineCol, LineCol) {
 /// a temporary file in the same directory (so the rename stays on one file system), synced,
 /// then renamed over `path`.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut attempt = 0;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(
-            ".{}.fdlint-{}-{attempt}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    };
+    let (tmp, mut file) = crate::atomic::temp_beside(path, "out")?;
     let written = file
         .write_all(bytes)
         .and_then(|()| file.sync_all())
