@@ -390,10 +390,10 @@ fn list_rules(format: &str, out: &mut dyn Write) -> io::Result<ExitStatus> {
                     "severity": r.default_severity.as_str(),
                     "severities": r.severities(),
                     "languages": r.languages,
-                    "fix": r.fix.map(|(a, l)| serde_json::json!({
+                    "fix": (!r.fix.is_empty()).then(|| r.fix.iter().map(|(a, l)| serde_json::json!({
                         "applicability": a.as_str(),
                         "languages": if l.is_empty() { r.languages } else { l },
-                    })),
+                    })).collect::<Vec<_>>()),
                     "summary": r.summary,
                     "url": r.url(),
                 })

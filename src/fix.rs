@@ -141,7 +141,8 @@ fn wanted<'a>(findings: &'a [Finding], unsafe_fixes: bool, skip: &[Fix]) -> Vec<
         .filter(|f| {
             f.fix
                 .as_ref()
-                .is_some_and(|x| x.applies(unsafe_fixes) && !skip.contains(x))
+                .and_then(|x| x.chosen(unsafe_fixes))
+                .is_some_and(|x| !skip.contains(x))
         })
         .collect()
 }
@@ -178,7 +179,10 @@ pub fn fix_text(
             converged = true;
             break;
         }
-        let fixes: Vec<&Fix> = todo.iter().filter_map(|f| f.fix.as_ref()).collect();
+        let fixes: Vec<&Fix> = todo
+            .iter()
+            .filter_map(|f| f.fix.as_ref()?.chosen(unsafe_fixes))
+            .collect();
         let (next, taken) = apply(&cur, &fixes);
         let ok = |t: &str| syntax_errors(lang, t, settings).is_some_and(|n| n <= baseline_errors);
         let next = if ok(&next) {
