@@ -16,7 +16,7 @@
 //!   fds `/proc/self/fd` lists) each leave exactly the fds the loop leaves, and are faster,
 //!   under pyenv's CPython 2.7, 3.8 and 3.12 and Debian's PyPy 3.
 //! - Python FD002 (`range()` -> `xrange()` in a comprehension, Python 2.7): the same fds are
-//!   seen, and the fixed version is faster.
+//!   seen (times reported, not compared: the list it saves is small at a test's fd limit).
 //!
 //! A missing runtime (cargo, ruby, a Python) skips its part with a SKIPPED line, unless
 //! `FDLINT_REQUIRE_TOOLS=1`.
@@ -470,5 +470,7 @@ fn python2_xrange_fix_sees_the_same_fds() {
         ms(ta),
         ms(tb)
     );
-    assert!(tb < ta, "xrange() is not faster: {tb} ns vs {ta} ns");
+    // Not compared: at the 20,000-65,536 fds a test can open, the list costs ~0.7-2 MiB and
+    // well under a millisecond, within the noise of the `stat` per fd; what `xrange()` saves
+    // is the 32.6 bytes per element (~32.6 GiB at 1,073,741,816) before the first fd.
 }
