@@ -107,7 +107,17 @@ declare_rule! {
     /// list every fd (a foreign `/proc` mounted in a chroot) would leave fds open. The report
     /// shows the safe fix; `--unsafe-fixes` applies the alternative in its place.
     ///
-    /// Ruby loops have no automatic fix yet.
+    /// Ruby: a `lo.upto(hi)`, `(lo..hi).each` or `hi.times` block whose body only closes the
+    /// fd through an IO and swallows the error (`IO.for_fd(fd).close rescue nil`, a `begin`
+    /// or `do` block with an empty `rescue` of `StandardError`, `SystemCallError` or
+    /// `Errno::EBADF`) is rewritten to run the same block over the fds `/proc/self/fd` lists
+    /// that lie in the range (`Dir.entries`, which every Ruby has), with the loop kept, under
+    /// an `fdlint: ignore[FD001]` comment, as the fallback where `/proc` is missing. Skipping
+    /// an fd that is not open is what the body did with it (it swallowed the `Errno::EBADF`).
+    /// It is **unsafe** because the listing is taken once (an fd another thread opens during
+    /// the sweep is not closed), because it adds a local variable `fdlint_fds`, and because the
+    /// statement's value changes (the loop's was its receiver), which matters when it is the
+    /// last statement of a method whose result is used.
     ///
     /// ## Known problems
     /// The bound is followed within one file only: a limit passed in as a parameter, or read in
@@ -290,8 +300,62 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
         notes,
         suppressed: false,
         baselined: false,
-        fix: rust_close_range_fix(ctx, facts, l).or_else(|| sweep_fix(ctx, facts, l)),
+        fix: rust_close_range_fix(ctx, facts, l)
+            .or_else(|| sweep_fix(ctx, facts, l))
+            .or_else(|| ruby_sweep_fix(ctx, facts, l)),
     })
+}
+
+/// Ruby: a block sweep whose body only closes the fd and swallows the error runs the same
+/// block over the fds `/proc/self/fd` lists that are in the loop's range, and keeps the loop
+/// (suppressed) as the fallback where there is no `/proc`. Unsafe: see `## Fix safety`.
+fn ruby_sweep_fix(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Fix> {
+    if ctx.lang != Lang::Ruby || !matches!(reach(&l.bound), Some(Reach::Limit(_))) {
+        return None;
+    }
+    let s = facts.sweep_loops.iter().find(|s| s.header == l.span)?;
+    let text = |sp: Span| ctx.text.get(sp.start..sp.end);
+    // Parenthesised unless a single token, so the range reads as written.
+    let operand = |t: &str| {
+        if t.chars()
+            .all(|c| c.is_alphanumeric() || "_.:[]()@".contains(c))
+        {
+            t.to_string()
+        } else {
+            format!("({t})")
+        }
+    };
+    let lo = match s.lower {
+        Some(sp) => operand(text(sp)?),
+        None => "0".to_string(),
+    };
+    let hi = operand(text(s.upper)?);
+    let op = if s.inclusive { ".." } else { "..." };
+    let statement = text(s.statement)?;
+    let block = ctx.text.get(s.header.end..s.statement.end)?.trim_start();
+    let line_start = ctx.text[..s.statement.start]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let ind: String = ctx.text[line_start..s.statement.start]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let deeper = |t: &str| t.replace('\n', "\n  ");
+    let new = format!(
+        "if (fdlint_fds = (Dir.entries(\"/proc/self/fd\") rescue nil))\n\
+         {ind}  # Close only the fds that are open (Linux); the loop is the fallback without /proc.\n\
+         {ind}  fdlint_fds.grep(/\\A\\d+\\z/).map(&:to_i).grep({lo}{op}{hi}).each {}\n\
+         {ind}else\n\
+         {ind}  # fdlint: ignore[FD001] -- the fallback where /proc/self/fd is missing\n\
+         {ind}  {}\n\
+         {ind}end",
+        deeper(block),
+        deeper(statement),
+    );
+    Some(Fix::unsafe_edits(
+        "close only the open fds (from `/proc/self/fd`), the loop as the fallback",
+        vec![Edit::replacement(s.statement, new)],
+    ))
 }
 
 /// The name of the helper the unsafe Python fix adds (once per file).

@@ -18,6 +18,9 @@
 //! - Python FD002 (`range()` -> `xrange()` in a comprehension, Python 2.7): the same fds are
 //!   seen (times reported, not compared: the list it saves is small at a test's fd limit).
 //!
+//! - Ruby FD001 (`3.upto(max) { |fd| IO.for_fd(fd).close rescue nil }` -> the same block over
+//!   the fds `/proc/self/fd` lists): both leave exactly the same fds open, the fixed one faster.
+//!
 //! A missing runtime (cargo, ruby, a Python) skips its part with a SKIPPED line, unless
 //! `FDLINT_REQUIRE_TOOLS=1`.
 
@@ -473,4 +476,69 @@ fn python2_xrange_fix_sees_the_same_fds() {
     // Not compared: at the 20,000-65,536 fds a test can open, the list costs ~0.7-2 MiB and
     // well under a millisecond, within the noise of the `stat` per fd; what `xrange()` saves
     // is the 32.6 bytes per element (~32.6 GiB at 1,073,741,816) before the first fd.
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ruby: FD001's close-only-the-open-fds rewrite of a block sweep.
+
+const RUBY_SWEEP: &str = r#"require "fcntl"
+
+def open_fds
+  Dir.children("/proc/self/fd").map(&:to_i).sort.join(" ")
+end
+
+def sweep
+  3.upto(Process.getrlimit(:NOFILE)[1]) { |fd| IO.for_fd(fd).close rescue nil }
+  nil
+end
+
+# Some of the inherited fds close-on-exec, some not.
+IO.for_fd(7, autoclose: false).fcntl(Fcntl::F_SETFD, Fcntl::FD_CLOEXEC)
+puts "before: #{open_fds}"
+t = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
+sweep
+puts "ns: #{Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - t}"
+puts "after: #{open_fds}"
+"#;
+
+#[test]
+fn ruby_sweep_fix_closes_the_same_fds_faster() {
+    let fixed_text = fixed("proof.rb", Lang::Ruby, RUBY_SWEEP);
+    assert!(
+        fixed_text.contains("fdlint_fds.grep(/\\A\\d+\\z/)"),
+        "{fixed_text}"
+    );
+    let Some(ruby) = tools::find("ruby", "FDLINT_RUBY") else {
+        eprintln!("SKIPPED: fix_proof ruby FD001 (no ruby)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb) = (dir.path().join("original.rb"), dir.path().join("fixed.rb"));
+    std::fs::write(&pa, RUBY_SWEEP).unwrap();
+    std::fs::write(&pb, &fixed_text).unwrap();
+    let (a, n) = wrapped(&ruby, &[pa.to_str().unwrap()]);
+    let (b, _) = wrapped(&ruby, &[pb.to_str().unwrap()]);
+    for out in [&a, &b] {
+        let before = fd_set(field(out, "before"));
+        assert!(KNOWN.iter().all(|k| before.contains(k)), "{out}");
+    }
+    assert_eq!(field(&a, "after"), field(&b, "after"), "\n{a}\n{b}");
+    // Both versions keep what Ruby refuses to close (its reserved fds: `IO.for_fd` raises,
+    // rescued), and the listing's directory fd takes the lowest free number: every known fd
+    // above 5 is closed.
+    let after = fd_set(field(&a, "after"));
+    assert!(
+        KNOWN.iter().filter(|k| **k > 5).all(|k| !after.contains(k)),
+        "the sweep left fds open: {a}"
+    );
+    let (ta, tb): (u64, u64) = (
+        field(&a, "ns").parse().unwrap(),
+        field(&b, "ns").parse().unwrap(),
+    );
+    eprintln!(
+        "fix_proof ruby FD001 at RLIMIT_NOFILE = {n}: loop {}, open fds only {}",
+        ms(ta),
+        ms(tb)
+    );
+    assert!(tb < ta, "the fixed sweep is not faster: {tb} ns vs {ta} ns");
 }
