@@ -26,9 +26,10 @@ fn named_children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
         .collect()
 }
 
-/// Whether `name` may not be the builtin: a whole-word occurrence of it anywhere in the file
-/// that is not a call of it (`xrange = range`, `import range`, `range = ...`), or `def range`.
-pub(super) fn maybe_shadowed(src: &str, name: &str) -> bool {
+/// Whether `name` may not be the builtin: an identifier `name` anywhere in the file that is
+/// not the callee of a call (`xrange = range`, `from compat import range`, `def range(...)`).
+/// Words in comments and strings do not count.
+pub(super) fn maybe_shadowed(root: Node, src: &str, name: &str) -> bool {
     let b = src.as_bytes();
     let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
     memchr::memmem::find_iter(b, name.as_bytes()).any(|at| {
@@ -36,9 +37,16 @@ pub(super) fn maybe_shadowed(src: &str, name: &str) -> bool {
         if (at > 0 && is_ident(b[at - 1])) || b.get(end).is_some_and(|c| is_ident(*c)) {
             return false;
         }
-        let after = src[end..].trim_start_matches([' ', '\t']);
-        let before = src[..at].trim_end_matches([' ', '\t']);
-        !after.starts_with('(') || before.ends_with("def") || before.ends_with('.')
+        let Some(leaf) = root.descendant_for_byte_range(at, end) else {
+            return true;
+        };
+        if leaf.kind() != "identifier" {
+            // A comment, a string, a keyword argument's name: not a binding of the builtin.
+            return matches!(leaf.kind(), "ERROR");
+        }
+        !leaf
+            .parent()
+            .is_some_and(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(leaf))
     })
 }
 
@@ -298,7 +306,7 @@ impl<'t> Resolver<'t> {
             || text(stmt, src).starts_with("async")
             || call
                 .child_by_field_name("function")
-                .is_none_or(|f| maybe_shadowed(src, text(f, src)))
+                .is_none_or(|f| maybe_shadowed(self.root, src, text(f, src)))
         {
             return;
         }
@@ -471,8 +479,8 @@ impl<'t> Resolver<'t> {
             && parent.child_by_field_name("right") == Some(range_call)
             && func.kind() == "identifier"
             && text(func, src) == "range"
-            && !maybe_shadowed(src, "range")
-            && !maybe_shadowed(src, "xrange")
+            && !maybe_shadowed(self.root, src, "range")
+            && !maybe_shadowed(self.root, src, "xrange")
         {
             facts.iterated_ranges.push(IteratedRange {
                 range: span(range_call),
