@@ -427,7 +427,11 @@ impl<'t> Resolver<'t> {
     ) {
         let src = self.src;
         // A comment in the loop would be lost with it, except one ending the header's line,
-        // which the fix keeps.
+        // which the fix keeps. A `#` in the header itself (a comment between the range's
+        // arguments, or in a string there) also means no fix: the arguments are copied.
+        if src[header.start..header.end].contains('#') {
+            return;
+        }
         let line_end = src[header.end..]
             .find('\n')
             .map_or(src.len(), |i| header.end + i);
