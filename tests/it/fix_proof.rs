@@ -404,6 +404,20 @@ def sweep():
         fd += 1
 "#;
 
+const PY_FROM_IMPORT_SWEEP: &str = r#"import fcntl
+import os
+import time
+from os import close, sysconf
+
+
+def sweep():
+    for fd in range(3, sysconf("SC_OPEN_MAX")):
+        try:
+            close(fd)
+        except:
+            pass
+"#;
+
 fn ms(ns: u64) -> String {
     format!("{:.3} ms", ns as f64 / 1e6)
 }
@@ -412,10 +426,17 @@ fn ms(ns: u64) -> String {
 fn python_sweep_fixes_close_the_same_fds_faster() {
     let settings = Settings::default();
     let mut report = Vec::new();
-    for (template, body) in [("for", PY_FOR_SWEEP), ("while", PY_WHILE_SWEEP)] {
+    for (template, body) in [
+        ("for", PY_FOR_SWEEP),
+        ("while", PY_WHILE_SWEEP),
+        ("from-import", PY_FROM_IMPORT_SWEEP),
+    ] {
         let original = format!("{body}{PY_MAIN}");
         let safe = fixed_with("proof.py", &original, &settings, false);
-        assert!(safe.contains("os.closerange("), "{safe}");
+        assert!(
+            safe.contains("    os.closerange(") || safe.contains("    closerange("),
+            "{safe}"
+        );
         assert!(!safe.contains("_fdlint_close_open_fds"), "{safe}");
         let unsafe_ = fixed_with("proof.py", &original, &settings, true);
         assert!(unsafe_.contains("    _fdlint_close_open_fds("), "{unsafe_}");
