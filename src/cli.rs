@@ -408,10 +408,16 @@ fn list_rules(format: &str, out: &mut dyn Write) -> io::Result<ExitStatus> {
         .map(|r| r.severities().chars().count())
         .max()
         .unwrap_or(8);
+    let fix_w = rules::all()
+        .iter()
+        .map(|r| r.fix_summary().chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(14);
     let row = |out: &mut dyn Write, c: &[&str]| {
         writeln!(
             out,
-            "{:<5}  {:<24} {:<sev_w$}  {:<18} {:<14} {}",
+            "{:<5}  {:<24} {:<sev_w$}  {:<18} {:<fix_w$} {}",
             c[0], c[1], c[2], c[3], c[4], c[5]
         )
     };
