@@ -493,10 +493,10 @@ fn list_rules(format: &str, out: &mut dyn Write) -> io::Result<ExitStatus> {
                     "severity": r.default_severity.as_str(),
                     "severities": r.severities(),
                     "languages": r.languages,
-                    "fix": r.fix.map(|(a, l)| serde_json::json!({
+                    "fix": (!r.fix.is_empty()).then(|| r.fix.iter().map(|(a, l)| serde_json::json!({
                         "applicability": a.as_str(),
                         "languages": if l.is_empty() { r.languages } else { l },
-                    })),
+                    })).collect::<Vec<_>>()),
                     "summary": r.summary,
                     "url": r.url(),
                 })
@@ -511,10 +511,16 @@ fn list_rules(format: &str, out: &mut dyn Write) -> io::Result<ExitStatus> {
         .map(|r| r.severities().chars().count())
         .max()
         .unwrap_or(8);
+    let fix_w = rules::all()
+        .iter()
+        .map(|r| r.fix_summary().chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(14);
     let row = |out: &mut dyn Write, c: &[&str]| {
         writeln!(
             out,
-            "{:<5}  {:<24} {:<sev_w$}  {:<18} {:<14} {}",
+            "{:<5}  {:<24} {:<sev_w$}  {:<18} {:<fix_w$} {}",
             c[0], c[1], c[2], c[3], c[4], c[5]
         )
     };

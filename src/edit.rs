@@ -58,6 +58,12 @@ pub struct Fix {
     /// Non-overlapping edits, in any order.
     pub edits: Vec<Edit>,
     pub applicability: Applicability,
+    /// A better rewrite that may change behaviour in some case, applied instead of this one
+    /// when unsafe fixes are enabled (FD001's Python sweep: `os.closerange` is the safe fix,
+    /// closing only the open fds the unsafe alternative). Always `Unsafe`; reports describe the
+    /// primary fix.
+    #[serde(skip)]
+    pub alternative: Option<Box<Fix>>,
 }
 
 impl Fix {
@@ -66,6 +72,7 @@ impl Fix {
             message: message.into(),
             edits,
             applicability: Applicability::Safe,
+            alternative: None,
         }
     }
     pub fn unsafe_edits(message: impl Into<String>, edits: Vec<Edit>) -> Fix {
@@ -73,6 +80,26 @@ impl Fix {
             message: message.into(),
             edits,
             applicability: Applicability::Unsafe,
+            alternative: None,
+        }
+    }
+
+    /// This fix with `alternative` as the rewrite `--unsafe-fixes` applies instead.
+    pub fn with_unsafe_alternative(mut self, alternative: Fix) -> Fix {
+        debug_assert!(alternative.alternative.is_none());
+        self.alternative = Some(Box::new(Fix {
+            applicability: Applicability::Unsafe,
+            ..alternative
+        }));
+        self
+    }
+
+    /// The fix applied when unsafe fixes are (or are not) enabled: the unsafe alternative when
+    /// there is one and they are, else this fix if it applies.
+    pub fn chosen(&self, unsafe_fixes: bool) -> Option<&Fix> {
+        match &self.alternative {
+            Some(alt) if unsafe_fixes => Some(alt),
+            _ => self.applies(unsafe_fixes).then_some(self),
         }
     }
 

@@ -364,6 +364,58 @@ pub struct PlainCloseLoop {
     pub body: Span,
 }
 
+/// A Python or Ruby loop over a range of fd numbers whose body does nothing but close the loop
+/// variable and ignore the error (`for fd in range(3, n): try: os.close(fd) / except OSError:
+/// pass`; `3.upto(n) { |fd| IO.for_fd(fd).close rescue nil }`): the shape a fix can replace
+/// with `os.closerange(lo, hi)` or a walk of the open fds. Filled by `src/lang/python/loops.rs`
+/// and `src/lang/ruby/loops.rs` only when nothing else in the body or after the loop depends
+/// on the loop (the loop variable, a handler's `as e` name are not read afterwards; no
+/// `else:`, no step). (Rust's counterpart is [`PlainCloseLoop`], whose fields differ: Rust
+/// ranges always have a start and the body is kept as the fallback.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweepLoop {
+    /// The `CloseLoop::span` of the same loop (its header).
+    pub header: Span,
+    /// The whole loop statement, body included: what the fix replaces.
+    pub statement: Span,
+    /// The first fd as written; `None` when the range starts at 0 (`range(hi)`, `hi.times`).
+    pub lower: Option<Span>,
+    /// The bound as written.
+    pub upper: Span,
+    /// Whether `upper` itself is closed (`while fd <= hi`, `lo.upto(hi)`, `lo..hi`).
+    pub inclusive: bool,
+    /// Python: how `os.closerange` is spelled where the loop is (`None` in Ruby).
+    pub closerange: Option<CloserangeName>,
+    /// Where a module-level helper can go: the start of the line of the top-level statement
+    /// that holds the loop (its first decorator, for a decorated definition).
+    pub top_level: usize,
+    /// A comment ending the header's line (`# close inherited fds`), kept by the fix. Loops
+    /// with comments elsewhere are not `SweepLoop`s.
+    pub comment: Option<Span>,
+}
+
+/// How a Python file can call `os.closerange`: through the module as the file imports it
+/// (`os`, `import os as _os`), by a name imported from it (`from os import closerange`), or by
+/// adding `from os import closerange` after the statement that imports `close` (at `after`, the
+/// end of that import statement; `indent` is that statement's indentation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CloserangeName {
+    Module { alias: String },
+    Name { name: String },
+    Import { after: usize, indent: String },
+}
+
+/// A Python 2 `range(...)` of every fd number that a `for` statement (or a comprehension's
+/// `for`) iterates directly, where `range` is the builtin: `name` is the span of the word
+/// `range`, which `xrange` can replace without changing what the loop sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IteratedRange {
+    /// The `FdRange::span` of the same call.
+    pub range: Span,
+    pub name: Span,
+}
+
 /// Everything a frontend found in one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facts {
@@ -376,6 +428,10 @@ pub struct Facts {
     pub option_slots: Vec<OptionSlot>,
     /// Close loops simple enough to rewrite (Rust).
     pub plain_close_loops: Vec<PlainCloseLoop>,
+    /// Close loops simple enough to rewrite (Python, Ruby).
+    pub sweep_loops: Vec<SweepLoop>,
+    /// Python 2 `range()`s of fd numbers iterated directly by a `for` (Python).
+    pub iterated_ranges: Vec<IteratedRange>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
 }

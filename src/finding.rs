@@ -94,9 +94,10 @@ pub struct RuleMeta {
     /// The severities as the rule reports them, when it is not always `default_severity`
     /// ("note (warning with evidence)"); empty otherwise.
     pub reported: &'static str,
-    /// Whether the rule can fix what it finds, how safely, and in which languages (empty: all
-    /// of the rule's languages). The rule's `## Fix safety` section says why.
-    pub fix: Option<(Applicability, &'static [Lang])>,
+    /// What the rule can fix, how safely, and in which languages (an empty language list: all
+    /// of the rule's languages), one entry per applicability; empty when it fixes nothing. The
+    /// rule's `## Fix safety` section says why.
+    pub fix: &'static [(Applicability, &'static [Lang])],
 }
 
 impl RuleMeta {
@@ -109,16 +110,25 @@ impl RuleMeta {
         }
     }
 
-    /// The fix column of `fdlint rules`: `safe`, `unsafe`, `unsafe (rust)`, or `—`.
+    /// The fix column of `fdlint rules`: `safe`, `unsafe`, `unsafe (rust)`,
+    /// `safe (python); unsafe (ruby, rust)`, or `—`.
     pub fn fix_summary(&self) -> String {
-        match self.fix {
-            None => "—".to_string(),
-            Some((a, [])) => a.as_str().to_string(),
-            Some((a, langs)) => {
-                let names: Vec<&str> = langs.iter().map(|l| l.name()).collect();
-                format!("{} ({})", a.as_str(), names.join(", "))
-            }
+        if self.fix.is_empty() {
+            return "—".to_string();
         }
+        let parts: Vec<String> = self
+            .fix
+            .iter()
+            .map(|(a, langs)| {
+                if langs.is_empty() {
+                    a.as_str().to_string()
+                } else {
+                    let names: Vec<&str> = langs.iter().map(|l| l.name()).collect();
+                    format!("{} ({})", a.as_str(), names.join(", "))
+                }
+            })
+            .collect();
+        parts.join("; ")
     }
 
     /// The documentation as Markdown, without the one leading space each `///` line leaves.

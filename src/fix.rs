@@ -1,9 +1,10 @@
 //! Fixes as data, and applying them: `fdlint check --fix`, `--unsafe-fixes`, `--diff`.
 //!
 //! A rule attaches a [`Fix`] to a finding: byte-range [`Edit`]s into the file's text plus an
-//! [`Applicability`], as ruff does. Nothing here knows a rule or a language's syntax: edits are
-//! applied sorted and never overlapping (an edit that conflicts with one already taken waits for
-//! the next pass), the text is linted again in memory, and passes repeat until nothing fixable
+//! [`Applicability`], as ruff does; a fix may carry an unsafe alternative that
+//! `--unsafe-fixes` applies in its place ([`Fix::chosen`]). Nothing here knows a rule or a
+//! language's syntax: edits are applied sorted and never overlapping (an edit that conflicts
+//! with one already taken waits for the next pass), the text is linted again in memory, and passes repeat until nothing fixable
 //! is left or [`MAX_PASSES`] is reached. A fix whose result has more syntax errors than the
 //! original is dropped with a diagnostic.
 //!
@@ -141,7 +142,8 @@ fn wanted<'a>(findings: &'a [Finding], unsafe_fixes: bool, skip: &[Fix]) -> Vec<
         .filter(|f| {
             f.fix
                 .as_ref()
-                .is_some_and(|x| x.applies(unsafe_fixes) && !skip.contains(x))
+                .and_then(|x| x.chosen(unsafe_fixes))
+                .is_some_and(|x| !skip.contains(x))
         })
         .collect()
 }
@@ -178,7 +180,10 @@ pub fn fix_text(
             converged = true;
             break;
         }
-        let fixes: Vec<&Fix> = todo.iter().filter_map(|f| f.fix.as_ref()).collect();
+        let fixes: Vec<&Fix> = todo
+            .iter()
+            .filter_map(|f| f.fix.as_ref()?.chosen(unsafe_fixes))
+            .collect();
         let (next, taken) = apply(&cur, &fixes);
         let ok = |t: &str| syntax_errors(lang, t, settings).is_some_and(|n| n <= baseline_errors);
         let next = if ok(&next) {
@@ -471,6 +476,22 @@ mod tests {
         assert_eq!(apply("ab\ncd\n", &[&b]).0, "ab\nx\ny\r\ncd\n");
         assert!(uses_crlf("a\r\nb"));
         assert!(!uses_crlf("a\nb\r\n"));
+    }
+
+    #[test]
+    fn an_unsafe_alternative_replaces_the_fix_only_with_unsafe_fixes() {
+        let safe = fix(vec![Edit::replacement(Span::new(0, 3), "safe")]);
+        let alt = Fix::unsafe_edits("alt", vec![Edit::replacement(Span::new(0, 3), "alt")]);
+        let both = safe.clone().with_unsafe_alternative(alt.clone());
+        assert_eq!(
+            both.chosen(false),
+            Some(&safe.clone().with_unsafe_alternative(alt.clone()))
+        );
+        assert_eq!(both.chosen(false).unwrap().edits, safe.edits);
+        assert_eq!(both.chosen(true), Some(&alt));
+        let unsafe_only = Fix::unsafe_edits("u", vec![]);
+        assert_eq!(unsafe_only.chosen(false), None);
+        assert_eq!(unsafe_only.chosen(true), Some(&unsafe_only));
     }
 
     #[test]

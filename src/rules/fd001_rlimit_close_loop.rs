@@ -2,7 +2,8 @@ use super::{Context, declare_rule, is_limit_guess};
 use crate::cost::{self, LoopRuntime};
 use crate::edit::{Edit, Fix};
 use crate::facts::{
-    Bound, BoundKind, CloseLoop, Container, Facts, FdAction, Lang, LimitSource, Span,
+    Bound, BoundKind, CloseLoop, CloserangeName, Container, Facts, FdAction, Lang, LimitSource,
+    Span,
 };
 use crate::finding::{Finding, Label, Severity};
 
@@ -77,8 +78,46 @@ declare_rule! {
     /// that defines `SYS_close_range` (libc >= 0.2.80 on Linux), and because a loop whose
     /// bound is read after a fork sees the same bound only if nothing changes it in between.
     ///
-    /// Python and Ruby loops have no automatic fix yet: which replacement is right depends on
-    /// the runtime version (`os.closerange` is one system call only on CPython >= 3.10).
+    /// Python: a `for fd in range(lo, hi)` or `while fd < hi` sweep up to the fd limit whose
+    /// body is only `try: os.close(fd)` with one handler that catches `OSError` (or
+    /// `EnvironmentError`, `os.error`, `Exception`, a bare `except:`, a tuple holding one of
+    /// them) and does nothing becomes `os.closerange(lo, hi)` (`range(hi)` starts at 0,
+    /// `while fd <= hi` ends at `hi + 1`, and a `while` loop starts at `fd`). It is **safe**:
+    /// `os.closerange` closes the same numbers and ignores the same errors, and builds no list
+    /// (on every Python; on CPython >= 3.10 with glibc >= 2.34 it is one `close_range(2)`
+    /// call). It is not offered when the range has a step, the loop has an `else:` or a
+    /// comment inside, the loop variable or the handler's `as` name is read after the loop, by
+    /// a nested function or through `global`, when the handler does anything, when `range` may
+    /// be rebound, or for a guessed bound (the warning is about the fds above the guess, which
+    /// `closerange` would leave open too). `map(os.close, range(...))` in a `try` gets no fix:
+    /// Python 2's `map` stops at the first fd that is not open and Python 3's is lazy and closes
+    /// nothing, so `os.closerange` would close fds the original does not. One difference
+    /// remains: a bound above 2,147,483,647 (macOS reports an unlimited hard limit as
+    /// 2^63 - 1) makes the loop run practically for ever, and `os.closerange` raise
+    /// `OverflowError`.
+    ///
+    /// Where `os.closerange` is itself a loop (Python 2, CPython < 3.10, PyPy, and code for
+    /// which no Python 3 minor version is known, as FD005 judges), `--unsafe-fixes` applies a
+    /// better alternative instead: a call of `_fdlint_close_open_fds(lo, hi)`, a helper added
+    /// once per file before the first top-level statement holding such a sweep, which closes
+    /// only the fds listed in `/proc/self/fd` (Linux) or `/dev/fd` (macOS) and falls back to
+    /// `os.closerange` where there is no listing. It is **unsafe** because the listing is
+    /// taken once: an fd another thread opens during the sweep is not closed, where the loop
+    /// would have closed it if its number came later; and a `/dev/fd` or `/proc` that does not
+    /// list every fd (a foreign `/proc` mounted in a chroot) would leave fds open. The report
+    /// shows the safe fix; `--unsafe-fixes` applies the alternative in its place.
+    ///
+    /// Ruby: a `lo.upto(hi)`, `(lo..hi).each` or `hi.times` block whose body only closes the
+    /// fd through an IO and swallows the error (`IO.for_fd(fd).close rescue nil`, a `begin`
+    /// or `do` block with an empty `rescue` of `StandardError`, `SystemCallError` or
+    /// `Errno::EBADF`) is rewritten to run the same block over the fds `/proc/self/fd` lists
+    /// that lie in the range (`Dir.entries`, which every Ruby has), with the loop kept, under
+    /// an `fdlint: ignore[FD001]` comment, as the fallback where `/proc` is missing. Skipping
+    /// an fd that is not open is what the body did with it (it swallowed the `Errno::EBADF`).
+    /// It is **unsafe** because the listing is taken once (an fd another thread opens during
+    /// the sweep is not closed), because it adds a local variable `fdlint_fds`, and because the
+    /// statement's value changes (the loop's was its receiver), which matters when it is the
+    /// last statement of a method whose result is used.
     ///
     /// ## Known problems
     /// The bound is followed within one file only: a limit passed in as a parameter, or read in
@@ -92,7 +131,8 @@ declare_rule! {
         languages: &[Lang::Python, Lang::Ruby, Lang::Rust],
         severity: Severity::Error,
         reported: "error (warning if guessed)",
-        fix: (crate::edit::Applicability::Unsafe, &[Lang::Rust]),
+        fix: (crate::edit::Applicability::Safe, &[Lang::Python]),
+            (crate::edit::Applicability::Unsafe, &[Lang::Ruby, Lang::Rust]),
     };
 }
 
@@ -260,8 +300,175 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
         notes,
         suppressed: false,
         baselined: false,
-        fix: rust_close_range_fix(ctx, facts, l),
+        fix: rust_close_range_fix(ctx, facts, l)
+            .or_else(|| sweep_fix(ctx, facts, l))
+            .or_else(|| ruby_sweep_fix(ctx, facts, l)),
     })
+}
+
+/// Ruby: a block sweep whose body only closes the fd and swallows the error runs the same
+/// block over the fds `/proc/self/fd` lists that are in the loop's range, and keeps the loop
+/// (suppressed) as the fallback where there is no `/proc`. Unsafe: see `## Fix safety`.
+fn ruby_sweep_fix(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Fix> {
+    if ctx.lang != Lang::Ruby || !matches!(reach(&l.bound), Some(Reach::Limit(_))) {
+        return None;
+    }
+    let s = facts.sweep_loops.iter().find(|s| s.header == l.span)?;
+    let text = |sp: Span| ctx.text.get(sp.start..sp.end);
+    // Parenthesised unless a single token, so the range reads as written.
+    let operand = |t: &str| {
+        if t.chars()
+            .all(|c| c.is_alphanumeric() || "_.:[]()@".contains(c))
+        {
+            t.to_string()
+        } else {
+            format!("({t})")
+        }
+    };
+    let lo = match s.lower {
+        Some(sp) => operand(text(sp)?),
+        None => "0".to_string(),
+    };
+    let hi = operand(text(s.upper)?);
+    let op = if s.inclusive { ".." } else { "..." };
+    let statement = text(s.statement)?;
+    let block = ctx.text.get(s.header.end..s.statement.end)?.trim_start();
+    let line_start = ctx.text[..s.statement.start]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let ind: String = ctx.text[line_start..s.statement.start]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let deeper = |t: &str| t.replace('\n', "\n  ");
+    let new = format!(
+        "if (fdlint_fds = (Dir.entries(\"/proc/self/fd\") rescue nil))\n\
+         {ind}  # Close only the fds that are open (Linux); the loop is the fallback without /proc.\n\
+         {ind}  fdlint_fds.grep(/\\A\\d+\\z/).map(&:to_i).grep({lo}{op}{hi}).each {}\n\
+         {ind}else\n\
+         {ind}  # fdlint: ignore[FD001] -- the fallback where /proc/self/fd is missing\n\
+         {ind}  {}\n\
+         {ind}end",
+        deeper(block),
+        deeper(statement),
+    );
+    Some(Fix::unsafe_edits(
+        "close only the open fds (from `/proc/self/fd`), the loop as the fallback",
+        vec![Edit::replacement(s.statement, new)],
+    ))
+}
+
+/// The name of the helper the unsafe Python fix adds (once per file).
+pub(crate) const PY_HELPER: &str = "_fdlint_close_open_fds";
+
+/// The helper the unsafe Python fix inserts at module level: it closes only the fds that are
+/// open, listed from `/proc/self/fd` (Linux) or `/dev/fd` (macOS, where it lists every open
+/// fd), and falls back to `os.closerange` elsewhere. Its own `closerange` is bounded by a
+/// parameter, which fdlint does not follow, so fixing converges.
+const PY_HELPER_DEF: &str = r#"def _fdlint_close_open_fds(lo, hi):
+    """Close the open fds in range(lo, hi), ignoring errors, as os.closerange does.
+
+    The fds are listed from /proc/self/fd (Linux) or /dev/fd (macOS), so this costs one
+    close() per open fd instead of one per number up to the fd limit; elsewhere, and where the
+    listing is missing (no /proc in a chroot or container), it is os.closerange. Added by
+    `fdlint check --fix --unsafe-fixes` (FD001).
+    """
+    import os
+    import sys
+
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        if listing == "/dev/fd" and sys.platform != "darwin":
+            continue
+        try:
+            names = os.listdir(listing)
+        except OSError:
+            continue
+        for name in names:
+            fd = int(name)
+            if lo <= fd < hi:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        return
+    os.closerange(lo, hi)
+
+
+"#;
+
+/// Python: a sweep whose body only closes the fd and ignores the error becomes
+/// `os.closerange(lo, hi)` (safe: the same fds are closed and errors ignored the same way).
+/// Where `os.closerange` is itself a loop (Python 2, CPython < 3.10, PyPy, or no minor
+/// version known), the unsafe alternative calls a helper that closes only the open fds.
+fn sweep_fix(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Fix> {
+    // A guessed bound's warning is about the fds above the guess, which `closerange` over the
+    // same numbers would leave open too: rewriting it would only hide the warning.
+    if ctx.lang != Lang::Python || !matches!(reach(&l.bound), Some(Reach::Limit(_))) {
+        return None;
+    }
+    let s = facts.sweep_loops.iter().find(|s| s.header == l.span)?;
+    let text = |sp: Span| ctx.text.get(sp.start..sp.end);
+    let lo = match s.lower {
+        Some(sp) => text(sp)?.to_string(),
+        None => "0".to_string(),
+    };
+    let hi = if s.inclusive {
+        format!("{} + 1", text(s.upper)?)
+    } else {
+        text(s.upper)?.to_string()
+    };
+    // A comment that ended the header's line ends the new call's.
+    let comment = match s.comment {
+        Some(c) => format!("  {}", text(c)?.trim_end()),
+        None => String::new(),
+    };
+    let mut edits = Vec::new();
+    let callee = match s.closerange.as_ref()? {
+        CloserangeName::Module { alias } => format!("{alias}.closerange"),
+        CloserangeName::Name { name } => name.clone(),
+        CloserangeName::Import { after, indent } => {
+            edits.push(Edit::insertion(
+                *after,
+                format!("\n{indent}from os import closerange"),
+            ));
+            "closerange".to_string()
+        }
+    };
+    edits.push(Edit::replacement(
+        s.statement,
+        format!("{callee}({lo}, {hi}){comment}"),
+    ));
+    let safe = Fix::safe(
+        format!("replace the loop with `{callee}({lo}, {hi})`"),
+        edits,
+    );
+    let loops_here = ctx
+        .python
+        .worst_for(|v| v.major == 2 || v.below(3, 10))
+        .is_some()
+        || ctx.python.minor_unknown();
+    if !loops_here {
+        return Some(safe);
+    }
+    let mut alt = Vec::new();
+    if !ctx.text.contains(&format!("def {PY_HELPER}(")) {
+        // Every sweep's alternative inserts the helper at the same place, before the first
+        // top-level statement holding a sweep: one insertion wins a pass, and the others see
+        // the helper in the next.
+        let at = facts.sweep_loops.iter().map(|s| s.top_level).min()?;
+        alt.push(Edit::insertion(at, PY_HELPER_DEF));
+    }
+    alt.push(Edit::replacement(
+        s.statement,
+        format!("{PY_HELPER}({lo}, {hi}){comment}"),
+    ));
+    Some(safe.with_unsafe_alternative(Fix::unsafe_edits(
+        format!(
+            "close only the open fds in range({lo}, {hi}) (from `/proc/self/fd`), with \
+             `os.closerange` as the fallback"
+        ),
+        alt,
+    )))
 }
 
 /// Rust: `for fd in lo..hi { libc::close(fd); }` becomes one `close_range(2)` system call,

@@ -1,6 +1,7 @@
 use super::fd001_rlimit_close_loop::{Reach, own_python2_list, reach};
 use super::{Context, declare_rule};
 use crate::cost;
+use crate::edit::{Edit, Fix};
 use crate::facts::{Container, Facts, FdRange, Lang};
 use crate::finding::{Finding, Label, Severity};
 
@@ -38,7 +39,16 @@ declare_rule! {
     /// the fds that are open (`/proc/self/fd`).
     ///
     /// ## Fix safety
-    /// No automatic fix.
+    /// Python 2: a `range(...)` that a `for` statement or a comprehension's `for` iterates
+    /// directly becomes `xrange(...)`, which yields the same numbers one at a time instead of
+    /// building the list first. The fix is **safe**: the loop sees the same values in the same
+    /// order, and nothing else sees the container. It is offered only when the file runs on
+    /// Python 2 alone (Python 2 syntax, a `python2` shebang or parent, or a declared range
+    /// without any 3.x: Python 3 has no `xrange`), when the file never rebinds `range` or
+    /// `xrange`, and not for a `range()` that is kept in a variable, passed on, or built into
+    /// another container. `xrange` takes C `long` bounds: on a 32-bit Python 2 a bound above
+    /// 2,147,483,647 raises `OverflowError`, where `range` would first try to build a list of
+    /// two billion elements and fail with `MemoryError`.
     ///
     /// ## Known problems
     /// Python 2 is recognised by its syntax (print statements, `except X, e`, backticks, `0777`,
@@ -52,6 +62,7 @@ declare_rule! {
         summary: "container holds every fd number up to the fd limit",
         languages: &[Lang::Python, Lang::Ruby, Lang::Rust],
         severity: Severity::Error,
+        fix: (crate::edit::Applicability::Safe, &[Lang::Python]),
     };
 }
 
@@ -99,9 +110,26 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
             notes,
             suppressed: false,
             baselined: false,
-            fix: None,
+            fix: xrange_fix(ctx, facts, r),
         });
     }
+}
+
+/// Python 2: a `range()` that a `for` iterates directly becomes `xrange()`, which yields the
+/// same numbers without building the list. Only when the file runs on Python 2 alone: Python 3
+/// has no `xrange`.
+fn xrange_fix(ctx: &Context, facts: &Facts, r: &FdRange) -> Option<Fix> {
+    if r.container != Container::Python2Range
+        || !ctx.python.python2
+        || ctx.python.worst_for(|v| v.major >= 3).is_some()
+    {
+        return None;
+    }
+    let it = facts.iterated_ranges.iter().find(|i| i.range == r.span)?;
+    Some(Fix::safe(
+        "iterate `xrange()` instead of building the `range()` list",
+        vec![Edit::replacement(it.name, "xrange")],
+    ))
 }
 
 /// A bare Python 2 `range()` that is the header of a loop FD001 reports is part of that

@@ -33,7 +33,7 @@ macro_rules! declare_rule {
             languages: $langs:expr,
             severity: $sev:expr
             $(, reported: $rep:literal)?
-            $(, fix: $fix:expr)? $(,)?
+            $(, fix: $($fix:expr),+)? $(,)?
         };
     ) => {
         $(#[doc = $doc])*
@@ -45,11 +45,7 @@ macro_rules! declare_rule {
             languages: $langs,
             default_severity: $sev,
             reported: [$($rep,)? ""][0],
-            fix: {
-                let fix: [Option<(crate::edit::Applicability, &[$crate::facts::Lang])>; _] =
-                    [$(Some($fix),)? None];
-                fix[0]
-            },
+            fix: &[$($($fix),+)?],
         };
     };
 }

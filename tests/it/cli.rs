@@ -171,7 +171,9 @@ fn rules_and_explain() {
     assert!(fd003.contains("note (warning with evidence)"), "{fd003}");
     assert!(fd003.contains(" unsafe "), "{fd003}");
     let fd002 = lines.iter().find(|l| l.starts_with("FD002")).unwrap();
-    assert!(fd002.contains(" — "), "{fd002}");
+    assert!(fd002.contains(" safe (python) "), "{fd002}");
+    let fd004 = lines.iter().find(|l| l.starts_with("FD004")).unwrap();
+    assert!(fd004.contains(" — "), "{fd004}");
     let o = run(&["rules", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -179,10 +181,16 @@ fn rules_and_explain() {
     assert_eq!(list.len(), fdlint::rules::all().len());
     let fd001 = &list[0];
     assert_eq!(fd001["code"], "FD001");
-    assert_eq!(fd001["fix"]["applicability"], "unsafe");
-    assert_eq!(fd001["fix"]["languages"], serde_json::json!(["rust"]));
+    assert_eq!(fd001["fix"][0]["applicability"], "safe");
+    assert_eq!(fd001["fix"][0]["languages"], serde_json::json!(["python"]));
+    assert_eq!(fd001["fix"][1]["applicability"], "unsafe");
+    assert_eq!(
+        fd001["fix"][1]["languages"],
+        serde_json::json!(["ruby", "rust"])
+    );
     assert_eq!(list[2]["severities"], "note (warning with evidence)");
-    assert_eq!(list[1]["fix"], serde_json::Value::Null);
+    assert_eq!(list[1]["fix"][0]["applicability"], "safe");
+    assert_eq!(list[3]["fix"], serde_json::Value::Null);
     let o = run(&["explain", "FD001"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);

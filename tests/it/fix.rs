@@ -105,7 +105,8 @@ fn diff_prints_a_unified_diff_changes_nothing_and_exits_1() {
 
 #[test]
 fn fix_only_reports_nothing_about_what_remains() {
-    let python = "import os, resource\nmaxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\nfor fd in range(3, maxfd):\n    try:\n        os.close(fd)\n    except OSError:\n        pass\n";
+    // Not fixable: the first fd that is not open raises and ends the loop.
+    let python = "import os, resource\nmaxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\nfor fd in range(3, maxfd):\n    os.close(fd)\n";
     let (dir, _) = project("a.py", python);
     std::fs::write(dir.path().join("app.rb"), RUBY).unwrap();
     let o = run_in(
@@ -335,4 +336,85 @@ fn a_fix_that_breaks_the_syntax_is_dropped() {
     );
     assert!(fixed.text.starts_with("def f\n"), "{}", fixed.text);
     assert!(fixed.converged);
+}
+
+const PY_SWEEP: &str = "import os\nimport resource\n\n\ndef close_fds():\n    maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n    for fd in range(3, maxfd):\n        try:\n            os.close(fd)\n        except OSError:\n            pass\n";
+
+#[test]
+fn python_sweep_gets_closerange_and_the_helper_only_with_unsafe_fixes() {
+    // Where `os.closerange` is one system call (CPython >= 3.10), `--fix` writes it, and
+    // nothing is left to report.
+    let (dir, path) = project("a.py", PY_SWEEP);
+    let args = ["check", "--isolated", "--python-version", "3.12"];
+    let o = run_in(dir.path(), &[&args[..], &["--fix", "a.py"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        fixed.ends_with("    maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n    os.closerange(3, maxfd)\n"),
+        "{fixed}"
+    );
+    // Where it is a loop (here Python 3.8), `--fix` still writes it, and FD005 then says it is
+    // a loop; `--unsafe-fixes` writes the helper instead.
+    let (dir, path) = project("a.py", PY_SWEEP);
+    let args = ["check", "--isolated", "--python-version", "3.8"];
+    let o = run_in(dir.path(), &[&args[..], &["--diff", "a.py"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(
+        out(&o).contains("+    os.closerange(3, maxfd)\n"),
+        "{}",
+        out(&o)
+    );
+    let o = run_in(dir.path(), &[&args[..], &["--fix", "a.py"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(out(&o).contains("FD005"), "{}", out(&o));
+    std::fs::write(&path, PY_SWEEP).unwrap();
+    let o = run_in(
+        dir.path(),
+        &[&args[..], &["--fix", "--unsafe-fixes", "a.py"]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        fixed.contains("\n\n\ndef _fdlint_close_open_fds(lo, hi):\n"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.ends_with("    _fdlint_close_open_fds(3, maxfd)\n"),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("for fd in range"), "{fixed}");
+    // Converged.
+    let o = run_in(
+        dir.path(),
+        &[&args[..], &["--diff", "--unsafe-fixes", "a.py"]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(out(&o), "");
+}
+
+#[test]
+fn two_python_sweeps_share_one_helper() {
+    let text = format!(
+        "{PY_SWEEP}\n\ndef again():\n    for fd in range(os.sysconf(\"SC_OPEN_MAX\")):\n        try:\n            os.close(fd)\n        except:\n            pass\n"
+    );
+    let (dir, path) = project("a.py", &text);
+    let o = run_in(
+        dir.path(),
+        &["check", "--isolated", "--fix", "--unsafe-fixes", "a.py"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        fixed.matches("def _fdlint_close_open_fds(").count(),
+        1,
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("    _fdlint_close_open_fds(3, maxfd)\n"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("    _fdlint_close_open_fds(0, os.sysconf(\"SC_OPEN_MAX\"))\n"),
+        "{fixed}"
+    );
 }

@@ -136,7 +136,17 @@ fn concise_cases() -> Vec<(String, Parsed)> {
                 line: v["line"].as_u64().unwrap() as usize,
                 column: v["column"].as_u64().unwrap() as usize,
                 severity: v["severity"].as_str().unwrap().to_string(),
-                message: Some(v["message"].as_str().unwrap().to_string()),
+                // A finding with a fix `--fix` applies is marked `[*]` before its message,
+                // and editors read the marker as part of it.
+                message: Some(format!(
+                    "{}{}",
+                    if v["fix"]["applicability"] == "safe" {
+                        "[*] "
+                    } else {
+                        ""
+                    },
+                    v["message"].as_str().unwrap()
+                )),
             };
             cases.push((line, expect));
         }

@@ -172,6 +172,9 @@ impl<'t> Resolver<'t> {
                 lower,
                 bound,
             });
+            if action == FdAction::Close {
+                self.sweep_for(facts, header, range_args);
+            }
         }
     }
 
@@ -189,6 +192,11 @@ impl<'t> Resolver<'t> {
                 lower,
                 bound,
             });
+            if container == Container::Python2Range
+                && let Some(call) = range_args.parent()
+            {
+                self.iterated_range(facts, call);
+            }
         }
     }
 
@@ -237,13 +245,18 @@ impl<'t> Resolver<'t> {
             Val::Int { value, .. } => Some(value),
             _ => None,
         };
+        let header = Span::new(node.start_byte(), cond.end_byte());
         facts.close_loops.push(CloseLoop {
-            span: Span::new(node.start_byte(), cond.end_byte()),
+            span: header,
             action,
             action_span,
             lower,
             bound: b,
         });
+        if action == FdAction::Close {
+            let inclusive = op_inclusive(cond);
+            self.sweep_while(facts, header, node, var, bound, inclusive);
+        }
     }
 
     /// What a loop body does to its variable: a direct close/flag/probe, or a call of a helper
@@ -276,6 +289,13 @@ impl<'t> Resolver<'t> {
         }
         None
     }
+}
+
+/// Whether a `while` condition is `<=` (its operator was checked to be `<` or `<=`).
+fn op_inclusive(cond: Node) -> bool {
+    let mut c = cond.walk();
+    cond.children_by_field_name("operators", &mut c)
+        .any(|o| o.kind() == "<=")
 }
 
 /// Whether a loop body leaves the loop early (`break`, `return`, `raise` outside a `try`

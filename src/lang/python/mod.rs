@@ -25,6 +25,7 @@ mod dialect;
 mod loops;
 mod resolve;
 mod spawn;
+mod sweep;
 #[cfg(test)]
 mod tests;
 

@@ -236,3 +236,31 @@ fn deep_nesting_does_not_overflow() {
     );
     let _ = facts(&src);
 }
+
+#[test]
+fn sweep_loops_need_the_builtin_range_and_an_unread_variable() {
+    let sweep = |extra: &str, after: &str| {
+        let src = format!(
+            "import os\n{extra}\n\ndef f():\n    # close the whole fd range\n    for fd in range(3, os.sysconf(\"SC_OPEN_MAX\")):\n        try:\n            os.close(fd)\n        except OSError:\n            pass\n{after}"
+        );
+        let f = facts(&src);
+        assert_eq!(f.close_loops.len(), 1, "{src}");
+        f.sweep_loops
+    };
+    let s = sweep("", "");
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].lower.map(|l| l.len()), Some(1));
+    assert!(!s[0].inclusive);
+    assert_eq!(
+        s[0].closerange,
+        Some(crate::facts::CloserangeName::Module {
+            alias: "os".to_string()
+        })
+    );
+    // `range` rebound somewhere in the file; a word in a string is not a binding.
+    assert!(sweep("range = lambda *a: []", "").is_empty());
+    assert_eq!(sweep("NOTE = 'range of fds'", "").len(), 1);
+    // The variable read after the loop.
+    assert!(sweep("", "    return fd\n").is_empty());
+    assert_eq!(sweep("", "    return 0\n").len(), 1);
+}

@@ -28,6 +28,7 @@ mod bindings;
 mod loops;
 mod resolve;
 mod spawn;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
@@ -253,6 +254,7 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
 
     for lm in &loops {
         if let Some(cl) = ctx.close_loop(lm) {
+            facts.sweep_loops.extend(ctx.sweep_loop(lm, &cl));
             facts.close_loops.push(cl);
         }
     }
@@ -296,6 +298,8 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     facts.spawns.dedup_by_key(|s| s.span);
     facts.close_loops.sort_by_key(|c| c.span);
     facts.close_loops.dedup_by_key(|c| c.span);
+    facts.sweep_loops.sort_by_key(|c| c.header);
+    facts.sweep_loops.dedup_by_key(|c| c.header);
     facts.fd_ranges.sort_by_key(|r| r.span);
     facts.fd_ranges.dedup_by_key(|r| r.span);
     Ok(facts)
