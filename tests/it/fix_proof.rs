@@ -295,12 +295,12 @@ fn pythons() -> Vec<(&'static str, PathBuf)> {
         match found {
             Some(p) => out.push((name, p)),
             None => {
-                let env = format!("FDLINT_{}", name.replace('.', "").to_ascii_uppercase());
-                if let Some(p) = tools::find(name, &env) {
-                    out.push((name, p));
-                } else {
-                    eprintln!("SKIPPED: fix_proof python under {name} (not installed)");
-                }
+                assert!(
+                    !tools::tools_required(),
+                    "{name} not found under {} and FDLINT_REQUIRE_TOOLS=1 requires it",
+                    pyenv.display()
+                );
+                eprintln!("SKIPPED: fix_proof python under {name} (not installed)");
             }
         }
     }
@@ -425,6 +425,7 @@ fn ms(ns: u64) -> String {
 }
 
 #[test]
+#[cfg_attr(not(fdlint_has_pypy3), ignore = "pypy3 not found: SKIPPED")]
 fn python_sweep_fixes_close_the_same_fds_faster() {
     let settings = Settings::default();
     let mut report = Vec::new();
@@ -525,6 +526,7 @@ puts "after: #{open_fds}"
 "#;
 
 #[test]
+#[cfg_attr(not(fdlint_has_ruby), ignore = "ruby not found: SKIPPED")]
 fn ruby_sweep_fix_closes_the_same_fds_faster() {
     let fixed_text = fixed("proof.rb", Lang::Ruby, RUBY_SWEEP);
     assert!(

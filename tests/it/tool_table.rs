@@ -34,6 +34,10 @@ pub const TOOLS: &[Tool] = &[
         name: "nvim",
         env_var: "FDLINT_NVIM",
     },
+    Tool {
+        name: "pypy3",
+        env_var: "FDLINT_PYPY3",
+    },
 ];
 
 /// Where developer machines keep the Python tools (a shared virtualenv), searched after PATH.

@@ -54,6 +54,7 @@ fn the_tool_table_and_the_cfgs_agree() {
             "fdlint_has_ruby",
             "fdlint_has_cargo",
             "fdlint_has_nvim",
+            "fdlint_has_pypy3",
         ]
     );
     // Whatever build.rs decided for this build, the test's own lookup agrees with it.
@@ -67,6 +68,7 @@ fn the_tool_table_and_the_cfgs_agree() {
     assert_eq!(cfg!(fdlint_has_ruby), found("ruby"));
     assert_eq!(cfg!(fdlint_has_cargo), found("cargo"));
     assert_eq!(cfg!(fdlint_has_nvim), found("nvim"));
+    assert_eq!(cfg!(fdlint_has_pypy3), found("pypy3"));
 }
 
 /// neovim, for the real-editor test of `fdlint server` (`FDLINT_NVIM`, else `nvim` on PATH).
