@@ -579,7 +579,9 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
         return show_files(args, &settings, out, err);
     }
     let mode = args.fixes.mode();
-    if mode.is_some() && (args.stdin_filename.is_some() || args.paths.iter().any(|p| p == "-")) {
+    if mode.is_some()
+        && (args.stdin_filename.is_some() || args.paths.iter().any(|p| p.as_os_str() == "-"))
+    {
         writeln!(
             err,
             "fdlint: error: --fix, --fix-only and --diff change files; they do not apply to \
