@@ -11,5 +11,6 @@ mod formats;
 mod meta;
 mod precommit;
 mod projects;
+mod regressions;
 mod tools;
 mod wheel;
