@@ -203,6 +203,7 @@ fn analyse(
     };
     let opts = FrontendOptions {
         parse_timeout_ms: settings.parse_timeout_ms,
+        ..FrontendOptions::default()
     };
     let facts = lang::extract(lang, text, &opts);
     lap(clock, &mut phases.parse);
@@ -237,6 +238,29 @@ fn analyse(
             ),
         });
     }
+    if let Some((deep, limit)) = facts.too_deep {
+        let line = index.line_col(text, deep.start).line;
+        out.problems.push(FileProblem {
+            path: path.to_path_buf(),
+            kind: ProblemKind::TooDeep,
+            line: Some(line),
+            message: format!(
+                "the item on line {line} is nested deeper than {limit} levels and was not \
+                 analysed; the rest of the file was"
+            ),
+        });
+    }
+    if let Some(stage) = facts.exhausted {
+        out.problems.push(FileProblem {
+            path: path.to_path_buf(),
+            kind: ProblemKind::Timeout,
+            line: None,
+            message: format!(
+                "the {stage} stage ran out of its work budget and was cut short; the \
+                 findings made are reported, others may be missing"
+            ),
+        });
+    }
     out.findings = judge(
         path,
         lang,
@@ -253,7 +277,7 @@ fn analyse(
         lang,
         text,
         settings,
-        facts.syntax_errors.is_empty(),
+        facts.syntax_errors.is_empty() && facts.exhausted.is_none() && facts.too_deep.is_none(),
         &mut out,
     );
     out.findings

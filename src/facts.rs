@@ -434,4 +434,41 @@ pub struct Facts {
     pub iterated_ranges: Vec<IteratedRange>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
+    /// The stage whose work budget ran out, when one did: the facts are those found before it
+    /// (`lang::Budget`), and the file gets a `timeout` problem naming the stage.
+    pub exhausted: Option<Stage>,
+    /// The first part of the file nested too deeply to analyse, when the rest was analysed
+    /// without it (Rust: the items past the depth guard; `nesting` is the guard's limit).
+    pub too_deep: Option<(Span, usize)>,
+}
+
+/// A stage of the work on one file, named when its budget runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// tree-sitter parsing, or the Rust frontend's `syn` parse of an item.
+    Parse,
+    /// Running the facts queries over the tree.
+    Query,
+    /// Following names and bindings to the values of bounds and options.
+    Resolve,
+    /// Walking the tree for what a match needs (loop bodies, ancestors, helper functions).
+    Walk,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Parse => "parse",
+            Stage::Query => "query",
+            Stage::Resolve => "resolve",
+            Stage::Walk => "walk",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

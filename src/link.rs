@@ -52,6 +52,25 @@ fn line_of(text: &str, offset: usize) -> usize {
     memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count() + 1
 }
 
+/// 1-based line numbers of offsets asked for mostly in increasing order.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter {
+    fn line_of(&mut self, text: &str, offset: usize) -> usize {
+        let offset = offset.min(text.len());
+        if offset < self.offset || self.line == 0 {
+            (self.offset, self.line) = (0, 1);
+        }
+        self.line += memchr::memchr_iter(b'\n', &text.as_bytes()[self.offset..offset]).count();
+        self.offset = offset;
+        self.line
+    }
+}
+
 fn components(p: &Path) -> Vec<String> {
     p.components()
         .filter_map(|c| match c {
@@ -76,12 +95,25 @@ pub fn resolve(files: &[Linkable]) -> Vec<(&Linkable, Links)> {
         return Vec::new();
     }
     let mut links: HashMap<usize, Links> = HashMap::new();
+    // The child a script path names, per (directory, path): a file that runs the same script
+    // a million times looks it up (a `canonicalize` and a scan of the sweeps) once.
+    let mut children: HashMap<(PathBuf, String), Option<(usize, String)>> = HashMap::new();
     for (pi, parent) in files.iter().enumerate() {
+        // Line numbers counted on from the previous spawn's, not from the start of the text
+        // for each spawn (the file's size times its spawns).
+        let mut lines = LineCounter::default();
         for spawn in &parent.facts.spawns {
             let Some(script) = &spawn.script else {
                 continue;
             };
-            let Some((ci, sweep)) = find_child(&sweeps, files, &parent.path, &script.path) else {
+            let dir = parent.path.parent().unwrap_or(Path::new("")).to_path_buf();
+            let child = children
+                .entry((dir, script.path.clone()))
+                .or_insert_with(|| {
+                    find_child(&sweeps, files, &parent.path, &script.path)
+                        .map(|(i, at)| (i, at.clone()))
+                });
+            let Some((ci, sweep)) = child.clone() else {
                 continue;
             };
             if ci == pi {
@@ -90,11 +122,11 @@ pub fn resolve(files: &[Linkable]) -> Vec<(&Linkable, Links)> {
             let at = format!(
                 "{}:{}",
                 parent.path.display(),
-                line_of(&parent.text, spawn.span.start)
+                lines.line_of(&parent.text, spawn.span.start)
             );
             links.entry(pi).or_default().children.push(ChildLink {
                 spawn: spawn.span,
-                sweep: sweep.clone(),
+                sweep,
             });
             let child = links.entry(ci).or_default();
             child.parents.push(format!("{at} (`{}`)", spawn.callee));

@@ -27,7 +27,9 @@ pub enum ProblemKind {
     NotUtf8,
     /// The parser recovered from syntax errors: findings may be incomplete.
     ParseError,
-    /// Parsing took too long.
+    /// A stage ran out of its budget: parsing took too long (no findings), or a later stage
+    /// (query, walk, resolve) ran out of steps or time (the findings made before it are kept).
+    /// The message names the stage.
     Timeout,
     /// Nested too deeply to analyse safely.
     TooDeep,

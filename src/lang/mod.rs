@@ -7,7 +7,10 @@
 //! Architecture invariant: a frontend never fails on bad input. Whatever it cannot parse becomes
 //! `Facts::syntax_errors`, and whatever it cannot resolve is simply not a fact.
 
-use crate::facts::{Facts, Lang};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use crate::facts::{Facts, Lang, Stage};
 
 pub mod python;
 pub mod ruby;
@@ -28,13 +31,128 @@ pub enum FrontendError {
 pub struct FrontendOptions {
     /// Abandon a parse after this long (guards against pathological inputs).
     pub parse_timeout_ms: u64,
+    /// Stop analysing a parsed file this long after its parse ended (queries, walks,
+    /// resolution): the last resort behind the step budgets, which are what normally bound the
+    /// work. The facts found by then are kept and the file gets a `timeout` problem.
+    pub analysis_timeout_ms: u64,
+    /// Steps (values evaluated, bindings followed, nodes walked) one file's analysis may take.
+    /// Deterministic, unlike the deadline: what it cuts is the same on every run.
+    pub steps: u64,
 }
 
 impl Default for FrontendOptions {
     fn default() -> Self {
         FrontendOptions {
             parse_timeout_ms: 5_000,
+            analysis_timeout_ms: 2_000,
+            steps: DEFAULT_STEPS,
         }
+    }
+}
+
+/// The default step budget of one file. Resolution memoises per (name, scope), so real files
+/// need a few thousand steps; this is ~0.2 s of the costliest steps on a release build.
+pub const DEFAULT_STEPS: u64 = 2_000_000;
+
+/// The work one file may still cost a frontend: a step budget (deterministic: the same input
+/// is cut at the same place on every run) and a deadline (the last resort, checked every
+/// `DEADLINE_EVERY` steps and from tree-sitter's query progress callback). Once either runs
+/// out every further step is refused, so the frontend returns what it found so far, and
+/// `Facts::exhausted` names the stage that ran out first.
+///
+/// Architecture invariant: every loop of a frontend whose trip count depends on the input
+/// beyond a constant factor of its size takes a step, or is bounded by a cap.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    steps: Cell<u64>,
+    deadline: Option<Instant>,
+    ticks: Cell<u32>,
+    exhausted: Cell<Option<Stage>>,
+    /// A stage that dropped work and went on (a query cursor past `ts::MATCH_LIMIT`).
+    cut_short: Cell<Option<Stage>>,
+}
+
+/// How many steps pass between two looks at the clock.
+const DEADLINE_EVERY: u32 = 1024;
+
+impl Budget {
+    /// The budget of a file whose parse has just ended.
+    pub(crate) fn new(opts: &FrontendOptions) -> Self {
+        Budget {
+            steps: Cell::new(opts.steps),
+            deadline: Instant::now().checked_add(Duration::from_millis(opts.analysis_timeout_ms)),
+            ticks: Cell::new(0),
+            exhausted: Cell::new(None),
+            cut_short: Cell::new(None),
+        }
+    }
+
+    /// A budget that never runs out, for helpers called outside a file's analysis.
+    #[cfg(test)]
+    pub(crate) fn unlimited() -> Self {
+        Budget {
+            steps: Cell::new(u64::MAX),
+            deadline: None,
+            ticks: Cell::new(0),
+            exhausted: Cell::new(None),
+            cut_short: Cell::new(None),
+        }
+    }
+
+    /// Take one step of `stage`'s work: `false` once the budget is spent (and from then on).
+    #[inline]
+    pub(crate) fn step(&self, stage: Stage) -> bool {
+        self.steps_n(stage, 1)
+    }
+
+    /// Take `n` steps at once (a loop that costs `n` but cannot stop half-way).
+    pub(crate) fn steps_n(&self, stage: Stage, n: u64) -> bool {
+        if self.exhausted.get().is_some() {
+            return false;
+        }
+        let left = self.steps.get();
+        if left < n {
+            self.steps.set(0);
+            self.exhaust(stage);
+            return false;
+        }
+        self.steps.set(left - n);
+        let t = self.ticks.get().wrapping_add(1);
+        self.ticks.set(t);
+        if t.is_multiple_of(DEADLINE_EVERY) && self.past_deadline() {
+            self.exhaust(stage);
+            return false;
+        }
+        true
+    }
+
+    /// Whether the deadline has passed (a look at the clock).
+    pub(crate) fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Record that `stage` ran out (the first stage to run out is the one reported).
+    pub(crate) fn exhaust(&self, stage: Stage) {
+        if self.exhausted.get().is_none() {
+            self.exhausted.set(Some(stage));
+        }
+    }
+
+    /// Whether the budget is spent.
+    pub(crate) fn is_spent(&self) -> bool {
+        self.exhausted.get().is_some()
+    }
+
+    /// Record that `stage` dropped some of its work but the analysis goes on.
+    pub(crate) fn cut_short(&self, stage: Stage) {
+        if self.cut_short.get().is_none() {
+            self.cut_short.set(Some(stage));
+        }
+    }
+
+    /// The stage that ran out (or first dropped work), if one did.
+    pub(crate) fn exhausted(&self) -> Option<Stage> {
+        self.exhausted.get().or(self.cut_short.get())
     }
 }
 

@@ -41,12 +41,62 @@ pub fn extract(text: &str, _opts: &FrontendOptions) -> Result<Facts, FrontendErr
     let base = prelude_len(text);
     let body = &text[base..];
     let shape = scan::scan(body, MAX_NESTING, MAX_CHAIN);
-    if shape.depth > MAX_NESTING {
-        return Err(FrontendError::TooDeep(MAX_NESTING));
+    if shape.depth > MAX_NESTING || shape.chain > MAX_CHAIN {
+        return without_deep_items(body, base, shape);
     }
-    if shape.chain > MAX_CHAIN {
-        return Err(FrontendError::TooDeep(MAX_CHAIN));
+    run_sized(body, base, shape)
+}
+
+/// The facts of a file too deep for `syn` as a whole: its top-level items (`scan::items`) that
+/// are too deep are blanked out (every byte a space, line breaks kept, so every offset stays
+/// the same and the other items still see each other's constants and functions), and the rest
+/// is analysed. A file that is one deep item is refused, as before.
+fn without_deep_items(body: &str, base: usize, shape: scan::Shape) -> Result<Facts, FrontendError> {
+    let refused = if shape.depth > MAX_NESTING {
+        FrontendError::TooDeep(MAX_NESTING)
+    } else {
+        FrontendError::TooDeep(MAX_CHAIN)
+    };
+    let mut blanked = body.as_bytes().to_vec();
+    let mut first_deep = None;
+    let mut kept = 0;
+    for item in scan::items(body) {
+        let s = scan::scan(&body[item.clone()], MAX_NESTING, MAX_CHAIN);
+        if s.depth > MAX_NESTING || s.chain > MAX_CHAIN {
+            let limit = if s.depth > MAX_NESTING {
+                MAX_NESTING
+            } else {
+                MAX_CHAIN
+            };
+            first_deep.get_or_insert((Span::new(base + item.start, base + item.end), limit));
+            for b in &mut blanked[item] {
+                if !matches!(*b, b'\n' | b'\r') {
+                    *b = b' ';
+                }
+            }
+        } else if !body[item].trim().is_empty() {
+            kept += 1;
+        }
     }
+    if kept == 0 || first_deep.is_none() {
+        return Err(refused);
+    }
+    // Only ASCII bytes were written, each over a whole character's bytes.
+    let Ok(blanked) = String::from_utf8(blanked) else {
+        return Err(refused);
+    };
+    let shape = scan::scan(&blanked, MAX_NESTING, MAX_CHAIN);
+    if shape.depth > MAX_NESTING || shape.chain > MAX_CHAIN {
+        return Err(refused);
+    }
+    let mut facts = run_sized(&blanked, base, shape)?;
+    facts.too_deep = first_deep;
+    Ok(facts)
+}
+
+/// Parse and analyse `body` on this thread when it is shallow, else on a helper thread with a
+/// stack sized for its depth.
+fn run_sized(body: &str, base: usize, shape: scan::Shape) -> Result<Facts, FrontendError> {
     if shape.depth <= INLINE_NESTING && shape.chain <= INLINE_CHAIN {
         return Ok(run(body, base));
     }

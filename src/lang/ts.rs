@@ -5,10 +5,15 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use tree_sitter::{Language, Node, Parser, Query, QueryMatch, Tree};
+use std::collections::HashSet;
 
-use super::{FrontendError, FrontendOptions};
-use crate::facts::Span;
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{
+    Language, Node, Parser, Query, QueryCursor, QueryCursorOptions, QueryMatch, Tree,
+};
+
+use super::{Budget, FrontendError, FrontendOptions};
+use crate::facts::{Span, Stage};
 
 pub fn span(node: Node) -> Span {
     Span::new(node.start_byte(), node.end_byte())
@@ -122,6 +127,71 @@ pub fn walk<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
     }
 }
 
+/// The nearest `levels` ancestors (parent first) of each of `nodes`, in their order, found in
+/// one forward sweep of a tree cursor from `root`. `Node::parent` descends from the root on
+/// every call, so asking it for the parents of every `range(` of `range(range(...))` nested
+/// 8,000 deep cost the depth squared (8.8 s); the sweep moves over each node on the way at most
+/// a few times, whatever the number of nodes asked about.
+pub fn ancestors<'t>(root: Node<'t>, nodes: &[Node<'t>], levels: usize) -> Vec<Vec<Node<'t>>> {
+    let mut out = vec![Vec::new(); nodes.len()];
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            nodes[i].start_byte(),
+            std::cmp::Reverse(nodes[i].end_byte()),
+        )
+    });
+    let contains =
+        |n: Node, t: Node| n.start_byte() <= t.start_byte() && t.end_byte() <= n.end_byte();
+    let mut cursor = root.walk();
+    // The ancestors of the cursor's node, root first.
+    let mut stack: Vec<Node<'t>> = Vec::new();
+    for i in order {
+        let target = nodes[i];
+        // Forward only: into a node that holds the target, past one that ends before it, up
+        // when a level is done. Targets come in document order, so nothing is passed twice.
+        let found = loop {
+            let n = cursor.node();
+            if n == target {
+                break true;
+            }
+            if contains(n, target) {
+                if !cursor.goto_first_child() {
+                    break false;
+                }
+                stack.push(n);
+            } else if n.end_byte() <= target.start_byte() {
+                if cursor.goto_next_sibling() {
+                    continue;
+                }
+                if !cursor.goto_parent() {
+                    break false;
+                }
+                stack.pop();
+                if contains(cursor.node(), target) {
+                    // The parent holds it but none of its children does.
+                    break false;
+                }
+            } else {
+                break false;
+            }
+        };
+        if !found {
+            cursor = root.walk();
+            stack.clear();
+        }
+        out[i] = if found {
+            stack.iter().rev().take(levels).copied().collect()
+        } else {
+            // Not reachable by byte ranges (zero-width recovery nodes): ask the slow way.
+            std::iter::successors(target.parent(), |p| p.parent())
+                .take(levels)
+                .collect()
+        };
+    }
+    out
+}
+
 /// Byte ranges around the occurrences of `tokens` in `b` (a token that starts or ends with an
 /// identifier byte must be a whole word there; `automaton` caches their Aho-Corasick
 /// automaton), merged when closer than 2 KiB: the regions a
@@ -144,7 +214,8 @@ pub fn merged_regions(
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
     for m in tokens.find_iter(b) {
         let (start, end) = (m.start(), m.end());
-        let word_start = is_ident(b[start]) && start > 0 && is_ident(b[start - 1]);
+        // `7system`: a number, then the word (`prefilter::starts_word`).
+        let word_start = is_ident(b[start]) && !crate::prefilter::starts_word(b, start);
         let word_end = is_ident(b[end - 1]) && b.get(end).is_some_and(|c| is_ident(*c));
         if word_start || word_end {
             continue;
@@ -157,10 +228,96 @@ pub fn merged_regions(
     out
 }
 
+/// The most in-progress matches a query cursor keeps. Unlimited, nested input such as
+/// `Array((` 40,000 deep keeps one partial match per level alive and costs the depth squared
+/// (99 s); with a limit tree-sitter drops the oldest partial matches, and the cursor reports
+/// it (`did_exceed_match_limit`). No fixture comes near it.
+pub const MATCH_LIMIT: u32 = 256;
+
+/// A query cursor with `MATCH_LIMIT` set: every query of the frontends runs through one.
+pub fn cursor() -> QueryCursor {
+    let mut c = QueryCursor::new();
+    c.set_match_limit(MATCH_LIMIT);
+    c
+}
+
+/// Run `query` over `regions` of the tree (`merged_regions`), calling `f` once per match (a
+/// match whose root holds tokens of several regions is found once per region; only its first
+/// sighting is passed on), under `budget`: each match takes a step, the cursor stops at the
+/// deadline (its progress callback looks at the clock), and a cursor that dropped partial
+/// matches at `MATCH_LIMIT` goes on but marks the stage cut short, so the file reports that
+/// matches may be missing.
+pub fn for_each_match<'t>(
+    query: &Query,
+    root: Node<'t>,
+    src: &str,
+    regions: impl IntoIterator<Item = std::ops::Range<usize>>,
+    budget: &Budget,
+    mut f: impl FnMut(&QueryMatch<'_, 't>),
+) {
+    let mut cursor = cursor();
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut check = |_: &tree_sitter::QueryCursorState| {
+        if budget.past_deadline() {
+            budget.exhaust(Stage::Query);
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let mut options = QueryCursorOptions::new().progress_callback(&mut check);
+    for region in regions {
+        if budget.is_spent() {
+            return;
+        }
+        cursor.set_byte_range(region);
+        let mut matches =
+            cursor.matches_with_options(query, root, src.as_bytes(), options.reborrow());
+        while let Some(m) = matches.next() {
+            if !budget.step(Stage::Query) {
+                return;
+            }
+            if first_sighting(&mut seen, m) {
+                f(m);
+            }
+        }
+        drop(matches);
+        if cursor.did_exceed_match_limit() {
+            // Later matches are still found: only the oldest partial ones were dropped.
+            budget.cut_short(Stage::Query);
+        }
+    }
+}
+
+/// The first `Some` that `f` makes of a match of `query` over the whole tree, under `budget`
+/// (as `for_each_match`).
+pub fn find_match<'t, T>(
+    query: &Query,
+    root: Node<'t>,
+    src: &str,
+    budget: &Budget,
+    mut f: impl FnMut(&QueryMatch<'_, 't>) -> Option<T>,
+) -> Option<T> {
+    let mut found = None;
+    for_each_match(
+        query,
+        root,
+        src,
+        std::iter::once(0..src.len()),
+        budget,
+        |m| {
+            if found.is_none() {
+                found = f(m);
+            }
+        },
+    );
+    found
+}
+
 /// Whether `m` is seen for the first time in a run over several regions (`merged_regions`): a
 /// match whose root holds tokens of several regions is returned for each of them. Every
 /// pattern captures its root, the widest node of the match.
-pub fn first_sighting(seen: &mut Vec<(usize, usize)>, m: &QueryMatch) -> bool {
+pub fn first_sighting(seen: &mut HashSet<(usize, usize)>, m: &QueryMatch) -> bool {
     let Some(root) = m
         .captures()
         .iter()
@@ -169,12 +326,7 @@ pub fn first_sighting(seen: &mut Vec<(usize, usize)>, m: &QueryMatch) -> bool {
     else {
         return false;
     };
-    let key = (m.pattern_index, root.id());
-    if seen.contains(&key) {
-        return false;
-    }
-    seen.push(key);
-    true
+    seen.insert((m.pattern_index, root.id()))
 }
 
 /// The nodes of one of `kinds` whose keyword child `keyword` sits at a whole-word occurrence
@@ -192,7 +344,7 @@ pub fn keyword_parents<'t>(
     let mut out = Vec::new();
     for at in memchr::memmem::find_iter(b, keyword.as_bytes()) {
         let end = at + keyword.len();
-        if (at > 0 && is_ident(b[at - 1])) || b.get(end).is_some_and(|c| is_ident(*c)) {
+        if !crate::prefilter::starts_word(b, at) || b.get(end).is_some_and(|c| is_ident(*c)) {
             continue;
         }
         if let Some(leaf) = root.descendant_for_byte_range(at, end)

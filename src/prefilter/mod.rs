@@ -220,9 +220,34 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
-/// Whether `t[at..end]` is a whole identifier: no identifier byte on either side.
+/// Whether `t[at..end]` is a whole identifier: it starts one (`starts_word`) and no
+/// identifier byte follows.
 fn whole_word(t: &[u8], at: usize, end: usize) -> bool {
-    (at == 0 || !is_ident(t[at - 1])) && t.get(end).is_none_or(|b| !is_ident(*b))
+    starts_word(t, at) && t.get(end).is_none_or(|b| !is_ident(*b))
+}
+
+/// Whether an identifier can start at `at`: no identifier byte before it, or the identifier
+/// bytes before it start with a digit. tree-sitter lexes `7system` as the number `7` and then
+/// `system` (the broken Ruby `7system".exec"` is a `system` call to it), so the word counts
+/// there too. Looking back stops after `LOOK_BACK` bytes and then counts the word: looser is
+/// sound, and the scan stays linear on a run such as `7system7system...`.
+pub(crate) fn starts_word(t: &[u8], at: usize) -> bool {
+    const LOOK_BACK: usize = 64;
+    let mut s = at;
+    while s > 0 && is_ident(t[s - 1]) {
+        if at - s >= LOOK_BACK {
+            return true;
+        }
+        s -= 1;
+    }
+    s == at || t[s].is_ascii_digit()
+}
+
+/// Whether the identifier bytes `run` (as read back from a `.`) end with the name `name`
+/// where it starts an identifier: all of `run`, or after bytes that start with a digit
+/// (`7IO` is the number `7` and then `IO`, see `starts_word`).
+fn run_is(run: &[u8], name: &[u8]) -> bool {
+    run == name || (run.ends_with(name) && run.first().is_some_and(|b| b.is_ascii_digit()))
 }
 
 /// The offset after the whitespace, line continuations and comments starting at `i`.

@@ -84,7 +84,7 @@ pub fn python2_hint(text: &[u8]) -> bool {
             .is_some_and(|b| *b == b'#')
     };
     let word_at = |at: usize, w: &[u8]| {
-        (at == 0 || !is_ident(t[at - 1]))
+        starts_word(t, at)
             && t.get(at + w.len()).is_none_or(|b| !is_ident(*b))
             && !in_comment_line(at)
     };
@@ -183,7 +183,7 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     let mut mapped = false;
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
-            if (at > 0 && is_ident(t[at - 1])) || after_def(t, at) {
+            if !starts_word(t, at) || after_def(t, at) {
                 // Part of a longer name, or a definition (`def close(self):`), not a call.
                 continue;
             }
@@ -218,7 +218,7 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     // `self.NAME (` not preceded by `def`) and the file has a loop of a matched shape.
     let mut helper_closes = false;
     for at in memchr::memmem::find_iter(t, b"def") {
-        if (at > 0 && is_ident(t[at - 1])) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
+        if !starts_word(t, at) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
             continue;
         }
         let Some(helper) = ident_at(t, skip_trivia(t, at + 3)) else {
@@ -328,7 +328,7 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
 pub(super) fn python_called(t: &[u8], name: &[u8]) -> bool {
     memchr::memmem::find_iter(t, name).any(|at| {
         let end = at + name.len();
-        if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
+        if !starts_word(t, at) || t.get(end).is_some_and(|b| is_ident(*b)) {
             return false;
         }
         if t.get(skip_trivia(t, end)) != Some(&b'(') {

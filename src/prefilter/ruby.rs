@@ -89,10 +89,13 @@ pub(super) fn ruby_loop_action(t: &[u8]) -> bool {
                 }
                 let recv = &t[s..r];
                 let ok = if m == b"close" {
-                    recv.first()
-                        .is_some_and(|b| b.is_ascii_uppercase() || *b >= 0x80)
+                    // A constant, also after a number (`7IO`, see `starts_word`).
+                    let constant = |b: &u8| b.is_ascii_uppercase() || *b >= 0x80;
+                    recv.first().is_some_and(constant)
+                        || (recv.first().is_some_and(u8::is_ascii_digit)
+                            && recv.iter().any(constant))
                 } else {
-                    RUBY_FD_WRAPPERS.contains(&recv)
+                    RUBY_FD_WRAPPERS.iter().any(|w| run_is(recv, w))
                 };
                 if !ok {
                     continue;
@@ -202,11 +205,11 @@ pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
         while s > 0 && is_ident(t[s - 1]) {
             s -= 1;
         }
-        RECEIVERS.contains(&&t[s..j])
+        RECEIVERS.iter().any(|r| run_is(&t[s..j], r))
     };
     ROOTS.iter().any(|root| {
         memchr::memmem::find_iter(t, root).any(|at| {
-            if at > 0 && is_ident(t[at - 1]) {
+            if !starts_word(t, at) {
                 return false;
             }
             let end = t[at..]

@@ -14,6 +14,7 @@ mod meta;
 mod msrv;
 mod precommit;
 mod projects;
+mod regressions;
 mod server;
 mod tools;
 mod wheel;

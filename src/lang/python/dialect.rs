@@ -4,17 +4,20 @@
 use super::*;
 
 /// Python 2 statements and operators (`queries/python/dialect.scm`): the first, if any.
-pub(super) fn python2_syntax(c: &Compiled, root: Node, src: &str) -> Option<(&'static str, Span)> {
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&c.dialect, root, src.as_bytes());
-    while let Some(m) = matches.next() {
-        for (idx, reason) in &c.py2 {
-            if let Some(cap) = m.captures().iter().find(|cap| cap.index == *idx) {
-                return Some((reason, span(cap.node)));
-            }
-        }
-    }
-    None
+pub(super) fn python2_syntax(
+    c: &Compiled,
+    root: Node,
+    src: &str,
+    budget: &Budget,
+) -> Option<(&'static str, Span)> {
+    ts::find_match(&c.dialect, root, src, budget, |m| {
+        c.py2.iter().find_map(|(idx, reason)| {
+            m.captures()
+                .iter()
+                .find(|cap| cap.index == *idx)
+                .map(|cap| (*reason, span(cap.node)))
+        })
+    })
 }
 
 /// Python 2 literals: `0777`, `10L`, `` `x` ``. Candidates come from the bytes and are confirmed

@@ -4,11 +4,10 @@
 
 use super::*;
 
-pub(super) fn is_container_arg(range_call: Node, src: &str) -> bool {
-    let Some(args) = range_call.parent() else {
-        return false;
-    };
-    let Some(call) = args.parent() else {
+/// Whether a `range(..)` call is an argument of `list(..)`, `set(..)`, ...: `ancestors` are its
+/// parent and grandparent (`ts::ancestors`).
+pub(super) fn is_container_arg(ancestors: &[Node], src: &str) -> bool {
+    let [args, call, ..] = ancestors else {
         return false;
     };
     call.kind() == "call"

@@ -16,11 +16,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, Parser, Query, QueryCursor};
+use tree_sitter::{Node, Parser, Query};
 
 use super::ts::{self, span, text};
-use super::{FrontendError, FrontendOptions};
+use super::{Budget, FrontendError, FrontendOptions};
 mod dialect;
 mod loops;
 mod resolve;
@@ -137,7 +136,14 @@ fn compiled() -> &'static Compiled {
 }
 
 pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError> {
+    // tree-sitter-python takes a lone CR for no line break at all (a file of old Mac line
+    // endings is one long line of syntax errors); as LF it parses, and both are one byte, so
+    // every span stays an offset into `src`. Python reads source with universal newlines, so a
+    // lone CR ends a line for it too.
+    let lf_text = lone_cr_as_lf(src);
+    let src = lf_text.as_deref().unwrap_or(src);
     let tree = ts::parse(&PARSER, &language(), src, opts)?;
+    let budget = Budget::new(opts);
     let root = tree.root_node();
     let c = compiled();
     let mut facts = Facts {
@@ -149,85 +155,87 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
         facts.runtime.reason = Some((reason.to_string(), sp));
     }
 
-    let mut resolver = Resolver::new(src, root);
+    let mut resolver = Resolver::new(src, root, &budget);
     let mut spawn_candidates = Vec::new();
-    let mut cursor = QueryCursor::new();
-    // A match whose root holds tokens of several regions is found once per region.
-    let mut seen: Vec<(usize, usize)> = Vec::new();
-    for region in regions(src.as_bytes()) {
-        cursor.set_byte_range(region);
-        let mut matches = cursor.matches(&c.query, root, src.as_bytes());
-        while let Some(m) = matches.next() {
-            let get = |i: u32| {
-                m.captures()
-                    .iter()
-                    .find(|cap| cap.index == i)
-                    .map(|cap| cap.node)
-            };
-            if !ts::first_sighting(&mut seen, m) {
-                continue;
-            }
-            if let Some(node) = get(c.loop_for) {
-                let var = get(c.loop_var).map(|n| text(n, src));
-                let range = get(c.loop_range);
-                if let (Some(var), Some(range), Some(body)) =
-                    (var, range, node.child_by_field_name("body"))
-                {
-                    let header = Span::new(node.start_byte(), range.end_byte());
-                    if let Some((action, action_span)) = resolver.loop_action(body, var) {
-                        resolver.close_loop(&mut facts, header, range, action, action_span);
-                    }
-                }
-            } else if let Some(node) = get(c.loop_comprehension) {
-                // The clause is `for fd in range(..)`; the call on `fd` is in the comprehension.
-                let (Some(var), Some(range), Some(comp)) =
-                    (get(c.loop_var), get(c.loop_range), node.parent())
-                else {
-                    continue;
-                };
-                let var = text(var, src);
-                if let Some((action, action_span)) = resolver.loop_action(comp, var) {
-                    resolver.close_loop(&mut facts, span(comp), range, action, action_span);
-                }
-            } else if let Some(node) = get(c.loop_map) {
-                let (Some(func), Some(range)) = (get(c.loop_map_fn), get(c.loop_range)) else {
-                    continue;
-                };
-                if let Some(action) = action_for_name(last_segment(func, src), "") {
-                    resolver.close_loop(&mut facts, span(node), range, action, span(func));
-                }
-            } else if let Some(node) = get(c.loop_while) {
-                let (Some(var), Some(bound)) = (get(c.loop_var), get(c.loop_bound)) else {
-                    continue;
-                };
-                resolver.while_loop(&mut facts, node, var, bound);
-            } else if let Some(node) = get(c.range_container) {
-                let Some(args) = get(c.range_args) else {
-                    continue;
-                };
-                let ctor = node
-                    .child_by_field_name("function")
-                    .map(|f| text(f, src))
-                    .unwrap_or("");
-                let container = match ctor {
-                    "set" | "frozenset" => Container::PythonSet,
-                    _ => Container::PythonList,
-                };
-                resolver.fd_range(&mut facts, span(node), args, container);
-            } else if let Some(node) = get(c.range_py2) {
-                let Some(args) = get(c.range_args) else {
-                    continue;
-                };
-                // `list(range(..))` is reported as the list; the inner range is the same container.
-                if is_container_arg(node, src) {
-                    continue;
-                }
-                resolver.fd_range(&mut facts, span(node), args, Container::Python2Range);
-            } else if let Some(node) = get(c.spawn_call)
-                && let (Some(func), Some(args)) = (get(c.spawn_func), get(c.spawn_args))
+    // Matches that need their comprehension (the clause's parent) or the call around them: the
+    // ancestors are found for all of them in one sweep (`ts::ancestors`) after the query.
+    let mut comprehensions = Vec::new();
+    let mut py2_ranges = Vec::new();
+    ts::for_each_match(&c.query, root, src, regions(src.as_bytes()), &budget, |m| {
+        let get = |i: u32| {
+            m.captures()
+                .iter()
+                .find(|cap| cap.index == i)
+                .map(|cap| cap.node)
+        };
+        if let Some(node) = get(c.loop_for) {
+            let var = get(c.loop_var).map(|n| text(n, src));
+            let range = get(c.loop_range);
+            if let (Some(var), Some(range), Some(body)) =
+                (var, range, node.child_by_field_name("body"))
             {
-                spawn_candidates.push((node, get(c.spawn_module), func, args));
+                let header = Span::new(node.start_byte(), range.end_byte());
+                if let Some((action, action_span)) = resolver.loop_action(body, var) {
+                    resolver.close_loop(&mut facts, header, range, action, action_span);
+                }
             }
+        } else if let Some(node) = get(c.loop_comprehension) {
+            // The clause is `for fd in range(..)`; the call on `fd` is in the comprehension.
+            if let (Some(var), Some(range)) = (get(c.loop_var), get(c.loop_range)) {
+                comprehensions.push((node, var, range));
+            }
+        } else if let Some(node) = get(c.loop_map) {
+            let (Some(func), Some(range)) = (get(c.loop_map_fn), get(c.loop_range)) else {
+                return;
+            };
+            if let Some(action) = action_for_name(last_segment(func, src), "") {
+                resolver.close_loop(&mut facts, span(node), range, action, span(func));
+            }
+        } else if let Some(node) = get(c.loop_while) {
+            let (Some(var), Some(bound)) = (get(c.loop_var), get(c.loop_bound)) else {
+                return;
+            };
+            resolver.while_loop(&mut facts, node, var, bound);
+        } else if let Some(node) = get(c.range_container) {
+            let Some(args) = get(c.range_args) else {
+                return;
+            };
+            let ctor = node
+                .child_by_field_name("function")
+                .map(|f| text(f, src))
+                .unwrap_or("");
+            let container = match ctor {
+                "set" | "frozenset" => Container::PythonSet,
+                _ => Container::PythonList,
+            };
+            resolver.fd_range(&mut facts, span(node), args, container);
+        } else if let Some(node) = get(c.range_py2) {
+            if let Some(args) = get(c.range_args) {
+                py2_ranges.push((node, args));
+            }
+        } else if let Some(node) = get(c.spawn_call)
+            && let (Some(func), Some(args)) = (get(c.spawn_func), get(c.spawn_args))
+        {
+            spawn_candidates.push((node, get(c.spawn_module), func, args));
+        }
+    });
+    let clauses: Vec<Node> = comprehensions.iter().map(|(n, ..)| *n).collect();
+    let comps = ts::ancestors(root, &clauses, 1);
+    for ((_, var, range), comp) in comprehensions.iter().zip(comps) {
+        let Some(&comp) = comp.first() else {
+            continue;
+        };
+        let var = text(*var, src);
+        if let Some((action, action_span)) = resolver.loop_action(comp, var) {
+            resolver.close_loop(&mut facts, span(comp), *range, action, action_span);
+        }
+    }
+    let calls: Vec<Node> = py2_ranges.iter().map(|(n, _)| *n).collect();
+    let outer = ts::ancestors(root, &calls, 2);
+    for ((node, args), ancestors) in py2_ranges.iter().zip(outer) {
+        // `list(range(..))` is reported as the list; the inner range is the same container.
+        if !is_container_arg(&ancestors, src) {
+            resolver.fd_range(&mut facts, span(*node), *args, Container::Python2Range);
         }
     }
     // Regions come in document order, but a match found through a later region can start
@@ -244,7 +252,7 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
         && facts.runtime.dialect == PythonDialect::Unknown
         && crate::prefilter::python2_hint(src.as_bytes())
     {
-        if let Some((reason, sp)) = python2_syntax(c, root, src) {
+        if let Some((reason, sp)) = python2_syntax(c, root, src, &budget) {
             facts.runtime.dialect = PythonDialect::Python2;
             facts.runtime.reason = Some((reason.to_string(), sp));
         } else if let Some((reason, sp)) = python2_literal(root, src) {
@@ -258,7 +266,20 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
             resolver.spawn_call(&mut facts, &imports, call, module, func, args);
         }
     }
+    facts.exhausted = budget.exhausted();
     Ok(facts)
+}
+
+/// `src` with every CR that no LF follows made an LF, when it has any (see `extract`).
+fn lone_cr_as_lf(src: &str) -> Option<String> {
+    let b = src.as_bytes();
+    let lone = |i: usize| b[i] == b'\r' && b.get(i + 1) != Some(&b'\n');
+    memchr::memchr_iter(b'\r', b).find(|&i| lone(i))?;
+    let out: Vec<u8> = (0..b.len())
+        .map(|i| if lone(i) { b'\n' } else { b[i] })
+        .collect();
+    // Replacing an ASCII byte with another keeps the text UTF-8.
+    String::from_utf8(out).ok()
 }
 
 /// The byte ranges the facts query runs over: around every whole-word occurrence of a name

@@ -159,9 +159,9 @@ impl<'t> Resolver<'t> {
     /// it has exactly one.
     pub(super) fn single_value(&self, n: Node<'t>) -> Option<Node<'t>> {
         let name = self.text(n);
-        let mut defs = definitions(enclosing_scope(n), name, self.src);
+        let mut defs = self.defs_in(self.scope_of(n), name);
         if defs.is_empty() {
-            defs = definitions(self.root, name, self.src);
+            defs = self.defs_in(self.root, name);
         }
         match defs.as_slice() {
             [Def::Value(v)] => Some(*v),
@@ -192,9 +192,8 @@ impl<'t> Resolver<'t> {
                     Some(first) if is_file_dir(*first, self.src) => (true, &parts[1..]),
                     Some(first) if first.kind() == "identifier" => {
                         // HERE = os.path.dirname(__file__)
-                        let defs =
-                            definitions(enclosing_scope(*first), self.text(*first), self.src);
-                        let module_defs = definitions(self.root, self.text(*first), self.src);
+                        let defs = self.defs_in(self.scope_of(*first), self.text(*first));
+                        let module_defs = self.defs_in(self.root, self.text(*first));
                         let is_here = defs
                             .iter()
                             .chain(module_defs.iter())

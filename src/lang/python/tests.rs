@@ -264,3 +264,60 @@ fn sweep_loops_need_the_builtin_range_and_an_unread_variable() {
     assert!(sweep("", "    return fd\n").is_empty());
     assert_eq!(sweep("", "    return 0\n").len(), 1);
 }
+
+#[test]
+fn the_ancestor_sweep_agrees_with_node_parent() {
+    let mut parser = Parser::new();
+    parser.set_language(&language()).unwrap();
+    let mut checked = 0;
+    for (path, src) in ts::testing::fixture_sources("py") {
+        let tree = parser.parse(&src, None).unwrap();
+        let mut nodes = Vec::new();
+        ts::walk(tree.root_node(), |n| {
+            nodes.push(n);
+            true
+        });
+        // Asked in an order other than the document's, as the query's matches come.
+        nodes.reverse();
+        let swept = ts::ancestors(tree.root_node(), &nodes, 2);
+        for (n, got) in nodes.iter().zip(&swept) {
+            let want: Vec<Node> = std::iter::successors(n.parent(), |p| p.parent())
+                .take(2)
+                .collect();
+            assert_eq!(got, &want, "{path}: {n:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 5_000, "{checked}");
+}
+
+/// A budget that runs out keeps what was found before it and names the stage; the default
+/// budget finds everything.
+#[test]
+fn a_spent_step_budget_keeps_the_loops_found_before_it() {
+    let mut src =
+        String::from("import os\nfor fd in range(3, 1024):\n    os.close(fd)\nb0 = 4096\n");
+    for i in 1..=4 {
+        src.push_str(&format!("b{i} = b{} + 1\n", i - 1));
+    }
+    src.push_str("for fd in range(3, b4):\n    os.close(fd)\n");
+    let full = facts(&src);
+    assert_eq!(full.close_loops.len(), 2);
+    assert_eq!(full.exhausted, None);
+    let with = |steps| {
+        let opts = FrontendOptions {
+            steps,
+            ..FrontendOptions::default()
+        };
+        extract(&src, &opts).unwrap()
+    };
+    let first = (1..200)
+        .find(|&s| !with(s).close_loops.is_empty())
+        .expect("a small budget finds the first loop");
+    let cut = with(first);
+    assert_eq!(cut.close_loops.len(), 1, "{cut:?}");
+    assert_eq!(cut.close_loops[0].span.start, src.find("for fd").unwrap());
+    assert!(cut.exhausted.is_some(), "{cut:?}");
+    // The same budget cuts at the same place on every run.
+    assert_eq!(with(first), cut);
+}

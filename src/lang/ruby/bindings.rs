@@ -35,6 +35,15 @@ pub(super) struct Ctx<'t> {
     pub(super) spawn_steps: std::cell::Cell<u32>,
     /// `spawn::Ctx::hash_use` per scope and local name.
     pub(super) spawn_hash_uses: RefCell<HashMap<(usize, String), spawn::HashUse>>,
+    /// The file's work budget: every resolution step takes one.
+    pub(super) budget: &'t crate::lang::Budget,
+    /// The value of a binding, by (binding node id, names followed, expression depth): the
+    /// same binding reached again at the same depths is not resolved again. A name bound
+    /// several times from a name bound several times ... made the work exponential.
+    pub(super) resolved: RefCell<HashMap<(usize, u32, u32), Val>>,
+    /// The lowest index of `visiting` that a cycle cut made a `Cycle` for, in the resolution
+    /// under way: a value that depends on an outer binding's cut is not kept in `resolved`.
+    pub(super) cut_at: std::cell::Cell<usize>,
 }
 
 pub(super) const SCOPE_KINDS: &[&str] = &[
@@ -259,7 +268,7 @@ pub(super) fn args(call: Node) -> Vec<Node> {
 }
 
 impl<'t> Ctx<'t> {
-    pub(super) fn new(src: &'t str, root: Node<'t>) -> Self {
+    pub(super) fn new(src: &'t str, root: Node<'t>, budget: &'t crate::lang::Budget) -> Self {
         Ctx {
             src,
             root,
@@ -269,6 +278,9 @@ impl<'t> Ctx<'t> {
             methods: HashMap::new(),
             spawn_steps: std::cell::Cell::new(0),
             spawn_hash_uses: RefCell::new(HashMap::new()),
+            budget,
+            resolved: RefCell::new(HashMap::new()),
+            cut_at: std::cell::Cell::new(usize::MAX),
         }
     }
 

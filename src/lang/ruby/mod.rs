@@ -20,8 +20,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Language, Node, Parser, Query, QueryCursor};
+use tree_sitter::{Language, Node, Parser, Query};
 
 use super::{FrontendError, FrontendOptions, ts};
 mod bindings;
@@ -172,6 +171,7 @@ fn compiled() -> &'static Compiled {
 
 pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError> {
     let tree = ts::parse(&PARSER, &language(), text, opts)?;
+    let budget = crate::lang::Budget::new(opts);
     let root = tree.root_node();
     let mut facts = Facts {
         syntax_errors: ts::syntax_errors(&tree, MAX_SYNTAX_ERRORS),
@@ -179,22 +179,19 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     };
 
     let q = compiled();
-    let mut ctx = Ctx::new(text, root);
+    let mut ctx = Ctx::new(text, root, &budget);
     let mut loops: Vec<LoopMatch> = Vec::new();
     let mut ranges: Vec<(Node, Node)> = Vec::new();
     let mut spawns: Vec<spawn::SpawnMatch> = Vec::new();
 
-    let mut cursor = QueryCursor::new();
-    // A match whose root holds tokens of several regions is found once per region.
-    let mut seen: Vec<(usize, usize)> = Vec::new();
-    for region in regions(text.as_bytes()) {
-        cursor.set_byte_range(region);
-        let mut matches = cursor.matches(&q.query, root, text.as_bytes());
-        while let Some(m) = matches.next() {
+    ts::for_each_match(
+        &q.query,
+        root,
+        text,
+        regions(text.as_bytes()),
+        &budget,
+        |m| {
             let get = |idx: u32| m.captures().iter().find(|c| c.index == idx).map(|c| c.node);
-            if !ts::first_sighting(&mut seen, m) {
-                continue;
-            }
             if let Some(call) = get(q.loop_call) {
                 if let (Some(recv), Some(method), Some(block), Some(var)) = (
                     get(q.loop_recv),
@@ -245,9 +242,10 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
                     method,
                 });
             }
-        }
-    }
+        },
+    );
     if loops.is_empty() && ranges.is_empty() && spawns.is_empty() {
+        facts.exhausted = budget.exhausted();
         return Ok(facts);
     }
     ctx.index_methods();
@@ -302,5 +300,6 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     facts.sweep_loops.dedup_by_key(|c| c.header);
     facts.fd_ranges.sort_by_key(|r| r.span);
     facts.fd_ranges.dedup_by_key(|r| r.span);
+    facts.exhausted = budget.exhausted();
     Ok(facts)
 }

@@ -95,7 +95,10 @@ impl<'t> Ctx<'t> {
         depth: u32,
         visiting: &mut Vec<usize>,
     ) -> Val {
-        if depth > MAX_EXPR_DEPTH || names > MAX_NAME_DEPTH {
+        if depth > MAX_EXPR_DEPTH
+            || names > MAX_NAME_DEPTH
+            || !self.budget.step(crate::facts::Stage::Resolve)
+        {
             return Val::Unknown;
         }
         let d = depth + 1;
@@ -359,25 +362,28 @@ impl<'t> Ctx<'t> {
         self.resolve_bindings(name, &before[from..], names, d, visiting)
     }
 
-    /// Whether a block between `node` and its scope has a parameter called `name`.
+    /// Whether a block between `node` and its scope has a parameter called `name`. One descent
+    /// from the scope: climbing with `Node::parent` (which descends from the root on each call)
+    /// cost the depth squared per name.
     pub(super) fn block_param_shadows(
         &self,
         node: Node<'t>,
         scope: Option<Node<'t>>,
         name: &str,
     ) -> bool {
-        let mut cur = node.parent();
-        while let Some(n) = cur {
-            if Some(n) == scope {
+        let mut cur = scope.unwrap_or(self.root);
+        while let Some(next) = cur.child_with_descendant(node) {
+            if next == node || next == cur {
                 return false;
             }
-            if matches!(n.kind(), "block" | "do_block" | "lambda")
-                && n.child_by_field_name("parameters")
+            if matches!(next.kind(), "block" | "do_block" | "lambda")
+                && next
+                    .child_by_field_name("parameters")
                     .is_some_and(|p| self.declares(p, name))
             {
                 return true;
             }
-            cur = n.parent();
+            cur = next;
         }
         false
     }
@@ -421,10 +427,18 @@ impl<'t> Ctx<'t> {
         let mut alts = Vec::new();
         for b in bindings {
             let id = b.node.id();
-            if visiting.contains(&id) {
+            if let Some(i) = visiting.iter().position(|v| *v == id) {
+                self.cut_at.set(self.cut_at.get().min(i));
                 alts.push(Val::Cycle);
                 continue;
             }
+            let key = (id, names, d);
+            if let Some(v) = self.resolved.borrow().get(&key) {
+                alts.push(v.clone());
+                continue;
+            }
+            let frame = visiting.len();
+            let outer_cut = self.cut_at.replace(usize::MAX);
             visiting.push(id);
             let v = match b.index {
                 None => self.resolve(b.value, names + 1, d, visiting),
@@ -451,6 +465,13 @@ impl<'t> Ctx<'t> {
                 },
             };
             visiting.pop();
+            let cut = self.cut_at.get();
+            // A spent budget leaves values unknown that are not: keep nothing from then on.
+            if cut >= frame && !self.budget.is_spent() {
+                self.resolved.borrow_mut().insert(key, v.clone());
+            }
+            self.cut_at
+                .set(outer_cut.min(if cut < frame { cut } else { usize::MAX }));
             alts.push(v);
         }
         match combine(alts) {
@@ -487,7 +508,8 @@ impl<'t> Ctx<'t> {
                 continue;
             }
             let id = def.id();
-            if visiting.contains(&id) {
+            if let Some(i) = visiting.iter().position(|v| *v == id) {
+                self.cut_at.set(self.cut_at.get().min(i));
                 alts.push(Val::Cycle);
                 continue;
             }

@@ -1,4 +1,6 @@
 use super::*;
+use streaming_iterator::StreamingIterator;
+use tree_sitter::QueryCursor;
 
 fn facts(src: &str) -> Facts {
     extract(src, &FrontendOptions::default()).expect("extract")
@@ -59,11 +61,12 @@ fn lazy_bindings_equal_the_bindings_query() {
     let mut parser = Parser::new();
     parser.set_language(&language()).unwrap();
     let mut bindings = 0;
+    let budget = crate::lang::Budget::unlimited();
     for (path, src) in ruby_sources() {
         let tree = parser.parse(&src, None).unwrap();
         let root = tree.root_node();
         // The reference: every match of the query, added as the frontend used to.
-        let mut reference = Ctx::new(&src, root);
+        let mut reference = Ctx::new(&src, root, &budget);
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(&query, root, src.as_bytes());
         while let Some(m) = matches.next() {
@@ -107,7 +110,7 @@ fn lazy_bindings_equal_the_bindings_query() {
             v.sort_by_key(|b| b.node.start_byte());
         }
         // The lazy lookup, asked about every name in the file.
-        let mut lazy = Ctx::new(&src, root);
+        let mut lazy = Ctx::new(&src, root, &budget);
         lazy.index_methods();
         ts::walk(root, |n| {
             if matches!(

@@ -599,3 +599,45 @@ fn plain_close_loops_are_the_rewritable_ones() {
         );
     }
 }
+
+#[test]
+fn items_split_at_top_level_ends_outside_strings_and_comments() {
+    let src = "use a::b;\n// } ;\nfn f() { let s = \"}\"; g('}'); }\n#[attr]\nstruct S { x: u8 }\nconst N: usize = { 3 };\n";
+    let items: Vec<&str> = super::scan::items(src)
+        .into_iter()
+        .map(|r| src[r].trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "use a::b;",
+            "// } ;\nfn f() { let s = \"}\"; g('}'); }",
+            "#[attr]\nstruct S { x: u8 }",
+            "const N: usize = { 3 }",
+            ";"
+        ]
+    );
+}
+
+#[test]
+fn a_deep_item_is_left_out_and_the_others_still_see_its_neighbours() {
+    let deep = format!(
+        "fn deep() {{ let _ = {}0{}; }}\n",
+        "(".repeat(300),
+        ")".repeat(300)
+    );
+    let src = format!(
+        "const MAXFD: i32 = 4096;\n{deep}fn sweep() {{\n    for fd in 3..MAXFD {{\n        unsafe {{ libc::close(fd) }};\n    }}\n}}\n"
+    );
+    let f = extract(&src, &FrontendOptions::default()).unwrap();
+    assert_eq!(f.close_loops.len(), 1, "{f:?}");
+    let (span, limit) = f.too_deep.expect("the deep item is named");
+    assert_eq!(limit, MAX_NESTING);
+    assert!(src[span.start..span.end].contains("fn deep()"));
+    // One deep item and nothing else is refused as before.
+    assert_eq!(
+        extract(&deep, &FrontendOptions::default()),
+        Err(FrontendError::TooDeep(MAX_NESTING))
+    );
+}
