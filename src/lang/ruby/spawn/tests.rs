@@ -261,9 +261,27 @@ fn options_built_elsewhere_are_unknown() {
             "def run(c, o)\n  o[:chdir] = \"/\"\n  system(c, o)\nend",
             "o",
         ),
+        ("def run(argv)\n  Kernel.exec(*argv)\nend", "*argv"),
         (
-            "opts = {}\nopts[:close_others] = true\nspawn(cmd, opts)",
-            "opts",
+            "def run(cmd, rest)\n  spawn(*[cmd, *rest])\nend",
+            "*[cmd, *rest]",
+        ),
+        (
+            "opts = {}\nopts[:close_others] = true if x\nspawn(cmd, opts)",
+            "opts[:close_others] = true",
+        ),
+        (
+            "args = [cmd]\nargs << {close_others: true} if x\nspawn(*args)",
+            "*args",
+        ),
+        ("opts = {}\nopts.clear\nspawn(cmd, opts)", "opts.clear"),
+        (
+            "def spawn_options(c)\n  c ? { close_others: true } : {}\nend\nspawn(cmd, **spawn_options(1))",
+            "**spawn_options(1)",
+        ),
+        (
+            "def spawn_options(c)\n  return {} if c\n  { close_others: true }\nend\nspawn(cmd, spawn_options(1))",
+            "spawn_options(1)",
         ),
         ("spawn(cmd, close_others: true, **extra)", "**extra"),
         (
@@ -283,6 +301,141 @@ fn options_built_elsewhere_are_unknown() {
     let _ = spawns(src);
     let src = "o = o.merge(close_others: true)\nspawn(cmd, o)";
     let _ = spawns(src);
+}
+
+/// `(kind, literal value)` of the option at the last spawn call of `src`.
+fn last_opt(src: &str) -> (String, Option<bool>) {
+    match spawns(src).last().expect("a spawn call").close_option {
+        FdOption::Absent => ("absent".into(), None),
+        FdOption::Literal { value, .. } => ("literal".into(), Some(value)),
+        FdOption::Unknown { .. } => ("unknown".into(), None),
+    }
+}
+
+#[test]
+fn options_appended_to_a_splatted_array() {
+    let t = |src: &str| last_opt(src);
+    let yes = ("literal".to_string(), Some(true));
+    let absent = ("absent".to_string(), None);
+    assert_eq!(
+        t("args = [cmd, \"-x\"]\nargs << {close_others: true}\nProcess.spawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs << \"-x\" << {close_others: true}\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs.push(close_others: true)\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs.push({close_others: true})\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs += [{close_others: true}]\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs.concat([\"-x\", {close_others: true}])\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("def r(cmd, rest)\n  spawn(*[cmd, *rest, {close_others: true}])\nend"),
+        yes
+    );
+    assert_eq!(
+        t(
+            "def r(cmd, rest)\n  a = [cmd, *rest, {close_others: true}]\n  a.unshift(\"nice\")\n  spawn(*a)\nend"
+        ),
+        yes
+    );
+    // The look-alikes: the appended hash lacks the key, or the array holds no hash.
+    assert_eq!(
+        t("args = [cmd]\nargs << {chdir: \"/\"}\nspawn(*args)"),
+        absent
+    );
+    assert_eq!(t("system(*%w[git status])"), absent);
+    assert_eq!(
+        t("cmd = [\"git\", \"gc\"]\ncmd << \"--quiet\" if q\nsystem(*cmd)"),
+        ("unknown".into(), None)
+    );
+    assert_eq!(
+        t("args = [cmd, {close_others: false}]\nspawn(*args)"),
+        ("literal".into(), Some(false))
+    );
+}
+
+#[test]
+fn options_built_key_by_key() {
+    let t = |src: &str| last_opt(src);
+    let yes = ("literal".to_string(), Some(true));
+    let absent = ("absent".to_string(), None);
+    assert_eq!(
+        t("opts = {}\nopts[:close_others] = true\nspawn(cmd, opts)"),
+        yes
+    );
+    assert_eq!(
+        t("opts = {chdir: d}\nopts.merge!(close_others: true)\nspawn(cmd, **opts)"),
+        yes
+    );
+    assert_eq!(
+        t("opts = {}\nopts.update({close_others: true})\nspawn(cmd, opts)"),
+        yes
+    );
+    assert_eq!(
+        t("opts = {}\nopts.store(:close_others, true)\nspawn(cmd, opts)"),
+        yes
+    );
+    // Other keys set on some path leave `close_others` as it was.
+    assert_eq!(
+        t("opts = {close_others: true}\nopts[:chdir] = d if d\nspawn(cmd, opts)"),
+        yes
+    );
+    assert_eq!(
+        t("opts = {}\nopts[:chdir] = d if d\nopts.delete(:pgroup)\nspawn(cmd, opts)"),
+        absent
+    );
+    assert_eq!(
+        t("opts = {close_others: true}\nopts[:close_others] = false\nspawn(cmd, opts)"),
+        ("literal".into(), Some(false))
+    );
+    assert_eq!(
+        t("opts = {close_others: true}\nopts.delete(:close_others)\nspawn(cmd, opts)"),
+        ("unknown".into(), None)
+    );
+    // Changes after the call do not count.
+    assert_eq!(
+        t("opts = {}\nspawn(cmd, opts)\nopts[:close_others] = true"),
+        absent
+    );
+}
+
+#[test]
+fn options_returned_by_a_helper() {
+    let t = |src: &str| last_opt(src);
+    let yes = ("literal".to_string(), Some(true));
+    let absent = ("absent".to_string(), None);
+    let def = "def spawn_options(cfg)\n  { close_others: true, chdir: cfg.dir }\nend\n";
+    assert_eq!(
+        t(&format!("{def}Process.spawn(cmd, **spawn_options(cfg))")),
+        yes
+    );
+    assert_eq!(t(&format!("{def}spawn(cmd, spawn_options(cfg))")), yes);
+    assert_eq!(t(&format!("{def}spawn(cmd, self.spawn_options(cfg))")), yes);
+    let def = "def spawn_options\n  o = {chdir: \"/\"}\n  o[:close_others] = true\n  o\nend\n";
+    assert_eq!(t(&format!("{def}spawn(cmd, spawn_options)")), yes);
+    let def = "def popen_opts(v)\n  if v\n    {close_others: true, err: :out}\n  else\n    {close_others: true}\n  end\nend\n";
+    assert_eq!(t(&format!("{def}IO.popen(cmd, popen_opts(1))")), yes);
+    let def = "def with_defaults(o)\n  o.merge(close_others: true)\nend\n";
+    assert_eq!(t(&format!("{def}spawn(cmd, with_defaults(x))")), yes);
+    // The look-alike: a helper whose hash lacks the key.
+    let def = "def spawn_options\n  { chdir: \"/\" }\nend\n";
+    assert_eq!(t(&format!("{def}spawn(cmd, spawn_options)")), absent);
+    // A helper returning something else is a command word, as before.
+    let def = "def target\n  \"x.rb\"\nend\n";
+    assert_eq!(t(&format!("{def}system(\"ruby\", target)")), absent);
 }
 
 #[test]
