@@ -364,6 +364,13 @@ pub struct PlainCloseLoop {
     pub body: Span,
 }
 
+impl Facts {
+    /// Whether the loop or range at `span` visits its upper bound too (`inclusive_ends`).
+    pub fn includes_end(&self, span: Span) -> bool {
+        self.inclusive_ends.contains(&span)
+    }
+}
+
 /// Everything a frontend found in one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facts {
@@ -376,6 +383,11 @@ pub struct Facts {
     pub option_slots: Vec<OptionSlot>,
     /// Close loops simple enough to rewrite (Rust).
     pub plain_close_loops: Vec<PlainCloseLoop>,
+    /// The `CloseLoop::span`s and `FdRange::span`s whose upper bound is itself visited
+    /// (`3.upto(n)`, `(3..n)`, `while fd <= n`), so that the count is `n - lower + 1`. A side
+    /// table rather than a field, so that frontends whose ranges all exclude the end (Python's
+    /// `range`) need not know it exists.
+    pub inclusive_ends: Vec<Span>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
 }

@@ -255,6 +255,9 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
 
     for lm in &loops {
         if let Some(cl) = ctx.close_loop(lm) {
+            if ctx.loop_includes_end(lm) {
+                facts.inclusive_ends.push(cl.span);
+            }
             facts.close_loops.push(cl);
         }
     }
@@ -279,6 +282,9 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
         };
         if !fd_context {
             continue;
+        }
+        if range_includes_end(range) {
+            facts.inclusive_ends.push(ts::span(expr));
         }
         facts.fd_ranges.push(FdRange {
             span: ts::span(expr),

@@ -156,7 +156,7 @@ impl<'t> Ctx<'t> {
                         "RbConfig::CONFIG" | "::RbConfig::CONFIG" | "Config::CONFIG"
                     )
                 });
-                let key = statements(node).into_iter().skip(1).next();
+                let key = statements(node).into_iter().nth(1);
                 config
                     && key.is_some_and(|k| {
                         matches!(

@@ -625,9 +625,8 @@ impl<'t> Ctx<'t> {
                     }
                 }
                 "binary" if p.child_by_field_name("left") == Some(n) => {
-                    if !p
-                        .child_by_field_name("operator")
-                        .is_some_and(|o| self.text(o) == "<<")
+                    if p.child_by_field_name("operator")
+                        .is_none_or(|o| self.text(o) != "<<")
                     {
                         continue;
                     }
