@@ -366,6 +366,65 @@ fn platform_word(name: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::names_windows_only;
+    use crate::lang::FrontendOptions;
+    use crate::lang::ruby::extract;
+
+    /// How many spawn calls of `src` are judged.
+    fn judged(src: &str) -> usize {
+        extract(src, &FrontendOptions::default())
+            .expect("extract")
+            .spawns
+            .len()
+    }
+
+    #[test]
+    fn windows_only_code_is_not_judged() {
+        for src in [
+            "if Gem.win_platform?\n  system(cmd)\nend",
+            "system(cmd) if Gem.win_platform?",
+            "system(cmd) unless !Gem.win_platform?",
+            "unless RUBY_PLATFORM !~ /mswin|mingw/\n  system(cmd)\nend",
+            "if RUBY_PLATFORM.match?(/mingw/) then system(cmd) end",
+            "system(cmd) if RbConfig::CONFIG['host_os'] =~ /mswin|mingw/",
+            "system(cmd) if ::RbConfig::CONFIG[\"host_os\"] =~ /(mswin|mingw|cygwin)/i",
+            "system(cmd) if File::ALT_SEPARATOR",
+            "system(cmd) unless File::ALT_SEPARATOR.nil?",
+            "WIN = RUBY_PLATFORM =~ /mswin|mingw/\nsystem(cmd) if WIN",
+            "IS_WIN = Gem.win_platform?\nif !IS_WIN\nelse\n  system(cmd)\nend",
+            "def win?; RUBY_PLATFORM =~ /mingw/; end\nsystem(cmd) if win?",
+            "system(cmd) if OS.windows?",
+            "system(cmd) unless ChildProcess.posix?",
+            "Gem.win_platform? && system(cmd)",
+            "system(cmd) if Gem.win_platform? && ENV['X']",
+            "system(cmd) if ENV['OS'] == 'Windows_NT'",
+            "x = Gem.win_platform? ? system(cmd) : nil",
+            "case RUBY_PLATFORM\nwhen /mswin/, /mingw/ then system(cmd)\nend",
+            "if linux?\nelsif Gem.win_platform?\n  system(cmd)\nend",
+        ] {
+            assert_eq!(judged(src), 0, "{src}");
+        }
+    }
+
+    #[test]
+    fn posix_code_and_loose_tests_are_judged() {
+        for src in [
+            "system(cmd)",
+            "if Gem.win_platform?\nelse\n  system(cmd)\nend",
+            "system(cmd) unless Gem.win_platform?",
+            "system(cmd) if RUBY_PLATFORM =~ /win/",
+            "system(cmd) if RUBY_PLATFORM =~ /darwin|mswin/",
+            "system(cmd) if Gem.win_platform? || ENV['X']",
+            "system(cmd) unless !Gem.win_platform? && ENV['X']",
+            "system(cmd) if !Gem.win_platform? && ENV['X']",
+            "system(cmd) if RUBY_PLATFORM =~ /linux/",
+            "system(cmd) if WINDOWS",
+            "def windows?; false; end\nsystem(cmd) if windows?",
+            "case RUBY_PLATFORM\nwhen /mswin/, /linux/ then system(cmd)\nend",
+            "case x\nwhen /mswin/ then system(cmd)\nend",
+        ] {
+            assert_eq!(judged(src), 1, "{src}");
+        }
+    }
 
     #[test]
     fn windows_regexes() {

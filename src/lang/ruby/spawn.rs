@@ -1108,6 +1108,9 @@ impl<'t> Ctx<'t> {
         if depth > MAX_DEPTH || !self.step() {
             return None;
         }
+        if self.strings_only(node) {
+            return Some(vec![Some(node)]);
+        }
         match node.kind() {
             "array" => {
                 let mut out = Vec::new();
@@ -1149,7 +1152,50 @@ impl<'t> Ctx<'t> {
             {
                 self.array_elems(node.child_by_field_name("receiver")?, depth + 1)
             }
+            // `[START_CTX[0]].concat(START_CTX[:argv])`: what is added may be unknown.
+            "call" if super::method_name(node, self.src) == "concat" => {
+                let mut out = self.array_elems(node.child_by_field_name("receiver")?, depth + 1)?;
+                for a in args(node) {
+                    out.extend(self.array_elems(a, depth + 1).unwrap_or_else(|| vec![None]));
+                }
+                Some(out)
+            }
+            "binary"
+                if node
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| self.text(o) == "+") =>
+            {
+                let mut out = self.array_elems(node.child_by_field_name("left")?, depth + 1)?;
+                let right = node.child_by_field_name("right")?;
+                out.extend(
+                    self.array_elems(right, depth + 1)
+                        .unwrap_or_else(|| vec![None]),
+                );
+                Some(out)
+            }
             _ => None,
+        }
+    }
+
+    /// Arrays that hold only strings, so that no options hash can hide in them: `ARGV` (and
+    /// its slices), `str.split(...)`, `Shellwords.split(...)`, `str.shellsplit`. The array
+    /// stands as one element that is not a hash (and not a readable word).
+    fn strings_only(&self, node: Node<'t>) -> bool {
+        let argv = |n: Node<'t>| matches!(self.text(n), "ARGV" | "::ARGV");
+        match node.kind() {
+            "constant" | "scope_resolution" => argv(node),
+            "element_reference" => node.child_by_field_name("object").is_some_and(argv),
+            "call" => {
+                let recv = node.child_by_field_name("receiver");
+                match super::method_name(node, self.src) {
+                    "split" | "shellsplit" | "shellwords" => {
+                        recv.is_some_and(|r| !matches!(self.text(r), "File" | "::File"))
+                    }
+                    "drop" | "first" | "last" | "take" | "slice" | "dup" => recv.is_some_and(argv),
+                    _ => false,
+                }
+            }
+            _ => false,
         }
     }
 

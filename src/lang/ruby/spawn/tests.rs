@@ -351,6 +351,24 @@ fn options_appended_to_a_splatted_array() {
         ),
         yes
     );
+    // Arrays of strings only cannot carry options: `ARGV`, `split` results.
+    assert_eq!(t("exec(env, cmd, *ARGV)"), absent);
+    assert_eq!(t("exec(cmd, *ARGV[1..-1])"), absent);
+    assert_eq!(t("system(*editor.split(/\\s+/) + [path])"), absent);
+    assert_eq!(t("system(*Shellwords.split(line))"), absent);
+    // An array grown from unknown parts, then given its options.
+    assert_eq!(
+        t("cmd = [CTX[0]].concat(CTX[:argv])\ncmd << {close_others: true}\nexec(*cmd)"),
+        yes
+    );
+    assert_eq!(
+        t("cmd = [CTX[0]].concat(CTX[:argv])\nfds = {3 => io}\ncmd << fds\nexec(*cmd)"),
+        absent
+    );
+    assert_eq!(
+        t("cmd = [CTX[0]].concat(CTX[:argv])\nexec(*cmd)"),
+        ("unknown".into(), None)
+    );
     // The look-alikes: the appended hash lacks the key, or the array holds no hash.
     assert_eq!(
         t("args = [cmd]\nargs << {chdir: \"/\"}\nspawn(*args)"),
