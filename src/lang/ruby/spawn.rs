@@ -821,7 +821,7 @@ impl<'t> Ctx<'t> {
     }
 
     /// The one value a local variable surely holds where `node` reads it: the last assignment
-    /// before it that always runs, when no conditional assignment follows. Parameters, block
+    /// before it that always runs on the way to `node`, when no conditional assignment follows. Parameters, block
     /// parameters and names assigned on several paths have no single value.
     fn local_value(&self, node: Node<'t>) -> Option<Node<'t>> {
         let name = self.text(node);
@@ -835,7 +835,11 @@ impl<'t> Ctx<'t> {
             .iter()
             .filter(|b| b.node.end_byte() <= node.start_byte())
             .collect();
-        let from = before.iter().rposition(|b| !b.conditional)?;
+        // A binding inside a block or branch that also holds the read (`fork do cmd = [...];
+        // exec(*cmd) end`) always runs before it.
+        let from = before
+            .iter()
+            .rposition(|b| !b.conditional || !self.skippable_before(b.node, node))?;
         match &before[from..] {
             [b] if b.node.kind() == "assignment" && b.index.is_none() => Some(b.value),
             _ => None,

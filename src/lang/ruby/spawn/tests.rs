@@ -369,6 +369,23 @@ fn options_appended_to_a_splatted_array() {
         t("cmd = [CTX[0]].concat(CTX[:argv])\nexec(*cmd)"),
         ("unknown".into(), None)
     );
+    // Assigned and read in the same block (the re-exec shape of preforking servers).
+    assert_eq!(
+        t(
+            "def fds\n  h = {}\n  L.each { |s| h[s.fileno] = s }\n  h\nend\n\
+           fork do\n  f = fds\n  cmd = [CTX[0]].concat(CTX[:argv])\n  cmd << f\n  exec(*cmd)\nend"
+        ),
+        absent
+    );
+    assert_eq!(
+        t("fork do\n  cmd = [CTX[0]]\n  cmd << {close_others: true}\n  exec(*cmd)\nend"),
+        yes
+    );
+    // A block that may not run before the read keeps its assignment conditional.
+    assert_eq!(
+        t("args = [cmd]\nx.each { args = [cmd, {chdir: d}] }\nspawn(*args)"),
+        ("unknown".into(), None)
+    );
     // The look-alikes: the appended hash lacks the key, or the array holds no hash.
     assert_eq!(
         t("args = [cmd]\nargs << {chdir: \"/\"}\nspawn(*args)"),
