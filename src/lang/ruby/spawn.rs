@@ -1134,6 +1134,10 @@ impl<'t> Ctx<'t> {
                 Some(out)
             }
             "string_array" => Some(statements(node).into_iter().map(Some).collect()),
+            "parenthesized_statements" => match statements(node).as_slice() {
+                [one] => self.array_elems(*one, depth + 1),
+                _ => None,
+            },
             "identifier" => {
                 let value = self.local_value(node)?;
                 let elems = self.array_elems(value, depth + 1)?;
@@ -1156,9 +1160,13 @@ impl<'t> Ctx<'t> {
             {
                 self.array_elems(node.child_by_field_name("receiver")?, depth + 1)
             }
-            // `[START_CTX[0]].concat(START_CTX[:argv])`: what is added may be unknown.
+            // `[START_CTX[0]].concat(START_CTX[:argv])`, `cmd.to_ary + [uri, name]`: the parts
+            // that cannot be read are unknown elements, and what follows them is still known.
             "call" if super::method_name(node, self.src) == "concat" => {
-                let mut out = self.array_elems(node.child_by_field_name("receiver")?, depth + 1)?;
+                let recv = node.child_by_field_name("receiver")?;
+                let mut out = self
+                    .array_elems(recv, depth + 1)
+                    .unwrap_or_else(|| vec![None]);
                 for a in args(node) {
                     out.extend(self.array_elems(a, depth + 1).unwrap_or_else(|| vec![None]));
                 }
@@ -1169,12 +1177,16 @@ impl<'t> Ctx<'t> {
                     .child_by_field_name("operator")
                     .is_some_and(|o| self.text(o) == "+") =>
             {
-                let mut out = self.array_elems(node.child_by_field_name("left")?, depth + 1)?;
+                let left = node.child_by_field_name("left")?;
                 let right = node.child_by_field_name("right")?;
-                out.extend(
-                    self.array_elems(right, depth + 1)
-                        .unwrap_or_else(|| vec![None]),
-                );
+                // `a + b` is an array only when one side is seen to be one.
+                let r = self.array_elems(right, depth + 1);
+                let l = self.array_elems(left, depth + 1);
+                if l.is_none() && r.is_none() {
+                    return None;
+                }
+                let mut out = l.unwrap_or_else(|| vec![None]);
+                out.extend(r.unwrap_or_else(|| vec![None]));
                 Some(out)
             }
             _ => None,

@@ -369,6 +369,21 @@ fn options_appended_to_a_splatted_array() {
         t("cmd = [CTX[0]].concat(CTX[:argv])\nexec(*cmd)"),
         ("unknown".into(), None)
     );
+    // What follows an unknown part is still known.
+    assert_eq!(
+        t(
+            "def r(command, uri, name)\n  command = command.to_ary + [uri, name]\n  spawn(*command)\nend"
+        ),
+        absent
+    );
+    assert_eq!(
+        t("def r(base)\n  spawn(*(base + [{close_others: true}]))\nend"),
+        yes
+    );
+    assert_eq!(
+        t("def r(a, b)\n  spawn(*(a + b))\nend"),
+        ("unknown".into(), None)
+    );
     // Assigned and read in the same block (the re-exec shape of preforking servers).
     assert_eq!(
         t(
