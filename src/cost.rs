@@ -6,7 +6,8 @@
 //!   ~170 ns billiard, ~240 ns cplt);
 //! - a Python-level `os.close` loop costs ~500–750 ns per fd (FACTS §4: billiard PRs 425/455;
 //!   650–740 ns measured here on CPython 3.11);
-//! - a Python 2 `range()` list costs 32.6 bytes per element (FACTS §2.4, measured on 2.7.18).
+//! - a Python 2 `range()` list costs 32.6 bytes per element (FACTS §2.4, measured on 2.7.18);
+//!   Python 2's `list(...)` 33.0 and `set(...)` 56.0 (measured here on 2.7.18, docs/FACTS.md §8).
 
 /// The value systemd (>= 240) hands out for `LimitNOFILE=infinity`: `fs.nr_open` as bumped by
 /// PID 1, the hard limit the incident's host had after its Debian 13 upgrade.
@@ -111,13 +112,16 @@ impl LoopRuntime {
 /// Ruby `IO.for_fd(fd).close rescue nil` per fd, ns (see docs/FACTS.md, "Measured here").
 pub const RUBY_NS_PER_FD: (f64, f64) = (1000.0, 1200.0);
 
-/// Bytes per element of a container holding every fd number.
-pub fn bytes_per_element(container: crate::facts::Container) -> f64 {
+/// Bytes per element of a container holding every fd number, under Python 2 when `python2`
+/// (it changes only `list(...)` and `set(...)`: Python 2's int objects are 24 bytes, not 28).
+pub fn bytes_per_element(container: crate::facts::Container, python2: bool) -> f64 {
     use crate::facts::Container::*;
     match container {
         // FACTS §2.4, measured: 8-byte pointer + 24-byte int object.
         Python2Range => 32.6,
         // See docs/FACTS.md, "Measured here".
+        PythonList if python2 => PY2_LIST_BYTES,
+        PythonSet if python2 => PY2_SET_BYTES,
         PythonList => PY3_LIST_BYTES,
         PythonSet => PY3_SET_BYTES,
         RubyArray => RUBY_ARRAY_BYTES,
@@ -130,6 +134,12 @@ pub fn bytes_per_element(container: crate::facts::Container) -> f64 {
 pub const PY3_LIST_BYTES: f64 = 40.1;
 /// Measured here: `set(range(0, 1048576))` on CPython 3.11 (docs/FACTS.md).
 pub const PY3_SET_BYTES: f64 = 67.4;
+/// Measured here: `list(range(3, 1048576))` on CPython 2.7.18, `sys.getsizeof` of the list
+/// over its length (9.0: pointers with over-allocation) plus one int object (24) (docs/FACTS.md).
+pub const PY2_LIST_BYTES: f64 = 33.0;
+/// Measured here: `set(range(0, 1048576))` on CPython 2.7.18, `sys.getsizeof` of the set over
+/// its length (32.0: hash table slots) plus one int object (24) (docs/FACTS.md).
+pub const PY2_SET_BYTES: f64 = 56.0;
 /// Measured here: `(3..1048576).to_a` on Ruby 3.1.2 (docs/FACTS.md).
 pub const RUBY_ARRAY_BYTES: f64 = 8.2;
 

@@ -416,6 +416,13 @@ pub struct IteratedRange {
     pub name: Span,
 }
 
+impl Facts {
+    /// Whether the loop or range at `span` visits its upper bound too (`inclusive_ends`).
+    pub fn includes_end(&self, span: Span) -> bool {
+        self.inclusive_ends.contains(&span)
+    }
+}
+
 /// Everything a frontend found in one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facts {
@@ -432,6 +439,11 @@ pub struct Facts {
     pub sweep_loops: Vec<SweepLoop>,
     /// Python 2 `range()`s of fd numbers iterated directly by a `for` (Python).
     pub iterated_ranges: Vec<IteratedRange>,
+    /// The `CloseLoop::span`s and `FdRange::span`s whose upper bound is itself visited
+    /// (`3.upto(n)`, `(3..n)`, `while fd <= n`), so that the count is `n - lower + 1`. A side
+    /// table rather than a field, so that frontends whose ranges all exclude the end (Python's
+    /// `range`) need not know it exists.
+    pub inclusive_ends: Vec<Span>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
     /// The stage whose work budget ran out, when one did: the facts are those found before it

@@ -180,14 +180,19 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
     }
     let nofile = ctx.settings.assume_nofile;
     let lower = l.lower.unwrap_or(0);
+    // `3.upto(n)` and `(3..n)` visit `n` too: one call more than `3...n`.
+    let inclusive = facts.includes_end(l.span);
+    let count_to = |end: u64| (end + u64::from(inclusive)).saturating_sub(lower);
     let call = format!("`{}`", l.action.syscall());
     let mut labels = Vec::new();
     let mut notes = Vec::new();
     let (severity, message, span_label) = match reach {
         Reach::Limit(source) => {
-            let calls = nofile.saturating_sub(lower);
+            let calls = count_to(nofile);
             let mut message = format!(
-                "loop calls {call} on every fd up to {}: {} calls at RLIMIT_NOFILE = {}, {} per run",
+                "loop calls {call} on every fd up to {}{}: {} calls at RLIMIT_NOFILE = {}, {} per \
+                 run",
+                if inclusive { "and including " } else { "" },
                 source.describe(),
                 cost::count(calls),
                 cost::count(nofile),
@@ -197,7 +202,9 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
             if let Some(list) = own_python2_list(ctx, facts, l) {
                 message.push_str(&format!(
                     ", after `range()` has built a {} list of every fd number under Python 2",
-                    cost::bytes(cost::bytes_per_element(Container::Python2Range) * list as f64)
+                    cost::bytes(
+                        cost::bytes_per_element(Container::Python2Range, true) * list as f64
+                    )
                 ));
                 notes.push(format!("judged as {}", ctx.python.why));
             }
@@ -224,7 +231,7 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
             )
         }
         Reach::Guess(value) => {
-            let calls = value.saturating_sub(lower);
+            let calls = count_to(value);
             let what = match (&l.bound.kind, &l.bound.via) {
                 (BoundKind::Limit { source }, _) => {
                     format!("{} capped at {}", source.describe(), cost::count(value))
@@ -241,8 +248,14 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
             (
                 Severity::Warning,
                 format!(
-                    "loop calls {call} on each fd below {what}: fds at or above {} are never \
-                     {} when the real limit is higher",
+                    "loop calls {call} on each fd {} {what}: fds {} {} are never {} when the real \
+                     limit is higher",
+                    if inclusive {
+                        "up to and including"
+                    } else {
+                        "below"
+                    },
+                    if inclusive { "above" } else { "at or above" },
                     cost::count(value),
                     if l.action == FdAction::SetCloexec {
                         "marked close-on-exec"

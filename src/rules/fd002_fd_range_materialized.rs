@@ -80,12 +80,13 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
         if folded_into_fd001(ctx, facts, r) {
             continue;
         }
-        let n = ctx
-            .settings
-            .assume_nofile
+        // `(3..max).to_a` holds `max` too.
+        let inclusive = facts.includes_end(r.span);
+        let n = (ctx.settings.assume_nofile + u64::from(inclusive))
             .saturating_sub(r.lower.unwrap_or(0));
-        let size = cost::bytes(cost::bytes_per_element(r.container) * n as f64);
-        let (what, per, help) = describe(r.container);
+        let python2 = ctx.lang == Lang::Python && ctx.python.python2;
+        let size = cost::bytes(cost::bytes_per_element(r.container, python2) * n as f64);
+        let (what, per, help) = describe(r.container, python2);
         let mut notes = Vec::new();
         if r.container == Container::Python2Range {
             notes.push(format!("judged as {}", ctx.python.why));
@@ -96,8 +97,9 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
             span: r.span,
             span_label: format!("{} elements, {size}", cost::count(n)),
             message: format!(
-                "{what} holds every fd number up to {}: {} elements at RLIMIT_NOFILE = {}, {size} \
-                 ({per})",
+                "{what} holds every fd number up to {}{}: {} elements at RLIMIT_NOFILE = {}, \
+                 {size} ({per})",
+                if inclusive { "and including " } else { "" },
                 source.describe(),
                 cost::count(n),
                 cost::count(ctx.settings.assume_nofile),
@@ -144,8 +146,21 @@ fn folded_into_fd001(ctx: &Context, facts: &Facts, r: &FdRange) -> bool {
         })
 }
 
-fn describe(c: Container) -> (&'static str, &'static str, &'static str) {
+fn describe(c: Container, python2: bool) -> (&'static str, &'static str, &'static str) {
     match c {
+        // Measured on CPython 2.7.18 (docs/FACTS.md §8, `cost::PY2_LIST_BYTES`/`PY2_SET_BYTES`).
+        Container::PythonList if python2 => (
+            "the list",
+            "33 bytes per element under Python 2",
+            "iterate `xrange()` lazily instead of building a list, or better, list the fds \
+             that are open: `os.listdir('/proc/self/fd')`",
+        ),
+        Container::PythonSet if python2 => (
+            "the set",
+            "56 bytes per element under Python 2",
+            "test membership against the bounds (`lo <= fd < hi`), or list the fds that are \
+             open: `os.listdir('/proc/self/fd')`",
+        ),
         Container::Python2Range => (
             "`range()` builds a list that",
             "32.6 bytes per element under Python 2",

@@ -21,6 +21,10 @@ declare_rule! {
     /// `Open3.popen3`, and the helper swept a billion fds). `close_others: true` costs O(the
     /// highest fd Ruby knows about), not O(the limit).
     ///
+    /// An explicit `close_others: false` is a deliberate opt-out, and its message says so:
+    /// what it leaks, and that passing the fds the child needs explicitly (`3 => 3`,
+    /// `io => io`) with `close_others: true` keeps the rest closed.
+    ///
     /// The finding is a note by default: on Ruby >= 2.0 most fds are already close-on-exec. It
     /// is a warning when the child is known to sweep fds itself (a scanned script with an FD001
     /// loop), when the call passes fds explicitly (`3 => w`) without `close_others`, or when
@@ -58,9 +62,18 @@ declare_rule! {
     /// passes explicitly (`3 => io`, `[4, 5] => w`) stay open in the child: Ruby closes only the
     /// fds that are not redirected.
     ///
+    /// The options are read as people build them: keyword arguments, a trailing hash, a hash
+    /// held in a local or constant and changed key by key (`opts[:close_others] = true`,
+    /// `opts.merge!(...)`, `opts.store(...)`), the trailing hash of a splatted array
+    /// (`args << {close_others: true}; spawn(*args)`), or a hash returned by a method of the
+    /// same file (`spawn(cmd, **spawn_options(cfg))`). A call is silent when `close_others:
+    /// true` is reached on every path. Code that runs only on Windows (`if Gem.win_platform?`,
+    /// `RUBY_PLATFORM =~ /mswin|mingw/`) is not judged.
+    ///
     /// ## Known problems
-    /// Options built in another method or passed as `**opts` cannot be seen and are not
-    /// reported. JRuby and TruffleRuby defaults may differ.
+    /// Options built in another file, passed in as a parameter or `**opts`, or changed on only
+    /// some paths cannot be known and are not reported (`exec(*argv)` of an `argv` from
+    /// elsewhere may end with an options hash). JRuby and TruffleRuby defaults may differ.
     pub static RULE = {
         code: "FD003",
         name: "spawn-inherits-fds",
@@ -181,6 +194,24 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
                  not close-on-exec leaks along with them"
             ),
         )
+    } else if explicit_false {
+        (
+            if old_ruby {
+                Severity::Warning
+            } else {
+                Severity::Note
+            },
+            format!(
+                "`{callee}` opts out of closing fds with `close_others: false`: the child \
+                 inherits every fd of this process that is not close-on-exec{}, not only the ones \
+                 it needs",
+                if old_ruby {
+                    " (on Ruby < 2.0 that is every open fd)"
+                } else {
+                    " (fds from C extensions, FFI, or IOs with `close_on_exec = false`)"
+                }
+            ),
+        )
     } else if old_ruby {
         (
             Severity::Warning,
@@ -232,9 +263,16 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
             "no `close_others: true`".to_string()
         },
         message,
-        help: "pass `close_others: true` (it marks only the fds Ruby knows about, O(highest fd), \
-               not O(limit)), and pass the fds the child needs explicitly (`3 => io`)"
-            .to_string(),
+        help: if explicit_false && child.is_none() {
+            "if the child needs some of this process's fds, pass them explicitly (`3 => 3`, \
+             `io => io`) with `close_others: true`: redirected fds stay open in the child and \
+             the rest are closed"
+                .to_string()
+        } else {
+            "pass `close_others: true` (it marks only the fds Ruby knows about, O(highest fd), \
+             not O(limit)), and pass the fds the child needs explicitly (`3 => io`)"
+                .to_string()
+        },
         labels,
         notes,
         suppressed: false,

@@ -3,6 +3,7 @@
 mod action;
 mod cli;
 mod config;
+mod counts;
 mod deps;
 mod determinism;
 mod fix;

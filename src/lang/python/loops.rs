@@ -240,9 +240,25 @@ impl<'t> Resolver<'t> {
         let Some(b) = self.bound_of(bound) else {
             return;
         };
-        let lower = match self.eval(var, 0) {
-            Val::Int { value, .. } => Some(value),
-            _ => None,
+        // The start is the value the variable has when the loop begins: the last
+        // `fd = <start>` before the `while` in the same block (the `fd += 1` in the body would
+        // make the name's value unknown), else whatever the name resolves to.
+        let start = std::iter::successors(node.prev_named_sibling(), |n| n.prev_named_sibling())
+            .find_map(|n| {
+                let a = n
+                    .named_child(0)
+                    .filter(|a| n.kind() == "expression_statement" && a.kind() == "assignment")?;
+                let left = a.child_by_field_name("left")?;
+                (left.kind() == "identifier" && self.text(left) == name)
+                    .then(|| a.child_by_field_name("right"))
+            });
+        let lower = match start.flatten().map(|r| self.eval(r, 0)) {
+            Some(Val::Int { value, .. }) => Some(value),
+            Some(_) => None,
+            None => match self.eval(var, 0) {
+                Val::Int { value, .. } => Some(value),
+                _ => None,
+            },
         };
         let header = Span::new(node.start_byte(), cond.end_byte());
         facts.close_loops.push(CloseLoop {

@@ -39,6 +39,13 @@ pub(super) enum LoopMatch<'t> {
     },
 }
 
+/// Whether a range literal includes its end (`3..max`, not `3...max`).
+pub(super) fn range_includes_end(range: Node) -> bool {
+    range
+        .child_by_field_name("operator")
+        .is_some_and(|o| o.kind() == "..")
+}
+
 /// `fd < max` or `fd <= max` as a `while` condition: the variable and the bound.
 pub(super) fn while_condition(cond: Node) -> Option<(Node, Node)> {
     let var = cond.child_by_field_name("left")?;
@@ -120,6 +127,29 @@ impl<'t> Ctx<'t> {
             lower,
             bound,
         })
+    }
+
+    /// Whether a loop visits its upper bound too: `upto`, `downto` and `step` do, a range does
+    /// with `..` (not `...`), a `while` with `<=`; `times` never does.
+    pub(super) fn loop_includes_end(&self, lm: &LoopMatch<'t>) -> bool {
+        match *lm {
+            LoopMatch::Block { recv, method, .. } => match self.text(method) {
+                "upto" | "downto" | "step" => true,
+                "each" | "reverse_each" => {
+                    (recv.kind() == "call" && method_name(recv, self.src) == "upto")
+                        || self.range_of(recv).is_some_and(range_includes_end)
+                }
+                _ => false,
+            },
+            LoopMatch::For { inn, .. } => statements(inn)
+                .first()
+                .and_then(|r| self.range_of(*r))
+                .is_some_and(range_includes_end),
+            LoopMatch::While { node, .. } => node
+                .child_by_field_name("condition")
+                .and_then(|c| c.child_by_field_name("operator"))
+                .is_some_and(|o| o.kind() == "<="),
+        }
     }
 
     /// The lower-bound node, the upper-bound node and a fixed lower bound of a block loop.

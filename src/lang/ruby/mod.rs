@@ -13,7 +13,8 @@
 //!
 //! By concern: this file runs the queries and turns matches into facts (`extract`);
 //! `bindings.rs` the file's `Ctx` and the per-name binding lookup, `loops.rs` loops, ranges and
-//! fd actions, `resolve.rs` values and the bounds algebra, `spawn.rs` spawn calls, `tests.rs`
+//! fd actions, `resolve.rs` values and the bounds algebra, `spawn.rs` spawn calls,
+//! `platform.rs` the Windows-only code that is not judged, `tests.rs`
 //! the unit tests.
 
 use std::cell::RefCell;
@@ -25,6 +26,7 @@ use tree_sitter::{Language, Node, Parser, Query};
 use super::{FrontendError, FrontendOptions, ts};
 mod bindings;
 mod loops;
+mod platform;
 mod resolve;
 mod spawn;
 mod sweep;
@@ -253,6 +255,9 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     for lm in &loops {
         if let Some(cl) = ctx.close_loop(lm) {
             facts.sweep_loops.extend(ctx.sweep_loop(lm, &cl));
+            if ctx.loop_includes_end(lm) {
+                facts.inclusive_ends.push(cl.span);
+            }
             facts.close_loops.push(cl);
         }
     }
@@ -278,6 +283,9 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
         if !fd_context {
             continue;
         }
+        if range_includes_end(range) {
+            facts.inclusive_ends.push(ts::span(expr));
+        }
         facts.fd_ranges.push(FdRange {
             span: ts::span(expr),
             container: Container::RubyArray,
@@ -292,6 +300,10 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
             facts.spawns.push(sc);
         }
     }
+    // Code that runs only on Windows is not judged by POSIX fd rules (`platform.rs`).
+    facts.close_loops.retain(|c| !ctx.windows_only(c.span));
+    facts.fd_ranges.retain(|r| !ctx.windows_only(r.span));
+    facts.spawns.retain(|s| !ctx.windows_only(s.span));
     facts.spawns.sort_by_key(|s| s.span);
     facts.spawns.dedup_by_key(|s| s.span);
     facts.close_loops.sort_by_key(|c| c.span);

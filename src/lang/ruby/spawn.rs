@@ -13,7 +13,7 @@
 
 use tree_sitter::Node;
 
-use super::{Ctx, args, statements};
+use super::{CONDITIONAL_KINDS, Ctx, args, statements, value_exprs};
 use crate::facts::{FdOption, OptionSlot, ScriptRef, SlotPlace, Span, SpawnApi, SpawnCall};
 use crate::lang::ts;
 
@@ -70,9 +70,56 @@ fn names_options(name: &str) -> bool {
 
 /// One entry of the options, in order: a `key => value` pair, or something whose keys are not
 /// visible (`**opts`, a parameter).
+#[derive(Clone, Copy)]
 enum Opt<'t> {
-    Pair(Node<'t>),
+    /// `key => value` in a hash literal or keyword arguments (`span` is the pair), or a key set
+    /// later (`opts[:close_others] = true`, `opts.store(:close_others, true)`; `span` is that
+    /// statement). `value` is `None` for Ruby 3.1's `{close_others:}` shorthand.
+    Entry {
+        key: Node<'t>,
+        value: Option<Node<'t>>,
+        span: Span,
+    },
     Opaque(Span),
+}
+
+impl<'t> Opt<'t> {
+    /// A `pair` node as an entry; `None` for a pair without a key (broken input).
+    fn pair(p: Node<'t>) -> Option<Opt<'t>> {
+        Some(Opt::Entry {
+            key: p.child_by_field_name("key")?,
+            value: p.child_by_field_name("value"),
+            span: ts::span(p),
+        })
+    }
+}
+
+/// A change made to a local hash or array after it is assigned and before the spawn call reads
+/// it, in the order written (see `Ctx::mutations`).
+struct Mutation<'t> {
+    kind: MutationKind<'t>,
+    /// The statement may be skipped on the way to the call (a branch, a modifier, a block).
+    conditional: bool,
+    /// The whole statement.
+    span: Span,
+}
+
+enum MutationKind<'t> {
+    /// `opts[:k] = v`, `opts.store(:k, v)`.
+    Set { key: Node<'t>, value: Node<'t> },
+    /// `opts.merge!(h)`, `opts.update(k: v)`: the call's arguments.
+    Merge(Vec<Node<'t>>),
+    /// `opts.delete(:k)`.
+    Delete(Node<'t>),
+    /// `args << x`, `args.push(x, y)`, `args.append(x)`: the elements added at the end.
+    Append(Vec<Node<'t>>),
+    /// `args.concat(more)`, `args += more`: arrays whose elements are added at the end.
+    Concat(Vec<Node<'t>>),
+    /// `args.unshift(x)`, `args.prepend(x)`: elements added at the front.
+    Prepend(Vec<Node<'t>>),
+    /// Anything else that changes the value in place (`clear`, `replace`, `pop`, `insert`,
+    /// `opts[:k] ||= v`, a `!` method).
+    Opaque,
 }
 
 /// What an argument is, as far as the options are concerned.
@@ -118,13 +165,18 @@ impl<'t> Ctx<'t> {
             .child_by_field_name("arguments")
             .unwrap_or(m.method)
             .end_byte();
-        let (opts, positional) = self.split_args(&args(call));
+        let (opts, positional, splat_last) = self.split_args(&args(call));
         let pipeline = method.starts_with("pipeline");
         let words = self.command_words(api, pipeline, &positional);
         let (interpreter, script) = interpreter_and_script(&words);
         let span = Span::new(call.start_byte(), end);
         let close_option = self.close_option(&opts);
-        if let Some(place) = self.option_slot(call, &opts, &positional, close_option, span) {
+        let slot = match close_option {
+            // `spawn(*args, close_others: true)` breaks a call whose array ends with its options.
+            FdOption::Absent if splat_last && !opts.is_empty() => None,
+            _ => self.option_slot(call, &opts, &positional, close_option, span),
+        };
+        if let Some(place) = slot {
             slots.push(OptionSlot { call: span, place });
         }
         Some(SpawnCall {
@@ -133,7 +185,11 @@ impl<'t> Ctx<'t> {
             callee: self.src[call.start_byte()..m.method.end_byte()].to_string(),
             close_option,
             passes_fds: opts.iter().find_map(|o| match o {
-                Opt::Pair(p) if self.passes_fd(*p) => Some(ts::span(*p)),
+                Opt::Entry {
+                    key,
+                    value: Some(value),
+                    span,
+                } if self.passes_fd(*key, *value) => Some(*span),
                 _ => None,
             }),
             interpreter,
@@ -163,7 +219,7 @@ impl<'t> Ctx<'t> {
                 span: pair,
             } if inside(pair) => {
                 let value = opts.iter().find_map(|o| match o {
-                    Opt::Pair(p) if ts::span(*p) == pair => p.child_by_field_name("value"),
+                    Opt::Entry { value, span, .. } if *span == pair => *value,
                     _ => None,
                 })?;
                 return Some(SlotPlace::Value {
@@ -241,8 +297,10 @@ impl<'t> Ctx<'t> {
         }
     }
 
-    /// The options (in order) and the positional arguments before them.
-    fn split_args(&self, all: &[Node<'t>]) -> (Vec<Opt<'t>>, Vec<Node<'t>>) {
+    /// The options (in order), the positional arguments before them, and whether the last
+    /// positional argument is a splat (whose array may hold the options, so that a new trailing
+    /// hash would turn that one into a command word).
+    fn split_args(&self, all: &[Node<'t>]) -> (Vec<Opt<'t>>, Vec<Node<'t>>, bool) {
         let mut opts = Vec::new();
         let mut positional = Vec::new();
         let mut keywords = false;
@@ -250,7 +308,7 @@ impl<'t> Ctx<'t> {
             match a.kind() {
                 "pair" => {
                     keywords = true;
-                    opts.push(Opt::Pair(a));
+                    opts.extend(Opt::pair(a));
                 }
                 "hash_splat_argument" => {
                     keywords = true;
@@ -259,6 +317,31 @@ impl<'t> Ctx<'t> {
                 "block_argument" => {}
                 _ => positional.push(a),
             }
+        }
+        // A splatted array as the last argument may end with the options hash
+        // (`args << {close_others: true}; spawn(*args)`), as in Ruby; an array that cannot be
+        // seen (`exec(*argv)` of a parameter) may hold one.
+        if !keywords
+            && let Some(&last) = positional.last()
+            && last.kind() == "splat_argument"
+        {
+            let elems = statements(last)
+                .first()
+                .and_then(|i| self.array_elems(*i, 0));
+            match elems.as_deref() {
+                None | Some([.., None]) => opts.push(Opt::Opaque(ts::span(last))),
+                Some([.., Some(e)])
+                    if elems.as_ref().map_or(0, Vec::len) + positional.len() > 2 =>
+                {
+                    match self.classify(*e, 0) {
+                        OptClass::Hash(items) => opts = items,
+                        OptClass::Unknown(span) => opts.push(Opt::Opaque(span)),
+                        OptClass::Not => {}
+                    }
+                }
+                Some(_) => {}
+            }
+            return (opts, positional, true);
         }
         // Without keyword arguments, the options are a trailing positional hash
         // (`spawn(cmd, {close_others: true})`, `spawn(cmd, opts)`).
@@ -275,7 +358,7 @@ impl<'t> Ctx<'t> {
                 OptClass::Not => {}
             }
         }
-        (opts, positional)
+        (opts, positional, false)
     }
 
     /// `**opts`: the entries of the hash it names, when visible.
@@ -304,9 +387,22 @@ impl<'t> Ctx<'t> {
                 let mut items = Vec::new();
                 for c in statements(node) {
                     match c.kind() {
-                        "pair" => items.push(Opt::Pair(c)),
+                        "pair" => items.extend(Opt::pair(c)),
                         "hash_splat_argument" => self.splat_opts(c, &mut items, d),
                         _ => items.push(Opt::Opaque(ts::span(c))),
+                    }
+                }
+                OptClass::Hash(items)
+            }
+            // The keyword arguments of `args.push(cmd, close_others: true)` (see
+            // `apply_array_mutations`).
+            "argument_list" => {
+                let mut items = Vec::new();
+                for c in statements(node) {
+                    match c.kind() {
+                        "pair" => items.extend(Opt::pair(c)),
+                        "hash_splat_argument" => self.splat_opts(c, &mut items, d),
+                        _ => {}
                     }
                 }
                 OptClass::Hash(items)
@@ -334,16 +430,25 @@ impl<'t> Ctx<'t> {
                 }
                 match self.local_value(node) {
                     Some(v) => match self.classify(v, d) {
-                        OptClass::Hash(items) => {
-                            if self.hash_use(node, name).mutated {
-                                OptClass::Unknown(ts::span(node))
-                            } else {
-                                OptClass::Hash(items)
+                        OptClass::Hash(items) if self.hash_use(node, name).mutated => {
+                            match self.mutations(node, name, v) {
+                                Some(ms) => self.apply_hash_mutations(items, &ms, d),
+                                None => OptClass::Unknown(ts::span(node)),
                             }
                         }
+                        OptClass::Hash(items) => OptClass::Hash(items),
                         OptClass::Unknown(_) => OptClass::Unknown(ts::span(node)),
                         OptClass::Not => OptClass::Not,
                     },
+                    // `spawn(cmd, spawn_options)`: a method of this file called without
+                    // parentheses, when no local of that name is in sight.
+                    None if self.methods.contains_key(name)
+                        && self
+                            .local_bindings(self.scope_of(node).map_or(0, |s| s.id()), name)
+                            .is_none() =>
+                    {
+                        self.helper_options(node, name, d)
+                    }
                     None if names_options(name) || self.hash_use(node, name).keyed => {
                         OptClass::Unknown(ts::span(node))
                     }
@@ -385,7 +490,7 @@ impl<'t> Ctx<'t> {
                         };
                         for a in args(node) {
                             match a.kind() {
-                                "pair" => items.push(Opt::Pair(a)),
+                                "pair" => items.extend(Opt::pair(a)),
                                 "hash_splat_argument" => self.splat_opts(a, &mut items, d),
                                 _ => match self.classify(a, d) {
                                     OptClass::Hash(more) => items.extend(more),
@@ -401,6 +506,13 @@ impl<'t> Ctx<'t> {
                             c => c,
                         }
                     }
+                    // `spawn_options(cfg)`, `self.spawn_options`: a method of this file.
+                    (None | Some(_), m)
+                        if recv.is_none_or(|r| r.kind() == "self")
+                            && self.methods.contains_key(m) =>
+                    {
+                        self.helper_options(node, m, d)
+                    }
                     _ if names_options(method) => OptClass::Unknown(ts::span(node)),
                     _ => OptClass::Not,
                 }
@@ -409,8 +521,307 @@ impl<'t> Ctx<'t> {
         }
     }
 
+    /// The options a method of this file returns (`def spawn_options(cfg) { close_others:
+    /// true, chdir: cfg.dir } end`): every value it can return (its last expression, through
+    /// `if`/`case`/`begin` branches, and each `return`) must be a hash the same way on
+    /// `close_others`, or the result is `Unknown`. A method defined more than once, or returning
+    /// something other than a hash on some path, is `Unknown` too when its name speaks of
+    /// options, and not options at all otherwise.
+    fn helper_options(&self, call: Node<'t>, name: &str, d: u32) -> OptClass<'t> {
+        let unknown = OptClass::Unknown(ts::span(call));
+        let fallback = || {
+            if names_options(name) {
+                OptClass::Unknown(ts::span(call))
+            } else {
+                OptClass::Not
+            }
+        };
+        let Some([def]) = self.methods.get(name).map(Vec::as_slice) else {
+            return fallback();
+        };
+        let Some(body) = def.child_by_field_name("body") else {
+            return fallback();
+        };
+        let mut exprs = Vec::new();
+        for e in value_exprs(body) {
+            branch_values(e, &mut exprs, 0);
+        }
+        ts::walk(body, |n| {
+            if n.kind() == "return" {
+                match n.named_child(0).map(statements).as_deref() {
+                    Some([one]) => branch_values(*one, &mut exprs, 0),
+                    // `return` alone returns nil; `return a, b` an array.
+                    _ => exprs.push(n),
+                }
+            }
+            !matches!(
+                n.kind(),
+                "method" | "singleton_method" | "class" | "module" | "lambda"
+            )
+        });
+        let mut all: Vec<Opt<'t>> = Vec::new();
+        let mut state: Option<FdOption> = None;
+        let mut not = false;
+        for e in exprs {
+            match self.classify(e, d) {
+                OptClass::Hash(items) => {
+                    let close = self.close_option(&items);
+                    let same = |a: FdOption, b: FdOption| match (a, b) {
+                        (FdOption::Absent, FdOption::Absent) => true,
+                        (
+                            FdOption::Literal { value: x, .. },
+                            FdOption::Literal { value: y, .. },
+                        ) => x == y,
+                        _ => false,
+                    };
+                    if matches!(close, FdOption::Unknown { .. })
+                        || state.is_some_and(|s| !same(s, close))
+                    {
+                        return unknown;
+                    }
+                    state = Some(close);
+                    all.extend(items);
+                }
+                OptClass::Unknown(_) => return unknown,
+                OptClass::Not => not = true,
+            }
+        }
+        match (state, not) {
+            (Some(_), false) => OptClass::Hash(all),
+            _ => fallback(),
+        }
+    }
+
+    /// The changes made to local `name` (read at `read`, last assigned `value`) between that
+    /// assignment and the read, in order; `None` when one of them cannot be read.
+    fn mutations(&self, read: Node<'t>, name: &str, value: Node<'t>) -> Option<Vec<Mutation<'t>>> {
+        let mut uses = Vec::new();
+        self.uses_in_scope(read, name, |n| {
+            if n.start_byte() >= value.end_byte() && n.end_byte() <= read.start_byte() {
+                uses.push(n);
+            }
+        });
+        let mut out = Vec::new();
+        for n in uses {
+            let Some(p) = n.parent() else { continue };
+            let recv_of = |c: Node<'t>| c.child_by_field_name("receiver") == Some(n);
+            let (kind, stmt) = match p.kind() {
+                "element_reference" if p.child_by_field_name("object") == Some(n) => {
+                    let Some(a) = p.parent().filter(|a| {
+                        matches!(a.kind(), "assignment" | "operator_assignment")
+                            && a.child_by_field_name("left") == Some(p)
+                    }) else {
+                        continue;
+                    };
+                    let index = statements(p)
+                        .into_iter()
+                        .filter(|i| *i != n)
+                        .collect::<Vec<_>>();
+                    match (a.kind(), index.as_slice(), a.child_by_field_name("right")) {
+                        ("assignment", [key], Some(value)) => {
+                            (MutationKind::Set { key: *key, value }, a)
+                        }
+                        _ => (MutationKind::Opaque, a),
+                    }
+                }
+                "binary" if p.child_by_field_name("left") == Some(n) => {
+                    if p.child_by_field_name("operator")
+                        .is_none_or(|o| self.text(o) != "<<")
+                    {
+                        continue;
+                    }
+                    // `args << a << b`
+                    let mut top = p;
+                    let mut added = vec![p.child_by_field_name("right")?];
+                    while let Some(up) = top.parent().filter(|u| {
+                        u.kind() == "binary"
+                            && u.child_by_field_name("left") == Some(top)
+                            && u.child_by_field_name("operator")
+                                .is_some_and(|o| self.text(o) == "<<")
+                    }) {
+                        added.push(up.child_by_field_name("right")?);
+                        top = up;
+                    }
+                    (MutationKind::Append(added), top)
+                }
+                "call" if recv_of(p) => {
+                    let a = args(p);
+                    let kind = match super::method_name(p, self.src) {
+                        "push" | "append" | "<<" => MutationKind::Append(a),
+                        "concat" => MutationKind::Concat(a),
+                        "unshift" | "prepend" => MutationKind::Prepend(a),
+                        "merge!" | "update" => MutationKind::Merge(a),
+                        "store" | "[]=" if a.len() == 2 => MutationKind::Set {
+                            key: a[0],
+                            value: a[1],
+                        },
+                        "delete" if a.len() == 1 => MutationKind::Delete(a[0]),
+                        m if m.ends_with('!')
+                            || matches!(
+                                m,
+                                "store"
+                                    | "[]="
+                                    | "delete"
+                                    | "delete_if"
+                                    | "replace"
+                                    | "clear"
+                                    | "keep_if"
+                                    | "insert"
+                                    | "pop"
+                                    | "shift"
+                                    | "fill"
+                                    | "compare_by_identity"
+                                    | "default="
+                            ) =>
+                        {
+                            MutationKind::Opaque
+                        }
+                        _ => continue,
+                    };
+                    (kind, p)
+                }
+                "operator_assignment" if p.child_by_field_name("left") == Some(n) => {
+                    match p.child_by_field_name("operator").map(|o| self.text(o)) {
+                        // Bindings: `local_value` has seen them.
+                        Some("||=" | "&&=") => continue,
+                        Some("+=") => (
+                            MutationKind::Concat(vec![p.child_by_field_name("right")?]),
+                            p,
+                        ),
+                        _ => (MutationKind::Opaque, p),
+                    }
+                }
+                _ => continue,
+            };
+            out.push(Mutation {
+                kind,
+                conditional: self.skippable_before(stmt, read),
+                span: ts::span(stmt),
+            });
+        }
+        Some(out)
+    }
+
+    /// Whether `stmt` may not run on the way to `read`: a `CONDITIONAL_KINDS` construct holds
+    /// `stmt` but not `read` (`opts[:k] = v if x`, a branch, a block).
+    fn skippable_before(&self, stmt: Node<'t>, read: Node<'t>) -> bool {
+        let holds =
+            |a: Node, b: Node| a.start_byte() <= b.start_byte() && b.end_byte() <= a.end_byte();
+        let mut cur = self.root;
+        while cur != stmt {
+            if !holds(cur, read) && CONDITIONAL_KINDS.contains(&cur.kind()) {
+                return true;
+            }
+            match cur.child_with_descendant(stmt) {
+                Some(next) if next != cur => cur = next,
+                _ => break,
+            }
+        }
+        false
+    }
+
+    /// A hash's entries after the changes made to it in place. A change that may be skipped
+    /// keeps the entries known only when it leaves `close_others` alone (or sets it to the
+    /// `true` it already has); else the result is `Unknown` at that change.
+    fn apply_hash_mutations(
+        &self,
+        mut items: Vec<Opt<'t>>,
+        ms: &[Mutation<'t>],
+        d: u32,
+    ) -> OptClass<'t> {
+        let is_close = |k: Node<'t>| self.symbol_name(k) == Some("close_others");
+        for m in ms {
+            let mut added: Vec<Opt<'t>> = Vec::new();
+            match &m.kind {
+                MutationKind::Set { key, value } => added.push(Opt::Entry {
+                    key: *key,
+                    value: Some(*value),
+                    span: m.span,
+                }),
+                MutationKind::Merge(a) => {
+                    for x in a {
+                        match x.kind() {
+                            "pair" => added.extend(Opt::pair(*x)),
+                            "hash_splat_argument" => self.splat_opts(*x, &mut added, d),
+                            _ => match self.classify(*x, d) {
+                                OptClass::Hash(more) => added.extend(more),
+                                _ => added.push(Opt::Opaque(ts::span(*x))),
+                            },
+                        }
+                    }
+                }
+                MutationKind::Delete(k) if self.symbol_name(*k).is_some() && !is_close(*k) => {}
+                _ => return OptClass::Unknown(m.span),
+            }
+            if m.conditional {
+                let before = self.close_option(&items);
+                let touches = added.iter().any(|o| match o {
+                    Opt::Entry { key, .. } => is_close(*key),
+                    Opt::Opaque(_) => true,
+                });
+                let still_true = |o: FdOption| matches!(o, FdOption::Literal { value: true, .. });
+                if touches && !(still_true(before) && still_true(self.close_option(&added))) {
+                    return OptClass::Unknown(m.span);
+                }
+            }
+            items.extend(added);
+        }
+        OptClass::Hash(items)
+    }
+
+    /// An array's elements after the changes made to it in place; `None` when one cannot be
+    /// read. An element added on a path that may be skipped is unknown (`None`).
+    fn apply_array_mutations(
+        &self,
+        mut elems: Vec<Option<Node<'t>>>,
+        ms: &[Mutation<'t>],
+        depth: u32,
+    ) -> Option<Vec<Option<Node<'t>>>> {
+        for m in ms {
+            let mut added = Vec::new();
+            let (nodes, concat) = match &m.kind {
+                MutationKind::Append(a) | MutationKind::Prepend(a) => (a, false),
+                MutationKind::Concat(a) => (a, true),
+                _ => return None,
+            };
+            // `args.push(cmd, close_others: true)`: the keywords are one trailing hash.
+            let mut keywords_added = false;
+            for &x in nodes {
+                if matches!(x.kind(), "pair" | "hash_splat_argument") {
+                    if !keywords_added {
+                        keywords_added = true;
+                        added.push(x.parent());
+                    }
+                    continue;
+                }
+                let inner = match x.kind() {
+                    "splat_argument" => statements(x).first().copied(),
+                    _ if concat => Some(x),
+                    _ => {
+                        added.push(Some(x));
+                        continue;
+                    }
+                };
+                match inner.and_then(|i| self.array_elems(i, depth + 1)) {
+                    Some(more) => added.extend(more),
+                    None => added.push(None),
+                }
+            }
+            if m.conditional {
+                added.iter_mut().for_each(|e| *e = None);
+            }
+            if matches!(m.kind, MutationKind::Prepend(_)) {
+                added.extend(elems);
+                elems = added;
+            } else {
+                elems.extend(added);
+            }
+        }
+        Some(elems)
+    }
+
     /// The one value a local variable surely holds where `node` reads it: the last assignment
-    /// before it that always runs, when no conditional assignment follows. Parameters, block
+    /// before it that always runs on the way to `node`, when no conditional assignment follows. Parameters, block
     /// parameters and names assigned on several paths have no single value.
     fn local_value(&self, node: Node<'t>) -> Option<Node<'t>> {
         let name = self.text(node);
@@ -424,7 +835,11 @@ impl<'t> Ctx<'t> {
             .iter()
             .filter(|b| b.node.end_byte() <= node.start_byte())
             .collect();
-        let from = before.iter().rposition(|b| !b.conditional)?;
+        // A binding inside a block or branch that also holds the read (`fork do cmd = [...];
+        // exec(*cmd) end`) always runs before it.
+        let from = before
+            .iter()
+            .rposition(|b| !b.conditional || !self.skippable_before(b.node, node))?;
         match &before[from..] {
             [b] if b.node.kind() == "assignment" && b.index.is_none() => Some(b.value),
             _ => None,
@@ -490,12 +905,40 @@ impl<'t> Ctx<'t> {
                     u.keyed = true;
                 }
             }
+            // `args << x`, `args += [x]`: the array grows after its literal.
+            let left_of = |k: &str| p.kind() == k && p.child_by_field_name("left") == Some(n);
+            if (left_of("binary")
+                && p.child_by_field_name("operator")
+                    .is_some_and(|o| self.text(o) == "<<"))
+                || (left_of("operator_assignment")
+                    && p.child_by_field_name("operator")
+                        .is_some_and(|o| !matches!(self.text(o), "||=" | "&&=")))
+            {
+                u.mutated = true;
+            }
             if p.kind() == "call" && p.child_by_field_name("receiver") == Some(n) {
                 let m = super::method_name(p, self.src);
                 if m.ends_with('!')
                     || matches!(
                         m,
-                        "update" | "store" | "delete" | "replace" | "clear" | "[]=" | "keep_if"
+                        "update"
+                            | "store"
+                            | "delete"
+                            | "replace"
+                            | "clear"
+                            | "[]="
+                            | "keep_if"
+                            | "delete_if"
+                            | "push"
+                            | "append"
+                            | "<<"
+                            | "concat"
+                            | "unshift"
+                            | "prepend"
+                            | "insert"
+                            | "pop"
+                            | "shift"
+                            | "fill"
                     )
                 {
                     u.mutated = true;
@@ -518,15 +961,12 @@ impl<'t> Ctx<'t> {
         let mut state = FdOption::Absent;
         for o in opts {
             match o {
-                Opt::Pair(p) => {
-                    let Some(key) = p.child_by_field_name("key") else {
-                        continue;
-                    };
-                    if self.symbol_name(key) != Some("close_others") {
+                Opt::Entry { key, value, span } => {
+                    if self.symbol_name(*key) != Some("close_others") {
                         continue;
                     }
-                    let span = ts::span(*p);
-                    state = match p.child_by_field_name("value").map(|v| v.kind()) {
+                    let span = *span;
+                    state = match value.map(|v| v.kind()) {
                         Some("true") => FdOption::Literal { value: true, span },
                         Some("false") => FdOption::Literal { value: false, span },
                         _ => FdOption::Unknown { span },
@@ -562,13 +1002,7 @@ impl<'t> Ctx<'t> {
 
     /// Whether an options pair hands the child an fd beyond 0-2: `3 => w`, `w => w`,
     /// `@sock => @sock`, `[3, 4] => w`. `:out => w`, `2 => 1` and `3 => :close` do not.
-    fn passes_fd(&self, pair: Node<'t>) -> bool {
-        let (Some(key), Some(value)) = (
-            pair.child_by_field_name("key"),
-            pair.child_by_field_name("value"),
-        ) else {
-            return false;
-        };
+    fn passes_fd(&self, key: Node<'t>, value: Node<'t>) -> bool {
         if value.kind() == "simple_symbol" && self.text(value) == ":close" {
             return false;
         }
@@ -678,6 +1112,9 @@ impl<'t> Ctx<'t> {
         if depth > MAX_DEPTH || !self.step() {
             return None;
         }
+        if self.strings_only(node) {
+            return Some(vec![Some(node)]);
+        }
         match node.kind() {
             "array" => {
                 let mut out = Vec::new();
@@ -697,7 +1134,20 @@ impl<'t> Ctx<'t> {
                 Some(out)
             }
             "string_array" => Some(statements(node).into_iter().map(Some).collect()),
-            "identifier" => self.array_elems(self.local_value(node)?, depth + 1),
+            "parenthesized_statements" => match statements(node).as_slice() {
+                [one] => self.array_elems(*one, depth + 1),
+                _ => None,
+            },
+            "identifier" => {
+                let value = self.local_value(node)?;
+                let elems = self.array_elems(value, depth + 1)?;
+                let name = self.text(node);
+                if !self.hash_use(node, name).mutated {
+                    return Some(elems);
+                }
+                let ms = self.mutations(node, name, value)?;
+                self.apply_array_mutations(elems, &ms, depth)
+            }
             "constant" | "scope_resolution" => {
                 let name = super::const_name(node, self.src)?;
                 self.array_elems(self.global_value(name)?, depth + 1)
@@ -710,7 +1160,58 @@ impl<'t> Ctx<'t> {
             {
                 self.array_elems(node.child_by_field_name("receiver")?, depth + 1)
             }
+            // `[START_CTX[0]].concat(START_CTX[:argv])`, `cmd.to_ary + [uri, name]`: the parts
+            // that cannot be read are unknown elements, and what follows them is still known.
+            "call" if super::method_name(node, self.src) == "concat" => {
+                let recv = node.child_by_field_name("receiver")?;
+                let mut out = self
+                    .array_elems(recv, depth + 1)
+                    .unwrap_or_else(|| vec![None]);
+                for a in args(node) {
+                    out.extend(self.array_elems(a, depth + 1).unwrap_or_else(|| vec![None]));
+                }
+                Some(out)
+            }
+            "binary"
+                if node
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| self.text(o) == "+") =>
+            {
+                let left = node.child_by_field_name("left")?;
+                let right = node.child_by_field_name("right")?;
+                // `a + b` is an array only when one side is seen to be one.
+                let r = self.array_elems(right, depth + 1);
+                let l = self.array_elems(left, depth + 1);
+                if l.is_none() && r.is_none() {
+                    return None;
+                }
+                let mut out = l.unwrap_or_else(|| vec![None]);
+                out.extend(r.unwrap_or_else(|| vec![None]));
+                Some(out)
+            }
             _ => None,
+        }
+    }
+
+    /// Arrays that hold only strings, so that no options hash can hide in them: `ARGV` (and
+    /// its slices), `str.split(...)`, `Shellwords.split(...)`, `str.shellsplit`. The array
+    /// stands as one element that is not a hash (and not a readable word).
+    fn strings_only(&self, node: Node<'t>) -> bool {
+        let argv = |n: Node<'t>| matches!(self.text(n), "ARGV" | "::ARGV");
+        match node.kind() {
+            "constant" | "scope_resolution" => argv(node),
+            "element_reference" => node.child_by_field_name("object").is_some_and(argv),
+            "call" => {
+                let recv = node.child_by_field_name("receiver");
+                match super::method_name(node, self.src) {
+                    "split" | "shellsplit" | "shellwords" => {
+                        recv.is_some_and(|r| !matches!(self.text(r), "File" | "::File"))
+                    }
+                    "drop" | "first" | "last" | "take" | "slice" | "dup" => recv.is_some_and(argv),
+                    _ => false,
+                }
+            }
+            _ => false,
         }
     }
 
@@ -817,6 +1318,56 @@ impl<'t> Ctx<'t> {
                     .child_by_field_name("receiver")
                     .and_then(|r| top_const(r, self.src))
                     == Some("Pathname"))
+    }
+}
+
+/// The expressions `node` may evaluate to, through `if`/`unless`/ternary/`case` branches,
+/// `begin` bodies and parentheses; a branch that is missing (an `if` without `else`) is the
+/// construct itself, which is not a hash.
+fn branch_values<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>, depth: u32) {
+    if depth > MAX_DEPTH {
+        out.push(node);
+        return;
+    }
+    let d = depth + 1;
+    match node.kind() {
+        "if" | "unless" | "elsif" | "conditional" => {
+            for f in ["consequence", "alternative"] {
+                match node.child_by_field_name(f) {
+                    Some(b) => branch_values(b, out, d),
+                    None => out.push(node),
+                }
+            }
+        }
+        "case" => {
+            let mut has_else = false;
+            for c in statements(node) {
+                match c.kind() {
+                    "when" => match c.child_by_field_name("body") {
+                        Some(b) => branch_values(b, out, d),
+                        None => out.push(c),
+                    },
+                    "else" => {
+                        has_else = true;
+                        branch_values(c, out, d);
+                    }
+                    _ => {}
+                }
+            }
+            if !has_else {
+                out.push(node);
+            }
+        }
+        "then" | "else" | "begin" | "parenthesized_statements" | "body_statement" => {
+            let values = value_exprs(node);
+            if values.is_empty() {
+                out.push(node);
+            }
+            for v in values {
+                branch_values(v, out, d);
+            }
+        }
+        _ => out.push(node),
     }
 }
 

@@ -261,9 +261,27 @@ fn options_built_elsewhere_are_unknown() {
             "def run(c, o)\n  o[:chdir] = \"/\"\n  system(c, o)\nend",
             "o",
         ),
+        ("def run(argv)\n  Kernel.exec(*argv)\nend", "*argv"),
         (
-            "opts = {}\nopts[:close_others] = true\nspawn(cmd, opts)",
-            "opts",
+            "def run(cmd, rest)\n  spawn(*[cmd, *rest])\nend",
+            "*[cmd, *rest]",
+        ),
+        (
+            "opts = {}\nopts[:close_others] = true if x\nspawn(cmd, opts)",
+            "opts[:close_others] = true",
+        ),
+        (
+            "args = [cmd]\nargs << {close_others: true} if x\nspawn(*args)",
+            "*args",
+        ),
+        ("opts = {}\nopts.clear\nspawn(cmd, opts)", "opts.clear"),
+        (
+            "def spawn_options(c)\n  c ? { close_others: true } : {}\nend\nspawn(cmd, **spawn_options(1))",
+            "**spawn_options(1)",
+        ),
+        (
+            "def spawn_options(c)\n  return {} if c\n  { close_others: true }\nend\nspawn(cmd, spawn_options(1))",
+            "spawn_options(1)",
         ),
         ("spawn(cmd, close_others: true, **extra)", "**extra"),
         (
@@ -283,6 +301,191 @@ fn options_built_elsewhere_are_unknown() {
     let _ = spawns(src);
     let src = "o = o.merge(close_others: true)\nspawn(cmd, o)";
     let _ = spawns(src);
+}
+
+/// `(kind, literal value)` of the option at the last spawn call of `src`.
+fn last_opt(src: &str) -> (String, Option<bool>) {
+    match spawns(src).last().expect("a spawn call").close_option {
+        FdOption::Absent => ("absent".into(), None),
+        FdOption::Literal { value, .. } => ("literal".into(), Some(value)),
+        FdOption::Unknown { .. } => ("unknown".into(), None),
+    }
+}
+
+#[test]
+fn options_appended_to_a_splatted_array() {
+    let t = |src: &str| last_opt(src);
+    let yes = ("literal".to_string(), Some(true));
+    let absent = ("absent".to_string(), None);
+    assert_eq!(
+        t("args = [cmd, \"-x\"]\nargs << {close_others: true}\nProcess.spawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs << \"-x\" << {close_others: true}\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs.push(close_others: true)\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs.push({close_others: true})\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs += [{close_others: true}]\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("args = [cmd]\nargs.concat([\"-x\", {close_others: true}])\nspawn(*args)"),
+        yes
+    );
+    assert_eq!(
+        t("def r(cmd, rest)\n  spawn(*[cmd, *rest, {close_others: true}])\nend"),
+        yes
+    );
+    assert_eq!(
+        t(
+            "def r(cmd, rest)\n  a = [cmd, *rest, {close_others: true}]\n  a.unshift(\"nice\")\n  spawn(*a)\nend"
+        ),
+        yes
+    );
+    // Arrays of strings only cannot carry options: `ARGV`, `split` results.
+    assert_eq!(t("exec(env, cmd, *ARGV)"), absent);
+    assert_eq!(t("exec(cmd, *ARGV[1..-1])"), absent);
+    assert_eq!(t("system(*editor.split(/\\s+/) + [path])"), absent);
+    assert_eq!(t("system(*Shellwords.split(line))"), absent);
+    // An array grown from unknown parts, then given its options.
+    assert_eq!(
+        t("cmd = [CTX[0]].concat(CTX[:argv])\ncmd << {close_others: true}\nexec(*cmd)"),
+        yes
+    );
+    assert_eq!(
+        t("cmd = [CTX[0]].concat(CTX[:argv])\nfds = {3 => io}\ncmd << fds\nexec(*cmd)"),
+        absent
+    );
+    assert_eq!(
+        t("cmd = [CTX[0]].concat(CTX[:argv])\nexec(*cmd)"),
+        ("unknown".into(), None)
+    );
+    // What follows an unknown part is still known.
+    assert_eq!(
+        t(
+            "def r(command, uri, name)\n  command = command.to_ary + [uri, name]\n  spawn(*command)\nend"
+        ),
+        absent
+    );
+    assert_eq!(
+        t("def r(base)\n  spawn(*(base + [{close_others: true}]))\nend"),
+        yes
+    );
+    assert_eq!(
+        t("def r(a, b)\n  spawn(*(a + b))\nend"),
+        ("unknown".into(), None)
+    );
+    // Assigned and read in the same block (the re-exec shape of preforking servers).
+    assert_eq!(
+        t(
+            "def fds\n  h = {}\n  L.each { |s| h[s.fileno] = s }\n  h\nend\n\
+           fork do\n  f = fds\n  cmd = [CTX[0]].concat(CTX[:argv])\n  cmd << f\n  exec(*cmd)\nend"
+        ),
+        absent
+    );
+    assert_eq!(
+        t("fork do\n  cmd = [CTX[0]]\n  cmd << {close_others: true}\n  exec(*cmd)\nend"),
+        yes
+    );
+    // A block that may not run before the read keeps its assignment conditional.
+    assert_eq!(
+        t("args = [cmd]\nx.each { args = [cmd, {chdir: d}] }\nspawn(*args)"),
+        ("unknown".into(), None)
+    );
+    // The look-alikes: the appended hash lacks the key, or the array holds no hash.
+    assert_eq!(
+        t("args = [cmd]\nargs << {chdir: \"/\"}\nspawn(*args)"),
+        absent
+    );
+    assert_eq!(t("system(*%w[git status])"), absent);
+    assert_eq!(
+        t("cmd = [\"git\", \"gc\"]\ncmd << \"--quiet\" if q\nsystem(*cmd)"),
+        ("unknown".into(), None)
+    );
+    assert_eq!(
+        t("args = [cmd, {close_others: false}]\nspawn(*args)"),
+        ("literal".into(), Some(false))
+    );
+}
+
+#[test]
+fn options_built_key_by_key() {
+    let t = |src: &str| last_opt(src);
+    let yes = ("literal".to_string(), Some(true));
+    let absent = ("absent".to_string(), None);
+    assert_eq!(
+        t("opts = {}\nopts[:close_others] = true\nspawn(cmd, opts)"),
+        yes
+    );
+    assert_eq!(
+        t("opts = {chdir: d}\nopts.merge!(close_others: true)\nspawn(cmd, **opts)"),
+        yes
+    );
+    assert_eq!(
+        t("opts = {}\nopts.update({close_others: true})\nspawn(cmd, opts)"),
+        yes
+    );
+    assert_eq!(
+        t("opts = {}\nopts.store(:close_others, true)\nspawn(cmd, opts)"),
+        yes
+    );
+    // Other keys set on some path leave `close_others` as it was.
+    assert_eq!(
+        t("opts = {close_others: true}\nopts[:chdir] = d if d\nspawn(cmd, opts)"),
+        yes
+    );
+    assert_eq!(
+        t("opts = {}\nopts[:chdir] = d if d\nopts.delete(:pgroup)\nspawn(cmd, opts)"),
+        absent
+    );
+    assert_eq!(
+        t("opts = {close_others: true}\nopts[:close_others] = false\nspawn(cmd, opts)"),
+        ("literal".into(), Some(false))
+    );
+    assert_eq!(
+        t("opts = {close_others: true}\nopts.delete(:close_others)\nspawn(cmd, opts)"),
+        ("unknown".into(), None)
+    );
+    // Changes after the call do not count.
+    assert_eq!(
+        t("opts = {}\nspawn(cmd, opts)\nopts[:close_others] = true"),
+        absent
+    );
+}
+
+#[test]
+fn options_returned_by_a_helper() {
+    let t = |src: &str| last_opt(src);
+    let yes = ("literal".to_string(), Some(true));
+    let absent = ("absent".to_string(), None);
+    let def = "def spawn_options(cfg)\n  { close_others: true, chdir: cfg.dir }\nend\n";
+    assert_eq!(
+        t(&format!("{def}Process.spawn(cmd, **spawn_options(cfg))")),
+        yes
+    );
+    assert_eq!(t(&format!("{def}spawn(cmd, spawn_options(cfg))")), yes);
+    assert_eq!(t(&format!("{def}spawn(cmd, self.spawn_options(cfg))")), yes);
+    let def = "def spawn_options\n  o = {chdir: \"/\"}\n  o[:close_others] = true\n  o\nend\n";
+    assert_eq!(t(&format!("{def}spawn(cmd, spawn_options)")), yes);
+    let def = "def popen_opts(v)\n  if v\n    {close_others: true, err: :out}\n  else\n    {close_others: true}\n  end\nend\n";
+    assert_eq!(t(&format!("{def}IO.popen(cmd, popen_opts(1))")), yes);
+    let def = "def with_defaults(o)\n  o.merge(close_others: true)\nend\n";
+    assert_eq!(t(&format!("{def}spawn(cmd, with_defaults(x))")), yes);
+    // The look-alike: a helper whose hash lacks the key.
+    let def = "def spawn_options\n  { chdir: \"/\" }\nend\n";
+    assert_eq!(t(&format!("{def}spawn(cmd, spawn_options)")), absent);
+    // A helper returning something else is a command word, as before.
+    let def = "def target\n  \"x.rb\"\nend\n";
+    assert_eq!(t(&format!("{def}system(\"ruby\", target)")), absent);
 }
 
 #[test]
