@@ -130,6 +130,7 @@ fn syntax_errors(lang: Lang, text: &str, settings: &Settings) -> Option<usize> {
         text,
         &lang::FrontendOptions {
             parse_timeout_ms: settings.parse_timeout_ms,
+            ..Default::default()
         },
     )
 }

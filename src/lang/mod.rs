@@ -24,16 +24,21 @@ pub enum FrontendError {
 }
 
 /// Knobs a frontend needs; the same for every file of a run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FrontendOptions {
     /// Abandon a parse after this long (guards against pathological inputs).
     pub parse_timeout_ms: u64,
+    /// The project around the file, for names the file uses but does not define (Rust: the
+    /// crate's fields, functions and parameters filled with the fd limit). `None`: the file
+    /// alone.
+    pub index: Option<std::sync::Arc<dyn crate::index::LimitIndex>>,
 }
 
 impl Default for FrontendOptions {
     fn default() -> Self {
         FrontendOptions {
             parse_timeout_ms: 5_000,
+            index: None,
         }
     }
 }
