@@ -101,10 +101,21 @@ impl CrateRef {
 impl LimitIndex for CrateRef {
     fn limits(&self, key: &Key) -> Vec<LimitFact> {
         let limits = self.limits.get_or_init(|| {
-            crate_root(&self.file).map(|root| {
-                let limits = index_crate(&root, self.indexer);
-                (root, limits)
-            })
+            let root = crate_root(&self.file)?;
+            // On a thread of its own: the frontend asking is in the middle of its own file,
+            // and parsing another file on its thread would clear that file's spans
+            // (`proc_macro2`'s source map is per thread).
+            let indexer = self.indexer;
+            let limits = std::thread::scope(|s| {
+                std::thread::Builder::new()
+                    .name("fdlint-crate-index".into())
+                    .stack_size(32 << 20)
+                    .spawn_scoped(s, || index_crate(&root, indexer))
+                    .ok()?
+                    .join()
+                    .ok()
+            })?;
+            Some((root, limits))
         });
         let Some((root, limits)) = limits else {
             return Vec::new();

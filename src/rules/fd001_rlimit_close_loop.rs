@@ -167,6 +167,9 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
             labels.push(Label {
                 span: l.bound.origin,
                 message: match source {
+                    _ if l.bound.elsewhere.is_some() => {
+                        "holds the limit (see the note)".to_string()
+                    }
                     LimitSource::GetrlimitHard => "hard limit read here".to_string(),
                     LimitSource::GetrlimitSoft => "soft limit read here".to_string(),
                     _ => "limit read here".to_string(),

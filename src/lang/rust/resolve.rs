@@ -155,10 +155,8 @@ pub(super) fn bound(c: &Collector<'_>, scope: usize, hi: &Expr) -> Option<Bound>
     if lits.is_empty() {
         // Nothing visible holds the value: a name that reads as the fd limit is still worth
         // a warning.
-        let name = v
-            .unknown
-            .filter(|n| reads_as_limit(n))
-            .or_else(|| via.clone().filter(|n| reads_as_limit(n)))?;
+        // Only the unseen name itself counts: `let maxfd = fds.len()` shows its value.
+        let name = v.unknown.filter(|n| reads_as_limit(n))?;
         return Some(Bound {
             kind: BoundKind::Unresolved { name },
             origin: c.span_of(hi),
@@ -736,7 +734,7 @@ impl<'a> R<'_, 'a> {
         };
         let mut v = Val::limit(f.source, self.c.span_of(at));
         v.elsewhere = Some(format!(
-            "{what} {} in {}:{}",
+            "{what} {}, read in {}:{}",
             f.source.describe(),
             f.path.display().to_string().replace('\\', "/"),
             f.line
