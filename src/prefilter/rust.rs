@@ -198,9 +198,23 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
                 i += 2;
             }
             if wrapper {
-                // `close_fd`, `safe_close`, `set_cloexec`: the rest of the identifier.
+                // `close_fd`, `safe_close`, `set_cloexec`: the whole identifier, kept when
+                // `outside::wrapper_name_action` may accept it (compared without case).
+                let mut start = at;
+                while start > 0 && is_ident(t[start - 1]) {
+                    start -= 1;
+                }
                 while t.get(i).is_some_and(|b| is_ident(*b)) {
                     i += 1;
+                }
+                let id = t[start..i].to_ascii_lowercase();
+                let named = id == b"close"
+                    || id.starts_with(b"close_")
+                    || id.ends_with(b"_close")
+                    || memchr::memmem::find(&id, b"cloexec").is_some()
+                    || memchr::memmem::find(&id, b"close_on_exec").is_some();
+                if !named {
+                    continue;
                 }
             }
             if t.get(i).is_some_and(|b| is_ident(*b)) {
