@@ -1086,7 +1086,7 @@ fn find_action(c: &Collector<'_>, body: LoopBody<'_>, var: &str) -> Option<(FdAc
 /// What a call named `name` does to the fd in argument `arg` (the receiver not counted):
 /// the system call itself (`libc::close`, `nix::unistd::close`, `sys::close`, a helper's
 /// `.close(fd)`), a wrapper named for it (`close_fd`, `safe_close`, `set_cloexec`), or a
-/// function of the same file whose body does it to that parameter (`wrapper_depth` levels).
+/// function of the same file whose body makes the system call on that parameter (one level).
 fn call_action(
     c: &Collector<'_>,
     name: &str,
@@ -1115,7 +1115,9 @@ fn call_action(
             }
             "fstat" | "fstat64" if !method => Some(FdAction::Probe),
             "from_raw_fd" if args.len() == 1 && qualified => Some(FdAction::Wrap),
-            _ if args.len() == 1 => outside::wrapper_name_action(name),
+            // Inside a same-file wrapper's body only the system calls count (the prefilter's
+            // parameter rule relies on it).
+            _ if args.len() == 1 && depth == 0 => outside::wrapper_name_action(name),
             _ => None,
         };
         if direct.is_some() {
@@ -1123,7 +1125,7 @@ fn call_action(
         }
     }
     // A same-file wrapper: `fn close_fd(fd: RawFd) { unsafe { libc::close(fd); } }`.
-    if depth >= 2 {
+    if depth >= 1 {
         return None;
     }
     let fns = c.fns.get(name)?;

@@ -173,9 +173,10 @@ pub(super) fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
 ///   (`outside::wrapper_name_action`: an identifier containing `close` or `cloexec`; never a
 ///   macro: syn does not look into macro bodies), whose first argument is the loop variable
 ///   (`rust_first_arg`); here any identifier containing an action word counts;
-/// - or a call of a same-file function whose body does that to one of its parameters: the
-///   action's argument is then a parameter name, declared as `NAME:`, and any such
-///   declaration admits the file, whatever the loop variable is called;
+/// - or a call of a same-file function whose body calls `close`/`fcntl`/`fstat`/`from_raw_fd`
+///   itself (not a wrapper) on one of its parameters: that call's argument is then a parameter
+///   name, declared as `NAME:`, and any such declaration admits the file, whatever the loop
+///   variable is called. `close(fd: c_int)` is a declaration, never a call: skipped;
 /// - inside `for VAR in RANGE`, `RANGE.for_each(|VAR| ..)` / `try_for_each`, or
 ///   `while VAR < HI` / `while HI > VAR` with `VAR += ..` or `VAR = VAR + ..` in the body.
 ///
@@ -187,6 +188,8 @@ pub(super) fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
 pub(super) fn rust_loop_action(t: &[u8]) -> bool {
     const ACTIONS: &[&[u8]] = &[b"close", b"cloexec", b"fcntl", b"fstat", b"from_raw_fd"];
     let mut args: Vec<&[u8]> = Vec::new();
+    // The arguments of the system calls themselves (not of wrappers named like them).
+    let mut direct: Vec<&[u8]> = Vec::new();
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
             let wrapper = matches!(*a, b"close" | b"cloexec");
@@ -197,6 +200,7 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
             if *a == b"fstat" && t[i..].starts_with(b"64") {
                 i += 2;
             }
+            let mut exact = true;
             if wrapper {
                 // `close_fd`, `safe_close`, `set_cloexec`: the whole identifier, kept when
                 // `outside::wrapper_name_action` may accept it (compared without case).
@@ -216,6 +220,7 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
                 if !named {
                     continue;
                 }
+                exact = start == at && i == at + a.len() && *a == b"close";
             }
             if t.get(i).is_some_and(|b| is_ident(*b)) {
                 continue;
@@ -229,7 +234,17 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
                 continue;
             }
             match rust_first_arg(t, i, 0) {
-                RustArg::Name(n) => args.push(n),
+                RustArg::Name(n) => {
+                    // `fn close(fd: c_int)`: a declaration, not a call.
+                    let after = skip_rust_trivia(t, skip_rust_prefixes(t, i + 1) + n.len());
+                    if t.get(after) == Some(&b':') && t.get(after + 1) != Some(&b':') {
+                        continue;
+                    }
+                    args.push(n);
+                    if exact {
+                        direct.push(n);
+                    }
+                }
                 RustArg::Any => return true,
                 RustArg::None => {}
             }
@@ -238,8 +253,9 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
     if args.is_empty() {
         return false;
     }
-    // A same-file wrapper's parameter: `fn shut(x: RawFd) { libc::close(x) }`.
-    for name in &args {
+    // A same-file wrapper's parameter: `fn shut(x: RawFd) { libc::close(x) }` (its body counts
+    // only the system calls, `call_action` at depth 1).
+    for name in &direct {
         for at in memchr::memmem::find_iter(t, name) {
             let end = at + name.len();
             if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
