@@ -203,6 +203,14 @@ fn analyse(
     };
     let opts = FrontendOptions {
         parse_timeout_ms: settings.parse_timeout_ms,
+        // The crate around a Rust file, read only if the frontend meets a bound it cannot
+        // resolve in the file.
+        index: (lang == Lang::Rust).then(|| {
+            Arc::new(crate::index::rust::CrateRef::new(
+                path,
+                lang::rust::index_file,
+            )) as Arc<dyn crate::index::LimitIndex>
+        }),
         ..FrontendOptions::default()
     };
     let facts = lang::extract(lang, text, &opts);

@@ -104,6 +104,10 @@ pub enum BoundKind {
         /// The constant's name when the guess is a named constant.
         name: Option<String>,
     },
+    /// A name that reads as the fd limit (`max_fd`, `fd_limit`, `close_limit`) whose value the
+    /// frontend cannot see (a parameter no caller fills visibly, a field set elsewhere): a
+    /// warning that names it, never silence and never an error.
+    Unresolved { name: String },
 }
 
 /// A constant that replaces the limit on some path (`if maxfd == RLIM_INFINITY: maxfd = 65536`,
@@ -127,6 +131,11 @@ pub struct Bound {
     pub fallbacks: Vec<Fallback>,
     /// `min(limit, N)`: the loop never goes past N.
     pub cap: Option<u64>,
+    /// Where the limit was found when it lies outside the loop's own function and file, in
+    /// words (`` `max_fd` is set from `getrlimit` in src/sys.rs:14 ``). Filled from the
+    /// project index (`crate::index`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elsewhere: Option<String>,
 }
 
 impl Bound {
@@ -144,6 +153,7 @@ impl Bound {
             via,
             fallbacks,
             cap,
+            elsewhere: None,
         }
     }
 
@@ -155,6 +165,7 @@ impl Bound {
             via,
             fallbacks: Vec::new(),
             cap: None,
+            elsewhere: None,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod facts;
 pub mod finding;
 pub mod fix;
+pub mod index;
 pub mod lang;
 pub mod link;
 pub mod pipeline;

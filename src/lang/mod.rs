@@ -27,7 +27,7 @@ pub enum FrontendError {
 }
 
 /// Knobs a frontend needs; the same for every file of a run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FrontendOptions {
     /// Abandon a parse after this long (guards against pathological inputs).
     pub parse_timeout_ms: u64,
@@ -38,6 +38,10 @@ pub struct FrontendOptions {
     /// Steps (values evaluated, bindings followed, nodes walked) one file's analysis may take.
     /// Deterministic, unlike the deadline: what it cuts is the same on every run.
     pub steps: u64,
+    /// The project around the file, for names the file uses but does not define (Rust: the
+    /// crate's fields, functions and parameters filled with the fd limit). `None`: the file
+    /// alone.
+    pub index: Option<std::sync::Arc<dyn crate::index::LimitIndex>>,
 }
 
 impl Default for FrontendOptions {
@@ -46,6 +50,7 @@ impl Default for FrontendOptions {
             parse_timeout_ms: 5_000,
             analysis_timeout_ms: 2_000,
             steps: DEFAULT_STEPS,
+            index: None,
         }
     }
 }

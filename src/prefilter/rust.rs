@@ -9,7 +9,7 @@ pub(super) const RUST: &[Requirement] = &[
     (
         &[
             &["..", "while"],
-            &["close", "fcntl", "fstat", "from_raw_fd"],
+            &["close", "cloexec", "fcntl", "fstat", "from_raw_fd"],
         ],
         Some(rust_loop_action),
     ),
@@ -165,12 +165,18 @@ pub(super) fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
     RustArg::Name(first)
 }
 
-/// Rust FD001 needs a loop fact, and the frontend (`find_action` and the `Collector`'s
-/// `visit_expr_for_loop`, `for_each`/`try_for_each`, `visit_expr_while` in
+/// Rust FD001 needs a loop fact, and the frontend (`find_action`/`call_action` and the
+/// `Collector`'s `visit_expr_for_loop`, `for_each`/`try_for_each`, `visit_expr_while` in
 /// `src/lang/rust.rs`) reports one only for:
-/// - a call `ACTION(ARG, ..)`, ACTION being the last path segment `close`, `fcntl`, `fstat`,
-///   `fstat64` or `from_raw_fd` (a function call, never a method call or a macro: syn does not
-///   look into macro bodies), whose first argument is the loop variable (`rust_first_arg`);
+/// - a call `ACTION(ARG, ..)` or method call `.ACTION(ARG, ..)`, ACTION being the last path
+///   segment `close`, `fcntl`, `fstat`, `fstat64`, `from_raw_fd` or a wrapper's name
+///   (`outside::wrapper_name_action`: an identifier containing `close` or `cloexec`; never a
+///   macro: syn does not look into macro bodies), whose first argument is the loop variable
+///   (`rust_first_arg`); here any identifier containing an action word counts;
+/// - or a call of a same-file function whose body calls `close`/`fcntl`/`fstat`/`from_raw_fd`
+///   itself (not a wrapper) on one of its parameters: that call's argument is then a parameter
+///   name, declared as `NAME:`, and any such declaration admits the file, whatever the loop
+///   variable is called. `close(fd: c_int)` is a declaration, never a call: skipped;
 /// - inside `for VAR in RANGE`, `RANGE.for_each(|VAR| ..)` / `try_for_each`, or
 ///   `while VAR < HI` / `while HI > VAR` with `VAR += ..` or `VAR = VAR + ..` in the body.
 ///
@@ -180,16 +186,41 @@ pub(super) fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
 /// the Python check, this does not tie the call to the loop, nor the loop to a range: it is
 /// looser than the frontend and must stay so.
 pub(super) fn rust_loop_action(t: &[u8]) -> bool {
-    const ACTIONS: &[&[u8]] = &[b"close", b"fcntl", b"fstat", b"from_raw_fd"];
+    const ACTIONS: &[&[u8]] = &[b"close", b"cloexec", b"fcntl", b"fstat", b"from_raw_fd"];
     let mut args: Vec<&[u8]> = Vec::new();
+    // The arguments of the system calls themselves (not of wrappers named like them).
+    let mut direct: Vec<&[u8]> = Vec::new();
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
-            if at > 0 && is_ident(t[at - 1]) {
+            let wrapper = matches!(*a, b"close" | b"cloexec");
+            if at > 0 && is_ident(t[at - 1]) && !wrapper {
                 continue;
             }
             let mut i = at + a.len();
             if *a == b"fstat" && t[i..].starts_with(b"64") {
                 i += 2;
+            }
+            let mut exact = true;
+            if wrapper {
+                // `close_fd`, `safe_close`, `set_cloexec`: the whole identifier, kept when
+                // `outside::wrapper_name_action` may accept it (compared without case).
+                let mut start = at;
+                while start > 0 && is_ident(t[start - 1]) {
+                    start -= 1;
+                }
+                while t.get(i).is_some_and(|b| is_ident(*b)) {
+                    i += 1;
+                }
+                let id = t[start..i].to_ascii_lowercase();
+                let named = id == b"close"
+                    || id.starts_with(b"close_")
+                    || id.ends_with(b"_close")
+                    || memchr::memmem::find(&id, b"cloexec").is_some()
+                    || memchr::memmem::find(&id, b"close_on_exec").is_some();
+                if !named {
+                    continue;
+                }
+                exact = start == at && i == at + a.len() && *a == b"close";
             }
             if t.get(i).is_some_and(|b| is_ident(*b)) {
                 continue;
@@ -203,7 +234,17 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
                 continue;
             }
             match rust_first_arg(t, i, 0) {
-                RustArg::Name(n) => args.push(n),
+                RustArg::Name(n) => {
+                    // `fn close(fd: c_int)`: a declaration, not a call.
+                    let after = skip_rust_trivia(t, skip_rust_prefixes(t, i + 1) + n.len());
+                    if t.get(after) == Some(&b':') && t.get(after + 1) != Some(&b':') {
+                        continue;
+                    }
+                    args.push(n);
+                    if exact {
+                        direct.push(n);
+                    }
+                }
                 RustArg::Any => return true,
                 RustArg::None => {}
             }
@@ -211,6 +252,20 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
     }
     if args.is_empty() {
         return false;
+    }
+    // A same-file wrapper's parameter: `fn shut(x: RawFd) { libc::close(x) }` (its body counts
+    // only the system calls, `call_action` at depth 1).
+    for name in &direct {
+        for at in memchr::memmem::find_iter(t, name) {
+            let end = at + name.len();
+            if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
+                continue;
+            }
+            let k = skip_rust_trivia(t, end);
+            if t.get(k) == Some(&b':') && t.get(k + 1) != Some(&b':') {
+                return true;
+            }
+        }
     }
     // `for VAR in`, `|VAR|`
     for (kw, word) in [(&b"for"[..], true), (b"|", false)] {

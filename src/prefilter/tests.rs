@@ -253,6 +253,12 @@ fn rust_shapes() {
         "fn f() { for fd in 3..max() { unsafe { libc::fcntl(fd, libc::F_SETFD, 1) }; } }",
         "fn f() { let hi = max(); let mut fd = 3; while hi > fd { unsafe { libc::close(fd) }; fd = fd + 1; } }",
         "fn f() { let hi = max(); let mut n = 3; while (n) < hi { unsafe { libc::close(n) }; (n) += 1; } }",
+        // Wrappers: a name containing `close`/`cloexec`, a method, a same-file function.
+        "fn f() { for fd in 3..max() { safe_close(fd); } }",
+        "fn f() { for fd in 3..max() { sys::close_nointr(fd); } }",
+        "fn f() { for fd in 3..max() { unsafe { set_cloexec(fd) }; } }",
+        "fn f(h: &H) { for fd in 3..max() { h.close(fd); } }",
+        "fn shut(n: i32) { unsafe { libc::close(n) }; } fn f() { for fd in 3..max() { shut(fd); } }",
     ];
     for body in positives {
         let src = format!("{max}{body}\n");

@@ -150,6 +150,8 @@ pub(crate) enum Reach {
     Limit(LimitSource),
     /// Stops at a guess (a literal, a constant, or `min(limit, N)`).
     Guess(u64),
+    /// Runs to a bound named like the fd limit whose value fdlint cannot see.
+    Unresolved,
 }
 
 pub(crate) fn reach(bound: &Bound) -> Option<Reach> {
@@ -161,6 +163,7 @@ pub(crate) fn reach(bound: &Bound) -> Option<Reach> {
         (BoundKind::Guess { value, name }, _) => {
             is_limit_guess(*value, name.as_deref()).then_some(Reach::Guess(*value))
         }
+        (BoundKind::Unresolved { .. }, _) => Some(Reach::Unresolved),
     }
 }
 
@@ -174,7 +177,7 @@ fn runtime(lang: Lang) -> LoopRuntime {
 
 fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
     let reach = reach(&l.bound)?;
-    if matches!(reach, Reach::Guess(_)) && l.action == FdAction::Probe {
+    if matches!(reach, Reach::Guess(_) | Reach::Unresolved) && l.action == FdAction::Probe {
         // Probing the fds below a literal leaks nothing; only a sweep to the real limit costs.
         return None;
     }
@@ -211,6 +214,9 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
             labels.push(Label {
                 span: l.bound.origin,
                 message: match source {
+                    _ if l.bound.elsewhere.is_some() => {
+                        "holds the limit (see the note)".to_string()
+                    }
                     LimitSource::GetrlimitHard => "hard limit read here".to_string(),
                     LimitSource::GetrlimitSoft => "soft limit read here".to_string(),
                     _ => "limit read here".to_string(),
@@ -266,7 +272,39 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
                 format!("{} {call} calls", cost::count(calls)),
             )
         }
+        Reach::Unresolved => {
+            let written = ctx
+                .text
+                .get(l.bound.origin.start..l.bound.origin.end)
+                .filter(|t| t.len() <= 60 && !t.contains('\n'));
+            let name = match (&l.bound.kind, written) {
+                (_, Some(t)) => t.to_string(),
+                (BoundKind::Unresolved { name }, None) => name.clone(),
+                _ => "the bound".to_string(),
+            };
+            labels.push(Label {
+                span: l.bound.origin,
+                message: "named like the fd limit; its value is set out of sight".to_string(),
+            });
+            notes.push(
+                "fdlint found no assignment, caller or definition of this bound in the \
+                 file or its crate; if it holds RLIMIT_NOFILE, the loop makes one call per \
+                 possible fd, up to 1,073,741,816 under `LimitNOFILE=infinity`"
+                    .to_string(),
+            );
+            (
+                Severity::Warning,
+                format!(
+                    "loop calls {call} on every fd below `{name}`, which reads as the fd limit \
+                     but whose value fdlint cannot resolve"
+                ),
+                format!("one {call} call per fd below `{name}`"),
+            )
+        }
     };
+    if let Some(w) = &l.bound.elsewhere {
+        notes.insert(0, w.clone());
+    }
     for fb in &l.bound.fallbacks {
         labels.push(Label {
             span: fb.span,

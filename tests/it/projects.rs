@@ -175,6 +175,16 @@ fn every_project_has_exactly_its_expected_findings() {
         ),
         // Every Ruby from 2.0 to 2.5 defaults close_others to true.
         ("gem_old_ruby", &[]),
+        // A crate whose bounds are a struct field, a helper and a parameter filled from the
+        // limit in another module.
+        (
+            "rs_struct_field_bound",
+            &[
+                ("src/child.rs", 11, "FD001", Error, ""),
+                ("src/child.rs", 17, "FD001", Error, ""),
+                ("src/child.rs", 23, "FD001", Error, ""),
+            ],
+        ),
     ];
     let mut failures = Vec::new();
     for (project, expected) in cases {
@@ -305,4 +315,48 @@ fn each_ruby_question_takes_its_own_worst_version() {
     assert!(got[0].4.contains("Ruby 1.9, the oldest version"), "{got:?}");
     assert_eq!((got[1].1, got[1].3), (6, Severity::Note), "{got:?}");
     assert!(got[1].4.contains("Ruby 3.4 and later"), "{got:?}");
+}
+
+#[test]
+fn a_bound_from_another_module_says_where_it_was_read() {
+    let dir = projects().join("rs_struct_field_bound");
+    let result = run(std::slice::from_ref(&dir), &Settings::default()).expect("the run starts");
+    let mut notes: Vec<(usize, String)> = result
+        .findings()
+        .map(|(file, f)| {
+            (
+                file.index.line_col(&file.text, f.span.start).line,
+                f.notes.first().cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    notes.sort();
+    let want = [
+        (
+            11,
+            "the field `max_fd` is set to the hard fd limit (RLIMIT_NOFILE), read in src/lib.rs:12",
+        ),
+        (
+            17,
+            "`open_max()` returns the fd limit (sysconf(_SC_OPEN_MAX), the soft RLIMIT_NOFILE), \
+             read in src/lib.rs:21",
+        ),
+        (
+            23,
+            "a caller of `sweep` passes `close_limit` the fd limit (sysconf(_SC_OPEN_MAX), the \
+             soft RLIMIT_NOFILE), read in src/lib.rs:21",
+        ),
+    ];
+    let got: Vec<(usize, &str)> = notes.iter().map(|(l, n)| (*l, n.as_str())).collect();
+    assert_eq!(got, want);
+    // Linted alone, the file still sees its crate (as in an editor).
+    let child = dir.join("src/child.rs");
+    let text = fs::read_to_string(&child).unwrap();
+    let alone = fdlint::engine::lint_text(
+        &child,
+        fdlint::facts::Lang::Rust,
+        &text,
+        &Settings::default(),
+    );
+    assert_eq!(alone.findings.len(), 3, "{:#?}", alone.findings);
 }

@@ -279,6 +279,7 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
                         .iter()
                         .any(|c| c.span.start <= expr.start_byte() && expr.end_byte() <= c.span.end)
             }
+            BoundKind::Unresolved { .. } => false,
         };
         if !fd_context {
             continue;

@@ -11,8 +11,10 @@ use std::collections::HashSet;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprCall, ExprMethodCall};
 
+use super::outside::reads_as_limit;
 use super::{Collector, Proj, block_tail, call_name, lit_value, mentions_any, single_ident};
 use crate::facts::{Bound, BoundKind, Fallback, LimitSource, Span};
+use crate::index::Key;
 
 /// How many names / function returns a resolution follows.
 const MAX_HOPS: usize = 8;
@@ -55,6 +57,11 @@ struct Val {
     limits: Vec<(LimitSource, Span)>,
     lits: Vec<Lit>,
     cap: Option<u64>,
+    /// Where a limit found through the crate index was read, in words.
+    elsewhere: Option<String>,
+    /// A parameter, field or function whose value is defined out of sight (no caller, no
+    /// assignment, no body in the file, nothing in the index).
+    unknown: Option<String>,
 }
 
 impl Val {
@@ -74,9 +81,18 @@ impl Val {
             ..Val::default()
         }
     }
+    fn is_empty(&self) -> bool {
+        self.limits.is_empty() && self.lits.is_empty()
+    }
     fn union(&mut self, o: Val) {
         self.limits.extend(o.limits);
         self.lits.extend(o.lits);
+        if self.elsewhere.is_none() {
+            self.elsewhere = o.elsewhere;
+        }
+        if self.unknown.is_none() {
+            self.unknown = o.unknown;
+        }
         self.cap = match (self.cap, o.cap) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -133,6 +149,21 @@ pub(super) fn bound(c: &Collector<'_>, scope: usize, hi: &Expr) -> Option<Bound>
                 })
                 .collect(),
             cap: v.cap,
+            elsewhere: v.elsewhere,
+        });
+    }
+    if lits.is_empty() {
+        // Nothing visible holds the value: a name that reads as the fd limit is still worth
+        // a warning.
+        // Only the unseen name itself counts: `let maxfd = fds.len()` shows its value.
+        let name = v.unknown.filter(|n| reads_as_limit(n))?;
+        return Some(Bound {
+            kind: BoundKind::Unresolved { name },
+            origin: c.span_of(hi),
+            via,
+            fallbacks: Vec::new(),
+            cap: None,
+            elsewhere: None,
         });
     }
     let best = lits.iter().max_by(|a, b| {
@@ -150,7 +181,52 @@ pub(super) fn bound(c: &Collector<'_>, scope: usize, hi: &Expr) -> Option<Bound>
         via,
         fallbacks: Vec::new(),
         cap: v.cap,
+        elsewhere: None,
     })
+}
+
+fn new_r<'c, 'a>(c: &'c Collector<'a>) -> R<'c, 'a> {
+    R {
+        c,
+        visited: HashSet::new(),
+        fns_visited: HashSet::new(),
+    }
+}
+
+fn first_limit(v: Val) -> Option<(LimitSource, Span)> {
+    v.limits
+        .iter()
+        .find(|l| l.0.is_hard())
+        .or(v.limits.first())
+        .copied()
+}
+
+/// The limit the file's own code gives the field `name`, if any (for the crate index).
+pub(super) fn field_limit(c: &Collector<'_>, name: &str) -> Option<(LimitSource, Span)> {
+    let mut r = new_r(c);
+    first_limit(r.own_field(name, 0, 0))
+}
+
+/// The limit the file's function `name` returns, if any (for the crate index).
+pub(super) fn fn_limit(c: &Collector<'_>, name: &str) -> Option<(LimitSource, Span)> {
+    let mut r = new_r(c);
+    first_limit(r.fn_returns(name, &[], 0, 0))
+}
+
+/// The limit `e`, an expression in `scope`, holds, if any (for the crate index).
+pub(super) fn value_limit(
+    c: &Collector<'_>,
+    scope: usize,
+    e: &Expr,
+) -> Option<(LimitSource, Span)> {
+    if !matches!(
+        e,
+        Expr::Path(_) | Expr::Field(_) | Expr::Call(_) | Expr::MethodCall(_) | Expr::Cast(_)
+    ) {
+        return None;
+    }
+    let mut r = new_r(c);
+    first_limit(r.expr(e, scope, &[], 0, 0))
 }
 
 /// The literal first value of a `while` loop's variable (`let mut fd = 3;`).
@@ -318,7 +394,29 @@ impl<'a> R<'_, 'a> {
                     syn::Member::Named(id) => Proj::Field(id.to_string()),
                     syn::Member::Unnamed(ix) => Proj::Index(ix.index),
                 });
-                self.expr(&f.base, scope, &p, hops, s)
+                let v = self.expr(&f.base, scope, &p, hops, s);
+                match &f.member {
+                    // `self.max_fd`, `config.fd_limit`: what the file, then the crate, assigns
+                    // to the field.
+                    syn::Member::Named(id)
+                        if v.is_empty()
+                            && projs.is_empty()
+                            && self.out_of_sight(&f.base, scope) =>
+                    {
+                        let name = id.to_string();
+                        let mut own = self.own_field(&name, hops, s);
+                        if own.is_empty() {
+                            let outside = self.outside(Key::Field(name.clone()), e, &name);
+                            if outside.is_empty() && !self.c.field_defs.contains_key(&name) {
+                                own.unknown = Some(name);
+                            } else {
+                                own.union(outside);
+                            }
+                        }
+                        own
+                    }
+                    _ => v,
+                }
             }
             Expr::Tuple(t) => match projs.split_last() {
                 Some((Proj::Index(i), rest)) => match t.elems.iter().nth(*i as usize) {
@@ -398,13 +496,22 @@ impl<'a> R<'_, 'a> {
                 v.tag(&name);
                 return v;
             }
+            if let Some(i) = sc.params.iter().position(|p| *p == name)
+                && let Some(func) = sc.func.clone()
+                && projs.is_empty()
+            {
+                return self.param(&func, i, &name, p, hops, s);
+            }
         }
         let Some(last) = p.path.segments.last() else {
             return Val::default();
         };
         let name = last.ident.to_string();
         let Some(exprs) = c.consts.get(&name) else {
-            return Val::default();
+            return Val {
+                unknown: Some(name),
+                ..Val::default()
+            };
         };
         if hops >= MAX_HOPS || !self.visited.insert((usize::MAX, name.clone())) {
             return Val::default();
@@ -470,11 +577,24 @@ impl<'a> R<'_, 'a> {
                     }
                     _ => false,
                 };
-                if local {
+                let external = match &*call.func {
+                    Expr::Path(p) => p.path.segments.first().is_some_and(|f| {
+                        matches!(
+                            f.ident.to_string().as_str(),
+                            "libc" | "nix" | "rustix" | "std" | "core" | "alloc"
+                        )
+                    }),
+                    _ => true,
+                };
+                let mut v = if local {
                     self.fn_returns(&name, projs, hops, s)
                 } else {
                     Val::default()
+                };
+                if v.is_empty() && !external && projs.is_empty() {
+                    v = self.outside_fn(&name, call, hops, s);
                 }
+                v
             }
         }
     }
@@ -500,10 +620,36 @@ impl<'a> R<'_, 'a> {
             ("min" | "max", [a]) if projs.is_empty() => {
                 self.minmax(m == "min", &mc.receiver, a, scope, hops, s)
             }
-            _ if single_ident(&mc.receiver).as_deref() == Some("self") => {
-                self.fn_returns(&m, projs, hops, s)
+            // A helper trait or wrapper of the system calls: `helpers.sysconf(_SC_OPEN_MAX)`,
+            // `sys.getrlimit(Resource::NOFILE)`, `h.getdtablesize()`.
+            ("sysconf", [a]) if projs.is_empty() && mentions_any(a, OPEN_MAX) => {
+                Val::limit(LimitSource::Sysconf, self.c.span_of(mc))
             }
-            _ => Val::default(),
+            ("getdtablesize", []) if projs.is_empty() => {
+                Val::limit(LimitSource::Getdtablesize, self.c.span_of(mc))
+            }
+            ("getrlimit", [a]) if mentions_any(a, NOFILE) => match projs {
+                [Proj::Index(0)] => Val::limit(LimitSource::GetrlimitSoft, self.c.span_of(mc)),
+                [Proj::Index(1)] => Val::limit(LimitSource::GetrlimitHard, self.c.span_of(mc)),
+                [Proj::Field(f)] if f == "current" || f == "rlim_cur" => {
+                    Val::limit(LimitSource::GetrlimitSoft, self.c.span_of(mc))
+                }
+                [Proj::Field(f)] if f == "maximum" || f == "rlim_max" => {
+                    Val::limit(LimitSource::GetrlimitHard, self.c.span_of(mc))
+                }
+                _ => Val::default(),
+            },
+            _ => {
+                let mut v = if single_ident(&mc.receiver).as_deref() == Some("self") {
+                    self.fn_returns(&m, projs, hops, s)
+                } else {
+                    Val::default()
+                };
+                if v.is_empty() && projs.is_empty() && args.is_empty() {
+                    v = self.outside_fn(&m, mc, hops, s);
+                }
+                v
+            }
         }
     }
 
@@ -532,6 +678,133 @@ impl<'a> R<'_, 'a> {
             lim.cap = Some(lim.cap.map_or(n, |c| c.min(n)));
         }
         lim
+    }
+
+    /// Whether `base` of a field access is a value the function does not build itself:
+    /// `self`, a parameter, another field, a call's result. A local's fields are its own.
+    fn out_of_sight(&self, base: &Expr, scope: usize) -> bool {
+        match base {
+            Expr::Paren(p) => self.out_of_sight(&p.expr, scope),
+            Expr::Reference(r) => self.out_of_sight(&r.expr, scope),
+            Expr::Field(_) | Expr::Call(_) | Expr::MethodCall(_) => true,
+            Expr::Path(_) => match single_ident(base) {
+                Some(n) if n == "self" => true,
+                Some(n) => {
+                    let sc = &self.c.scopes[scope];
+                    !sc.defs.contains_key(&n)
+                        && !sc.filled.contains_key(&n)
+                        && !sc.mutated.contains(&n)
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The values the file assigns to a field named `name` anywhere.
+    fn own_field(&mut self, name: &str, hops: usize, s: usize) -> Val {
+        let c = self.c;
+        let mut v = Val::default();
+        let Some(defs) = c.field_defs.get(name) else {
+            return v;
+        };
+        if hops >= MAX_HOPS || !self.visited.insert((usize::MAX - 1, name.to_string())) {
+            return v;
+        }
+        for &(scope, e) in defs {
+            v.union(self.expr(e, scope, &[], hops + 1, s));
+        }
+        v.tag(name);
+        v
+    }
+
+    /// What the crate index says `key` holds, as a limit read at `at` (the use in this file).
+    fn outside<T: syn::spanned::Spanned>(&mut self, key: Key, at: &T, name: &str) -> Val {
+        let Some(index) = &self.c.index else {
+            return Val::default();
+        };
+        let facts = index.limits(&key);
+        let Some(f) = facts.iter().find(|f| f.source.is_hard()).or(facts.first()) else {
+            return Val::default();
+        };
+        let what = match &key {
+            Key::Field(_) => format!("the field `{name}` is set to"),
+            Key::Fn(_) => format!("`{name}()` returns"),
+            Key::Param { func, .. } => format!("a caller of `{func}` passes `{name}`"),
+        };
+        let mut v = Val::limit(f.source, self.c.span_of(at));
+        v.elsewhere = Some(format!(
+            "{what} {}, read in {}:{}",
+            f.source.describe(),
+            f.path.display().to_string().replace('\\', "/"),
+            f.line
+        ));
+        v
+    }
+
+    /// A function the file does not define (`sys::max_fd()`, `helpers.open_max()`): the
+    /// crate's, else unknown.
+    fn outside_fn<T: syn::spanned::Spanned>(
+        &mut self,
+        name: &str,
+        at: &T,
+        _hops: usize,
+        _s: usize,
+    ) -> Val {
+        let v = self.outside(Key::Fn(name.to_string()), at, name);
+        if v.is_empty() && !self.c.fns.contains_key(name) {
+            return Val {
+                unknown: Some(name.to_string()),
+                ..Val::default()
+            };
+        }
+        v
+    }
+
+    /// Parameter `index` (named `name`) of `func`: what the file's callers pass, else what
+    /// the crate's callers pass, else unknown.
+    fn param(
+        &mut self,
+        func: &str,
+        index: usize,
+        name: &str,
+        at: &'a syn::ExprPath,
+        hops: usize,
+        s: usize,
+    ) -> Val {
+        let c = self.c;
+        let mut v = Val::default();
+        let sites = c.calls.get(func).map(Vec::as_slice).unwrap_or_default();
+        if hops < MAX_HOPS
+            && self
+                .visited
+                .insert((usize::MAX - 2, format!("{func}#{index}")))
+        {
+            for (scope, args) in sites {
+                if let Some(a) = args.get(index) {
+                    v.union(self.expr(a, *scope, &[], hops + 1, s));
+                }
+            }
+        }
+        if !v.is_empty() {
+            v.tag(name);
+            return v;
+        }
+        let outside = self.outside(
+            Key::Param {
+                func: func.to_string(),
+                index,
+            },
+            at,
+            name,
+        );
+        if !outside.is_empty() {
+            return outside;
+        }
+        if sites.is_empty() {
+            v.unknown = Some(name.to_string());
+        }
+        v
     }
 
     /// The values a same-file function named `name` returns (tail expression and `return`s).

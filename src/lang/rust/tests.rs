@@ -641,3 +641,98 @@ fn a_deep_item_is_left_out_and_the_others_still_see_its_neighbours() {
         Err(FrontendError::TooDeep(MAX_NESTING))
     );
 }
+
+#[test]
+fn index_file_records_fields_helpers_and_call_arguments() {
+    let src = r#"
+struct S { max_fd: i32, n: i32 }
+fn read() -> S {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) };
+    S { max_fd: r.rlim_cur as i32, n: 3 }
+}
+fn open_max() -> i32 { unsafe { libc::sysconf(libc::_SC_OPEN_MAX) as i32 } }
+fn go() { child::sweep(3, open_max()); }
+"#;
+    use crate::index::Key;
+    let keys: Vec<(Key, LimitSource)> = index_file(src)
+        .into_iter()
+        .map(|(k, s, _)| (k, s))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (Key::Field("max_fd".into()), LimitSource::GetrlimitSoft),
+            (Key::Fn("open_max".into()), LimitSource::Sysconf),
+            (
+                Key::Param {
+                    func: "sweep".into(),
+                    index: 1
+                },
+                LimitSource::Sysconf
+            ),
+        ]
+    );
+}
+
+#[test]
+fn windows_only_code_is_not_judged() {
+    let body = "{ let m = unsafe { libc::getdtablesize() }; for fd in 3..m { unsafe { libc::close(fd) }; } }";
+    for attr in [
+        "#[cfg(windows)]",
+        "#[cfg(target_os = \"windows\")]",
+        "#[cfg(not(unix))]",
+        "#[cfg(all(windows, feature = \"x\"))]",
+        "#[cfg(any(windows, target_family = \"windows\"))]",
+    ] {
+        silent(&format!("{attr}\nfn f() {body}\n"));
+    }
+    for attr in [
+        "#[cfg(unix)]",
+        "#[cfg(not(windows))]",
+        "#[cfg(any(windows, unix))]",
+        "#[cfg(feature = \"x\")]",
+    ] {
+        one_loop(&format!("{attr}\nfn f() {body}\n"));
+    }
+    silent(&format!("fn f() {{ if cfg!(windows) {body} }}\n"));
+    silent(&format!("fn f() {{ if !cfg!(unix) {body} }}\n"));
+    one_loop(&format!("fn f() {{ if cfg!(windows) {{}} else {body} }}\n"));
+    one_loop(&format!(
+        "fn f() {{ if cfg!(target_os = \"linux\") {body} }}\n"
+    ));
+}
+
+#[test]
+fn unresolved_names_that_read_as_the_limit() {
+    let l = one_loop(
+        "pub fn f(lo: i32, close_limit: i32) { for fd in lo..close_limit { unsafe { libc::close(fd) }; } }\n",
+    );
+    assert_eq!(
+        l.bound.kind,
+        BoundKind::Unresolved {
+            name: "close_limit".into()
+        }
+    );
+    let l =
+        one_loop("fn f(&self) { for fd in 3..self.cfg.max_fds { unsafe { libc::close(fd) }; } }\n");
+    assert_eq!(
+        l.bound.kind,
+        BoundKind::Unresolved {
+            name: "max_fds".into()
+        }
+    );
+    // Names that do not read as the limit, and visible values, make no fact.
+    silent("pub fn f(lo: i32, hi: i32) { for fd in lo..hi { unsafe { libc::close(fd) }; } }\n");
+    silent(
+        "fn f(v: &[i32]) { let maxfd = v.len() as i32; for fd in 0..maxfd { unsafe { libc::close(fd) }; } }\n",
+    );
+    let l = one_loop(
+        "fn g() { f(0, 4); }\nfn f(lo: i32, max_fd: i32) { for fd in lo..max_fd { unsafe { libc::close(fd) }; } }\n",
+    );
+    assert!(
+        matches!(l.bound.kind, BoundKind::Guess { value: 4, .. }),
+        "{:?}",
+        l.bound
+    );
+}
