@@ -5,10 +5,11 @@ use super::*;
 
 /// Python 2 statements and operators (`queries/python/dialect.scm`): the first, if any.
 pub(super) fn python2_syntax(c: &Compiled, root: Node, src: &str) -> Option<(&'static str, Span)> {
+    let d = c.dialect();
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&c.dialect, root, src.as_bytes());
+    let mut matches = cursor.matches(&d.query, root, src.as_bytes());
     while let Some(m) = matches.next() {
-        for (idx, reason) in &c.py2 {
+        for (idx, reason) in &d.py2 {
             if let Some(cap) = m.captures().iter().find(|cap| cap.index == *idx) {
                 return Some((reason, span(cap.node)));
             }
