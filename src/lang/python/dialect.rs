@@ -10,8 +10,9 @@ pub(super) fn python2_syntax(
     src: &str,
     budget: &Budget,
 ) -> Option<(&'static str, Span)> {
-    ts::find_match(&c.dialect, root, src, budget, |m| {
-        c.py2.iter().find_map(|(idx, reason)| {
+    let d = c.dialect();
+    ts::find_match(&d.query, root, src, budget, |m| {
+        d.py2.iter().find_map(|(idx, reason)| {
             m.captures()
                 .iter()
                 .find(|cap| cap.index == *idx)

@@ -71,7 +71,8 @@ fn language() -> tree_sitter::Language {
 /// The facts and dialect queries and the indices of the captures the extractor reads.
 struct Compiled {
     query: Query,
-    dialect: Query,
+    /// Compiled on first use: only files whose dialect matters and may be Python 2 need it.
+    dialect: OnceLock<Dialect>,
     loop_var: u32,
     loop_range: u32,
     loop_bound: u32,
@@ -87,22 +88,43 @@ struct Compiled {
     spawn_module: u32,
     spawn_func: u32,
     spawn_args: u32,
+}
+
+/// `dialect.scm` and the captures `python2_syntax` reads.
+struct Dialect {
+    query: Query,
     py2: Vec<(u32, &'static str)>,
+}
+
+impl Compiled {
+    fn dialect(&self) -> &Dialect {
+        self.dialect.get_or_init(|| {
+            let query = ts::compile(&language(), &QUERY_FILES[3..]);
+            let py2 = |name: &str| {
+                query
+                    .capture_index_for_name(name)
+                    .unwrap_or_else(|| panic!("capture @{name} missing from queries/python"))
+            };
+            Dialect {
+                py2: vec![
+                    (py2("py2.print"), "print statement"),
+                    (py2("py2.exec"), "exec statement"),
+                    (py2("py2.except"), "`except X, e` clause"),
+                    (py2("py2.raise"), "`raise E, msg` statement"),
+                    (py2("py2.diamond"), "`<>` operator"),
+                ],
+                query,
+            }
+        })
+    }
 }
 
 fn compiled() -> &'static Compiled {
     static C: OnceLock<Compiled> = OnceLock::new();
     C.get_or_init(|| {
-        let (facts_files, dialect_files) = QUERY_FILES.split_at(3);
-        let query = ts::compile(&language(), facts_files);
-        let dialect = ts::compile(&language(), dialect_files);
+        let query = ts::compile(&language(), &QUERY_FILES[..3]);
         let idx = |name: &str| {
             query
-                .capture_index_for_name(name)
-                .unwrap_or_else(|| panic!("capture @{name} missing from queries/python"))
-        };
-        let py2 = |name: &str| {
-            dialect
                 .capture_index_for_name(name)
                 .unwrap_or_else(|| panic!("capture @{name} missing from queries/python"))
         };
@@ -122,15 +144,8 @@ fn compiled() -> &'static Compiled {
             spawn_module: idx("spawn.module"),
             spawn_func: idx("spawn.func"),
             spawn_args: idx("spawn.args"),
-            py2: vec![
-                (py2("py2.print"), "print statement"),
-                (py2("py2.exec"), "exec statement"),
-                (py2("py2.except"), "`except X, e` clause"),
-                (py2("py2.raise"), "`raise E, msg` statement"),
-                (py2("py2.diamond"), "`<>` operator"),
-            ],
             query,
-            dialect,
+            dialect: OnceLock::new(),
         }
     })
 }

@@ -25,6 +25,7 @@ use tree_sitter::{Language, Node, Parser, Query};
 
 use super::{FrontendError, FrontendOptions, ts};
 mod bindings;
+mod calls;
 mod loops;
 mod platform;
 mod resolve;
@@ -144,12 +145,9 @@ struct Compiled {
 fn compiled() -> &'static Compiled {
     static Q: OnceLock<Compiled> = OnceLock::new();
     Q.get_or_init(|| {
-        let query = ts::compile(&language(), QUERY_FILES);
-        let idx = |name: &str| {
-            query
-                .capture_index_for_name(name)
-                .unwrap_or_else(|| panic!("ruby query lacks capture @{name}"))
-        };
+        // The `call` patterns are found by `calls::find`; their own captures are absent here.
+        let query = ts::compile_except(&language(), QUERY_FILES, &[calls::ROOT]);
+        let idx = |name: &str| query.capture_index_for_name(name).unwrap_or(u32::MAX);
         Compiled {
             loop_call: idx("loop.call"),
             loop_recv: idx("loop.recv"),
@@ -246,6 +244,7 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
             }
         },
     );
+    calls::find(root, text, &mut loops, &mut ranges, &mut spawns);
     if loops.is_empty() && ranges.is_empty() && spawns.is_empty() {
         facts.exhausted = budget.exhausted();
         return Ok(facts);

@@ -148,7 +148,8 @@ fn region_queries_find_what_a_whole_tree_query_finds() {
         checked += whole.len();
         assert_eq!(regional, whole, "{path}");
     }
-    assert!(checked > 50, "only {checked} matches in the fixtures");
+    // `for`, `while` and `[*range]` only: `calls::find` has its own test.
+    assert!(checked > 5, "only {checked} matches in the fixtures");
     let mut names = ts::testing::predicate_names(QUERY_FILES);
     names.extend(["for", "while", ".."]);
     for n in names {
