@@ -26,6 +26,18 @@ pub(super) enum Val {
     },
 }
 
+impl Val {
+    /// The limit read out of a `Process.getrlimit(:NOFILE)` pair (`[0]`, `.first`, `soft, _ =`).
+    fn from_pair(origin: Span, source: LimitSource) -> Val {
+        Val::Limit {
+            source,
+            origin,
+            fallbacks: Vec::new(),
+            cap: None,
+        }
+    }
+}
+
 impl<'t> Ctx<'t> {
     /// The variable, constant or method the bound expression names, seen through conversions
     /// and arithmetic.
@@ -142,16 +154,14 @@ impl<'t> Ctx<'t> {
                     _ => None,
                 };
                 match self.resolve(obj, names, d, visiting) {
-                    Val::Pair { origin } => Val::Limit {
-                        source: match pos {
+                    Val::Pair { origin } => Val::from_pair(
+                        origin,
+                        match pos {
                             Some(0) => LimitSource::GetrlimitSoft,
                             Some(1) | Some(-1) => LimitSource::GetrlimitHard,
                             _ => LimitSource::Getrlimit,
                         },
-                        origin,
-                        fallbacks: Vec::new(),
-                        cap: None,
-                    },
+                    ),
                     _ => Val::Unknown,
                 }
             }
@@ -285,16 +295,14 @@ impl<'t> Ctx<'t> {
                 }
                 "first" | "last" | "min" | "max" if a.is_empty() && r.kind() != "array" => {
                     match self.resolve(r, names, d, visiting) {
-                        Val::Pair { origin } => Val::Limit {
-                            source: if matches!(method, "first" | "min") {
+                        Val::Pair { origin } => Val::from_pair(
+                            origin,
+                            if matches!(method, "first" | "min") {
                                 LimitSource::GetrlimitSoft
                             } else {
                                 LimitSource::GetrlimitHard
                             },
-                            origin,
-                            fallbacks: Vec::new(),
-                            cap: None,
-                        },
+                        ),
                         _ => Val::Unknown,
                     }
                 }
@@ -451,16 +459,14 @@ impl<'t> Ctx<'t> {
                     }
                 }
                 Some(i) => match self.resolve(b.value, names + 1, d, visiting) {
-                    Val::Pair { origin } if i < 2 => Val::Limit {
-                        source: if i == 0 {
+                    Val::Pair { origin } if i < 2 => Val::from_pair(
+                        origin,
+                        if i == 0 {
                             LimitSource::GetrlimitSoft
                         } else {
                             LimitSource::GetrlimitHard
                         },
-                        origin,
-                        fallbacks: Vec::new(),
-                        cap: None,
-                    },
+                    ),
                     _ => Val::Unknown,
                 },
             };
