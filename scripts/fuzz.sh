@@ -8,7 +8,8 @@
 # there between runs). Each target uses fuzz/dict/<target>.dict: the language's keywords and the
 # names the rules look for. Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # Environment: FUZZ_JOBS (libFuzzer -jobs, default 1), FUZZ_TIMEOUT (seconds per input before it
-# counts as a timeout, default 10), FUZZ_RSS_MB (default 2048).
+# counts as a timeout, default 10), FUZZ_RSS_MB (default 2048), FUZZ_KEEP_GOING=1 (libFuzzer's fork
+# mode: a crash, timeout or OOM is written to fuzz/artifacts/ and fuzzing goes on, for long runs).
 # A crash or timeout in fuzz/artifacts/<target>/ becomes a regression test under tests/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,10 @@ fi
 jobs=${FUZZ_JOBS:-1}
 timeout=${FUZZ_TIMEOUT:-10}
 rss=${FUZZ_RSS_MB:-2048}
+mode=(-jobs="$jobs" -workers="$jobs")
+if [[ ${FUZZ_KEEP_GOING:-0} == 1 ]]; then
+    mode=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+fi
 
 seed() {
     local target=$1 dir=fuzz/corpus/$1
@@ -45,9 +50,9 @@ for t in "${targets[@]}"; do
     log=fuzz/artifacts/$t/last-run.log
     # libFuzzer exits non-zero on the first crash; keep going to the next target.
     (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" -- \
-        -max_total_time=$((minutes * 60)) -jobs="$jobs" -workers="$jobs" \
+        -max_total_time=$((minutes * 60)) "${mode[@]}" \
         -timeout="$timeout" -rss_limit_mb="$rss" -dict="dict/$t.dict" \
-        -print_final_stats=1) 2>&1 | tee "$log" | grep -E '^(#[0-9]+ +(DONE|pulse)|==[0-9]+==|stat::|SUMMARY|artifact_prefix|Test unit written)' || true
+        -print_final_stats=1) 2>&1 | tee "$log" | grep -E '^(#[0-9]+ +(DONE|pulse)|==[0-9]+==|stat::|SUMMARY|artifact_prefix|Test unit written|INFO: exiting|INFO: fuzzed for|.*(crash|timeout|oom)-[0-9a-f]{40})' || true
     [[ $jobs -gt 1 ]] && cat fuzz/fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz/fuzz-*.log
     for a in fuzz/artifacts/"$t"/crash-* fuzz/artifacts/"$t"/timeout-* fuzz/artifacts/"$t"/oom-*; do
         [[ -e $a ]] || continue
