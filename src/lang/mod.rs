@@ -8,10 +8,11 @@
 //! `Facts::syntax_errors`, and whatever it cannot resolve is simply not a fact.
 
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::facts::{Facts, Lang, Stage};
 
+pub(crate) mod clock;
 pub mod python;
 pub mod ruby;
 pub mod rust;
@@ -20,7 +21,7 @@ pub(crate) mod ts;
 /// Why a frontend produced no facts for a file at all.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum FrontendError {
-    #[error("parsing took longer than {0} ms and was abandoned")]
+    #[error("parsing took more than {0} ms of CPU time and was abandoned")]
     Timeout(u64),
     #[error("nesting deeper than {0} levels; the file was not analysed")]
     TooDeep(usize),
@@ -29,9 +30,10 @@ pub enum FrontendError {
 /// Knobs a frontend needs; the same for every file of a run.
 #[derive(Debug, Clone)]
 pub struct FrontendOptions {
-    /// Abandon a parse after this long (guards against pathological inputs).
+    /// Abandon a parse after this much of the thread's CPU time (`clock`; guards against
+    /// pathological inputs).
     pub parse_timeout_ms: u64,
-    /// Stop analysing a parsed file this long after its parse ended (queries, walks,
+    /// Stop analysing a parsed file once it has cost this much CPU time after its parse ended (queries, walks,
     /// resolution): the last resort behind the step budgets, which are what normally bound the
     /// work. The facts found by then are kept and the file gets a `timeout` problem.
     pub analysis_timeout_ms: u64,
@@ -70,7 +72,7 @@ pub const DEFAULT_STEPS: u64 = 2_000_000;
 #[derive(Debug)]
 pub(crate) struct Budget {
     steps: Cell<u64>,
-    deadline: Option<Instant>,
+    deadline: Option<clock::Deadline>,
     ticks: Cell<u32>,
     exhausted: Cell<Option<Stage>>,
     /// A stage that dropped work and went on (a query cursor past `ts::MATCH_LIMIT`).
@@ -85,7 +87,7 @@ impl Budget {
     pub(crate) fn new(opts: &FrontendOptions) -> Self {
         Budget {
             steps: Cell::new(opts.steps),
-            deadline: Instant::now().checked_add(Duration::from_millis(opts.analysis_timeout_ms)),
+            deadline: clock::Deadline::after(Duration::from_millis(opts.analysis_timeout_ms)),
             ticks: Cell::new(0),
             exhausted: Cell::new(None),
             cut_short: Cell::new(None),
@@ -131,9 +133,9 @@ impl Budget {
         true
     }
 
-    /// Whether the deadline has passed (a look at the clock).
+    /// Whether the deadline has passed (a look at this thread's CPU clock, `clock`).
     pub(crate) fn past_deadline(&self) -> bool {
-        self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.deadline.is_some_and(|d| d.passed())
     }
 
     /// Record that `stage` ran out (the first stage to run out is the one reported).

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use std::collections::HashSet;
 
@@ -39,9 +39,10 @@ pub fn parse(
                 .expect("grammar ABI matches the tree-sitter runtime");
             p
         });
-        let deadline = Instant::now() + Duration::from_millis(opts.parse_timeout_ms);
+        // On this thread's CPU clock (`clock`): a busy machine does not abandon the parse.
+        let deadline = super::clock::Deadline::after(Duration::from_millis(opts.parse_timeout_ms));
         let mut check = |_: &tree_sitter::ParseState| {
-            if Instant::now() > deadline {
+            if deadline.is_some_and(|d| d.passed()) {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
