@@ -39,7 +39,8 @@ pub fn parse(
                 .expect("grammar ABI matches the tree-sitter runtime");
             p
         });
-        let deadline = Instant::now() + Duration::from_millis(opts.parse_timeout_ms);
+        let deadline =
+            Instant::now() + Duration::from_millis(opts.parse_timeout_ms * super::DEBUG_SLOWDOWN);
         let mut check = |_: &tree_sitter::ParseState| {
             if Instant::now() > deadline {
                 ControlFlow::Break(())
