@@ -40,7 +40,9 @@ pub fn parse(
             p
         });
         // On this thread's CPU clock (`clock`): a busy machine does not abandon the parse.
-        let deadline = super::clock::Deadline::after(Duration::from_millis(opts.parse_timeout_ms));
+        let deadline = super::clock::Deadline::after(Duration::from_millis(
+            opts.parse_timeout_ms * super::DEBUG_SLOWDOWN,
+        ));
         let mut check = |_: &tree_sitter::ParseState| {
             if deadline.is_some_and(|d| d.passed()) {
                 ControlFlow::Break(())
@@ -194,69 +196,83 @@ pub fn walk<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
     }
 }
 
-/// The nearest `levels` ancestors (parent first) of each of `nodes`, in their order, found in
-/// one forward sweep of a tree cursor from `root`. `Node::parent` descends from the root on
-/// every call, so asking it for the parents of every `range(` of `range(range(...))` nested
-/// 8,000 deep cost the depth squared (8.8 s); the sweep moves over each node on the way at most
-/// a few times, whatever the number of nodes asked about.
-pub fn ancestors<'t>(root: Node<'t>, nodes: &[Node<'t>], levels: usize) -> Vec<Vec<Node<'t>>> {
-    let mut out = vec![Vec::new(); nodes.len()];
-    let mut order: Vec<usize> = (0..nodes.len()).collect();
-    order.sort_by_key(|&i| {
-        (
-            nodes[i].start_byte(),
-            std::cmp::Reverse(nodes[i].end_byte()),
-        )
+/// The whole-word occurrences of `names` in `b` (byte ranges in order), as tree-sitter lexes
+/// words: no identifier byte after one, and none before it unless those start with a digit
+/// (`7system` is a number and then `system`, `prefilter::starts_word`). `automaton` caches the
+/// names' leftmost-longest automaton (`popen3` over `popen`; a shorter name that is a prefix of
+/// a longer one is followed by an identifier byte there, so it is no whole word either).
+pub fn whole_words(
+    b: &[u8],
+    automaton: &'static OnceLock<aho_corasick::AhoCorasick>,
+    names: impl IntoIterator<Item = &'static str>,
+) -> Vec<(usize, usize)> {
+    let names = automaton.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(names)
+            .expect("names compile")
     });
-    let contains =
-        |n: Node, t: Node| n.start_byte() <= t.start_byte() && t.end_byte() <= n.end_byte();
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    names
+        .find_iter(b)
+        .map(|m| (m.start(), m.end()))
+        .filter(|&(start, end)| {
+            crate::prefilter::starts_word(b, start) && !b.get(end).is_some_and(|c| is_ident(*c))
+        })
+        .collect()
+}
+
+/// The leaves that span exactly one of `words` (sorted byte ranges, as `whole_words` gives
+/// them), each with its nearest `levels` ancestors (parent first), in document order. One
+/// cursor walk that enters only nodes holding a word's start, keeping the path from the root:
+/// looking each word up from the root (`descendant_for_byte_range`, then `Node::parent`, which
+/// descends from the root again) costs its depth, which made 40,000 nested `Array(` calls and
+/// 100,000 nested `range(` calls quadratic. Iterative, so deep input cannot overflow the stack.
+pub fn leaves_at<'t>(
+    root: Node<'t>,
+    words: &[(usize, usize)],
+    levels: usize,
+) -> Vec<(Node<'t>, Vec<Node<'t>>)> {
+    let mut out = Vec::new();
+    if words.is_empty() {
+        return out;
+    }
     let mut cursor = root.walk();
     // The ancestors of the cursor's node, root first.
-    let mut stack: Vec<Node<'t>> = Vec::new();
-    for i in order {
-        let target = nodes[i];
-        // Forward only: into a node that holds the target, past one that ends before it, up
-        // when a level is done. Targets come in document order, so nothing is passed twice.
-        let found = loop {
-            let n = cursor.node();
-            if n == target {
-                break true;
+    let mut path: Vec<Node<'t>> = Vec::new();
+    // The first word that does not start before the cursor's node: nodes come in document
+    // order, each starting where or after the one before it did, so it only moves forward.
+    let mut i = 0;
+    loop {
+        let node = cursor.node();
+        let (s, e) = (node.start_byte(), node.end_byte());
+        while words.get(i).is_some_and(|&(a, _)| a < s) {
+            i += 1;
+        }
+        let holds = words.get(i).is_some_and(|&(a, _)| a < e);
+        let mut entered = false;
+        if holds {
+            if words[i] == (s, e) && node.child_count() == 0 {
+                out.push((node, path.iter().rev().take(levels).copied().collect()));
             }
-            if contains(n, target) {
-                if !cursor.goto_first_child() {
-                    break false;
-                }
-                stack.push(n);
-            } else if n.end_byte() <= target.start_byte() {
+            // Past the children that end before the word: they hold no word still to find.
+            if cursor.goto_first_child_for_byte(words[i].0).is_some() {
+                path.push(node);
+                entered = true;
+            }
+        }
+        if !entered {
+            loop {
                 if cursor.goto_next_sibling() {
-                    continue;
+                    break;
                 }
                 if !cursor.goto_parent() {
-                    break false;
+                    return out;
                 }
-                stack.pop();
-                if contains(cursor.node(), target) {
-                    // The parent holds it but none of its children does.
-                    break false;
-                }
-            } else {
-                break false;
+                path.pop();
             }
-        };
-        if !found {
-            cursor = root.walk();
-            stack.clear();
         }
-        out[i] = if found {
-            stack.iter().rev().take(levels).copied().collect()
-        } else {
-            // Not reachable by byte ranges (zero-width recovery nodes): ask the slow way.
-            std::iter::successors(target.parent(), |p| p.parent())
-                .take(levels)
-                .collect()
-        };
     }
-    out
 }
 
 /// Byte ranges around the occurrences of `tokens` in `b` (a token that starts or ends with an

@@ -5,12 +5,11 @@ use super::*;
 
 /// Python 2 statements and operators (`queries/python/dialect.scm`): the first, if any.
 pub(super) fn python2_syntax(
-    c: &Compiled,
     root: Node,
     src: &str,
     budget: &Budget,
 ) -> Option<(&'static str, Span)> {
-    let d = c.dialect();
+    let d = dialect();
     ts::find_match(&d.query, root, src, budget, |m| {
         d.py2.iter().find_map(|(idx, reason)| {
             m.captures()

@@ -4,10 +4,10 @@
 
 use super::*;
 
-/// Whether a `range(..)` call is an argument of `list(..)`, `set(..)`, ...: `ancestors` are its
-/// parent and grandparent (`ts::ancestors`).
-pub(super) fn is_container_arg(ancestors: &[Node], src: &str) -> bool {
-    let [args, call, ..] = ancestors else {
+/// Whether a `range(..)` call is an argument of `list(..)`, `set(..)`, ...: `args` and `call`
+/// are its parent and grandparent.
+pub(super) fn is_container_arg(args: Option<Node>, call: Option<Node>, src: &str) -> bool {
+    let (Some(args), Some(call)) = (args, call) else {
         return false;
     };
     call.kind() == "call"
@@ -177,26 +177,24 @@ impl<'t> Resolver<'t> {
         }
     }
 
+    /// An `FdRange` when the bound of `range_args` resolves: whether there is one.
     pub(super) fn fd_range(
         &mut self,
         facts: &mut Facts,
         sp: Span,
         range_args: Node<'t>,
         container: Container,
-    ) {
-        if let Some((lower, bound)) = self.range_of(range_args) {
-            facts.fd_ranges.push(FdRange {
-                span: sp,
-                container,
-                lower,
-                bound,
-            });
-            if container == Container::Python2Range
-                && let Some(call) = range_args.parent()
-            {
-                self.iterated_range(facts, call);
-            }
-        }
+    ) -> bool {
+        let Some((lower, bound)) = self.range_of(range_args) else {
+            return false;
+        };
+        facts.fd_ranges.push(FdRange {
+            span: sp,
+            container,
+            lower,
+            bound,
+        });
+        true
     }
 
     /// `while fd < maxfd:` whose body touches `fd` and steps it up.

@@ -131,6 +131,9 @@ pub(super) struct Resolver<'t> {
     returns: HashMap<usize, Rc<Vec<Node<'t>>>>,
     /// Whether the module has `from subprocess import <name>`, by name.
     subprocess_imports: HashMap<&'t str, bool>,
+    /// `sweep::maybe_shadowed` per name: a scan of the whole text, once per file, not once
+    /// per loop (a file of many sweeps and many `range(` calls made it quadratic).
+    shadowed: RefCell<HashMap<&'t str, bool>>,
     /// The lowest index of `active` that a cycle cut returned `Unknown` for, in the evaluation
     /// under way: a value that depends on a cut of an outer frame is not memoised.
     cut_at: usize,
@@ -168,6 +171,7 @@ impl<'t> Resolver<'t> {
             memo: HashMap::new(),
             returns: HashMap::new(),
             subprocess_imports: HashMap::new(),
+            shadowed: RefCell::new(HashMap::new()),
             cut_at: usize::MAX,
             depth_cut: false,
         }
@@ -175,6 +179,15 @@ impl<'t> Resolver<'t> {
 
     pub(super) fn text(&self, n: Node) -> &'t str {
         text(n, self.src)
+    }
+
+    /// Whether `name` may not be the builtin in this file (`sweep::maybe_shadowed`), memoised.
+    pub(super) fn maybe_shadowed(&self, name: &'t str) -> bool {
+        *self
+            .shadowed
+            .borrow_mut()
+            .entry(name)
+            .or_insert_with(|| super::sweep::maybe_shadowed(self.root, self.src, name))
     }
 }
 

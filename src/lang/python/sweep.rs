@@ -314,7 +314,7 @@ impl<'t> Resolver<'t> {
             || text(stmt, src).starts_with("async")
             || call
                 .child_by_field_name("function")
-                .is_none_or(|f| maybe_shadowed(self.root, src, text(f, src)))
+                .is_none_or(|f| self.maybe_shadowed(text(f, src)))
         {
             return;
         }
@@ -478,21 +478,25 @@ impl<'t> Resolver<'t> {
     }
 
     /// A Python 2 `range(...)` FD002 may report, iterated directly by a `for` statement or a
-    /// comprehension's `for` clause: `xrange` yields the same numbers without the list.
-    pub(super) fn iterated_range(&self, facts: &mut Facts, range_call: Node<'t>) {
+    /// comprehension's `for` clause (`parent`, the call's): `xrange` yields the same numbers
+    /// without the list.
+    pub(super) fn iterated_range(
+        &self,
+        facts: &mut Facts,
+        range_call: Node<'t>,
+        parent: Option<Node<'t>>,
+    ) {
         let src = self.src;
-        let (Some(parent), Some(func)) = (
-            range_call.parent(),
-            range_call.child_by_field_name("function"),
-        ) else {
+        let (Some(parent), Some(func)) = (parent, range_call.child_by_field_name("function"))
+        else {
             return;
         };
         if matches!(parent.kind(), "for_statement" | "for_in_clause")
             && parent.child_by_field_name("right") == Some(range_call)
             && func.kind() == "identifier"
             && text(func, src) == "range"
-            && !maybe_shadowed(self.root, src, "range")
-            && !maybe_shadowed(self.root, src, "xrange")
+            && !self.maybe_shadowed("range")
+            && !self.maybe_shadowed("xrange")
         {
             facts.iterated_ranges.push(IteratedRange {
                 range: span(range_call),

@@ -10,41 +10,6 @@ fn slice(src: &str, s: Span) -> &str {
 }
 
 #[test]
-fn region_queries_find_what_a_whole_tree_query_finds() {
-    let c = compiled();
-    let mut parser = Parser::new();
-    parser.set_language(&language()).unwrap();
-    let mut checked = 0;
-    for (path, src) in ts::testing::fixture_sources("py") {
-        let tree = parser.parse(&src, None).unwrap();
-        let (regional, whole) =
-            ts::testing::compare(&c.query, &tree, &src, &regions(src.as_bytes()));
-        checked += whole.len();
-        assert_eq!(regional, whole, "{path}");
-    }
-    assert!(checked > 50, "only {checked} matches in the fixtures");
-    // The tokens are the names the queries' predicates accept, and `while`; `list`, `set`,
-    // `reversed`, `map`... sit in the same match as a `range` token.
-    let companions = [
-        "list",
-        "set",
-        "frozenset",
-        "tuple",
-        "sorted",
-        "reversed",
-        "map",
-    ];
-    let mut names = ts::testing::predicate_names(&QUERY_FILES[..3]);
-    names.push("while");
-    for n in names.into_iter().filter(|n| !companions.contains(n)) {
-        assert!(
-            REGION_TOKENS.contains(&n),
-            "`{n}` missing from REGION_TOKENS"
-        );
-    }
-}
-
-#[test]
 fn keyword_lookups_find_what_a_full_walk_finds() {
     // Every Python fixture plus look-alikes in strings, comments and broken code.
     let mut sources: Vec<String> = ts::testing::fixture_sources("py")
@@ -263,32 +228,6 @@ fn sweep_loops_need_the_builtin_range_and_an_unread_variable() {
     // The variable read after the loop.
     assert!(sweep("", "    return fd\n").is_empty());
     assert_eq!(sweep("", "    return 0\n").len(), 1);
-}
-
-#[test]
-fn the_ancestor_sweep_agrees_with_node_parent() {
-    let mut parser = Parser::new();
-    parser.set_language(&language()).unwrap();
-    let mut checked = 0;
-    for (path, src) in ts::testing::fixture_sources("py") {
-        let tree = parser.parse(&src, None).unwrap();
-        let mut nodes = Vec::new();
-        ts::walk(tree.root_node(), |n| {
-            nodes.push(n);
-            true
-        });
-        // Asked in an order other than the document's, as the query's matches come.
-        nodes.reverse();
-        let swept = ts::ancestors(tree.root_node(), &nodes, 2);
-        for (n, got) in nodes.iter().zip(&swept) {
-            let want: Vec<Node> = std::iter::successors(n.parent(), |p| p.parent())
-                .take(2)
-                .collect();
-            assert_eq!(got, &want, "{path}: {n:?}");
-            checked += 1;
-        }
-    }
-    assert!(checked > 5_000, "{checked}");
 }
 
 /// A budget that runs out keeps what was found before it and names the stage; the default

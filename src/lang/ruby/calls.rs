@@ -6,7 +6,7 @@
 //!
 //! Every one of those patterns names its method (`#any-of?`/`#eq?`), so each match has that
 //! name as a whole word in the text at its `method` child: the walk looks at each such
-//! occurrence, the node there, and its parent, one descent per occurrence.
+//! occurrence, the node there, and its parent, all found in one cursor walk (`ts::leaves_at`).
 
 use std::sync::OnceLock;
 
@@ -61,28 +61,11 @@ pub(super) fn find<'t>(
     spawns: &mut Vec<SpawnMatch<'t>>,
 ) {
     static NAMES: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        // Leftmost-longest: `popen3` over `popen`; a shorter name that is a prefix of the
-        // longer one is followed by an identifier byte there, so it is no whole word either.
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(names())
-            .expect("method names compile")
-    });
-    let b = src.as_bytes();
-    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
-    // Whole words, as tree-sitter lexes them (`7system` is a number and then `system`).
-    let words: Vec<(usize, usize)> = names
-        .find_iter(b)
-        .map(|m| (m.start(), m.end()))
-        .filter(|&(start, end)| {
-            crate::prefilter::starts_word(b, start) && !b.get(end).is_some_and(|c| is_ident(*c))
-        })
-        .collect();
-    for (method, call) in leaves_at(root, &words) {
+    let words = ts::whole_words(src.as_bytes(), &NAMES, names());
+    for (method, parents) in ts::leaves_at(root, &words, 1) {
         let (start, end) = (method.start_byte(), method.end_byte());
         let name = ts::text(method, src);
-        let Some(call) = call else {
+        let Some(&call) = parents.first() else {
             continue;
         };
         if call.kind() != ROOT
@@ -158,46 +141,6 @@ fn only_range(node: Node) -> Option<Node> {
         .then(|| node.named_child(0))
         .flatten()
         .filter(|n| n.kind() == "range")
-}
-
-/// The leaves that span exactly one of `words` (sorted byte ranges), each with its parent, in
-/// document order. One cursor walk that enters only nodes holding a word's start: looking each
-/// word up from the root (`descendant_for_byte_range`, then `parent`) costs its depth, which
-/// made 40,000 nested `Array(` calls quadratic.
-fn leaves_at<'t>(root: Node<'t>, words: &[(usize, usize)]) -> Vec<(Node<'t>, Option<Node<'t>>)> {
-    let mut out = Vec::new();
-    if words.is_empty() {
-        return out;
-    }
-    let mut cursor = root.walk();
-    let mut parents: Vec<Node<'t>> = Vec::new();
-    loop {
-        let node = cursor.node();
-        let (s, e) = (node.start_byte(), node.end_byte());
-        let i = words.partition_point(|&(a, _)| a < s);
-        let holds = words.get(i).is_some_and(|&(a, _)| a < e);
-        let mut entered = false;
-        if holds {
-            if node.child_count() == 0 && words[i] == (s, e) {
-                out.push((node, parents.last().copied()));
-            }
-            if cursor.goto_first_child() {
-                parents.push(node);
-                entered = true;
-            }
-        }
-        if !entered {
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return out;
-                }
-                parents.pop();
-            }
-        }
-    }
 }
 
 #[cfg(test)]
