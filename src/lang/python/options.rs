@@ -22,6 +22,9 @@ use crate::facts::Stage;
 /// How many names a value is followed through.
 const MAX_FLOW_DEPTH: u32 = 8;
 
+/// How many nested blocks the walk enters (Python itself stops at 100 indentation levels).
+const MAX_NESTING: u32 = 100;
+
 /// What one path gives the call's `close_fds`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Opt {
@@ -88,6 +91,8 @@ struct Walk<'t> {
     at_site: Option<State>,
     /// States carried out of the innermost loop by `break`/`continue`.
     escaped: Vec<State>,
+    /// How many blocks deep the walk is.
+    nest: u32,
 }
 
 /// The option flow for one file's spawn calls: memoised per (use site, mode).
@@ -383,6 +388,7 @@ impl<'r, 't> OptionFlow<'r, 't> {
             depth,
             at_site: None,
             escaped: Vec::new(),
+            nest: 0,
         };
         let after = self.block(&mut w, block, entry);
         match site {
@@ -391,7 +397,21 @@ impl<'r, 't> OptionFlow<'r, 't> {
         }
     }
 
-    fn block(&mut self, w: &mut Walk<'t>, block: Node<'t>, mut state: State) -> State {
+    fn block(&mut self, w: &mut Walk<'t>, block: Node<'t>, state: State) -> State {
+        // Statements nested deeper than any real code: unknown, and no deeper recursion.
+        if w.nest >= MAX_NESTING {
+            if Self::site_in(w, block) {
+                w.at_site = Some(vec![Opt::Unknown]);
+            }
+            return vec![Opt::Unknown];
+        }
+        w.nest += 1;
+        let out = self.block_statements(w, block, state);
+        w.nest -= 1;
+        out
+    }
+
+    fn block_statements(&mut self, w: &mut Walk<'t>, block: Node<'t>, mut state: State) -> State {
         let mut c = block.walk();
         let stmts: Vec<Node<'t>> = block.named_children(&mut c).collect();
         for s in stmts {
@@ -408,7 +428,9 @@ impl<'r, 't> OptionFlow<'r, 't> {
     }
 
     fn statement(&mut self, w: &mut Walk<'t>, s: Node<'t>, state: State) -> State {
-        if !self.r.budget.step(Stage::Resolve) {
+        // A step per statement, and more for a long one (its text is searched for the name).
+        let cost = 1 + (s.end_byte() - s.start_byte()) as u64 / 4096;
+        if !self.r.budget.steps_n(Stage::Resolve, cost) {
             if Self::site_in(w, s) {
                 w.at_site = Some(vec![Opt::Unknown]);
             }
@@ -668,6 +690,7 @@ impl<'r, 't> OptionFlow<'r, 't> {
                 depth: w.depth,
                 at_site: None,
                 escaped: Vec::new(),
+                nest: 0,
             };
             // What the statement leaves when it changes the name; a statement that leaves
             // the name alone gives back the marker it was handed.

@@ -583,17 +583,75 @@ pub(super) struct PosixBranches<'t> {
 
 /// Drop the facts found in code that runs only on Windows.
 pub(super) fn drop_windows_only(resolver: &mut Resolver, facts: &mut Facts) {
-    if !may_have_guards(resolver.src) {
+    let any = !facts.close_loops.is_empty()
+        || !facts.fd_ranges.is_empty()
+        || !facts.spawns.is_empty()
+        || !facts.closeranges.is_empty();
+    if !any || !may_have_guards(resolver.src) {
         return;
     }
-    let mut memo = GuardMemo::new();
-    let mut keep = |sp: Span| !resolver.windows_only(sp, &mut memo);
+    // One walk finds every Windows-only region; each fact is then a binary search, so a file
+    // with many facts and many statements stays linear.
+    let mut regions = resolver.windows_regions();
+    regions.sort_by_key(|r| r.start);
+    let mut reach = Vec::with_capacity(regions.len());
+    let mut furthest = 0;
+    for r in &regions {
+        furthest = furthest.max(r.end);
+        reach.push(furthest);
+    }
+    let keep = |sp: Span| {
+        let i = regions.partition_point(|r| r.start <= sp.start);
+        i == 0 || reach[i - 1] < sp.end
+    };
     facts.close_loops.retain(|l| keep(l.span));
     facts.fd_ranges.retain(|r| keep(r.span));
     facts.spawns.retain(|s| keep(s.span));
     facts.closeranges.retain(|c| keep(c.span));
     facts.sweep_loops.retain(|s| keep(s.header));
     facts.iterated_ranges.retain(|r| keep(r.range));
+}
+
+impl<'t> Resolver<'t> {
+    /// Every region of the file that runs only on Windows (the same tests as `windows_only`).
+    fn windows_regions(&mut self) -> Vec<Span> {
+        let mut out = Vec::new();
+        let root = self.root;
+        let mut guards = GuardMemo::new();
+        ts::walk(root, |n| {
+            match n.kind() {
+                "if_statement" => {
+                    for (body, live) in self.posix_branches(n).branches {
+                        if !live {
+                            out.push(span(body));
+                        }
+                    }
+                }
+                "conditional_expression" | "boolean_operator" | "try_statement" => {
+                    let mut c = n.walk();
+                    let children: Vec<Node<'t>> = n.named_children(&mut c).collect();
+                    for ch in children {
+                        if self.guards_windows(n, ch, &mut guards) {
+                            out.push(span(ch));
+                        }
+                    }
+                }
+                "block" | "module" => {
+                    let mut c = n.walk();
+                    let stmts: Vec<Node<'t>> = n.named_children(&mut c).collect();
+                    for s in stmts {
+                        if let (true, true) = self.statement_exits(s, 0) {
+                            out.push(Span::new(s.end_byte(), n.end_byte()));
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+        out
+    }
 }
 
 #[cfg(test)]
