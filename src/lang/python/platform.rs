@@ -592,7 +592,16 @@ pub(super) fn drop_windows_only(resolver: &mut Resolver, facts: &mut Facts) {
     }
     // One walk finds every Windows-only region; each fact is then a binary search, so a file
     // with many facts and many statements stays linear.
-    let mut regions = resolver.windows_regions();
+    let mut starts: Vec<usize> = facts
+        .close_loops
+        .iter()
+        .map(|l| l.span.start)
+        .chain(facts.fd_ranges.iter().map(|r| r.span.start))
+        .chain(facts.spawns.iter().map(|s| s.span.start))
+        .chain(facts.closeranges.iter().map(|c| c.span.start))
+        .collect();
+    starts.sort_unstable();
+    let mut regions = resolver.windows_regions(&starts);
     regions.sort_by_key(|r| r.start);
     let mut reach = Vec::with_capacity(regions.len());
     let mut furthest = 0;
@@ -613,12 +622,18 @@ pub(super) fn drop_windows_only(resolver: &mut Resolver, facts: &mut Facts) {
 }
 
 impl<'t> Resolver<'t> {
-    /// Every region of the file that runs only on Windows (the same tests as `windows_only`).
-    fn windows_regions(&mut self) -> Vec<Span> {
+    /// The regions that run only on Windows (the same tests as `windows_only`) among the
+    /// nodes that hold a fact starting at one of `starts` (sorted): the walk enters no other
+    /// subtree, so it costs the facts' ancestors and their siblings, not the whole tree.
+    fn windows_regions(&mut self, starts: &[usize]) -> Vec<Span> {
         let mut out = Vec::new();
         let root = self.root;
         let mut guards = GuardMemo::new();
         ts::walk(root, |n| {
+            let i = starts.partition_point(|s| *s < n.start_byte());
+            if starts.get(i).is_none_or(|s| *s >= n.end_byte()) {
+                return false;
+            }
             match n.kind() {
                 "if_statement" => {
                     for (body, live) in self.posix_branches(n).branches {
