@@ -95,20 +95,104 @@ struct Walk<'t> {
     nest: u32,
 }
 
-/// The option flow for one file's spawn calls: memoised per (use site, mode).
-pub(super) struct OptionFlow<'r, 't> {
-    r: &'r mut Resolver<'t>,
+/// What the option flow keeps for a whole file: values per (use site, mode), and per (name,
+/// mode) the state before each top-level statement, so module-level calls do not each walk
+/// the module from its start.
+#[derive(Debug, Default)]
+pub(super) struct FlowCache {
     memo: HashMap<(usize, Mode), State>,
     guards: GuardMemo,
+    prefixes: HashMap<(String, Mode), std::rc::Rc<ModulePrefix>>,
 }
 
-impl<'r, 't> OptionFlow<'r, 't> {
-    pub(super) fn new(r: &'r mut Resolver<'t>) -> Self {
-        OptionFlow {
-            r,
-            memo: HashMap::new(),
-            guards: GuardMemo::new(),
+/// The state before each top-level statement (start, end, state), and after the last.
+#[derive(Debug)]
+struct ModulePrefix {
+    before: Vec<(usize, usize, State)>,
+    after: State,
+}
+
+/// The option flow for one file's spawn calls.
+pub(super) struct OptionFlow<'r, 'c, 't> {
+    r: &'r mut Resolver<'t>,
+    cache: &'c mut FlowCache,
+}
+
+impl<'r, 'c, 't> OptionFlow<'r, 'c, 't> {
+    pub(super) fn new(r: &'r mut Resolver<'t>, cache: &'c mut FlowCache) -> Self {
+        OptionFlow { r, cache }
+    }
+
+    /// The module-level states of `name` (see `FlowCache`).
+    fn prefix(&mut self, name: &'t str, mode: Mode, depth: u32) -> std::rc::Rc<ModulePrefix> {
+        let key = (name.to_string(), mode);
+        if let Some(p) = self.cache.prefixes.get(&key) {
+            return std::rc::Rc::clone(p);
         }
+        let root = self.r.root;
+        let mut w = Walk {
+            name,
+            mode,
+            site: None,
+            depth,
+            at_site: None,
+            escaped: Vec::new(),
+            nest: 1,
+        };
+        let mut c = root.walk();
+        let stmts: Vec<Node<'t>> = root.named_children(&mut c).collect();
+        let mut state = Vec::new();
+        let mut before = Vec::with_capacity(stmts.len());
+        for s in stmts {
+            before.push((s.start_byte(), s.end_byte(), state.clone()));
+            state = self.statement(&mut w, s, state);
+        }
+        let p = std::rc::Rc::new(ModulePrefix {
+            before,
+            after: state,
+        });
+        self.cache.prefixes.insert(key, std::rc::Rc::clone(&p));
+        p
+    }
+
+    /// The state of a module-level name at `site`, from the module's prefix states.
+    fn module_at(&mut self, name: &'t str, mode: Mode, site: Option<Span>, depth: u32) -> State {
+        let p = self.prefix(name, mode, depth);
+        let Some(site) = site else {
+            return p.after.clone();
+        };
+        let i = p
+            .before
+            .partition_point(|(start, _, _)| *start <= site.start);
+        let Some((start, end, state)) = i.checked_sub(1).map(|i| p.before[i].clone()) else {
+            return vec![Opt::Unknown];
+        };
+        if site.end > end {
+            return vec![Opt::Unknown];
+        }
+        let root = self.r.root;
+        let Some(stmt) = root.descendant_for_byte_range(start, end).map(|mut n| {
+            while n.start_byte() != start || n.end_byte() != end {
+                match n.parent() {
+                    Some(p) => n = p,
+                    None => break,
+                }
+            }
+            n
+        }) else {
+            return vec![Opt::Unknown];
+        };
+        let mut w = Walk {
+            name,
+            mode,
+            site: Some(site),
+            depth,
+            at_site: None,
+            escaped: Vec::new(),
+            nest: 1,
+        };
+        self.statement(&mut w, stmt, state);
+        w.at_site.unwrap_or_default()
     }
 
     /// `close_fds=<value>`: the option the call gets. `given` is the keyword argument.
@@ -300,7 +384,7 @@ impl<'r, 't> OptionFlow<'r, 't> {
                         continue;
                     };
                     for r in returns(body) {
-                        if self.r.windows_only(span(r), &mut self.guards) {
+                        if self.r.windows_only(span(r), &mut self.cache.guards) {
                             continue;
                         }
                         match r.named_child(0) {
@@ -325,14 +409,14 @@ impl<'r, 't> OptionFlow<'r, 't> {
     /// The values of the name `use_site` reads, on the POSIX paths that reach it.
     fn name_at(&mut self, use_site: Node<'t>, mode: Mode, depth: u32) -> State {
         let key = (use_site.start_byte(), mode);
-        if let Some(v) = self.memo.get(&key) {
+        if let Some(v) = self.cache.memo.get(&key) {
             return v.clone();
         }
         // A cycle (`a = b`, `b = a`) reads as unknown.
-        self.memo.insert(key, vec![Opt::Unknown]);
+        self.cache.memo.insert(key, vec![Opt::Unknown]);
         let v = self.name_at_uncached(use_site, mode, depth);
         let v = if v.is_empty() { vec![Opt::Unknown] } else { v };
-        self.memo.insert(key, v.clone());
+        self.cache.memo.insert(key, v.clone());
         v
     }
 
@@ -361,14 +445,12 @@ impl<'r, 't> OptionFlow<'r, 't> {
             if self.r.defs_in(self.r.root, name).is_empty() {
                 return vec![Opt::Unknown];
             }
-            let root = self.r.root;
-            return self.walk(root, name, mode, None, Vec::new(), depth);
+            return self.module_at(name, mode, None, depth);
         }
         if self.r.defs_in(self.r.root, name).is_empty() {
             return vec![Opt::Unknown];
         }
-        let root = self.r.root;
-        self.walk(root, name, mode, site, Vec::new(), depth)
+        self.module_at(name, mode, site, depth)
     }
 
     /// Walk `block` for `name`: the state at `site`, or after the block when there is none.

@@ -2,7 +2,7 @@
 //! aliases resolved) as `SpawnCall`s with their `close_fds`, and the interpreter and script a
 //! command names.
 
-use super::options::OptionFlow;
+use super::options::{FlowCache, OptionFlow};
 use super::*;
 
 /// Which modules local names stand for: `import subprocess as sp`, `from os import popen`.
@@ -12,6 +12,9 @@ pub(super) struct Imports {
     pub(super) modules: HashMap<String, String>,
     /// Local function name -> (module, name) (`Popen` -> (`subprocess`, `Popen`)).
     pub(super) names: HashMap<String, (String, String)>,
+    /// The option flow's cache, kept here because `Imports` lives exactly as long as the
+    /// file's spawn calls are judged (`options.rs`).
+    pub(super) flow: RefCell<FlowCache>,
 }
 
 impl Imports {
@@ -341,11 +344,13 @@ impl<'t> Resolver<'t> {
                     span: span(kw),
                 },
                 // A variable or expression: its values on the paths that reach the call.
-                _ => OptionFlow::new(self).flag(v, span(kw)),
+                _ => OptionFlow::new(self, &mut imports.flow.borrow_mut()).flag(v, span(kw)),
             },
             (None, Some(sp)) if api != SpawnApi::PyLegacyPopen => match sp.named_child(0) {
                 // `**kwargs`: the `close_fds` key of the options each path builds.
-                Some(x) if splats == 1 => OptionFlow::new(self).options(x, span(sp)),
+                Some(x) if splats == 1 => {
+                    OptionFlow::new(self, &mut imports.flow.borrow_mut()).options(x, span(sp))
+                }
                 _ => FdOption::Unknown { span: span(sp) },
             },
             _ => FdOption::Absent,
