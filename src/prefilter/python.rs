@@ -58,7 +58,7 @@ pub(super) const PYTHON: &[Requirement] = &[
 pub(super) const PYTHON_WEAK: &[usize] = &[4, 6];
 
 /// Whether Python source may be Python 2 by its own text: a byte-level superset of the evidence
-/// the Python frontend accepts (a `python2` shebang, print and exec statements, `except X, e`,
+/// the Python frontend accepts (a `python2`, `jython` or `pypy` shebang, print and exec statements, `except X, e`,
 /// `raise E, msg`, `<>`, backticks, `0777` and `10L` literals). False means the frontend would
 /// find no Python 2 syntax, so the file's dialect depends only on settings, the project and the
 /// link pass.
@@ -67,7 +67,11 @@ pub(super) const PYTHON_WEAK: &[usize] = &[4, 6];
 /// (`pycode`), unless the text does not tokenize cleanly, when they look at all of it.
 pub fn python2_hint(text: &[u8]) -> bool {
     let first_line = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    if first_line.starts_with(b"#!") && memchr::memmem::find(first_line, b"python2").is_some() {
+    if first_line.starts_with(b"#!")
+        && [&b"python2"[..], b"jython", b"pypy"]
+            .iter()
+            .any(|w| memchr::memmem::find(first_line, w).is_some())
+    {
         return true;
     }
     let code = pycode::code_only(text);

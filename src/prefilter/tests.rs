@@ -41,6 +41,8 @@ fn python2_hints_cover_the_frontends_evidence() {
         "x = 0777\n",
         "n = 10L\n",
         "#!/usr/bin/env python2\n",
+        "#!/usr/bin/env jython\n",
+        "#!/usr/bin/pypy -O\n",
     ] {
         let src = format!("{src}import subprocess\nsubprocess.call(['ls'])\n");
         let facts = crate::lang::extract(Lang::Python, &src, &opts).unwrap();

@@ -1,4 +1,4 @@
-use super::{Context, declare_rule, is_limit_guess};
+use super::{Context, declare_rule, is_limit_guess, is_probe_guess};
 use crate::cost::{self, LoopRuntime};
 use crate::edit::{Edit, Fix};
 use crate::facts::{
@@ -26,7 +26,10 @@ declare_rule! {
     ///
     /// A loop bounded by a literal guess (`range(3, 256)`, `MAXFD = 1024`) has the opposite
     /// problem: it is cheap, but every fd above the guess stays open. It is reported as a
-    /// warning.
+    /// warning, and so is a probe loop over a guess of at least 1,024 (`os.fstat(fd)` or
+    /// `fcntl(fd, F_GETFD)` for fd in `range(8192)`), or over a constant named like the limit:
+    /// the fds it finds open are the ones the code goes on to close or pass on, and every fd
+    /// above the guess is never looked at. A smaller literal probe is a bounded search.
     ///
     /// ## Example
     /// ```python
@@ -177,9 +180,21 @@ fn runtime(lang: Lang) -> LoopRuntime {
 
 fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
     let reach = reach(&l.bound)?;
-    if matches!(reach, Reach::Guess(_) | Reach::Unresolved) && l.action == FdAction::Probe {
-        // Probing the fds below a literal leaks nothing; only a sweep to the real limit costs.
-        return None;
+    if l.action == FdAction::Probe {
+        match reach {
+            // Probing below a bound fdlint cannot see leaks nothing it can name.
+            Reach::Unresolved => return None,
+            Reach::Guess(value) => {
+                let name = match &l.bound.kind {
+                    BoundKind::Guess { name, .. } => name.as_deref(),
+                    _ => None,
+                };
+                if !is_probe_guess(value, name) {
+                    return None;
+                }
+            }
+            Reach::Limit(_) => {}
+        }
     }
     let nofile = ctx.settings.assume_nofile;
     let lower = l.lower.unwrap_or(0);
@@ -263,10 +278,11 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
                     },
                     if inclusive { "above" } else { "at or above" },
                     cost::count(value),
-                    if l.action == FdAction::SetCloexec {
-                        "marked close-on-exec"
-                    } else {
-                        "closed"
+                    match l.action {
+                        FdAction::SetCloexec => "marked close-on-exec",
+                        // A probe that lists the open fds misses every fd above the guess.
+                        FdAction::Probe => "looked at",
+                        _ => "closed",
                     }
                 ),
                 format!("{} {call} calls", cost::count(calls)),
@@ -632,6 +648,14 @@ fn help(ctx: &Context, action: FdAction) -> String {
                     .to_string(),
             }
         }
+        Lang::Ruby if action == FdAction::Probe => "walk the fds that are open instead: \
+             `Dir.children('/proc/self/fd').map(&:to_i)` (Linux; `/dev/fd` elsewhere): the \
+             listing already says which are open"
+            .to_string(),
+        Lang::Rust if action == FdAction::Probe => "walk the fds that are open instead: read \
+             `/proc/self/fd` (Linux; `/dev/fd` on macOS and the BSDs) with `std::fs::read_dir`: \
+             the listing already says which are open"
+            .to_string(),
         Lang::Ruby => "close only the fds that are open: \
              `Dir.children('/proc/self/fd').map(&:to_i)` (Linux; `/dev/fd` elsewhere); better, \
              drop the loop and have the parent spawn this process with `close_others: true`, \

@@ -38,8 +38,18 @@ declare_rule! {
     /// ## Fix safety
     /// No automatic fix: a child may rely on an inherited fd; keep it with `pass_fds=`.
     ///
+    /// `close_fds=<variable>` and `**options` are followed through the function's data flow
+    /// (`close_fds = False` on one path, `kwargs["close_fds"] = False`, `dict(close_fds=False)`,
+    /// `kw.update(...)`, a same-file helper returning the options): a path that reaches the
+    /// call with `False` is reported at the assignment that set it. Code that runs only on
+    /// Windows (`if sys.platform == "win32":`, the `else:` of `if os.name == "posix":`, the
+    /// rest of a function after `if os.name != "nt": return`) is not judged, and a value that
+    /// is `False` only there does not count (`close_fds = sys.platform != "win32"` is `True`
+    /// on POSIX).
+    ///
     /// ## Known problems
-    /// `**kwargs` or a `close_fds` value computed elsewhere cannot be seen and is not reported.
+    /// A parameter (whatever its default), options passed in from a caller or built in another
+    /// module, and a value fdlint cannot read are not reported.
     /// A function imported under another name (`from subprocess import Popen as P`) is not
     /// recognised; module aliases (`import subprocess as sp`) are.
     /// Python 2 is recognised by configuration, the spawning parent's interpreter, Python 2

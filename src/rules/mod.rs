@@ -121,6 +121,15 @@ pub fn is_limit_guess(value: u64, name: Option<&str>) -> bool {
     value >= 256 || (value >= 64 && name.is_some_and(fd_limit_name))
 }
 
+/// Whether a probe loop's guessed bound (`for fd in range(8192): os.fstat(fd)`) is a guess of
+/// the fd limit: literals from 1,024, the lowest default soft limit, so a probe that stops
+/// there claims to see every fd of a default process; constants named like an fd limit from
+/// 64. A smaller literal probe is a bounded search or fill (CPython's tests `dup2` into the
+/// free fds below 256).
+pub fn is_probe_guess(value: u64, name: Option<&str>) -> bool {
+    value >= 1024 || (value >= 64 && name.is_some_and(fd_limit_name))
+}
+
 /// Names that say "the fd limit": `MAXFD`, `max_fd`, `OPEN_MAX`, `fd_max`, `NOFILE`...
 pub fn fd_limit_name(name: &str) -> bool {
     let n: String = name

@@ -91,6 +91,21 @@ pub(super) fn shebang_dialect(src: &str) -> Option<(PythonDialect, &'static str,
         if w.starts_with("python2") {
             return Some((PythonDialect::Python2, "`python2` shebang", sp));
         }
+        // Jython's last release line is 2.7; `pypy` (not `pypy3`) is PyPy's Python 2.7.
+        if w.starts_with("jython") {
+            return Some((
+                PythonDialect::Python2,
+                "`jython` shebang (Jython is Python 2.7)",
+                sp,
+            ));
+        }
+        if w == "pypy" || w.starts_with("pypy2") {
+            return Some((
+                PythonDialect::Python2,
+                "`pypy` shebang (PyPy's Python 2.7)",
+                sp,
+            ));
+        }
         if w.starts_with("python3") {
             return Some((PythonDialect::Python3, "`python3` shebang", sp));
         }

@@ -24,6 +24,8 @@ use super::{Budget, FrontendError, FrontendOptions};
 mod dialect;
 mod loops;
 mod matches;
+mod options;
+mod platform;
 mod resolve;
 mod spawn;
 mod sweep;
@@ -213,6 +215,8 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
             resolver.spawn_call(&mut facts, &imports, call, module, func, args);
         }
     }
+    // Code that runs only on Windows is not judged by POSIX fd rules (`platform.rs`).
+    platform::drop_windows_only(&mut resolver, &mut facts);
     facts.exhausted = budget.exhausted();
     Ok(facts)
 }

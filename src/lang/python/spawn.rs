@@ -2,6 +2,7 @@
 //! aliases resolved) as `SpawnCall`s with their `close_fds`, and the interpreter and script a
 //! command names.
 
+use super::options::{FlowCache, OptionFlow};
 use super::*;
 
 /// Which modules local names stand for: `import subprocess as sp`, `from os import popen`.
@@ -11,6 +12,9 @@ pub(super) struct Imports {
     pub(super) modules: HashMap<String, String>,
     /// Local function name -> (module, name) (`Popen` -> (`subprocess`, `Popen`)).
     pub(super) names: HashMap<String, (String, String)>,
+    /// The option flow's cache, kept here because `Imports` lives exactly as long as the
+    /// file's spawn calls are judged (`options.rs`).
+    pub(super) flow: RefCell<FlowCache>,
 }
 
 impl Imports {
@@ -289,6 +293,7 @@ impl<'t> Resolver<'t> {
         let mut close_fds = None;
         let mut pass_fds = None;
         let mut splat = None;
+        let mut splats = 0;
         let mut args_kw = None;
         let mut c = args.walk();
         for a in args.named_children(&mut c) {
@@ -307,7 +312,10 @@ impl<'t> Resolver<'t> {
                         _ => {}
                     }
                 }
-                "dictionary_splat" => splat = Some(a),
+                "dictionary_splat" => {
+                    splats += 1;
+                    splat = Some(a);
+                }
                 "list_splat" | "comment" => {}
                 _ => positional.push(a),
             }
@@ -335,11 +343,16 @@ impl<'t> Resolver<'t> {
                     value: false,
                     span: span(kw),
                 },
-                _ => FdOption::Unknown { span: span(kw) },
+                // A variable or expression: its values on the paths that reach the call.
+                _ => OptionFlow::new(self, &mut imports.flow.borrow_mut()).flag(v, span(kw)),
             },
-            (None, Some(sp)) if api != SpawnApi::PyLegacyPopen => {
-                FdOption::Unknown { span: span(sp) }
-            }
+            (None, Some(sp)) if api != SpawnApi::PyLegacyPopen => match sp.named_child(0) {
+                // `**kwargs`: the `close_fds` key of the options each path builds.
+                Some(x) if splats == 1 => {
+                    OptionFlow::new(self, &mut imports.flow.borrow_mut()).options(x, span(sp))
+                }
+                _ => FdOption::Unknown { span: span(sp) },
+            },
             _ => FdOption::Absent,
         };
         let words = match args_kw.or(positional.first().copied()) {

@@ -114,6 +114,14 @@ fn python2_evidence() {
         ("n = 10L\n", "Python 2 integer literal"),
         ("s = `n`\n", "backtick repr"),
         ("#!/usr/bin/env python2\nx = 1\n", "`python2` shebang"),
+        (
+            "#!/opt/jython/bin/jython\nx = 1\n",
+            "`jython` shebang (Jython is Python 2.7)",
+        ),
+        (
+            "#!/usr/bin/env pypy\nx = 1\n",
+            "`pypy` shebang (PyPy's Python 2.7)",
+        ),
     ] {
         // Literal evidence is only looked for when a fact needs the dialect.
         let src = &format!("{src}import subprocess\nsubprocess.call(['ls'])\n");
@@ -126,6 +134,7 @@ fn python2_evidence() {
         "try:\n  pass\nexcept (A, B) as e:\n  pass\n",
         "x = 0o777\n",
         "x = 00\ny = '0777 `x` 10L'\n# 0777 `y`\nz = 1.0777\n",
+        "#!/usr/bin/env pypy3\nx = 1\n",
     ] {
         let src = &format!("{src}import subprocess\nsubprocess.call(['ls'])\n");
         assert_eq!(facts(src).runtime.dialect, PythonDialect::Unknown, "{src}");
