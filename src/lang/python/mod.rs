@@ -22,6 +22,7 @@ use super::ts::{self, span, text};
 use super::{Budget, FrontendError, FrontendOptions};
 mod dialect;
 mod loops;
+mod outside;
 mod resolve;
 mod spawn;
 mod sweep;
@@ -34,6 +35,7 @@ use crate::facts::{
 };
 use dialect::*;
 use loops::*;
+pub use outside::{WRAPPER_WORDS, index_module, module_index};
 use resolve::*;
 pub(crate) use spawn::interpreter_and_script;
 use spawn::*;
@@ -171,6 +173,7 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
     }
 
     let mut resolver = Resolver::new(src, root, &budget);
+    resolver.index = opts.index.as_deref();
     let mut spawn_candidates = Vec::new();
     // Matches that need their comprehension (the clause's parent) or the call around them: the
     // ancestors are found for all of them in one sweep (`ts::ancestors`) after the query.
@@ -253,6 +256,9 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
             resolver.fd_range(&mut facts, span(*node), *args, Container::Python2Range);
         }
     }
+    // `for fd in get_open_fds():` over a helper's range: found from the `for` keywords, only
+    // in files that have a `for` over a call and a close in them (the prefilter's shape).
+    resolver.helper_loops(&mut facts);
     // Regions come in document order, but a match found through a later region can start
     // before one found through an earlier region: restore document order.
     facts.close_loops.sort_by_key(|l| l.span.start);
