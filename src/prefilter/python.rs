@@ -5,13 +5,27 @@ use super::*;
 
 /// Requirement tables, per language. Comments say which facts each requirement admits.
 pub(super) const PYTHON: &[Requirement] = &[
-    // FD001 close loops: a `range`/`xrange` call or a `while` loop, and an fd action called on
-    // the loop variable (checked by `python_loop_action`: in the corpus benchmark, 87% of the
-    // Python files that have these tokens only have them in `f.close()`-like calls).
+    // FD001 close loops: a `range`/`xrange` call, a `while` loop or a `for` over a helper's
+    // range (`for fd in get_open_fds()`), and an fd action called on the loop variable
+    // (checked by `python_loop_action`: in the corpus benchmark, 87% of the Python files
+    // that have these tokens only have them in `f.close()`-like calls). The action may be a
+    // wrapper defined in another module, which the frontend follows only when its name has
+    // one of `WRAPPER_WORDS` in it (`close_fd`, `CloseFdNoError`, `set_cloexec`): those
+    // words are tokens here too. The bound is never read, so a bound the project index
+    // resolves (an attribute, an imported name) needs nothing more.
     (
         &[
-            &["range", "while"],
-            &["close", "fstat", "set_inheritable", "fcntl"],
+            &["range", "while", "for"],
+            &[
+                "close",
+                "fstat",
+                "set_inheritable",
+                "fcntl",
+                "Close",
+                "CLOSE",
+                "cloexec",
+                "CLOEXEC",
+            ],
         ],
         Some(python_loop_action),
     ),
@@ -205,6 +219,31 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             }
         }
     }
+    // A wrapper of another module (`utils.close_fd_no_error(fd)`, `options.close_fd(i)`):
+    // the frontend follows a callee whose last name holds one of `WRAPPER_WORDS`, called
+    // with the loop variable as its first argument.
+    for at in wrapper_ac().find_iter(t).map(|m| m.start()) {
+        let mut start = at;
+        while start > 0 && is_ident(t[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at;
+        while end < t.len() && is_ident(t[end]) {
+            end += 1;
+        }
+        if after_def(t, start) {
+            continue;
+        }
+        let i = skip_trivia(t, end);
+        if t.get(i) == Some(&b'(') {
+            let first = skip_trivia(t, i + 1);
+            if let Some(name) = ident_at(t, first)
+                && matches!(t.get(skip_trivia(t, first + name.len())), Some(b',' | b')'))
+            {
+                args.push(name);
+            }
+        }
+    }
     if mapped && memchr::memmem::find(t, b"map").is_some() {
         return true;
     }
@@ -306,11 +345,25 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
             };
             let j = skip_trivia(t, skip_trivia(t, i) + name.len());
             let is_loop = if kw == b"for" {
-                ident_at(t, j) == Some(b"in")
-                    && ident_at(t, skip_trivia(t, j + 2)).is_some_and(|f| {
-                        matches!(f, b"range" | b"xrange" | b"reversed")
-                            && t.get(skip_trivia(t, skip_trivia(t, j + 2) + f.len())) == Some(&b'(')
-                    })
+                // `in` and then a call of a dotted name: `range(`, `xrange(`, `reversed(`
+                // (the query's loops), or any helper (`get_open_fds(`, `util.fds(`), whose
+                // loops the frontend finds from the `for` keyword.
+                ident_at(t, j) == Some(b"in") && {
+                    let mut k = skip_trivia(t, j + 2);
+                    let mut call = false;
+                    while let Some(f) = ident_at(t, k) {
+                        let after = skip_trivia(t, k + f.len());
+                        match t.get(after) {
+                            Some(b'(') => {
+                                call = true;
+                                break;
+                            }
+                            Some(b'.') => k = skip_trivia(t, after + 1),
+                            _ => break,
+                        }
+                    }
+                    call
+                }
             } else {
                 matches!(t.get(j), Some(b'<' | b'>' | b'=' | b'!'))
                     || matches!(ident_at(t, j), Some(b"in" | b"is" | b"not"))
@@ -321,6 +374,14 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
         }
     }
     vars
+}
+
+/// `WRAPPER_WORDS` of the Python frontend, found anywhere in a name.
+fn wrapper_ac() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(crate::lang::python::WRAPPER_WORDS).expect("words compile")
+    })
 }
 
 /// Whether `name` is called somewhere other than in its `def`: a whole identifier followed by

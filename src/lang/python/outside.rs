@@ -574,7 +574,11 @@ impl<'t> Resolver<'t> {
                 continue;
             };
             let name = last_segment(func, src);
-            if name.is_empty() || NOT_HELPERS.contains(&name) {
+            // A dotted name only (`get_open_fds`, `util.fds`), as the prefilter reads it.
+            let dotted = text(func, src)
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 || b".\\ \t\r\n".contains(&b));
+            if name.is_empty() || NOT_HELPERS.contains(&name) || !dotted {
                 continue;
             }
             let Some((action, action_span)) = self.loop_action(body, text(left, src)) else {
