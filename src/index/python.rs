@@ -145,7 +145,8 @@ impl ModuleRef {
             chain,
         };
         let a = (self.indexer)(&text, &question, &inner);
-        let line = |at: usize| 1 + memchr::memchr_iter(b'\n', &bytes[..at.min(bytes.len())]).count();
+        let line =
+            |at: usize| 1 + memchr::memchr_iter(b'\n', &bytes[..at.min(bytes.len())]).count();
         let lined = Lined {
             values: a.values.into_iter().map(|(h, at)| (h, line(at))).collect(),
             action: a.action.map(|(x, at)| (x, line(at))),
@@ -349,12 +350,18 @@ mod tests {
             find_module(&child, ".helpers"),
             Some(root.join("pkg/sub/helpers.py"))
         );
-        assert_eq!(find_module(&child, "..util"), Some(root.join("pkg/util.py")));
+        assert_eq!(
+            find_module(&child, "..util"),
+            Some(root.join("pkg/util.py"))
+        );
         assert_eq!(
             find_module(&child, "pkg.util"),
             Some(root.join("pkg/util.py"))
         );
-        assert_eq!(find_module(&child, "..sub"), Some(root.join("pkg/sub/__init__.py")));
+        assert_eq!(
+            find_module(&child, "..sub"),
+            Some(root.join("pkg/sub/__init__.py"))
+        );
         // A sibling of a script, not of a package module.
         assert_eq!(
             find_module(&root.join("main.py"), "script_util"),

@@ -355,7 +355,11 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
                         let after = skip_trivia(t, k + f.len());
                         match t.get(after) {
                             Some(b'(') => {
-                                call = true;
+                                // The builtins the frontend never takes for a helper.
+                                call = matches!(f, b"range" | b"xrange" | b"reversed")
+                                    || !crate::lang::python::NOT_HELPERS
+                                        .iter()
+                                        .any(|n| n.as_bytes() == f);
                                 break;
                             }
                             Some(b'.') => k = skip_trivia(t, after + 1),

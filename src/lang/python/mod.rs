@@ -35,7 +35,7 @@ use crate::facts::{
 };
 use dialect::*;
 use loops::*;
-pub use outside::{WRAPPER_WORDS, index_module, module_index};
+pub use outside::{NOT_HELPERS, WRAPPER_WORDS, index_module, module_index};
 use resolve::*;
 pub(crate) use spawn::interpreter_and_script;
 use spawn::*;

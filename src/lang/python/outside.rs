@@ -34,8 +34,8 @@ const MAX_MODULES: usize = 16;
 const INDEX_STEPS: u64 = 200_000;
 
 /// Callees of a `for` header that are not helpers returning fds: the query's own loops and
-/// builtins that only re-order or pair what they are given.
-const NOT_HELPERS: &[&str] = &[
+/// builtins that only re-order or pair what they are given. The prefilter skips them too.
+pub const NOT_HELPERS: &[&str] = &[
     "range",
     "xrange",
     "reversed",
@@ -162,7 +162,8 @@ fn submodule(module: &str, name: &str) -> String {
 impl<'t> Resolver<'t> {
     /// The file's imports, read on first use.
     pub(super) fn imports(&self) -> &Imports {
-        self.imports.get_or_init(|| Imports::of(self.root, self.src))
+        self.imports
+            .get_or_init(|| Imports::of(self.root, self.src))
     }
 
     /// The index, when this evaluation may consult it.
@@ -250,18 +251,15 @@ impl<'t> Resolver<'t> {
                         if let Some(body) = n.child_by_field_name("body") {
                             let mut c = body.walk();
                             for st in body.named_children(&mut c) {
-                                let Some(a) = st
-                                    .named_child(0)
-                                    .filter(|a| {
-                                        st.kind() == "expression_statement"
-                                            && a.kind() == "assignment"
-                                    })
-                                else {
+                                let Some(a) = st.named_child(0).filter(|a| {
+                                    st.kind() == "expression_statement" && a.kind() == "assignment"
+                                }) else {
                                     continue;
                                 };
-                                if let (Some(l), Some(r)) =
-                                    (a.child_by_field_name("left"), a.child_by_field_name("right"))
-                                    && l.kind() == "identifier"
+                                if let (Some(l), Some(r)) = (
+                                    a.child_by_field_name("left"),
+                                    a.child_by_field_name("right"),
+                                ) && l.kind() == "identifier"
                                 {
                                     out.entry(text(l, src)).or_default().push(Def::Value(r));
                                 }
@@ -536,7 +534,9 @@ impl<'t> Resolver<'t> {
                 return None;
             }
             for ret in rets.iter() {
-                let args = ret.named_child(0).and_then(|e| range_args_of(e, self.src))?;
+                let args = ret
+                    .named_child(0)
+                    .and_then(|e| range_args_of(e, self.src))?;
                 let (lo, hi) = self.range_bounds(args)?;
                 let lo = self.lower_of(lo);
                 lower = Some(match lower {
@@ -575,9 +575,9 @@ impl<'t> Resolver<'t> {
             };
             let name = last_segment(func, src);
             // A dotted name only (`get_open_fds`, `util.fds`), as the prefilter reads it.
-            let dotted = text(func, src)
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 || b".\\ \t\r\n".contains(&b));
+            let dotted = text(func, src).bytes().all(|b| {
+                b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 || b".\\ \t\r\n".contains(&b)
+            });
             if name.is_empty() || NOT_HELPERS.contains(&name) || !dotted {
                 continue;
             }
