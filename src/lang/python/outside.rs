@@ -28,7 +28,7 @@ pub(super) fn wrapper_name(name: &str) -> bool {
 }
 
 /// At most this many imported modules are asked about an attribute of an unknown receiver.
-const MAX_MODULES: usize = 16;
+const MAX_MODULES: usize = 24;
 
 /// The steps one answer for another file's index may take.
 const INDEX_STEPS: u64 = 200_000;
@@ -192,15 +192,25 @@ impl<'t> Resolver<'t> {
     /// ...` module, and each imported name as a possible submodule.
     fn project_modules(&self) -> Vec<String> {
         let imp = self.imports();
-        let mut out: Vec<String> = imp.modules.values().cloned().collect();
-        for (module, orig) in imp.names.values() {
-            out.push(module.clone());
-            out.push(submodule(module, orig));
-        }
-        out.sort();
-        out.dedup();
-        out.truncate(MAX_MODULES);
-        out
+        // The modules named by imports first, then imported names that may be submodules
+        // (`from supervisor import events`), each group sorted (the result decides nothing
+        // by order: a value is combined over all, an action is the first module's that has
+        // one).
+        let mut named: Vec<String> = imp.modules.values().cloned().collect();
+        named.extend(imp.names.values().map(|(m, _)| m.clone()));
+        named.sort();
+        named.dedup();
+        let mut subs: Vec<String> = imp
+            .names
+            .values()
+            .map(|(m, o)| submodule(m, o))
+            .filter(|m| !named.contains(m))
+            .collect();
+        subs.sort();
+        subs.dedup();
+        named.extend(subs);
+        named.truncate(MAX_MODULES);
+        named
     }
 
     /// Every assignment of an attribute named `name` in the file (`self.name = ..`,
