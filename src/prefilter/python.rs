@@ -222,6 +222,7 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     // A wrapper of another module (`utils.close_fd_no_error(fd)`, `options.close_fd(i)`):
     // the frontend follows a callee whose last name holds one of `WRAPPER_WORDS`, called
     // with the loop variable as its first argument.
+    let mut wrapped: Vec<&[u8]> = Vec::new();
     for at in wrapper_ac().find_iter(t).map(|m| m.start()) {
         let mut start = at;
         while start > 0 && is_ident(t[start - 1]) {
@@ -240,14 +241,14 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             if let Some(name) = ident_at(t, first)
                 && matches!(t.get(skip_trivia(t, first + name.len())), Some(b',' | b')'))
             {
-                args.push(name);
+                wrapped.push(name);
             }
         }
     }
     if mapped && memchr::memmem::find(t, b"map").is_some() {
         return true;
     }
-    if args.is_empty() {
+    if args.is_empty() && wrapped.is_empty() {
         return false;
     }
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
@@ -323,7 +324,14 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     if helper_closes {
         return !loop_vars.is_empty();
     }
-    loop_vars.iter().any(|v| args.contains(v))
+    if loop_vars.iter().any(|(v, _)| args.contains(v)) {
+        return true;
+    }
+    // Another module's wrapper is followed only in the query's loops (over `range`,
+    // `xrange`, `reversed`, or `while`), not in `for NAME in helper()` loops.
+    loop_vars
+        .iter()
+        .any(|(v, query_loop)| *query_loop && wrapped.contains(v))
 }
 
 /// The variables of the loops `queries/python/close_loops.scm` matches, read from the text:
@@ -332,7 +340,9 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
 /// `while NAME OP` where OP starts a comparison (`<`, `>`, `==`, `!=`, `in`, `is`, `not in`:
 /// the query wants a `comparison_operator` whose first operand is the name). Between tokens,
 /// whitespace, comments and continuations; a keyword inside a longer name also counts (looser).
-pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
+/// Each variable comes with whether its loop is one of the query's (a `while`, or a `for` over
+/// `range`/`xrange`/`reversed`) rather than a `for` over another call.
+pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
     let mut vars = Vec::new();
     for kw in [&b"for"[..], b"while"] {
         for at in memchr::memmem::find_iter(t, kw) {
@@ -344,6 +354,7 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
                 continue;
             };
             let j = skip_trivia(t, skip_trivia(t, i) + name.len());
+            let mut query_loop = kw != b"for";
             let is_loop = if kw == b"for" {
                 // `in` and then a call of a dotted name: `range(`, `xrange(`, `reversed(`
                 // (the query's loops), or any helper (`get_open_fds(`, `util.fds(`), whose
@@ -355,8 +366,9 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
                         let after = skip_trivia(t, k + f.len());
                         match t.get(after) {
                             Some(b'(') => {
+                                query_loop = matches!(f, b"range" | b"xrange" | b"reversed");
                                 // The builtins the frontend never takes for a helper.
-                                call = matches!(f, b"range" | b"xrange" | b"reversed")
+                                call = query_loop
                                     || !crate::lang::python::NOT_HELPERS
                                         .iter()
                                         .any(|n| n.as_bytes() == f);
@@ -373,7 +385,7 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
                     || matches!(ident_at(t, j), Some(b"in" | b"is" | b"not"))
             };
             if is_loop {
-                vars.push(name);
+                vars.push((name, query_loop));
             }
         }
     }

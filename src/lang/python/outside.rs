@@ -499,7 +499,7 @@ impl<'t> Resolver<'t> {
         receiver: Option<&str>,
     ) -> Option<FdAction> {
         let index = self.index()?;
-        if !wrapper_name(name) || self.function_defs(name).is_some() {
+        if !self.outside_actions || !wrapper_name(name) || self.function_defs(name).is_some() {
             return None;
         }
         let imp = self.imports();
@@ -591,7 +591,12 @@ impl<'t> Resolver<'t> {
             if name.is_empty() || NOT_HELPERS.contains(&name) || !dotted {
                 continue;
             }
-            let Some((action, action_span)) = self.loop_action(body, text(left, src)) else {
+            // Another module's wrappers are followed only in the query's loops (the
+            // prefilter's shape for them).
+            self.outside_actions = false;
+            let action = self.loop_action(body, text(left, src));
+            self.outside_actions = true;
+            let Some((action, action_span)) = action else {
                 continue;
             };
             let Some((lower, bound)) = self.helper_range(right, func, name) else {

@@ -159,6 +159,9 @@ pub(super) struct Resolver<'t> {
     /// Whether this evaluation may ask the index: not for FD002 containers, whose
     /// prefilter requirement wants the limit's own tokens in the file.
     pub(super) use_index: bool,
+    /// Whether a loop's close may be another module's wrapper: not in `for fd in helper()`
+    /// loops, whose prefilter shape admits only direct closes and same-file helpers.
+    pub(super) outside_actions: bool,
     /// The file's imports, read on first use.
     pub(super) imports: OnceCell<Imports>,
     /// Attribute assignments and class attributes of the file, by name (`attr_defs`).
@@ -202,6 +205,7 @@ impl<'t> Resolver<'t> {
             depth_cut: false,
             index: None,
             use_index: true,
+            outside_actions: true,
             imports: OnceCell::new(),
             attrs: OnceCell::new(),
             elsewhere: HashMap::new(),
