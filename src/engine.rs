@@ -203,14 +203,16 @@ fn analyse(
     };
     let opts = FrontendOptions {
         parse_timeout_ms: settings.parse_timeout_ms,
-        // The crate around a Rust file, read only if the frontend meets a bound it cannot
-        // resolve in the file.
-        index: (lang == Lang::Rust).then(|| {
-            Arc::new(crate::index::rust::CrateRef::new(
+        // The crate around a Rust file, or the modules a Python file imports: read only if
+        // the frontend meets a bound, close call or fd list it cannot resolve in the file.
+        index: match lang {
+            Lang::Rust => Some(Arc::new(crate::index::rust::CrateRef::new(
                 path,
                 lang::rust::index_file,
-            )) as Arc<dyn crate::index::LimitIndex>
-        }),
+            )) as Arc<dyn crate::index::LimitIndex>),
+            Lang::Python => Some(lang::python::module_index(path)),
+            Lang::Ruby => None,
+        },
         ..FrontendOptions::default()
     };
     let facts = lang::extract(lang, text, &opts);

@@ -172,6 +172,33 @@ impl Budget {
     }
 }
 
+/// Whether a name reads as the fd limit: `max_fd`, `maxfd`, `max_fds`, `fd_limit`,
+/// `open_max`, `nofile`, `close_limit`, `max_open_files`, `rlimit`, and supervisor's `minfds`
+/// (the limit it raises itself to, and then closes up to). A bound so named whose value the
+/// frontend cannot see is `BoundKind::Unresolved`, in Rust and Python alike. `min_fd` (the
+/// lowest fd) is not one: only the plural `minfds` counts.
+pub(crate) fn reads_as_limit(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    [
+        "maxfd",
+        "fdmax",
+        "openmax",
+        "nofile",
+        "fdlimit",
+        "limitfd",
+        "closelimit",
+        "maxopenfiles",
+        "rlimit",
+        "minfds",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
+}
+
 /// Extract the facts of one file. Reuses a per-thread parser for tree-sitter languages.
 pub fn extract(lang: Lang, text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError> {
     match lang {

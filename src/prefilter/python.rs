@@ -5,13 +5,27 @@ use super::*;
 
 /// Requirement tables, per language. Comments say which facts each requirement admits.
 pub(super) const PYTHON: &[Requirement] = &[
-    // FD001 close loops: a `range`/`xrange` call or a `while` loop, and an fd action called on
-    // the loop variable (checked by `python_loop_action`: in the corpus benchmark, 87% of the
-    // Python files that have these tokens only have them in `f.close()`-like calls).
+    // FD001 close loops: a `range`/`xrange` call, a `while` loop or a `for` over a helper's
+    // range (`for fd in get_open_fds()`), and an fd action called on the loop variable
+    // (checked by `python_loop_action`: in the corpus benchmark, 87% of the Python files
+    // that have these tokens only have them in `f.close()`-like calls). The action may be a
+    // wrapper defined in another module, which the frontend follows only when its name has
+    // one of `WRAPPER_WORDS` in it (`close_fd`, `CloseFdNoError`, `set_cloexec`): those
+    // words are tokens here too. The bound is never read, so a bound the project index
+    // resolves (an attribute, an imported name) needs nothing more.
     (
         &[
-            &["range", "while"],
-            &["close", "fstat", "set_inheritable", "fcntl"],
+            &["range", "while", "for"],
+            &[
+                "close",
+                "fstat",
+                "set_inheritable",
+                "fcntl",
+                "Close",
+                "CLOSE",
+                "cloexec",
+                "CLOEXEC",
+            ],
         ],
         Some(python_loop_action),
     ),
@@ -209,10 +223,36 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             }
         }
     }
+    // A wrapper of another module (`utils.close_fd_no_error(fd)`, `options.close_fd(i)`):
+    // the frontend follows a callee whose last name holds one of `WRAPPER_WORDS`, called
+    // with the loop variable as its first argument.
+    let mut wrapped: Vec<&[u8]> = Vec::new();
+    for at in wrapper_ac().find_iter(t).map(|m| m.start()) {
+        let mut start = at;
+        while start > 0 && is_ident(t[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at;
+        while end < t.len() && is_ident(t[end]) {
+            end += 1;
+        }
+        if after_def(t, start) {
+            continue;
+        }
+        let i = skip_trivia(t, end);
+        if t.get(i) == Some(&b'(') {
+            let first = skip_trivia(t, i + 1);
+            if let Some(name) = ident_at(t, first)
+                && matches!(t.get(skip_trivia(t, first + name.len())), Some(b',' | b')'))
+            {
+                wrapped.push(name);
+            }
+        }
+    }
     if mapped && memchr::memmem::find(t, b"map").is_some() {
         return true;
     }
-    if args.is_empty() {
+    if args.is_empty() && wrapped.is_empty() {
         return false;
     }
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
@@ -288,7 +328,14 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     if helper_closes {
         return !loop_vars.is_empty();
     }
-    loop_vars.iter().any(|v| args.contains(v))
+    if loop_vars.iter().any(|(v, _)| args.contains(v)) {
+        return true;
+    }
+    // Another module's wrapper is followed only in the query's loops (over `range`,
+    // `xrange`, `reversed`, or `while`), not in `for NAME in helper()` loops.
+    loop_vars
+        .iter()
+        .any(|(v, query_loop)| *query_loop && wrapped.contains(v))
 }
 
 /// The variables of the loops `queries/python/close_loops.scm` matches, read from the text:
@@ -297,7 +344,9 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
 /// `while NAME OP` where OP starts a comparison (`<`, `>`, `==`, `!=`, `in`, `is`, `not in`:
 /// the query wants a `comparison_operator` whose first operand is the name). Between tokens,
 /// whitespace, comments and continuations; a keyword inside a longer name also counts (looser).
-pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
+/// Each variable comes with whether its loop is one of the query's (a `while`, or a `for` over
+/// `range`/`xrange`/`reversed`) rather than a `for` over another call.
+pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
     let mut vars = Vec::new();
     for kw in [&b"for"[..], b"while"] {
         for at in memchr::memmem::find_iter(t, kw) {
@@ -309,22 +358,50 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<&[u8]> {
                 continue;
             };
             let j = skip_trivia(t, skip_trivia(t, i) + name.len());
+            let mut query_loop = kw != b"for";
             let is_loop = if kw == b"for" {
-                ident_at(t, j) == Some(b"in")
-                    && ident_at(t, skip_trivia(t, j + 2)).is_some_and(|f| {
-                        matches!(f, b"range" | b"xrange" | b"reversed")
-                            && t.get(skip_trivia(t, skip_trivia(t, j + 2) + f.len())) == Some(&b'(')
-                    })
+                // `in` and then a call of a dotted name: `range(`, `xrange(`, `reversed(`
+                // (the query's loops), or any helper (`get_open_fds(`, `util.fds(`), whose
+                // loops the frontend finds from the `for` keyword.
+                ident_at(t, j) == Some(b"in") && {
+                    let mut k = skip_trivia(t, j + 2);
+                    let mut call = false;
+                    while let Some(f) = ident_at(t, k) {
+                        let after = skip_trivia(t, k + f.len());
+                        match t.get(after) {
+                            Some(b'(') => {
+                                query_loop = matches!(f, b"range" | b"xrange" | b"reversed");
+                                // The builtins the frontend never takes for a helper.
+                                call = query_loop
+                                    || !crate::lang::python::NOT_HELPERS
+                                        .iter()
+                                        .any(|n| n.as_bytes() == f);
+                                break;
+                            }
+                            Some(b'.') => k = skip_trivia(t, after + 1),
+                            _ => break,
+                        }
+                    }
+                    call
+                }
             } else {
                 matches!(t.get(j), Some(b'<' | b'>' | b'=' | b'!'))
                     || matches!(ident_at(t, j), Some(b"in" | b"is" | b"not"))
             };
             if is_loop {
-                vars.push(name);
+                vars.push((name, query_loop));
             }
         }
     }
     vars
+}
+
+/// `WRAPPER_WORDS` of the Python frontend, found anywhere in a name.
+fn wrapper_ac() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(crate::lang::python::WRAPPER_WORDS).expect("words compile")
+    })
 }
 
 /// Whether `name` is called somewhere other than in its `def`: a whole identifier followed by

@@ -119,7 +119,29 @@ fn python_shapes() {
         // Helpers that close their parameter, called from the loop.
         "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    shut(n)\n",
         "def shut(flags=(0), sep=\")\", fd=None):\n    os.close(fd)\nfor n in range(3, 4096):\n    self.shut (1, 2, n)\n",
+        // A `for` over a helper returning a range, in a file without `range` in the loop.
+        "def fds():\n    return list(range(3, 4096))\nfor fd in fds():\n    os.close(fd)\n",
+        "def fds():\n    return range(3, 4096)\nfor fd in self . fds ():\n    os.close(fd)\n",
     ];
+    // Wrappers of another module: the frontend needs the index, the prefilter keeps them.
+    for src in [
+        "for i in range(3, n):\n    options.close_fd(i)\n",
+        // A name holding `close` may be another module's wrapper (`fclose`, `_close`).
+        "for x in range(4096):\n    fclose(x)\n",
+        "for i in range(3, n):\n    utils.CloseFdNoError (i, True)\n",
+        "fd = 3\nwhile fd < n:\n    h.safe_close(fd)\n    fd += 1\n",
+    ] {
+        assert!(may_match(Lang::Python, src.as_bytes()), "{src:?}");
+    }
+    for src in [
+        "for i in range(3, n):\n    options.closer(j)\n",
+        "for i in range(3, n):\n    def close_fd(i):\n        pass\n",
+        "for i in enumerate(x):\n    close_fd(i)\n",
+        // A wrapper of another module in a loop over a helper is not followed.
+        "for i in get_fds():\n    set_CLOEXEC(i)\n",
+    ] {
+        assert!(!may_match(Lang::Python, src.as_bytes()), "{src:?}");
+    }
     // Any comparison may start a `while` loop the query matches (the frontend judges the
     // operator), so the prefilter keeps them all.
     for src in [
@@ -139,7 +161,6 @@ fn python_shapes() {
     let negatives = [
         "for line in range(4096):\n    print(line)\nf.close()\n",
         "while True:\n    sock.close()\n",
-        "for x in range(4096):\n    fclose(x)\n",
         "for x in range(4096):\n    os.close(y)\n",
         "class C:\n    def close(self):\n        pass\n    def go(self):\n        for i in range(9):\n            self.go()\n",
         "for x in range(4096):\n    os.close(self.fd)\n",

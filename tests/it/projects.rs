@@ -175,6 +175,45 @@ fn every_project_has_exactly_its_expected_findings() {
         ),
         // Every Ruby from 2.0 to 2.5 defaults close_others to true.
         ("gem_old_ruby", &[]),
+        // A package whose bounds, close wrappers and fd list are in sibling modules
+        // (`from .fdutil import get_maxfd`, `fdutil.FALLBACK_MAXFD`, `get_open_fds()`,
+        // `close_fd_no_error(fd)`), and supervisor's `options.minfds` with
+        // `options.close_fd(i)`: a configuration value, so a warning that names it. Its
+        // look-alikes (a helper listing /proc/self/fd, a small imported constant, a capped
+        // limit, a wrapper that closes nothing, a small attribute of another module's class,
+        // a `close_fds` false on Windows only) stay silent.
+        (
+            "py_imported_bound",
+            &[
+                ("svc/child.py", 11, "FD001", Error, ""),
+                ("svc/child.py", 16, "FD001", Warning, ""),
+                ("svc/child.py", 21, "FD001", Error, ""),
+                ("svc/child.py", 26, "FD001", Error, ""),
+                ("svc/child.py", 36, "FD001", Warning, ""),
+            ],
+        ),
+        // A script importing its sibling module (no package), two hops deep, and an import
+        // cycle that ends without a value.
+        (
+            "py_script_sibling",
+            &[
+                ("closer.py", 10, "FD001", Error, ""),
+                ("closer.py", 12, "FD001", Error, ""),
+                ("closer.py", 15, "FD001", Error, ""),
+                ("closer.py", 17, "FD001", Error, ""),
+            ],
+        ),
+        // One file per shape the prefilter must admit for the project index (the fixture
+        // harness lints each with and without the prefilter).
+        (
+            "py_prefilter_shapes",
+            &[
+                ("app/fdtools.py", 10, "FD002", Error, ""),
+                ("app/helper_loop.py", 8, "FD001", Error, ""),
+                ("app/unresolved_attribute.py", 7, "FD001", Warning, ""),
+                ("app/wrapper_call.py", 6, "FD001", Error, ""),
+            ],
+        ),
         // A crate whose bounds are a struct field, a helper and a parameter filled from the
         // limit in another module.
         (

@@ -44,8 +44,9 @@ pub(super) fn action_for_name(name: &str, args: &str) -> Option<FdAction> {
     }
 }
 
-/// A call that passes the loop variable on: (callee's last name, argument position, call span).
-pub(super) type PassedFd = (String, usize, Span);
+/// A call that passes the loop variable on: (callee's last name, argument position, call
+/// span, the callee's receiver as written: `utils` of `utils.close_fd(fd)`).
+pub(super) type PassedFd = (String, usize, Span, Option<String>);
 
 /// The first call inside `scope` that closes, flags or probes the variable `var`, and calls of
 /// other functions with `var` as an argument (name, argument position, call span), in order.
@@ -78,7 +79,13 @@ pub(super) fn find_action(
                         Some(0) if action_for_name(name, text(args, src)).is_some() => {
                             found = action_for_name(name, text(args, src)).map(|a| (a, span(n)));
                         }
-                        Some(i) if !name.is_empty() => passed.push((name.to_string(), i, span(n))),
+                        Some(i) if !name.is_empty() => {
+                            let receiver = (func.kind() == "attribute")
+                                .then(|| func.child_by_field_name("object"))
+                                .flatten()
+                                .map(|o| text(o, src).to_string());
+                            passed.push((name.to_string(), i, span(n), receiver));
+                        }
                         _ => {}
                     }
                 }
@@ -130,22 +137,15 @@ impl<'t> Resolver<'t> {
     pub(super) fn bound_of(&mut self, hi: Node<'t>) -> Option<Bound> {
         let via = match hi.kind() {
             "identifier" => Some(self.text(hi).to_string()),
+            "attribute" => Some(self.text(hi).to_string()).filter(|t| t.len() <= 60),
             "call" => hi
                 .child_by_field_name("function")
                 .filter(|f| self.function_defs(last_segment(*f, self.src)).is_some())
                 .map(|f| format!("{}()", last_segment(f, self.src))),
             _ => None,
         };
-        match self.eval(hi, 0) {
-            Val::Limit {
-                source,
-                origin,
-                fallbacks,
-                cap,
-            } => Some(Bound::limit(source, origin, via, fallbacks, cap)),
-            Val::Int { value, span, name } => Some(Bound::guess(value, name, span, via)),
-            Val::Pair { .. } | Val::Unknown => None,
-        }
+        let v = self.eval(hi, 0);
+        self.bound_from(v, span(hi), via)
     }
 
     /// The first fd and the bound of a `range(...)` argument list, when the bound resolves.
@@ -185,7 +185,12 @@ impl<'t> Resolver<'t> {
         range_args: Node<'t>,
         container: Container,
     ) -> bool {
-        let Some((lower, bound)) = self.range_of(range_args) else {
+        // FD002's prefilter requirement wants the limit's own tokens in the file: nothing
+        // from the project index bounds a container.
+        self.use_index = false;
+        let range = self.range_of(range_args);
+        self.use_index = true;
+        let Some((lower, bound)) = range else {
             return false;
         };
         facts.fd_ranges.push(FdRange {
@@ -284,8 +289,9 @@ impl<'t> Resolver<'t> {
         if direct.is_some() {
             return direct;
         }
-        for (name, pos, call) in passed {
-            let Some(defs) = self.function_defs(&name).cloned() else {
+        for (name, pos, call, _) in &passed {
+            let (name, pos, call) = (name, *pos, *call);
+            let Some(defs) = self.function_defs(name).cloned() else {
                 continue;
             };
             for def in defs {
@@ -298,6 +304,14 @@ impl<'t> Resolver<'t> {
                 if let (Some((action, _)), _) = find_action(body, param, self.src) {
                     return Some((action, call));
                 }
+            }
+        }
+        // A wrapper defined in another module of the project, named like one.
+        for (name, pos, call, receiver) in passed {
+            if pos == 0
+                && let Some(action) = self.outside_action(&name, receiver.as_deref())
+            {
+                return Some((action, call));
             }
         }
         None

@@ -25,6 +25,7 @@ mod dialect;
 mod loops;
 mod matches;
 mod options;
+mod outside;
 mod platform;
 mod resolve;
 mod spawn;
@@ -39,6 +40,7 @@ use crate::facts::{
 use dialect::*;
 use loops::*;
 use matches::Match;
+pub use outside::{NOT_HELPERS, WRAPPER_WORDS, index_module, module_index};
 use resolve::*;
 pub(crate) use spawn::interpreter_and_script;
 use spawn::*;
@@ -124,6 +126,7 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
     }
 
     let mut resolver = Resolver::new(src, root, &budget);
+    resolver.index = opts.index.as_deref();
     let mut spawn_candidates = Vec::new();
     for m in matches::find(root, src) {
         // A step per match, as when the query found them.
@@ -185,6 +188,9 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
             } => spawn_candidates.push((call, module, func, args)),
         }
     }
+    // `for fd in get_open_fds():` over a helper's range: found from the `for` keywords, only
+    // in files that have a `for` over a call and a close in them (the prefilter's shape).
+    resolver.helper_loops(&mut facts);
     // Matches come in document order of their words, which is not always that of the loops:
     // restore document order.
     facts.close_loops.sort_by_key(|l| l.span.start);

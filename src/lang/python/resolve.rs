@@ -29,6 +29,12 @@ pub(super) enum Val {
     Pair {
         origin: Span,
     },
+    /// Defined out of sight: a parameter, an attribute no assignment shows, a name or
+    /// function neither the file nor the project index defines. `name` is the unseen name
+    /// (an unresolved bound warns only when it reads as the fd limit).
+    Unseen {
+        name: String,
+    },
     Unknown,
 }
 
@@ -38,6 +44,7 @@ pub(super) fn combine(vals: Vec<Val>) -> Val {
     let mut ints: Vec<(u64, Span, Option<String>)> = Vec::new();
     let mut unknown = false;
     let mut pair = None;
+    let mut unseen: Option<String> = None;
     for v in vals {
         match v {
             Val::Limit {
@@ -69,6 +76,9 @@ pub(super) fn combine(vals: Vec<Val>) -> Val {
             },
             Val::Int { value, span, name } => ints.push((value, span, name)),
             Val::Pair { origin } => pair = Some(origin),
+            Val::Unseen { name } => {
+                unseen.get_or_insert(name);
+            }
             Val::Unknown => unknown = true,
         }
     }
@@ -93,12 +103,18 @@ pub(super) fn combine(vals: Vec<Val>) -> Val {
         };
     }
     if let Some(origin) = pair {
-        if ints.is_empty() && !unknown {
+        if ints.is_empty() && !unknown && unseen.is_none() {
             return Val::Pair { origin };
         }
         return Val::Unknown;
     }
-    if unknown || ints.is_empty() {
+    if ints.is_empty()
+        && let Some(name) = unseen
+    {
+        // Out of sight on some path and nothing numeric on any: what bounds it is unseen.
+        return Val::Unseen { name };
+    }
+    if unknown || unseen.is_some() || ints.is_empty() {
         return Val::Unknown;
     }
     let (value, span, name) = ints
@@ -136,10 +152,25 @@ pub(super) struct Resolver<'t> {
     shadowed: RefCell<HashMap<&'t str, bool>>,
     /// The lowest index of `active` that a cycle cut returned `Unknown` for, in the evaluation
     /// under way: a value that depends on a cut of an outer frame is not memoised.
-    cut_at: usize,
+    pub(super) cut_at: usize,
     /// Whether the evaluation under way stopped somewhere at `MAX_DEPTH`: its value then
     /// depends on the depth it started at.
     depth_cut: bool,
+    /// The project around the file (`crate::index::python`), asked only for what the file
+    /// cannot resolve itself (`outside.rs`).
+    pub(super) index: Option<&'t dyn crate::index::LimitIndex>,
+    /// Whether this evaluation may ask the index: not for FD002 containers, whose
+    /// prefilter requirement wants the limit's own tokens in the file.
+    pub(super) use_index: bool,
+    /// Whether a loop's close may be another module's wrapper: not in `for fd in helper()`
+    /// loops, whose prefilter shape admits only direct closes and same-file helpers.
+    pub(super) outside_actions: bool,
+    /// The file's imports, read on first use.
+    pub(super) imports: OnceCell<Imports>,
+    /// Attribute assignments and class attributes of the file, by name (`attr_defs`).
+    pub(super) attrs: OnceCell<HashMap<&'t str, Vec<Def<'t>>>>,
+    /// Where a value the index gave was set, by the span of its use in this file, in words.
+    pub(super) elsewhere: HashMap<Span, String>,
 }
 
 /// The definitions of each name directly in one scope, in document order.
@@ -152,6 +183,8 @@ pub(super) type ScopeDefs<'t> = HashMap<&'t str, Vec<Def<'t>>>;
 #[derive(Debug, Clone)]
 pub(super) struct Memo {
     depth: usize,
+    /// The value was computed with the index allowed (`Resolver::use_index`).
+    index: bool,
     depth_cut: bool,
     val: Val,
 }
@@ -174,6 +207,12 @@ impl<'t> Resolver<'t> {
             shadowed: RefCell::new(HashMap::new()),
             cut_at: usize::MAX,
             depth_cut: false,
+            index: None,
+            use_index: true,
+            outside_actions: true,
+            imports: OnceCell::new(),
+            attrs: OnceCell::new(),
+            elsewhere: HashMap::new(),
         }
     }
 
@@ -239,7 +278,7 @@ impl<'t> Resolver<'t> {
     }
 
     /// The `return` statements of a helper function (`returns`), walked once per function.
-    fn returns_of(&mut self, def: Node<'t>) -> Rc<Vec<Node<'t>>> {
+    pub(super) fn returns_of(&mut self, def: Node<'t>) -> Rc<Vec<Node<'t>>> {
         let v = self.returns.entry(def.id()).or_insert_with(|| {
             Rc::new(match def.child_by_field_name("body") {
                 Some(body) => returns(body),
@@ -282,7 +321,7 @@ impl<'t> Resolver<'t> {
                         cap: None,
                     };
                 }
-                Val::Unknown
+                self.eval_attribute(n, d)
             }
             "subscript" => {
                 let (Some(value), Some(index)) = (
@@ -311,6 +350,8 @@ impl<'t> Resolver<'t> {
                 match (op, lv, rv) {
                     ("+" | "-", v @ Val::Limit { .. }, Val::Int { .. } | Val::Unknown) => v,
                     ("+", Val::Int { .. }, v @ Val::Limit { .. }) => v,
+                    // `options.minfds - 1`: still the unseen bound.
+                    ("+" | "-", v @ Val::Unseen { .. }, Val::Int { .. }) => v,
                     (op, Val::Int { value: a, .. }, Val::Int { value: b, .. }) => {
                         let value = match op {
                             "+" => a.checked_add(b),
@@ -382,7 +423,7 @@ impl<'t> Resolver<'t> {
                 let vals: Vec<Val> = positional.iter().map(|a| self.eval(*a, d)).collect();
                 if vals
                     .iter()
-                    .any(|v| matches!(v, Val::Unknown | Val::Pair { .. }))
+                    .any(|v| matches!(v, Val::Unknown | Val::Pair { .. } | Val::Unseen { .. }))
                 {
                     // min() with a value we cannot see may be small; max() with one
                     // keeps the limit. Unknown either way unless max() has a limit.
@@ -455,7 +496,8 @@ impl<'t> Resolver<'t> {
             _ => {
                 // A helper in this file that returns the bound.
                 let Some(defs) = self.function_defs(name).cloned() else {
-                    return Val::Unknown;
+                    // Defined in another module of the project, or out of sight.
+                    return self.outside_call(n, func, name);
                 };
                 let key = (n.start_byte(), format!("{name}()"));
                 if let Some(i) = self.active.iter().position(|k| *k == key) {
@@ -499,9 +541,11 @@ impl<'t> Resolver<'t> {
             let defs = self.defs_in(scope, name);
             if !defs.is_empty() {
                 let memo_key = (scope.start_byte(), name);
+                let index = self.use_index;
                 if let Some(m) = self.memo.get(&memo_key).and_then(|ms| {
-                    ms.iter()
-                        .find(|m| m.depth == d || (!m.depth_cut && d <= m.depth))
+                    ms.iter().find(|m| {
+                        m.index == index && (m.depth == d || (!m.depth_cut && d <= m.depth))
+                    })
                 }) {
                     self.depth_cut |= m.depth_cut;
                     return m.val.clone();
@@ -526,6 +570,7 @@ impl<'t> Resolver<'t> {
                 if cut >= frame && !self.budget.is_spent() {
                     self.memo.entry(memo_key).or_default().push(Memo {
                         depth: d,
+                        index,
                         depth_cut,
                         val: v.clone(),
                     });
@@ -548,7 +593,13 @@ impl<'t> Resolver<'t> {
         if imported {
             return limit(LimitSource::SubprocessMaxfd, span(use_site));
         }
-        Val::Unknown
+        // `from .util import MAXFD`: what that module of the project gives it.
+        if let Some(v) = self.imported_value(name, span(use_site)) {
+            return v;
+        }
+        Val::Unseen {
+            name: name.to_string(),
+        }
     }
 
     pub(super) fn eval_def(&mut self, def: Def<'t>, d: usize) -> Val {
@@ -564,6 +615,9 @@ impl<'t> Resolver<'t> {
                     (Val::Pair { origin }, 1) => limit(LimitSource::GetrlimitHard, origin),
                     _ => Val::Unknown,
                 },
+            },
+            Def::Param(name) => Val::Unseen {
+                name: name.to_string(),
             },
             Def::Opaque => Val::Unknown,
         }
@@ -586,7 +640,9 @@ pub(super) enum Def<'t> {
     Value(Node<'t>),
     /// `a, name = expr`: element `usize` of `expr`.
     Unpack(Node<'t>, usize),
-    /// A parameter without default, a `for` target, `with .. as name`: not knowable.
+    /// A parameter without default: its value comes from callers out of sight.
+    Param(&'t str),
+    /// A `for` target, `with .. as name`, `+=`: not knowable.
     Opaque,
 }
 
@@ -601,7 +657,10 @@ pub(super) fn all_definitions<'t>(scope: Node<'t>, src: &'t str) -> ScopeDefs<'t
         let mut c = params.walk();
         for p in params.named_children(&mut c) {
             match p.kind() {
-                "identifier" => out.entry(text(p, src)).or_default().push(Def::Opaque),
+                "identifier" => {
+                    let name = text(p, src);
+                    out.entry(name).or_default().push(Def::Param(name));
+                }
                 "default_parameter" | "typed_default_parameter" => {
                     if let Some(n) = p.child_by_field_name("name")
                         && let Some(v) = p.child_by_field_name("value")
@@ -611,7 +670,8 @@ pub(super) fn all_definitions<'t>(scope: Node<'t>, src: &'t str) -> ScopeDefs<'t
                 }
                 "typed_parameter" => {
                     if let Some(n) = p.named_child(0) {
-                        out.entry(text(n, src)).or_default().push(Def::Opaque);
+                        let name = text(n, src);
+                        out.entry(name).or_default().push(Def::Param(name));
                     }
                 }
                 _ => {}

@@ -52,28 +52,7 @@ fn entries(c: &Collector<'_>) -> Vec<Entry> {
     out
 }
 
-/// Whether a name reads as the fd limit: `max_fd`, `maxfd`, `fd_limit`, `open_max`, `nofile`,
-/// `close_limit`, `max_open_files`, `rlimit`.
-pub(crate) fn reads_as_limit(name: &str) -> bool {
-    let n: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    [
-        "maxfd",
-        "fdmax",
-        "openmax",
-        "nofile",
-        "fdlimit",
-        "limitfd",
-        "closelimit",
-        "maxopenfiles",
-        "rlimit",
-    ]
-    .iter()
-    .any(|k| n.contains(k))
-}
+pub(crate) use crate::lang::reads_as_limit;
 
 /// What a one-argument call named like an fd wrapper does: `close_fd`, `close_nointr`,
 /// `safe_close`, `sys_close` close; `set_cloexec`, `set_close_on_exec` flag. `close_range` and

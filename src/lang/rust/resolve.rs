@@ -731,6 +731,7 @@ impl<'a> R<'_, 'a> {
             Key::Field(_) => format!("the field `{name}` is set to"),
             Key::Fn(_) => format!("`{name}()` returns"),
             Key::Param { func, .. } => format!("a caller of `{func}` passes `{name}`"),
+            Key::Module { .. } => format!("`{name}` is set to"),
         };
         let mut v = Val::limit(f.source, self.c.span_of(at));
         v.elsewhere = Some(format!(
