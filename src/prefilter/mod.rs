@@ -32,8 +32,8 @@ mod rust;
 #[cfg(test)]
 mod tests;
 
-pub use python::python2_hint;
 use python::*;
+pub use python::{NOT_HELPERS, WRAPPER_WORDS, python2_hint};
 use ruby::*;
 use rust::*;
 

@@ -3,6 +3,29 @@
 
 use super::*;
 
+/// The words a close wrapper defined in another module must have in its name to be followed
+/// there (`close_fd`, `utils.close_fd_no_error`, `CloseFdNoError`, `set_cloexec`). Defined here, below
+/// the frontend (`lang::python::outside` follows them), because the prefilter looks for exactly
+/// these, so it admits every file whose loop calls one.
+pub const WRAPPER_WORDS: &[&str] = &["close", "Close", "CLOSE", "cloexec", "CLOEXEC"];
+
+/// Callees of a `for` header that are not helpers returning fds: the query's own loops and
+/// builtins that only re-order or pair what they are given. The prefilter skips them too.
+pub const NOT_HELPERS: &[&str] = &[
+    "range",
+    "xrange",
+    "reversed",
+    "sorted",
+    "enumerate",
+    "zip",
+    "list",
+    "tuple",
+    "set",
+    "iter",
+    "map",
+    "filter",
+];
+
 /// Requirement tables, per language. Comments say which facts each requirement admits.
 pub(super) const PYTHON: &[Requirement] = &[
     // FD001 close loops: a `range`/`xrange` call, a `while` loop or a `for` over a helper's
@@ -372,10 +395,7 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
                             Some(b'(') => {
                                 query_loop = matches!(f, b"range" | b"xrange" | b"reversed");
                                 // The builtins the frontend never takes for a helper.
-                                call = query_loop
-                                    || !crate::lang::python::NOT_HELPERS
-                                        .iter()
-                                        .any(|n| n.as_bytes() == f);
+                                call = query_loop || !NOT_HELPERS.iter().any(|n| n.as_bytes() == f);
                                 break;
                             }
                             Some(b'.') => k = skip_trivia(t, after + 1),
@@ -399,9 +419,7 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
 /// `WRAPPER_WORDS` of the Python frontend, found anywhere in a name.
 fn wrapper_ac() -> &'static aho_corasick::AhoCorasick {
     static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
-    AC.get_or_init(|| {
-        aho_corasick::AhoCorasick::new(crate::lang::python::WRAPPER_WORDS).expect("words compile")
-    })
+    AC.get_or_init(|| aho_corasick::AhoCorasick::new(WRAPPER_WORDS).expect("words compile"))
 }
 
 /// Whether `name` is called somewhere other than in its `def`: a whole identifier followed by

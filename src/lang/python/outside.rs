@@ -16,11 +16,7 @@ use crate::index::python::{Answer, ModuleRef, Question};
 use crate::index::{Held, Key, LimitIndex};
 use crate::lang::reads_as_limit;
 
-/// The words a close wrapper defined in another module must have in its name to be followed
-/// there (`close_fd`, `utils.close_fd_no_error`, `CloseFdNoError`, `set_cloexec`). The
-/// prefilter looks for exactly these (`prefilter::python`), so it admits every file whose
-/// loop calls one.
-pub const WRAPPER_WORDS: &[&str] = &["close", "Close", "CLOSE", "cloexec", "CLOEXEC"];
+pub use crate::prefilter::{NOT_HELPERS, WRAPPER_WORDS};
 
 /// Whether a callee's name has one of `WRAPPER_WORDS` in it.
 pub(super) fn wrapper_name(name: &str) -> bool {
@@ -32,23 +28,6 @@ const MAX_MODULES: usize = 24;
 
 /// The steps one answer for another file's index may take.
 const INDEX_STEPS: u64 = 200_000;
-
-/// Callees of a `for` header that are not helpers returning fds: the query's own loops and
-/// builtins that only re-order or pair what they are given. The prefilter skips them too.
-pub const NOT_HELPERS: &[&str] = &[
-    "range",
-    "xrange",
-    "reversed",
-    "sorted",
-    "enumerate",
-    "zip",
-    "list",
-    "tuple",
-    "set",
-    "iter",
-    "map",
-    "filter",
-];
 
 /// Answer another file's question about one name of this module (`text`), for the project
 /// index. `index` is this module's own view of the project, one hop further.
