@@ -122,7 +122,8 @@ pub(super) struct Resolver<'t> {
     pub(super) budget: &'t Budget,
     /// Every `def` of the file, by start: a node's scope is the innermost one holding it.
     defs_by_start: OnceCell<Vec<Node<'t>>>,
-    /// The definitions of every name directly in a scope (by the scope's start), built with
+    /// The definitions of every name directly in a scope (by the scope's node id: a `def` at
+    /// byte 0 starts where the module does), built with
     /// one walk of the scope the first time one of its names is looked up.
     scope_defs: RefCell<HashMap<usize, Rc<ScopeDefs<'t>>>>,
     /// The value of a name in a scope: see `Memo`.
@@ -214,7 +215,7 @@ impl<'t> Resolver<'t> {
 
     /// The definitions of `name` directly in `scope` (`all_definitions`), from the scope's index.
     pub(super) fn defs_in(&self, scope: Node<'t>, name: &str) -> Vec<Def<'t>> {
-        let key = scope.start_byte();
+        let key = scope.id();
         let index = {
             let mut map = self.scope_defs.borrow_mut();
             Rc::clone(
@@ -478,14 +479,14 @@ impl<'t> Resolver<'t> {
         let name = self.text(use_site);
         let mut scope = self.scope_of(use_site);
         loop {
-            let key = (scope.start_byte(), name.to_string());
+            let key = (scope.id(), name.to_string());
             if let Some(i) = self.active.iter().position(|k| *k == key) {
                 self.cut_at = self.cut_at.min(i);
                 return Val::Unknown;
             }
             let defs = self.defs_in(scope, name);
             if !defs.is_empty() {
-                let memo_key = (scope.start_byte(), name);
+                let memo_key = (scope.id(), name);
                 if let Some(m) = self.memo.get(&memo_key).and_then(|ms| {
                     ms.iter()
                         .find(|m| m.depth == d || (!m.depth_cut && d <= m.depth))
@@ -521,7 +522,9 @@ impl<'t> Resolver<'t> {
                 self.depth_cut = outer_depth_cut || depth_cut;
                 return v;
             }
-            if scope.kind() == "module" {
+            // The root is not always a `module`: a file tree-sitter cannot parse at all is one
+            // `ERROR` node, and waiting for a `module` looped forever on it.
+            if scope == self.root {
                 break;
             }
             scope = self.root;
