@@ -126,6 +126,10 @@ pub(super) struct Resolver<'t> {
     /// byte 0 starts where the module does), built with
     /// one walk of the scope the first time one of its names is looked up.
     scope_defs: RefCell<HashMap<usize, Rc<ScopeDefs<'t>>>>,
+    /// Where each name occurs in a scope (by the scope's node id), for the sweep check.
+    pub(super) occurrences: RefCell<HashMap<(usize, String), Rc<super::sweep::Occurrences>>>,
+    /// Whether a builtin's name may be rebound in the file (`sweep::maybe_shadowed`), by name.
+    pub(super) shadowed: RefCell<HashMap<String, bool>>,
     /// The value of a name in a scope: see `Memo`.
     memo: HashMap<(usize, &'t str), Vec<Memo>>,
     /// Values of helper calls' `return` statements, by function.
@@ -166,6 +170,8 @@ impl<'t> Resolver<'t> {
             budget,
             defs_by_start: OnceCell::new(),
             scope_defs: RefCell::new(HashMap::new()),
+            occurrences: RefCell::new(HashMap::new()),
+            shadowed: RefCell::new(HashMap::new()),
             memo: HashMap::new(),
             returns: HashMap::new(),
             subprocess_imports: HashMap::new(),
