@@ -395,7 +395,7 @@ fn read(path: &Path, settings: &Settings, bytes: &mut Vec<u8>) -> Result<(), Fil
 
 /// The note for a file that is not valid UTF-8 (it is linted with replacement characters).
 fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> FileProblem {
-    let line = bytes[..valid_up_to].iter().filter(|b| **b == b'\n').count() + 1;
+    let line = crate::source::breaks_in(bytes, 0, valid_up_to) + 1;
     FileProblem {
         path: path.to_path_buf(),
         kind: ProblemKind::NotUtf8,
@@ -425,7 +425,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<(String, Option<FileProblem>), 
         Err(e) => {
             let bytes = e.into_bytes();
             let valid = std::str::from_utf8(&bytes).map_or_else(|e| e.valid_up_to(), |_| 0);
-            let line = bytes[..valid].iter().filter(|b| **b == b'\n').count() + 1;
+            let line = crate::source::breaks_in(&bytes, 0, valid) + 1;
             Ok((
                 String::from_utf8_lossy(&bytes).into_owned(),
                 Some(FileProblem {

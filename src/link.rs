@@ -49,7 +49,7 @@ fn first_sweep(facts: &Facts) -> Option<usize> {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count() + 1
+    crate::source::breaks_in(text.as_bytes(), 0, offset.min(text.len())) + 1
 }
 
 /// 1-based line numbers of offsets asked for mostly in increasing order.
@@ -65,7 +65,7 @@ impl LineCounter {
         if offset < self.offset || self.line == 0 {
             (self.offset, self.line) = (0, 1);
         }
-        self.line += memchr::memchr_iter(b'\n', &text.as_bytes()[self.offset..offset]).count();
+        self.line += crate::source::breaks_in(text.as_bytes(), self.offset, offset);
         self.offset = offset;
         self.line
     }

@@ -16,10 +16,32 @@ pub struct LineIndex {
     starts: Vec<usize>,
 }
 
+/// The offset after every line break of `text`: an LF, a CRLF, or a CR that no LF follows
+/// (old Mac line endings, which Python and editors read as line breaks, as the LSP does), in
+/// order. Linear: one scan for either byte.
+pub fn line_breaks(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr2_iter(b'\n', b'\r', text)
+        .filter(move |&i| ends_line(text, i))
+        .map(|i| i + 1)
+}
+
+/// How many line breaks (`line_breaks`) end in `text[from..to]`: the lines `to` is below
+/// `from`. Whether a CR at `to - 1` ends a line is read from the whole text.
+pub fn breaks_in(text: &[u8], from: usize, to: usize) -> usize {
+    memchr::memchr2_iter(b'\n', b'\r', &text[from..to])
+        .filter(|&j| ends_line(text, from + j))
+        .count()
+}
+
+/// Whether the LF or CR at `i` ends a line (the CR of a CRLF does not: its LF does).
+fn ends_line(text: &[u8], i: usize) -> bool {
+    text[i] == b'\n' || text.get(i + 1) != Some(&b'\n')
+}
+
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        starts.extend(line_breaks(text.as_bytes()));
         LineIndex { starts }
     }
 
@@ -70,6 +92,24 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_cr_and_crlf_end_lines_as_lf_does() {
+        let text = "a\rb\r\nc\nd\r";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 5);
+        let at = |c: char| idx.line_col(text, text.find(c).unwrap());
+        assert_eq!(at('b'), LineCol { line: 2, column: 1 });
+        assert_eq!(at('c'), LineCol { line: 3, column: 1 });
+        assert_eq!(at('d'), LineCol { line: 4, column: 1 });
+        assert_eq!(idx.line_text(text, 0), "a");
+        assert_eq!(idx.line_text(text, 1), "b");
+        // The CR of a CRLF ends its line only with the LF, also where a range ends between.
+        let crlf = text.find('\n').unwrap();
+        assert_eq!(breaks_in(text.as_bytes(), 0, crlf), 1);
+        assert_eq!(breaks_in(text.as_bytes(), 0, crlf + 1), 2);
+        assert_eq!(breaks_in(text.as_bytes(), 0, text.len()), 4);
+    }
 
     #[test]
     fn positions_are_one_based_and_count_chars() {

@@ -77,8 +77,11 @@ struct LineCache {
 impl LineCache {
     fn at(&mut self, bytes: &[u8], pos: usize, lead: &str) -> &Self {
         if !(self.valid && self.start <= pos && pos < self.end) {
-            self.start = memchr::memrchr(b'\n', &bytes[..pos]).map_or(0, |i| i + 1);
-            self.end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+            // A line ends at an LF, a CRLF or a lone CR (`source::line_breaks`); the line
+            // before a CRLF's LF also ends at its CR.
+            self.start = memchr::memrchr2(b'\n', b'\r', &bytes[..pos]).map_or(0, |i| i + 1);
+            self.end =
+                memchr::memchr2(b'\n', b'\r', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
             self.first_code = bytes[self.start..self.end]
                 .iter()
                 .position(|b| !b.is_ascii_whitespace() && !lead.as_bytes().contains(b))

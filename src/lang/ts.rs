@@ -140,6 +140,19 @@ pub fn compile_except(language: &Language, files: &[(&str, &str)], skip: &[&str]
     Query::new(language, &src).unwrap_or_else(|e| panic!("invalid embedded query: {e}"))
 }
 
+/// `src` with every byte `from` made `to` (both ASCII, so the text stays UTF-8 and every span
+/// stays an offset into `src`), when it has any: the text a frontend parses where the grammar
+/// reads a byte otherwise than the language does.
+pub fn replace_byte(src: &str, from: u8, to: u8) -> Option<String> {
+    debug_assert!(from.is_ascii() && to.is_ascii());
+    memchr::memchr(from, src.as_bytes())?;
+    let out: Vec<u8> = src
+        .bytes()
+        .map(|b| if b == from { to } else { b })
+        .collect();
+    String::from_utf8(out).ok()
+}
+
 /// Spans of ERROR and MISSING nodes, outermost only, at most `limit` of them.
 pub fn syntax_errors(tree: &Tree, limit: usize) -> Vec<Span> {
     let mut out = Vec::new();

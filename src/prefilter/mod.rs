@@ -254,7 +254,8 @@ fn run_is(run: &[u8], name: &[u8]) -> bool {
 fn skip_trivia(t: &[u8], mut i: usize) -> usize {
     while i < t.len() {
         match t[i] {
-            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\\' => i += 1,
+            // A NUL byte too: the Ruby frontend parses it as a space.
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\\' | b'\0' => i += 1,
             b'#' => i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |n| i + n),
             _ => break,
         }

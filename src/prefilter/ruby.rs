@@ -56,7 +56,7 @@ pub(super) fn skip_ruby_trivia(t: &[u8], i: usize) -> usize {
 /// loop.
 pub(super) fn ruby_loop_action(t: &[u8]) -> bool {
     let back = |mut j: usize| {
-        while j > 0 && matches!(t[j - 1], b' ' | b'\t') {
+        while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\0') {
             j -= 1;
         }
         j
@@ -102,7 +102,7 @@ pub(super) fn ruby_loop_action(t: &[u8]) -> bool {
                 }
             }
             let mut k = end;
-            while matches!(t.get(k), Some(b' ' | b'\t')) {
+            while matches!(t.get(k), Some(b' ' | b'\t' | b'\0')) {
                 k += 1;
             }
             if t.get(k) == Some(&b'(') {
@@ -189,7 +189,7 @@ pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
     ];
     const RECEIVERS: &[&[u8]] = &[b"Open3", b"IO", b"Process", b"Kernel"];
     let back = |mut j: usize| {
-        while j > 0 && matches!(t[j - 1], b' ' | b'\t') {
+        while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\0') {
             j -= 1;
         }
         j
@@ -258,7 +258,7 @@ pub(super) fn ruby_comment_line(t: &[u8], at: usize) -> bool {
     let end = memchr::memchr(b'\n', &t[at..]).map_or(t.len(), |i| at + i);
     let line = &t[start..end];
     line.iter()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\x0c'))
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\x0c' | b'\0'))
         .is_some_and(|b| *b == b'#')
         && memchr::memmem::find(line, b"#{").is_none()
         && memchr::memmem::find(t, b"%#").is_none()

@@ -446,3 +446,27 @@ fn ruby_shapes() {
         );
     }
 }
+
+/// A NUL byte is a space to the Ruby frontend (tree-sitter ended a comment at it, where Ruby
+/// reads on to the end of the line): a comment holding one stays a comment on both sides
+/// (the fuzz input `ruby_prefilter_disagreement.rb`), and the shape checks read across it.
+#[test]
+fn a_nul_byte_in_ruby_reads_as_a_space() {
+    let comment = "# and symb\u{1e}\0\0ols. No spawn fact, so none.\nclass Store\nend\n";
+    assert!(facts(Lang::Ruby, comment).spawns.is_empty());
+    assert!(!may_match(Lang::Ruby, comment.as_bytes()));
+    for src in [
+        "Open3.\0popen3(cmd) { |i, o, e, t| o.read }",
+        "pid =\0spawn(cmd)",
+        "x = \"a\0b\"\nsystem(\"make\")",
+    ] {
+        assert_eq!(facts(Lang::Ruby, src).spawns.len(), 1, "frontend: {src:?}");
+        assert!(
+            may_match(Lang::Ruby, src.as_bytes()),
+            "prefilter drops {src:?}"
+        );
+    }
+    let lp = "3.upto(4096) { |\0fd| IO.for_fd(\0fd).close rescue nil }";
+    assert_eq!(facts(Lang::Ruby, lp).close_loops.len(), 1);
+    assert!(may_match(Lang::Ruby, lp.as_bytes()));
+}

@@ -61,7 +61,7 @@ impl Encoding {
 }
 
 /// A document's line starts, for converting between byte offsets and positions. Lines end at
-/// `\n`; the `\r` of a CRLF is the end of its line's content, so a position past the content
+/// `\n`, `\r\n` or a lone `\r`, as the LSP counts them; the `\r` of a CRLF is the end of its line's content, so a position past the content
 /// of a CRLF line is clamped before the `\r`.
 #[derive(Debug, Clone)]
 pub struct Lines {
@@ -72,7 +72,7 @@ pub struct Lines {
 impl Lines {
     pub fn new(text: &str, encoding: Encoding) -> Lines {
         let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        starts.extend(crate::source::line_breaks(text.as_bytes()));
         Lines { starts, encoding }
     }
 

@@ -138,9 +138,12 @@ pub(super) struct Resolver<'t> {
     pub(super) budget: &'t Budget,
     /// Every `def` of the file, by start: a node's scope is the innermost one holding it.
     defs_by_start: OnceCell<Vec<Node<'t>>>,
-    /// The definitions of every name directly in a scope (by the scope's start), built with
+    /// The definitions of every name directly in a scope (by the scope's node id: a `def` at
+    /// byte 0 starts where the module does), built with
     /// one walk of the scope the first time one of its names is looked up.
     scope_defs: RefCell<HashMap<usize, Rc<ScopeDefs<'t>>>>,
+    /// Where each name occurs in a scope (by the scope's node id), for the sweep check.
+    pub(super) occurrences: RefCell<HashMap<(usize, String), Rc<super::sweep::Occurrences>>>,
     /// The value of a name in a scope: see `Memo`.
     memo: HashMap<(usize, &'t str), Vec<Memo>>,
     /// Values of helper calls' `return` statements, by function.
@@ -201,6 +204,7 @@ impl<'t> Resolver<'t> {
             budget,
             defs_by_start: OnceCell::new(),
             scope_defs: RefCell::new(HashMap::new()),
+            occurrences: RefCell::new(HashMap::new()),
             memo: HashMap::new(),
             returns: HashMap::new(),
             subprocess_imports: HashMap::new(),
@@ -266,7 +270,7 @@ impl<'t> Resolver<'t> {
 
     /// The definitions of `name` directly in `scope` (`all_definitions`), from the scope's index.
     pub(super) fn defs_in(&self, scope: Node<'t>, name: &str) -> Vec<Def<'t>> {
-        let key = scope.start_byte();
+        let key = scope.id();
         let index = {
             let mut map = self.scope_defs.borrow_mut();
             Rc::clone(
@@ -533,14 +537,14 @@ impl<'t> Resolver<'t> {
         let name = self.text(use_site);
         let mut scope = self.scope_of(use_site);
         loop {
-            let key = (scope.start_byte(), name.to_string());
+            let key = (scope.id(), name.to_string());
             if let Some(i) = self.active.iter().position(|k| *k == key) {
                 self.cut_at = self.cut_at.min(i);
                 return Val::Unknown;
             }
             let defs = self.defs_in(scope, name);
             if !defs.is_empty() {
-                let memo_key = (scope.start_byte(), name);
+                let memo_key = (scope.id(), name);
                 let index = self.use_index;
                 if let Some(m) = self.memo.get(&memo_key).and_then(|ms| {
                     ms.iter().find(|m| {
@@ -579,7 +583,9 @@ impl<'t> Resolver<'t> {
                 self.depth_cut = outer_depth_cut || depth_cut;
                 return v;
             }
-            if scope.kind() == "module" {
+            // The root is not always a `module`: a file tree-sitter cannot parse at all is one
+            // `ERROR` node, and waiting for a `module` looped forever on it.
+            if scope == self.root {
                 break;
             }
             scope = self.root;

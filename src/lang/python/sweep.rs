@@ -14,7 +14,10 @@
 //! statement closes nothing, so `os.closerange` would close fds the original never closes.
 
 use super::*;
-use crate::facts::{CloserangeName, IteratedRange, SweepLoop};
+use std::rc::Rc;
+
+use crate::facts::{CloserangeName, IteratedRange, Stage, SweepLoop};
+use crate::lang::Budget;
 
 /// Exception names that catch what `os.close` raises on every Python.
 const CATCHES_OSERROR: &[&str] = &["OSError", "EnvironmentError", "Exception", "BaseException"];
@@ -74,43 +77,74 @@ fn scope_of(node: Node) -> Option<Node> {
     None
 }
 
-/// Whether `name` is read or bound anywhere in `scope` after `stmt`, inside a nested function,
-/// lambda or class of the scope, or named by `global`/`nonlocal`. What comes before the loop
-/// in the scope itself (`fd = 3` before `while fd < n`) is fine.
-fn used_outside(scope: Node, stmt: Node, name: &str, src: &str) -> bool {
-    let mut used = false;
-    ts::walk(scope, |n| {
-        if used {
-            return false;
-        }
-        if n.start_byte() >= stmt.start_byte() && n.end_byte() <= stmt.end_byte() {
-            return false;
-        }
-        if n.kind() == "identifier" && text(n, src) == name {
-            let mut nested = false;
-            let mut cur = n.parent();
-            while let Some(p) = cur {
-                if p == scope {
-                    break;
-                }
-                if matches!(
-                    p.kind(),
-                    "function_definition"
-                        | "lambda"
-                        | "class_definition"
-                        | "global_statement"
-                        | "nonlocal_statement"
-                ) {
-                    nested = true;
-                    break;
-                }
-                cur = p.parent();
+/// Where a name occurs in one scope: the start of every identifier spelled so, and of those
+/// inside a nested function, lambda or class of the scope or a `global`/`nonlocal`
+/// statement, each in document order. Found with one walk of the scope per name
+/// (`Resolver::used_outside` keeps them), where each loop used to walk its whole scope and
+/// climb `Node::parent` from every occurrence (2,000 sweep loops in one module ran out of
+/// budget).
+#[derive(Debug, Default)]
+pub(super) struct Occurrences {
+    all: Vec<usize>,
+    nested: Vec<usize>,
+}
+
+impl Occurrences {
+    fn of(scope: Node, name: &str, src: &str, budget: &Budget) -> Occurrences {
+        let mut out = Occurrences::default();
+        // The ends of the nested constructs the walk is inside (pre-order: innermost last).
+        let mut open: Vec<usize> = Vec::new();
+        ts::walk(scope, |n| {
+            if !budget.step(Stage::Walk) {
+                return false;
             }
-            used = nested || n.start_byte() >= stmt.end_byte();
-        }
-        true
-    });
-    used
+            let start = n.start_byte();
+            while open.last().is_some_and(|&end| end <= start) {
+                open.pop();
+            }
+            match n.kind() {
+                "function_definition"
+                | "lambda"
+                | "class_definition"
+                | "global_statement"
+                | "nonlocal_statement" => open.push(n.end_byte()),
+                "identifier" if text(n, src) == name => {
+                    out.all.push(start);
+                    if !open.is_empty() {
+                        out.nested.push(start);
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+        out
+    }
+
+    /// Whether one occurrence outside `stmt` comes after it or is nested.
+    fn outside(&self, stmt: Node) -> bool {
+        let (lo, hi) = (stmt.start_byte(), stmt.end_byte());
+        let within = |v: &[usize]| v.partition_point(|&s| s < hi) - v.partition_point(|&s| s < lo);
+        self.all.last().is_some_and(|&s| s >= hi) || within(&self.nested) < self.nested.len()
+    }
+}
+
+impl<'t> Resolver<'t> {
+    /// Whether `name` is read or bound anywhere in `scope` after `stmt`, inside a nested
+    /// function, lambda or class of the scope, or named by `global`/`nonlocal`. What comes
+    /// before the loop in the scope itself (`fd = 3` before `while fd < n`) is fine. A spent
+    /// budget answers yes: no sweep is offered on what was not looked at.
+    fn used_outside(&self, scope: Node<'t>, stmt: Node<'t>, name: &str) -> bool {
+        let key = (scope.id(), name.to_string());
+        let occ =
+            {
+                let mut map = self.occurrences.borrow_mut();
+                Rc::clone(map.entry(key).or_insert_with(|| {
+                    Rc::new(Occurrences::of(scope, name, self.src, self.budget))
+                }))
+            };
+        self.budget.is_spent() || occ.outside(stmt)
+    }
 }
 
 /// The direct child of the module that holds `node`, and where its line starts.
@@ -457,8 +491,8 @@ impl<'t> Resolver<'t> {
         let Some(scope) = scope_of(stmt) else {
             return;
         };
-        if used_outside(scope, stmt, var, src)
-            || alias.is_some_and(|a| a == var || used_outside(scope, stmt, &a, src))
+        if self.used_outside(scope, stmt, var)
+            || alias.is_some_and(|a| a == var || self.used_outside(scope, stmt, &a))
         {
             return;
         }

@@ -170,6 +170,12 @@ fn compiled() -> &'static Compiled {
 }
 
 pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError> {
+    // tree-sitter ends a comment at a NUL byte and parses the rest of the line as code; Ruby
+    // reads a comment to the end of the line (and a string keeps the NUL as a character), so
+    // `# ...\0... spawn fact` was a `spawn` call to the frontend and a comment to the
+    // prefilter. Parsed as a space it stays comment or string text, at the same offsets.
+    let spaced = ts::replace_byte(text, 0, b' ');
+    let text = spaced.as_deref().unwrap_or(text);
     let tree = ts::parse(&PARSER, &language(), text, opts)?;
     let budget = crate::lang::Budget::new(opts);
     let root = tree.root_node();
