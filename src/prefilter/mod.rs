@@ -33,7 +33,7 @@ mod rust;
 mod tests;
 
 use python::*;
-pub use python::{NOT_HELPERS, WRAPPER_WORDS, python2_hint};
+pub use python::{NOT_HELPERS, WRAPPER_WORDS, not_a_wrapper, python2_hint};
 use ruby::*;
 use rust::*;
 

@@ -9,6 +9,20 @@ use super::*;
 /// these, so it admits every file whose loop calls one.
 pub const WRAPPER_WORDS: &[&str] = &["close", "Close", "CLOSE", "cloexec", "CLOEXEC"];
 
+/// Names that hold a wrapper word but compare numbers, never close fds (numpy's `allclose`,
+/// `isclose`, `assert_allclose`, and the `xp_assert_close`-style test helpers): the frontend
+/// does not follow them (`outside::wrapper_name`) and the prefilter does not count them. In
+/// the corpus, such calls in `for i in range(..)` loops of scientific test suites were most of
+/// the files the wrapper shape admitted.
+pub const NOT_WRAPPERS: &[&str] = &["allclose", "isclose", "assert_close"];
+
+/// Whether an identifier holds one of `NOT_WRAPPERS`.
+pub fn not_a_wrapper(name: &[u8]) -> bool {
+    NOT_WRAPPERS
+        .iter()
+        .any(|w| memchr::memmem::find(name, w.as_bytes()).is_some())
+}
+
 /// Callees of a `for` header that are not helpers returning fds: the query's own loops and
 /// builtins that only re-order or pair what they are given. The prefilter skips them too.
 pub const NOT_HELPERS: &[&str] = &[
@@ -259,7 +273,7 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
         while end < t.len() && is_ident(t[end]) {
             end += 1;
         }
-        if after_def(t, start) {
+        if after_def(t, start) || not_a_wrapper(&t[start..end]) {
             continue;
         }
         let i = skip_trivia(t, end);
@@ -388,14 +402,20 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
                 // loops the frontend finds from the `for` keyword.
                 ident_at(t, j) == Some(b"in") && {
                     let mut k = skip_trivia(t, j + 2);
+                    let head = ident_at(t, k);
                     let mut call = false;
                     while let Some(f) = ident_at(t, k) {
                         let after = skip_trivia(t, k + f.len());
                         match t.get(after) {
                             Some(b'(') => {
                                 query_loop = matches!(f, b"range" | b"xrange" | b"reversed");
-                                // The builtins the frontend never takes for a helper.
-                                call = query_loop || !NOT_HELPERS.iter().any(|n| n.as_bytes() == f);
+                                // The builtins the frontend never takes for a helper, and
+                                // callees it cannot follow (`helper_range`: a function this
+                                // file defines, or one reached through an imported name).
+                                call = query_loop
+                                    || (!NOT_HELPERS.iter().any(|n| n.as_bytes() == f)
+                                        && (defined_here(t, f)
+                                            || head.is_some_and(|h| imported_here(t, h))));
                                 break;
                             }
                             Some(b'.') => k = skip_trivia(t, after + 1),
@@ -414,6 +434,60 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
         }
     }
     vars
+}
+
+/// Whether the text has `def NAME` (a function the frontend may find by that name; methods
+/// too, as `function_defs` finds them by their last name).
+fn defined_here(t: &[u8], name: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, name).any(|at| {
+        starts_word(t, at)
+            && !t.get(at + name.len()).is_some_and(|b| is_ident(*b))
+            && after_def(t, at)
+    })
+}
+
+/// Whether `name` is among the words after an `import` keyword, to the end of its statement
+/// (a parenthesised list up to its `)`, else the line and its backslash continuations): every
+/// name an import statement binds (`import a.b` binds `a`, `import a as b` `b`, `from m import
+/// (x, y as z)` `x` and `z`) is such a word. Looser than the frontend's `Imports`: a word in a
+/// comment or string after `import`, or an `import` inside a string, counts too.
+fn imported_here(t: &[u8], name: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, b"import").any(|at| {
+        if !starts_word(t, at) || t.get(at + 6).is_some_and(|b| is_ident(*b)) {
+            return false;
+        }
+        let mut i = skip_trivia(t, at + 6);
+        let paren = t.get(i) == Some(&b'(');
+        while i < t.len() {
+            match t[i] {
+                b')' if paren => return false,
+                // A lone CR never ends the statement here (looser); CRLF is an LF.
+                b'\n' if !paren => {
+                    let before = if t[i - 1] == b'\r' {
+                        t[i - 2]
+                    } else {
+                        t[i - 1]
+                    };
+                    if before != b'\\' {
+                        return false;
+                    }
+                }
+                b if is_ident(b) => {
+                    let start = i;
+                    while i < t.len() && is_ident(t[i]) {
+                        i += 1;
+                    }
+                    if &t[start..i] == name {
+                        return true;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        false
+    })
 }
 
 /// `WRAPPER_WORDS` of the Python frontend, found anywhere in a name.

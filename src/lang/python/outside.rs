@@ -21,6 +21,7 @@ pub use crate::prefilter::{NOT_HELPERS, WRAPPER_WORDS};
 /// Whether a callee's name has one of `WRAPPER_WORDS` in it.
 pub(super) fn wrapper_name(name: &str) -> bool {
     WRAPPER_WORDS.iter().any(|w| name.contains(w))
+        && !crate::prefilter::not_a_wrapper(name.as_bytes())
 }
 
 /// At most this many imported modules are asked about an attribute of an unknown receiver.
