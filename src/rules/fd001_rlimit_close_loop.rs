@@ -302,12 +302,16 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
                 span: l.bound.origin,
                 message: "named like the fd limit; its value is set out of sight".to_string(),
             });
-            notes.push(
+            // Where fdlint looked: Rust's crate index, Python's imported project modules.
+            let looked = match ctx.lang {
+                Lang::Python => "file or the project modules it imports",
+                _ => "file or its crate",
+            };
+            notes.push(format!(
                 "fdlint found no assignment, caller or definition of this bound in the \
-                 file or its crate; if it holds RLIMIT_NOFILE, the loop makes one call per \
-                 possible fd, up to 1,073,741,816 under `LimitNOFILE=infinity`"
-                    .to_string(),
-            );
+                 {looked}; if it holds RLIMIT_NOFILE, the loop makes one call per possible fd, \
+                 up to 1,073,741,816 under `LimitNOFILE=infinity`"
+            ));
             (
                 Severity::Warning,
                 format!(
