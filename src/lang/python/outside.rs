@@ -209,18 +209,9 @@ impl<'t> Resolver<'t> {
             ts::walk(self.root, |n| {
                 match n.kind() {
                     "assignment" => {
-                        let (Some(left), Some(mut right)) = (
-                            n.child_by_field_name("left"),
-                            n.child_by_field_name("right"),
-                        ) else {
+                        let Some((left, right)) = assignment_parts(n) else {
                             return true;
                         };
-                        while right.kind() == "assignment" {
-                            match right.child_by_field_name("right") {
-                                Some(r) => right = r,
-                                None => break,
-                            }
-                        }
                         if let Some(a) = attr_name(left) {
                             out.entry(a).or_default().push(Def::Value(right));
                         } else if matches!(left.kind(), "pattern_list" | "tuple_pattern") {

@@ -695,19 +695,9 @@ pub(super) fn all_definitions<'t>(scope: Node<'t>, src: &'t str) -> ScopeDefs<'t
     ts::walk(body, |n| match n.kind() {
         "function_definition" | "class_definition" | "lambda" => false,
         "assignment" => {
-            let (Some(left), Some(mut right)) = (
-                n.child_by_field_name("left"),
-                n.child_by_field_name("right"),
-            ) else {
+            let Some((left, right)) = assignment_parts(n) else {
                 return true;
             };
-            // a = b = expr
-            while right.kind() == "assignment" {
-                match right.child_by_field_name("right") {
-                    Some(r) => right = r,
-                    None => break,
-                }
-            }
             match left.kind() {
                 "identifier" => out
                     .entry(text(left, src))
@@ -748,6 +738,20 @@ pub(super) fn all_definitions<'t>(scope: Node<'t>, src: &'t str) -> ScopeDefs<'t
 
 /// The name of the parameter that receives positional argument `pos` of a call (`self`/`cls`
 /// of a method are skipped: `self.f(fd)` passes `fd` to the second parameter).
+/// An `assignment`'s target and the value it finally assigns: for `a = b = expr`, `a` and
+/// `expr` (`b = expr` is an assignment of its own).
+pub(super) fn assignment_parts(n: Node) -> Option<(Node, Node)> {
+    let left = n.child_by_field_name("left")?;
+    let mut right = n.child_by_field_name("right")?;
+    while right.kind() == "assignment" {
+        match right.child_by_field_name("right") {
+            Some(r) => right = r,
+            None => break,
+        }
+    }
+    Some((left, right))
+}
+
 pub(super) fn nth_param<'a>(def: Node, pos: usize, src: &'a str) -> Option<&'a str> {
     let params = def.child_by_field_name("parameters")?;
     let mut c = params.walk();
