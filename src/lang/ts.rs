@@ -5,8 +5,6 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use std::collections::HashSet;
-
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{
     Language, Node, Parser, Query, QueryCursor, QueryCursorOptions, QueryMatch, Tree,
@@ -71,72 +69,6 @@ pub fn parse(
 /// the binary and the meta-test compiles every one of them.
 pub fn compile(language: &Language, files: &[(&str, &str)]) -> Query {
     let src: String = files.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("\n");
-    Query::new(language, &src).unwrap_or_else(|e| panic!("invalid embedded query: {e}"))
-}
-
-/// The top-level patterns of a query source, each with the comment lines above it, and the
-/// node type at its root (`None` for an alternation or a bare wildcard). Strings and `;`
-/// comments are skipped when matching parentheses.
-pub fn patterns(src: &str) -> Vec<(Option<&str>, &str)> {
-    let b = src.as_bytes();
-    let (mut out, mut depth, mut start, mut i) = (Vec::new(), 0usize, 0usize, 0usize);
-    let mut root: Option<&str> = None;
-    while i < b.len() {
-        match b[i] {
-            b';' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'(' | b'[' => {
-                if depth == 0 {
-                    root = (b[i] == b'(').then(|| {
-                        let rest = &src[i + 1..];
-                        let end = rest
-                            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                            .unwrap_or(rest.len());
-                        &rest[..end]
-                    });
-                    root = root.filter(|r| !r.is_empty());
-                }
-                depth += 1;
-            }
-            b')' | b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    // The pattern runs to the end of its line (captures, quantifiers).
-                    let end = src[i..].find('\n').map_or(src.len(), |n| i + n + 1);
-                    out.push((root, &src[start..end]));
-                    start = end;
-                    i = end;
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out
-}
-
-/// `compile`, leaving out the top-level patterns rooted at one of `skip` (node types a
-/// frontend finds by a direct walk instead: query analysis costs tens of milliseconds per
-/// pattern rooted at a node type that occurs in many parse states, such as Ruby's `call`).
-/// Captures only the skipped patterns had are absent from the query.
-pub fn compile_except(language: &Language, files: &[(&str, &str)], skip: &[&str]) -> Query {
-    let src: String = files
-        .iter()
-        .flat_map(|(_, s)| patterns(s))
-        .filter(|(root, _)| !root.is_some_and(|r| skip.contains(&r)))
-        .map(|(_, p)| p)
-        .collect::<Vec<_>>()
-        .join("\n");
     Query::new(language, &src).unwrap_or_else(|e| panic!("invalid embedded query: {e}"))
 }
 
@@ -288,42 +220,6 @@ pub fn leaves_at<'t>(
     }
 }
 
-/// Byte ranges around the occurrences of `tokens` in `b` (a token that starts or ends with an
-/// identifier byte must be a whole word there; `automaton` caches their Aho-Corasick
-/// automaton), merged when closer than 2 KiB: the regions a
-/// frontend's facts query runs over (`QueryCursor::set_byte_range`), so that tree-sitter visits
-/// only the nodes on the way to them, yet finds every match whose root intersects one.
-pub fn merged_regions(
-    b: &[u8],
-    automaton: &'static OnceLock<aho_corasick::AhoCorasick>,
-    tokens: &[&str],
-) -> Vec<std::ops::Range<usize>> {
-    let tokens = automaton.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(tokens)
-            .expect("region tokens compile")
-    });
-    /// Tokens closer than this share one range (each range costs a walk down from the root).
-    const MERGE_GAP: usize = 2048;
-    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
-    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
-    for m in tokens.find_iter(b) {
-        let (start, end) = (m.start(), m.end());
-        // `7system`: a number, then the word (`prefilter::starts_word`).
-        let word_start = is_ident(b[start]) && !crate::prefilter::starts_word(b, start);
-        let word_end = is_ident(b[end - 1]) && b.get(end).is_some_and(|c| is_ident(*c));
-        if word_start || word_end {
-            continue;
-        }
-        match out.last_mut() {
-            Some(last) if start - last.end < MERGE_GAP => last.end = end,
-            _ => out.push(start..end),
-        }
-    }
-    out
-}
-
 /// The most in-progress matches a query cursor keeps. Unlimited, nested input such as
 /// `Array((` 40,000 deep keeps one partial match per level alive and costs the depth squared
 /// (99 s); with a limit tree-sitter drops the oldest partial matches, and the cursor reports
@@ -337,22 +233,18 @@ pub fn cursor() -> QueryCursor {
     c
 }
 
-/// Run `query` over `regions` of the tree (`merged_regions`), calling `f` once per match (a
-/// match whose root holds tokens of several regions is found once per region; only its first
-/// sighting is passed on), under `budget`: each match takes a step, the cursor stops at the
-/// deadline (its progress callback looks at the clock), and a cursor that dropped partial
-/// matches at `MATCH_LIMIT` goes on but marks the stage cut short, so the file reports that
-/// matches may be missing.
-pub fn for_each_match<'t>(
+/// The first `Some` that `f` makes of a match of `query` over the whole tree, under `budget`:
+/// each match takes a step, the cursor stops at the deadline (its progress callback looks at
+/// the clock), and a cursor that dropped partial matches at `MATCH_LIMIT` goes on but marks the
+/// stage cut short, so the file reports that matches may be missing.
+pub fn find_match<'t, T>(
     query: &Query,
     root: Node<'t>,
     src: &str,
-    regions: impl IntoIterator<Item = std::ops::Range<usize>>,
     budget: &Budget,
-    mut f: impl FnMut(&QueryMatch<'_, 't>),
-) {
+    mut f: impl FnMut(&QueryMatch<'_, 't>) -> Option<T>,
+) -> Option<T> {
     let mut cursor = cursor();
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut check = |_: &tree_sitter::QueryCursorState| {
         if budget.past_deadline() {
             budget.exhaust(Stage::Query);
@@ -361,68 +253,24 @@ pub fn for_each_match<'t>(
             ControlFlow::Continue(())
         }
     };
-    let mut options = QueryCursorOptions::new().progress_callback(&mut check);
-    for region in regions {
-        if budget.is_spent() {
-            return;
+    let options = QueryCursorOptions::new().progress_callback(&mut check);
+    let mut found = None;
+    let mut matches = cursor.matches_with_options(query, root, src.as_bytes(), options);
+    while let Some(m) = matches.next() {
+        if !budget.step(Stage::Query) {
+            return None;
         }
-        cursor.set_byte_range(region);
-        let mut matches =
-            cursor.matches_with_options(query, root, src.as_bytes(), options.reborrow());
-        while let Some(m) = matches.next() {
-            if !budget.step(Stage::Query) {
-                return;
-            }
-            if first_sighting(&mut seen, m) {
-                f(m);
-            }
-        }
-        drop(matches);
-        if cursor.did_exceed_match_limit() {
-            // Later matches are still found: only the oldest partial ones were dropped.
-            budget.cut_short(Stage::Query);
+        found = f(m);
+        if found.is_some() {
+            break;
         }
     }
-}
-
-/// The first `Some` that `f` makes of a match of `query` over the whole tree, under `budget`
-/// (as `for_each_match`).
-pub fn find_match<'t, T>(
-    query: &Query,
-    root: Node<'t>,
-    src: &str,
-    budget: &Budget,
-    mut f: impl FnMut(&QueryMatch<'_, 't>) -> Option<T>,
-) -> Option<T> {
-    let mut found = None;
-    for_each_match(
-        query,
-        root,
-        src,
-        std::iter::once(0..src.len()),
-        budget,
-        |m| {
-            if found.is_none() {
-                found = f(m);
-            }
-        },
-    );
+    drop(matches);
+    if cursor.did_exceed_match_limit() {
+        // Later matches are still found: only the oldest partial ones were dropped.
+        budget.cut_short(Stage::Query);
+    }
     found
-}
-
-/// Whether `m` is seen for the first time in a run over several regions (`merged_regions`): a
-/// match whose root holds tokens of several regions is returned for each of them. Every
-/// pattern captures its root, the widest node of the match.
-pub fn first_sighting(seen: &mut HashSet<(usize, usize)>, m: &QueryMatch) -> bool {
-    let Some(root) = m
-        .captures()
-        .iter()
-        .map(|c| c.node)
-        .max_by_key(|n| n.end_byte() - n.start_byte())
-    else {
-        return false;
-    };
-    seen.insert((m.pattern_index, root.id()))
 }
 
 /// The nodes of one of `kinds` whose keyword child `keyword` sits at a whole-word occurrence
@@ -474,18 +322,10 @@ pub fn parse_int(lit: &str) -> Option<u64> {
     }
 }
 
-/// For the frontends' tests: every fixture of a language, the matches of a query over regions
-/// and over the whole tree as comparable sets, and the names a query's predicates accept.
+/// For the frontends' tests: every fixture of a language, and the names a query's predicates
+/// accept.
 #[cfg(test)]
 pub mod testing {
-    use std::collections::BTreeSet;
-    use std::ops::Range;
-
-    use streaming_iterator::StreamingIterator;
-    use tree_sitter::{Query, QueryCursor, Tree};
-
-    pub type Matches = BTreeSet<(usize, Vec<usize>)>;
-
     /// (path, text) of every file under `fixtures/` whose name ends in `.{ext}`.
     pub fn fixture_sources(ext: &str) -> Vec<(String, String)> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -500,33 +340,6 @@ pub mod testing {
                 (e.path().display().to_string(), text)
             })
             .collect()
-    }
-
-    fn matches(query: &Query, tree: &Tree, src: &str, ranges: &[Range<usize>]) -> Matches {
-        let mut out = BTreeSet::new();
-        let mut cursor = QueryCursor::new();
-        for r in ranges {
-            cursor.set_byte_range(r.clone());
-            let mut m = cursor.matches(query, tree.root_node(), src.as_bytes());
-            while let Some(m) = m.next() {
-                let ids = m.captures().iter().map(|c| c.node.id()).collect();
-                out.insert((m.pattern_index, ids));
-            }
-        }
-        out
-    }
-
-    /// (matches over `regions`, matches over the whole tree).
-    pub fn compare(
-        query: &Query,
-        tree: &Tree,
-        src: &str,
-        regions: &[Range<usize>],
-    ) -> (Matches, Matches) {
-        (
-            matches(query, tree, src, regions),
-            matches(query, tree, src, std::slice::from_ref(&(0..src.len()))),
-        )
     }
 
     /// The string arguments of the `#any-of?` and `#eq?` predicates in query sources.

@@ -2,8 +2,9 @@
 //! IO.for_fd(fd).close rescue nil }`) and arrays of every fd number (`(3..max).to_a`), and
 //! resolves the bound through the file's local data flow to the fd limit or a guessed constant.
 //!
-//! The candidates come from the facts query (`queries/ruby/{close_loops,fd_ranges,spawn_calls}.scm`,
-//! run over the regions that hold their tokens): loop shapes, ranges and spawn calls. The
+//! The candidates are the matches of the facts query
+//! (`queries/ruby/{close_loops,fd_ranges,spawn_calls}.scm`: loop shapes, ranges and spawn calls),
+//! found by a walk from their tokens (`matches.rs`), the query being their tested specification. The
 //! bindings of a name (assignments and parameter defaults, as `queries/ruby/bindings.scm`
 //! specifies them) and method definitions are looked up when a resolution needs them. Everything
 //! else (which receiver makes a loop, what the body does with the loop variable, where the bound
@@ -11,7 +12,7 @@
 //! folder. Whatever cannot be resolved is not a fact. Calls that start child
 //! processes (`Open3.popen3`, `spawn`, `system`, ...) are judged in the `spawn` submodule.
 //!
-//! By concern: this file runs the queries and turns matches into facts (`extract`);
+//! By concern: this file turns matches into facts (`extract`), `matches.rs` finds them;
 //! `bindings.rs` the file's `Ctx` and the per-name binding lookup, `loops.rs` loops, ranges and
 //! fd actions, `resolve.rs` values and the bounds algebra, `spawn.rs` spawn calls,
 //! `platform.rs` the Windows-only code that is not judged, `tests.rs`
@@ -19,14 +20,13 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-use tree_sitter::{Language, Node, Parser, Query};
+use tree_sitter::{Language, Node, Parser};
 
 use super::{FrontendError, FrontendOptions, ts};
 mod bindings;
-mod calls;
 mod loops;
+mod matches;
 mod platform;
 mod resolve;
 mod spawn;
@@ -41,8 +41,8 @@ use bindings::*;
 use loops::*;
 use resolve::*;
 
-/// The facts query: candidate loops, fd ranges and spawn calls, run over the regions of a file
-/// that hold their tokens (`regions`).
+/// The facts query: candidate loops, fd ranges and spawn calls. Never compiled by a run:
+/// `matches::find` walks for its matches, and a test requires the two to agree.
 pub const QUERY_FILES: &[(&str, &str)] = &[
     (
         "close_loops.scm",
@@ -67,46 +67,6 @@ pub const BINDINGS_QUERY: (&str, &str) = (
     include_str!("../../../queries/ruby/bindings.scm"),
 );
 
-/// Names whose occurrence a facts-query match needs in its root node (see `regions`): the
-/// `#any-of?`/`#eq?` names of the facts query, the `for` and `while` keywords, and `..` (every
-/// range holds it). A test checks the list against the queries, and region matches against
-/// whole-tree matches on every fixture.
-pub const REGION_TOKENS: &[&str] = &[
-    "upto",
-    "downto",
-    "each",
-    "reverse_each",
-    "times",
-    "step",
-    "for",
-    "while",
-    "..",
-    "to_a",
-    "Array",
-    "popen3",
-    "popen2",
-    "popen2e",
-    "capture2",
-    "capture2e",
-    "capture2b",
-    "capture3",
-    "pipeline",
-    "pipeline_r",
-    "pipeline_w",
-    "pipeline_rw",
-    "pipeline_start",
-    "popen",
-    "spawn",
-    "system",
-    "exec",
-];
-
-/// The byte ranges the facts query runs over (`ts::merged_regions`).
-fn regions(b: &[u8]) -> Vec<std::ops::Range<usize>> {
-    static TOKENS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    ts::merged_regions(b, &TOKENS, REGION_TOKENS)
-}
-
 /// How many names (variables, constants, methods) a bound may go through.
 const MAX_NAME_DEPTH: u32 = 8;
 /// How deep an expression the resolver looks into.
@@ -120,53 +80,6 @@ thread_local! {
 
 fn language() -> Language {
     tree_sitter_ruby::LANGUAGE.into()
-}
-
-/// The facts query and the indices of the captures the code reads.
-struct Compiled {
-    query: Query,
-    loop_call: u32,
-    loop_recv: u32,
-    loop_method: u32,
-    loop_block: u32,
-    loop_var: u32,
-    loop_for: u32,
-    loop_in: u32,
-    loop_body: u32,
-    loop_while: u32,
-    loop_cond: u32,
-    range_expr: u32,
-    range_range: u32,
-    spawn_call: u32,
-    spawn_recv: u32,
-    spawn_method: u32,
-}
-
-fn compiled() -> &'static Compiled {
-    static Q: OnceLock<Compiled> = OnceLock::new();
-    Q.get_or_init(|| {
-        // The `call` patterns are found by `calls::find`; their own captures are absent here.
-        let query = ts::compile_except(&language(), QUERY_FILES, &[calls::ROOT]);
-        let idx = |name: &str| query.capture_index_for_name(name).unwrap_or(u32::MAX);
-        Compiled {
-            loop_call: idx("loop.call"),
-            loop_recv: idx("loop.recv"),
-            loop_method: idx("loop.method"),
-            loop_block: idx("loop.block"),
-            loop_var: idx("loop.var"),
-            loop_for: idx("loop.for"),
-            loop_in: idx("loop.in"),
-            loop_body: idx("loop.body"),
-            loop_while: idx("loop.while"),
-            loop_cond: idx("loop.cond"),
-            range_expr: idx("range.expr"),
-            range_range: idx("range.range"),
-            spawn_call: idx("spawn.call"),
-            spawn_recv: idx("spawn.recv"),
-            spawn_method: idx("spawn.method"),
-            query,
-        }
-    })
 }
 
 pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError> {
@@ -184,73 +97,11 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
         ..Facts::default()
     };
 
-    let q = compiled();
     let mut ctx = Ctx::new(text, root, &budget);
     let mut loops: Vec<LoopMatch> = Vec::new();
     let mut ranges: Vec<(Node, Node)> = Vec::new();
     let mut spawns: Vec<spawn::SpawnMatch> = Vec::new();
-
-    ts::for_each_match(
-        &q.query,
-        root,
-        text,
-        regions(text.as_bytes()),
-        &budget,
-        |m| {
-            let get = |idx: u32| m.captures().iter().find(|c| c.index == idx).map(|c| c.node);
-            if let Some(call) = get(q.loop_call) {
-                if let (Some(recv), Some(method), Some(block), Some(var)) = (
-                    get(q.loop_recv),
-                    get(q.loop_method),
-                    get(q.loop_block),
-                    get(q.loop_var),
-                ) {
-                    loops.push(LoopMatch::Block {
-                        call,
-                        recv,
-                        method,
-                        block,
-                        var,
-                    });
-                }
-            } else if let Some(node) = get(q.loop_for) {
-                if let (Some(var), Some(inn), Some(body)) =
-                    (get(q.loop_var), get(q.loop_in), get(q.loop_body))
-                {
-                    loops.push(LoopMatch::For {
-                        node,
-                        var,
-                        inn,
-                        body,
-                    });
-                }
-            } else if let Some(node) = get(q.loop_while) {
-                if let (Some((var, hi)), Some(body)) =
-                    (get(q.loop_cond).and_then(while_condition), get(q.loop_body))
-                {
-                    loops.push(LoopMatch::While {
-                        node,
-                        var,
-                        hi,
-                        body,
-                    });
-                }
-            } else if let Some(expr) = get(q.range_expr) {
-                if let Some(range) = get(q.range_range) {
-                    ranges.push((expr, range));
-                }
-            } else if let Some(call) = get(q.spawn_call)
-                && let Some(method) = get(q.spawn_method)
-            {
-                spawns.push(spawn::SpawnMatch {
-                    call,
-                    recv: get(q.spawn_recv),
-                    method,
-                });
-            }
-        },
-    );
-    calls::find(root, text, &mut loops, &mut ranges, &mut spawns);
+    matches::find(root, text, &mut loops, &mut ranges, &mut spawns);
     if loops.is_empty() && ranges.is_empty() && spawns.is_empty() {
         facts.exhausted = budget.exhausted();
         return Ok(facts);

@@ -56,7 +56,8 @@ fn lazy_bindings_equal_the_bindings_query() {
         methods.sort();
         (locals, globals, methods)
     }
-    let query = Query::new(&language(), BINDINGS_QUERY.1).expect("bindings.scm compiles");
+    let query =
+        tree_sitter::Query::new(&language(), BINDINGS_QUERY.1).expect("bindings.scm compiles");
     let cap = |n: &str| query.capture_index_for_name(n).unwrap();
     let mut parser = Parser::new();
     parser.set_language(&language()).unwrap();
@@ -133,31 +134,6 @@ fn lazy_bindings_equal_the_bindings_query() {
         bindings > 100,
         "only {bindings} bound names in the fixtures"
     );
-}
-
-#[test]
-fn region_queries_find_what_a_whole_tree_query_finds() {
-    let q = compiled();
-    let mut parser = Parser::new();
-    parser.set_language(&language()).unwrap();
-    let mut checked = 0;
-    for (path, src) in ruby_sources() {
-        let tree = parser.parse(&src, None).unwrap();
-        let (regional, whole) =
-            ts::testing::compare(&q.query, &tree, &src, &regions(src.as_bytes()));
-        checked += whole.len();
-        assert_eq!(regional, whole, "{path}");
-    }
-    // `for`, `while` and `[*range]` only: `calls::find` has its own test.
-    assert!(checked > 5, "only {checked} matches in the fixtures");
-    let mut names = ts::testing::predicate_names(QUERY_FILES);
-    names.extend(["for", "while", ".."]);
-    for n in names {
-        assert!(
-            REGION_TOKENS.contains(&n),
-            "`{n}` missing from REGION_TOKENS"
-        );
-    }
 }
 
 /// The only close loop of `src`.
@@ -550,5 +526,4 @@ fn query_style() {
             }
         }
     }
-    let _ = compiled();
 }
