@@ -75,8 +75,6 @@ pub(crate) struct Budget {
     deadline: Option<clock::Deadline>,
     ticks: Cell<u32>,
     exhausted: Cell<Option<Stage>>,
-    /// A stage that dropped work and went on (a query cursor past `ts::MATCH_LIMIT`).
-    cut_short: Cell<Option<Stage>>,
 }
 
 /// How much longer the deadlines (parse and analysis) are in a debug build, the tests'
@@ -99,7 +97,6 @@ impl Budget {
             )),
             ticks: Cell::new(0),
             exhausted: Cell::new(None),
-            cut_short: Cell::new(None),
         }
     }
 
@@ -111,7 +108,6 @@ impl Budget {
             deadline: None,
             ticks: Cell::new(0),
             exhausted: Cell::new(None),
-            cut_short: Cell::new(None),
         }
     }
 
@@ -159,16 +155,9 @@ impl Budget {
         self.exhausted.get().is_some()
     }
 
-    /// Record that `stage` dropped some of its work but the analysis goes on.
-    pub(crate) fn cut_short(&self, stage: Stage) {
-        if self.cut_short.get().is_none() {
-            self.cut_short.set(Some(stage));
-        }
-    }
-
-    /// The stage that ran out (or first dropped work), if one did.
+    /// The stage that ran out, if one did.
     pub(crate) fn exhausted(&self) -> Option<Stage> {
-        self.exhausted.get().or(self.cut_short.get())
+        self.exhausted.get()
     }
 }
 

@@ -5,13 +5,12 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{
-    Language, Node, Parser, Query, QueryCursor, QueryCursorOptions, QueryMatch, Tree,
-};
+#[cfg(test)]
+use tree_sitter::Query;
+use tree_sitter::{Language, Node, Parser, Tree};
 
-use super::{Budget, FrontendError, FrontendOptions};
-use crate::facts::{Span, Stage};
+use super::{FrontendError, FrontendOptions};
+use crate::facts::Span;
 
 pub fn span(node: Node) -> Span {
     Span::new(node.start_byte(), node.end_byte())
@@ -65,8 +64,9 @@ pub fn parse(
     })
 }
 
-/// Compile query files into one query. Panics on an invalid query: the query files are part of
-/// the binary and the meta-test compiles every one of them.
+/// Compile query files into one query, for the tests that check a walk against the query it
+/// replaces (no run compiles a query). Panics on an invalid query.
+#[cfg(test)]
 pub fn compile(language: &Language, files: &[(&str, &str)]) -> Query {
     let src: String = files.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("\n");
     Query::new(language, &src).unwrap_or_else(|e| panic!("invalid embedded query: {e}"))
@@ -218,59 +218,6 @@ pub fn leaves_at<'t>(
             }
         }
     }
-}
-
-/// The most in-progress matches a query cursor keeps. Unlimited, nested input such as
-/// `Array((` 40,000 deep keeps one partial match per level alive and costs the depth squared
-/// (99 s); with a limit tree-sitter drops the oldest partial matches, and the cursor reports
-/// it (`did_exceed_match_limit`). No fixture comes near it.
-pub const MATCH_LIMIT: u32 = 256;
-
-/// A query cursor with `MATCH_LIMIT` set: every query of the frontends runs through one.
-pub fn cursor() -> QueryCursor {
-    let mut c = QueryCursor::new();
-    c.set_match_limit(MATCH_LIMIT);
-    c
-}
-
-/// The first `Some` that `f` makes of a match of `query` over the whole tree, under `budget`:
-/// each match takes a step, the cursor stops at the deadline (its progress callback looks at
-/// the clock), and a cursor that dropped partial matches at `MATCH_LIMIT` goes on but marks the
-/// stage cut short, so the file reports that matches may be missing.
-pub fn find_match<'t, T>(
-    query: &Query,
-    root: Node<'t>,
-    src: &str,
-    budget: &Budget,
-    mut f: impl FnMut(&QueryMatch<'_, 't>) -> Option<T>,
-) -> Option<T> {
-    let mut cursor = cursor();
-    let mut check = |_: &tree_sitter::QueryCursorState| {
-        if budget.past_deadline() {
-            budget.exhaust(Stage::Query);
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    };
-    let options = QueryCursorOptions::new().progress_callback(&mut check);
-    let mut found = None;
-    let mut matches = cursor.matches_with_options(query, root, src.as_bytes(), options);
-    while let Some(m) = matches.next() {
-        if !budget.step(Stage::Query) {
-            return None;
-        }
-        found = f(m);
-        if found.is_some() {
-            break;
-        }
-    }
-    drop(matches);
-    if cursor.did_exceed_match_limit() {
-        // Later matches are still found: only the oldest partial ones were dropped.
-        budget.cut_short(Stage::Query);
-    }
-    found
 }
 
 /// The nodes of one of `kinds` whose keyword child `keyword` sits at a whole-word occurrence

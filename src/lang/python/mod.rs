@@ -15,9 +15,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-use tree_sitter::{Node, Parser, Query};
+use tree_sitter::{Node, Parser};
 
 use super::ts::{self, span, text};
 use super::{Budget, FrontendError, FrontendOptions};
@@ -47,8 +46,9 @@ use spawn::*;
 
 /// Every query file (the meta-test compiles each). The first three are the facts query, the
 /// specification of what `matches::find` finds by a walk (a test compares them on every
-/// fixture), never compiled by a run; `dialect.scm` is compiled and run only when a fact needs
-/// the dialect and the text can hold Python 2 syntax.
+/// fixture), never compiled by a run; so is `dialect.scm`, whose Python 2 syntax
+/// `dialect::python2_syntax` walks for only when a fact needs the dialect and the text can hold
+/// it.
 pub const QUERY_FILES: &[(&str, &str)] = &[
     (
         "close_loops.scm",
@@ -74,36 +74,6 @@ thread_local! {
 
 fn language() -> tree_sitter::Language {
     tree_sitter_python::LANGUAGE.into()
-}
-
-/// `dialect.scm` and the captures `python2_syntax` reads.
-struct Dialect {
-    query: Query,
-    py2: Vec<(u32, &'static str)>,
-}
-
-/// `dialect.scm`, compiled on first use: only files whose dialect matters and may be Python 2
-/// need it.
-fn dialect() -> &'static Dialect {
-    static D: OnceLock<Dialect> = OnceLock::new();
-    D.get_or_init(|| {
-        let query = ts::compile(&language(), &QUERY_FILES[3..]);
-        let py2 = |name: &str| {
-            query
-                .capture_index_for_name(name)
-                .unwrap_or_else(|| panic!("capture @{name} missing from queries/python"))
-        };
-        Dialect {
-            py2: vec![
-                (py2("py2.print"), "print statement"),
-                (py2("py2.exec"), "exec statement"),
-                (py2("py2.except"), "`except X, e` clause"),
-                (py2("py2.raise"), "`raise E, msg` statement"),
-                (py2("py2.diamond"), "`<>` operator"),
-            ],
-            query,
-        }
-    })
 }
 
 pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError> {
@@ -207,7 +177,7 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
         && facts.runtime.dialect == PythonDialect::Unknown
         && crate::prefilter::python2_hint(src.as_bytes())
     {
-        if let Some((reason, sp)) = python2_syntax(root, src, &budget) {
+        if let Some((reason, sp)) = python2_syntax(root, src) {
             facts.runtime.dialect = PythonDialect::Python2;
             facts.runtime.reason = Some((reason.to_string(), sp));
         } else if let Some((reason, sp)) = python2_literal(root, src) {
