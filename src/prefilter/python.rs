@@ -231,6 +231,9 @@ pub fn python2_hint(text: &[u8]) -> bool {
 /// (see `python_loop_vars`). Between the tokens of a shape only whitespace, comments and line
 /// continuations can stand. The check is deliberately looser than the query (it does not tie
 /// the call to the loop's body): it must never reject a file the frontend would find a loop in.
+/// The longest parameter list `python_loop_action` reads (see its use).
+const MAX_PARAMS_BYTES: usize = 64 * 1024;
+
 pub(super) fn python_loop_action(t: &[u8]) -> bool {
     const ACTIONS: &[&[u8]] = &[b"close", b"fstat", b"set_inheritable", b"fcntl"];
     // Names passed first to an action call, and whether an action is followed by a comma.
@@ -292,6 +295,12 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     if args.is_empty() && wrapped.is_empty() {
         return false;
     }
+    // Each name once, looked up by binary search: a file of 10,000 `close(fd)` calls and as many
+    // `def`s compared every parameter with every argument.
+    for names in [&mut args, &mut wrapped] {
+        names.sort_unstable();
+        names.dedup();
+    }
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
     // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
     // is a function defined in this file, one level): a helper with a parameter among the
@@ -305,14 +314,20 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
         let Some(helper) = ident_at(t, skip_trivia(t, at + 3)) else {
             continue;
         };
-        let Some(open) = memchr::memchr(b'(', &t[at..]).map(|o| at + o) else {
+        // `def NAME(`, trivia allowed before the parenthesis (a search for the next `(`
+        // anywhere made 100,000 `def x` lines quadratic).
+        let open = skip_trivia(t, skip_trivia(t, at + 3) + helper.len());
+        if t.get(open) != Some(&b'(') {
             continue;
-        };
+        }
         // The matching `)`: defaults may hold parentheses (`def f(flags=(0), fd=None)`) and
         // strings (`sep=")"`), which are skipped whole.
         let mut close = open + 1;
         let mut depth = 1usize;
-        while close < t.len() {
+        // A parameter list longer than this is taken to name an action argument (admitting
+        // more is sound): an unclosed `(` per `def` made the search for `)` quadratic.
+        let limit = t.len().min(open + MAX_PARAMS_BYTES);
+        while close < limit {
             match t[close] {
                 q @ (b'\'' | b'"') => {
                     let triple = t[close..].starts_with(&[q, q, q]);
@@ -343,11 +358,11 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             close += 1;
         }
         let mut i = open + 1;
-        let mut closes_param = false;
+        let mut closes_param = close >= limit && limit < t.len();
         let close = close.min(t.len());
-        while i < close {
+        while i < close && !closes_param {
             if let Some(name) = ident_at(t, i) {
-                if args.contains(&name) {
+                if args.binary_search(&name).is_ok() {
                     closes_param = true;
                     break;
                 }
@@ -365,14 +380,14 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     if helper_closes {
         return !loop_vars.is_empty();
     }
-    if loop_vars.iter().any(|(v, _)| args.contains(v)) {
+    if loop_vars.iter().any(|(v, _)| args.binary_search(v).is_ok()) {
         return true;
     }
     // Another module's wrapper is followed only in the query's loops (over `range`,
     // `xrange`, `reversed`, or `while`), not in `for NAME in helper()` loops.
     loop_vars
         .iter()
-        .any(|(v, query_loop)| *query_loop && wrapped.contains(v))
+        .any(|(v, query_loop)| *query_loop && wrapped.binary_search(v).is_ok())
 }
 
 /// The variables of the loops `queries/python/close_loops.scm` matches, read from the text:

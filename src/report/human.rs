@@ -46,6 +46,8 @@ impl SourceCode for Source {
     }
 }
 
+/// Lines of context miette shows around each label (`with_context_lines`).
+const CONTEXT_LINES: usize = 1;
 /// Lines longer than this many bytes are cut around the spans on them.
 const LONG_LINE: usize = 400;
 /// Bytes kept on either side of a span's point on a cut line.
@@ -54,13 +56,23 @@ const KEEP_AFTER: usize = 140;
 
 /// The lines a finding shows (its labels' lines and one line of context around them), with
 /// every long line cut to a window around the points of the spans on it, `…` marking each
-/// cut. Line numbers and columns stay the file's.
+/// cut, as runs of consecutive file lines (`Run`): a bound at the top of a file and a loop
+/// 5,000 lines below it are two runs, not the 5,000 lines between. Line numbers and columns
+/// stay the file's.
 struct Excerpt {
     name: String,
     text: String,
-    /// 0-based file line of the excerpt's first line.
+    runs: Vec<Run>,
+}
+
+/// Consecutive file lines of an excerpt.
+struct Run {
+    /// Where the run's text starts in the excerpt's text, and ends.
+    start: usize,
+    end: usize,
+    /// 0-based file line of the run's first line.
     first_line: usize,
-    /// Per excerpt line: characters cut from its start, less the `…` put in their place.
+    /// Per line of the run: characters cut from its start, less the `…` put in their place.
     col_shift: Vec<usize>,
 }
 
@@ -71,17 +83,27 @@ impl SourceCode for Excerpt {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text.read_span(span, before, after)?;
+        // The run holding the span's start (miette asks for one label's span at a time).
+        let i = self
+            .runs
+            .partition_point(|r| r.start <= span.offset())
+            .saturating_sub(1);
+        let run = self.runs.get(i).ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new(span.offset().saturating_sub(run.start).into(), span.len());
+        let inner = self.text[run.start..run.end].read_span(&local, before, after)?;
         let line = inner.line();
         let column = match inner.column() {
             0 => 0,
-            c => c + self.col_shift.get(line).copied().unwrap_or(0),
+            c => c + run.col_shift.get(line).copied().unwrap_or(0),
         };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
-            *inner.span(),
-            line + self.first_line,
+            SourceSpan::new(
+                (inner.span().offset() + run.start).into(),
+                inner.span().len(),
+            ),
+            line + run.first_line,
             column,
             inner.line_count(),
         )))
@@ -141,12 +163,52 @@ fn excerpt(file: &FileReport, finding: &Finding) -> Option<(Excerpt, Shift)> {
     let last = (file.index.line_of(*points.last()?) + 1).min(last_line);
     let mut out = String::new();
     let mut shift = Shift::default();
-    let mut col_shift = Vec::new();
-    for line in first..=last {
+    let mut runs: Vec<Run> = Vec::new();
+    // The lines miette shows: those of the points and the context around each. Lines
+    // farther from every point are left out, each run of shown lines keeping its own first line: copied,
+    // they made a bound at the top of a file and 5,000 loops below it 5,000 copies of the
+    // whole file, each scanned by miette (12 s of rendering).
+    // miette joins two labels' snippets when their context lines meet or nearly do, reading
+    // every line between them: a margin of twice the context keeps those lines too.
+    // A span over several lines shows all of them.
+    const MARGIN: usize = 2 * CONTEXT_LINES + 2;
+    let mut shown_lines: Vec<(usize, usize)> = std::iter::once(finding.span)
+        .chain(finding.labels.iter().map(|l| l.span))
+        .filter(|sp| sp.start <= text.len())
+        .map(|sp| {
+            let (a, b) = (
+                file.index.line_of(sp.start),
+                file.index.line_of(sp.end.min(text.len())),
+            );
+            (a.saturating_sub(MARGIN), b + MARGIN)
+        })
+        .collect();
+    shown_lines.sort_unstable();
+    let shown = |line: usize| {
+        // The intervals starting at or before the line; one of them may reach it.
+        let n = shown_lines.partition_point(|(a, _)| *a <= line);
+        shown_lines[..n].iter().any(|(_, b)| line <= *b)
+    };
+    let mut previous: Option<usize> = None;
+    for line in (first..=last).filter(|l| shown(*l)) {
         let (s, e) = (line_start(line), line_end(line));
-        if line > first {
+        if previous.is_some_and(|p| p + 1 == line) {
             out.push('\n');
+        } else {
+            // The newline ends the run's last line (an empty last line is still a line).
+            if let Some(r) = runs.last_mut() {
+                out.push('\n');
+                r.end = out.len();
+            }
+            runs.push(Run {
+                start: out.len(),
+                end: 0,
+                first_line: line,
+                col_shift: Vec::new(),
+            });
         }
+        previous = Some(line);
+        let col_shift = &mut runs.last_mut().expect("a run was started").col_shift;
         if e - s <= LONG_LINE {
             shift.0.push((s, e + 1, out.len()));
             out.push_str(&text[s..e]);
@@ -186,12 +248,14 @@ fn excerpt(file: &FileReport, finding: &Finding) -> Option<(Excerpt, Shift)> {
             out.push('…');
         }
     }
+    if let Some(r) = runs.last_mut() {
+        r.end = out.len();
+    }
     Some((
         Excerpt {
             name: file.path.display().to_string(),
             text: out,
-            first_line: first,
-            col_shift,
+            runs,
         },
         shift,
     ))
@@ -265,7 +329,7 @@ fn handler(opts: HumanOptions) -> GraphicalReportHandler {
         .with_width(opts.width)
         .with_links(false)
         .with_urls(false)
-        .with_context_lines(1)
+        .with_context_lines(CONTEXT_LINES)
         .with_break_words(false)
         .with_word_separator(textwrap::WordSeparator::AsciiSpace)
 }

@@ -158,9 +158,19 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
         }
     }
     // Code that runs only on Windows is not judged by POSIX fd rules (`platform.rs`).
-    facts.close_loops.retain(|c| !ctx.windows_only(c.span));
-    facts.fd_ranges.retain(|r| !ctx.windows_only(r.span));
-    facts.spawns.retain(|s| !ctx.windows_only(s.span));
+    let mut spans: Vec<Span> = (facts.close_loops.iter().map(|c| c.span))
+        .chain(facts.fd_ranges.iter().map(|r| r.span))
+        .chain(facts.spawns.iter().map(|s| s.span))
+        .collect();
+    spans.sort_unstable();
+    spans.dedup();
+    let windows: Vec<Span> = (spans.iter().zip(ctx.windows_only(&spans)))
+        .filter_map(|(s, w)| w.then_some(*s))
+        .collect();
+    let posix = |s: &Span| windows.binary_search(s).is_err();
+    facts.close_loops.retain(|c| posix(&c.span));
+    facts.fd_ranges.retain(|r| posix(&r.span));
+    facts.spawns.retain(|s| posix(&s.span));
     facts.spawns.sort_by_key(|s| s.span);
     facts.spawns.dedup_by_key(|s| s.span);
     facts.close_loops.sort_by_key(|c| c.span);

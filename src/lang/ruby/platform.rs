@@ -37,26 +37,23 @@ fn names_windows_only(pattern: &str) -> bool {
 }
 
 impl<'t> Ctx<'t> {
-    /// Whether the code at `span` runs only on Windows: some `if`/`unless`/ternary/modifier/`&&`
-    /// or `case` around it reaches it only when a platform test says Windows.
-    pub(super) fn windows_only(&self, span: Span) -> bool {
-        let mut cur = self.root;
-        loop {
-            let mut walker = cur.walk();
-            let Some(child) = cur
-                .children(&mut walker)
-                .find(|c| c.start_byte() <= span.start && span.end <= c.end_byte())
-            else {
-                return false;
-            };
-            if self.guards_windows(cur, child) {
-                return true;
-            }
-            if child.start_byte() == span.start && child.end_byte() == span.end {
-                return false;
-            }
-            cur = child;
-        }
+    /// Which of `spans` (sorted, no duplicates) hold code that runs only on Windows: some
+    /// `if`/`unless`/ternary/modifier/`&&` or `case` around it reaches it only when a platform
+    /// test says Windows. The paths to all spans come from one walk (`ts::enclosing_paths`),
+    /// and each guard is judged once however many spans it holds.
+    pub(super) fn windows_only(&self, spans: &[Span]) -> Vec<bool> {
+        let ranges: Vec<(usize, usize)> = spans.iter().map(|s| (s.start, s.end)).collect();
+        let mut memo: HashMap<(usize, usize), bool> = HashMap::new();
+        ts::enclosing_paths(self.root, &ranges)
+            .iter()
+            .map(|path| {
+                path.windows(2).any(|pair| {
+                    *memo
+                        .entry((pair[0].id(), pair[1].id()))
+                        .or_insert_with(|| self.guards_windows(pair[0], pair[1]))
+                })
+            })
+            .collect()
     }
 
     /// Whether `parent` runs `child` only when a platform test says Windows.
