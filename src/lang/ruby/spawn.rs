@@ -185,6 +185,9 @@ impl<'t> Ctx<'t> {
             Some(r) => api_of(Some(top_const(r, self.src)?), method)?,
         };
         let call = m.call;
+        if self.execs_first(call) {
+            return None;
+        }
         self.spawn_steps.set(MAX_STEPS);
         let end = call
             .child_by_field_name("arguments")
@@ -220,6 +223,32 @@ impl<'t> Ctx<'t> {
             interpreter,
             script,
         })
+    }
+
+    /// Whether evaluating the call's arguments surely runs `exec` first (`exec(exec(cmd))`,
+    /// or what shell text parses to, `exec bundle exec --flag x`): `exec` never returns, so
+    /// this call never starts a child, and only the inner one is the spawn. An `exec` under a
+    /// branch, a block or `&&`/`||` (`CONDITIONAL_KINDS`) may not run, and one the file
+    /// defines itself may return: neither counts.
+    fn execs_first(&self, call: Node<'t>) -> bool {
+        let Some(arguments) = call.child_by_field_name("arguments") else {
+            return false;
+        };
+        let mut found = false;
+        ts::walk(arguments, |n| {
+            if found || (n != arguments && CONDITIONAL_KINDS.contains(&n.kind())) {
+                return false;
+            }
+            if n.kind() == "call" && super::method_name(n, self.src) == "exec" {
+                let recv = n.child_by_field_name("receiver");
+                found = match recv {
+                    None => !self.methods.contains_key("exec"),
+                    Some(r) => matches!(top_const(r, self.src), Some("Kernel" | "Process")),
+                };
+            }
+            !found
+        });
+        found
     }
 
     // ----- options --------------------------------------------------------------------------

@@ -828,3 +828,38 @@ fn cyclic_constants_stay_cheap() {
     assert_eq!(spawns(&src).len(), 3);
     assert!(start.elapsed() < std::time::Duration::from_secs(2));
 }
+
+/// `exec` never returns: a call whose arguments surely run it first starts no child. Shell
+/// text parsed as Ruby (`exec bundle exec --flag x`) gives one spawn, not two on one line.
+#[test]
+fn a_call_that_runs_exec_first_is_no_spawn() {
+    let callees =
+        |src: &str| -> Vec<String> { spawns(src).into_iter().map(|s| s.callee).collect() };
+    assert_eq!(
+        callees("exec bundle exec --keep-file-descriptors einhorn \"$@\"\n"),
+        ["exec"]
+    );
+    assert_eq!(
+        spawns("exec bundle exec --keep-file-descriptors einhorn \"$@\"\n")[0]
+            .span
+            .start,
+        12
+    );
+    assert_eq!(
+        callees("exec \"bundle\", \"exec\", \"einhorn\", *ARGV"),
+        ["exec"]
+    );
+    assert_eq!(callees("system(Kernel.exec(cmd))"), ["Kernel.exec"]);
+    assert_eq!(callees("spawn(x, ::Process.exec(cmd))"), ["::Process.exec"]);
+    // Both run, or the inner one may not run first.
+    assert_eq!(callees("system(system(a) ? b : c)").len(), 2);
+    assert_eq!(callees("system(a || exec(b))").len(), 2);
+    assert_eq!(callees("system(x.map { |c| exec(c) })").len(), 2);
+    assert_eq!(callees("system(if a then exec(b) end)").len(), 2);
+    // `conn.exec(sql)` is no `exec`; a file's own `exec` may return.
+    assert_eq!(callees("system(conn.exec(sql))"), ["system"]);
+    assert_eq!(
+        callees("def exec(c)\n  c\nend\nKernel.exec(exec(\"ls\"))"),
+        ["Kernel.exec"]
+    );
+}
