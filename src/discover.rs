@@ -7,10 +7,12 @@
 //! ignore files and excludes say, unless `--force-exclude` asks otherwise; one that fdlint
 //! cannot lint is reported, never silently skipped.
 //!
-//! A file with a Python, Ruby or Rust extension or name is one of those; any other file whose
-//! extension is not a known other kind (C, shell, Markdown, images, ...) is a script if its
-//! first line is a Python or Ruby shebang (`tool.cgi`, `bin/serve`), read from at most 256
-//! bytes, so discovery never reads more than the first line of a file it does not lint.
+//! A file with a Python, Ruby or Rust extension or name is one of those, unless (Python and
+//! Ruby) its shebang names another interpreter (`upgrade.rb` starting `#!/bin/sh` is a shell
+//! script) or the other of the two; any other file whose extension is not a known other kind
+//! (C, shell, Markdown, images, ...) is a script if its first line is a Python or Ruby shebang
+//! (`tool.cgi`, `bin/serve`). First lines are read from at most 256 bytes, so discovery never
+//! reads more than the first line of a file it does not lint.
 
 use std::fs;
 use std::io::Read;
@@ -140,13 +142,36 @@ pub fn lang_by_name(path: &Path) -> Option<Lang> {
 /// `env -S ruby -w`, `env -S uv run --script`). Only the program decides: a word later on the
 /// line (`#!/bin/sh python`) does not.
 pub fn lang_by_shebang(first_line: &[u8]) -> Option<Lang> {
+    match shebang(first_line)? {
+        Shebang::Lang(l) => Some(l),
+        Shebang::Foreign(_) | Shebang::Other => None,
+    }
+}
+
+/// What a `#!` line runs.
+enum Shebang<'a> {
+    /// Python or Ruby.
+    Lang(Lang),
+    /// A known interpreter of another language (`sh`, `bash`, `perl`, `node`): the program.
+    Foreign(&'a str),
+    /// Something else (`bundle`, a wrapper of the project's own).
+    Other,
+}
+
+/// The program a `#!` line runs, read as `lang_by_shebang` says; `None` without a shebang.
+fn shebang(first_line: &[u8]) -> Option<Shebang<'_>> {
     let line = std::str::from_utf8(first_line.strip_prefix(b"#!")?).ok()?;
     let mut words = line.split_whitespace();
-    let mut program = basename(words.next()?);
+    let Some(first) = words.next() else {
+        return Some(Shebang::Other);
+    };
+    let mut program = basename(first);
     if program == "env" {
         // env's own options and NAME=value assignments come before the program.
         program = loop {
-            let w = words.next()?;
+            let Some(w) = words.next() else {
+                return Some(Shebang::Other);
+            };
             match w {
                 "-S"
                 | "--split-string"
@@ -156,7 +181,9 @@ pub fn lang_by_shebang(first_line: &[u8]) -> Option<Lang> {
                 | "-v"
                 | "--debug" => {}
                 "-u" | "--unset" | "-C" | "--chdir" => {
-                    words.next()?;
+                    if words.next().is_none() {
+                        return Some(Shebang::Other);
+                    }
                 }
                 _ if w.starts_with("-S") => break basename(&w[2..]),
                 _ if w.starts_with('-') || w.contains('=') => {}
@@ -165,9 +192,64 @@ pub fn lang_by_shebang(first_line: &[u8]) -> Option<Lang> {
         };
     }
     if program == "uv" && words.next() == Some("run") {
-        return Some(Lang::Python);
+        return Some(Shebang::Lang(Lang::Python));
     }
-    interpreter_lang(program)
+    Some(match interpreter_lang(program) {
+        Some(l) => Shebang::Lang(l),
+        None if foreign_interpreter(program) => Shebang::Foreign(program),
+        None => Shebang::Other,
+    })
+}
+
+/// Interpreters of languages fdlint does not lint, with or without a version (`bash5`,
+/// `perl5.36`, `node18`): a script run by one of these is not Python or Ruby, whatever its
+/// name. Wrappers that run a Python or Ruby program (`bundle`, `nix-shell`, `rake`) are not
+/// here.
+fn foreign_interpreter(program: &str) -> bool {
+    const SHELLS_AND_OTHERS: &[&str] = &[
+        "sh",
+        "bash",
+        "dash",
+        "zsh",
+        "ksh",
+        "mksh",
+        "pdksh",
+        "ash",
+        "csh",
+        "tcsh",
+        "fish",
+        "busybox",
+        "perl",
+        "node",
+        "nodejs",
+        "deno",
+        "bun",
+        "php",
+        "lua",
+        "luajit",
+        "tclsh",
+        "wish",
+        "expect",
+        "awk",
+        "gawk",
+        "mawk",
+        "nawk",
+        "sed",
+        "make",
+        "gmake",
+        "Rscript",
+        "pwsh",
+        "osascript",
+        "julia",
+        "elixir",
+        "escript",
+        "guile",
+        "racket",
+        "ocaml",
+        "groovy",
+    ];
+    let stem = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    SHELLS_AND_OTHERS.contains(&stem)
 }
 
 fn basename(word: &str) -> &str {
@@ -196,11 +278,38 @@ fn interpreter_lang(program: &str) -> Option<Lang> {
 
 /// The language of a file without an extension we know, read from its first line.
 fn sniff(path: &Path) -> Option<Lang> {
-    let mut f = fs::File::open(path).ok()?;
+    first_line(path, lang_by_shebang)?
+}
+
+/// `f` of the file's first line (at most 256 bytes read, `\r` left out); `None` when the file
+/// cannot be read.
+fn first_line<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
+    let mut file = fs::File::open(path).ok()?;
     let mut buf = [0u8; 256];
-    let n = f.read(&mut buf).ok()?;
-    let first = buf[..n].split(|b| *b == b'\n').next()?;
-    lang_by_shebang(first.strip_suffix(b"\r").unwrap_or(first))
+    let n = file.read(&mut buf).ok()?;
+    let first = buf[..n].split(|b| *b == b'\n').next().unwrap_or(&[]);
+    Some(f(first.strip_suffix(b"\r").unwrap_or(first)))
+}
+
+/// The language of a file that is `name` by extension or name, after its shebang had its
+/// say: the language the shebang names (`tool.rb` starting `#!/usr/bin/env python3` is
+/// Python), or `Err(program)` when another interpreter runs it (`upgrade.rb` starting
+/// `#!/bin/sh`: linting a shell script as Ruby reports shell words as Ruby calls). A Rust
+/// file's `#!` is an inner attribute (`#![allow(..)]`) or a `cargo`/`rust-script` line: it
+/// stays Rust, unread.
+fn lang_of_named(path: &Path, name: Lang) -> Result<Lang, String> {
+    if name == Lang::Rust {
+        return Ok(name);
+    }
+    match first_line(path, |l| match shebang(l) {
+        Some(Shebang::Lang(l)) => Ok(l),
+        Some(Shebang::Foreign(p)) => Err(p.to_string()),
+        _ => Ok(name),
+    }) {
+        Some(r) => r,
+        // Unreadable: the lint reports it.
+        None => Ok(name),
+    }
 }
 
 /// Whether a file that is not Python, Ruby or Rust by name may be a script: its extension (if
@@ -212,10 +321,14 @@ fn may_be_script(path: &Path) -> bool {
     }
 }
 
-/// The language of a file on disk: by name or extension, else (for a file whose extension is
-/// not another kind's) by its shebang.
+/// The language of a file on disk: by name or extension, unless its shebang names another
+/// language (a Python or Ruby interpreter decides; `#!/bin/sh` makes it no file to lint),
+/// else (for a file whose extension is not another kind's) by its shebang.
 pub fn lang_of(path: &Path) -> Option<Lang> {
-    lang_by_name(path).or_else(|| may_be_script(path).then(|| sniff(path)).flatten())
+    match lang_by_name(path) {
+        Some(name) => lang_of_named(path, name).ok(),
+        None => may_be_script(path).then(|| sniff(path)).flatten(),
+    }
 }
 
 /// A cargo build directory: `target/` holding `CACHEDIR.TAG` or `.rustc_info.json`.
@@ -361,7 +474,21 @@ fn explicit_file(path: &Path, out: &mut Discovered, emit: &mut impl FnMut(Candid
         return;
     }
     // A named file is sniffed whatever its extension: the user says it is worth a look.
-    match lang_by_name(path).or_else(|| sniff(path)) {
+    let lang = match lang_by_name(path).map(|name| lang_of_named(path, name)) {
+        Some(Ok(lang)) => Some(lang),
+        Some(Err(program)) => {
+            out.issues.push(issue(
+                IssueKind::NotLintable,
+                format!(
+                    "not linted: its first line runs it with `{program}`, so it is not a \
+                     Python or Ruby file whatever its name"
+                ),
+            ));
+            return;
+        }
+        None => sniff(path),
+    };
+    match lang {
         Some(lang) => emit(Candidate {
             path: path.to_path_buf(),
             lang,
@@ -529,5 +656,60 @@ mod tests {
         assert_eq!(lang_of(&write("notes.TXT", py)), None);
         assert_eq!(lang_of(&write("tool.py.bak", py)), None);
         assert_eq!(lang_of(&write("data.cgi", "no shebang\n")), None);
+    }
+
+    #[test]
+    fn a_named_file_run_by_another_interpreter_is_not_linted() {
+        let d = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = d.path().join(name);
+            fs::write(&p, text).unwrap();
+            p
+        };
+        // A shell script with a `.rb` name (a test fixture that re-executes a server).
+        let sh = "#!/bin/sh\nexec bundle exec einhorn \"$@\"\n";
+        for (name, text) in [
+            ("upgrade_reexec.rb", sh),
+            ("setup.py", "#!/bin/bash\nset -e\n"),
+            ("run.py", "#!/usr/bin/env bash\r\nexec python3 -m app\n"),
+            ("gen.rb", "#!/usr/bin/perl -w\nprint 1;\n"),
+            ("tool.py", "#!/usr/bin/env -S node --no-warnings\n"),
+            ("Rakefile", "#!/bin/zsh\n"),
+            ("x.rb", "#!/usr/local/bin/bash5\n"),
+        ] {
+            let p = write(name, text);
+            assert_eq!(lang_of(&p), None, "{name}");
+            assert!(
+                lang_of_named(&p, lang_by_name(&p).unwrap()).is_err(),
+                "{name}"
+            );
+        }
+        // The shebang names the language: it decides, whatever the extension.
+        assert_eq!(
+            lang_of(&write("tool.rb", "#!/usr/bin/env python3\nimport os\n")),
+            Some(Lang::Python)
+        );
+        // Look-alikes that stay what their name says: no shebang, Ruby's or Python's own, a
+        // wrapper that runs Ruby or Python, a bare `#!`, a Rust inner attribute, a shell
+        // shebang further down.
+        for (name, text, lang) in [
+            ("a.rb", "# frozen_string_literal: true\n", Lang::Ruby),
+            ("a.rb", "#!/usr/bin/env ruby -w\n", Lang::Ruby),
+            ("config.ru", "#!/usr/bin/env rackup -s thin\n", Lang::Ruby),
+            ("bin.rb", "#!/usr/bin/env bundle exec ruby\n", Lang::Ruby),
+            (
+                "shell.py",
+                "#!/usr/bin/env nix-shell\n#!nix-shell -i python3\n",
+                Lang::Python,
+            ),
+            ("t.py", "#!/usr/bin/env\n", Lang::Python),
+            ("t.py", "#!<<PYTHON>>\n", Lang::Python),
+            ("t.py", "\"\"\"Doc.\n#!/bin/sh\n\"\"\"\n", Lang::Python),
+            ("lib.rs", "#![allow(dead_code)]\n", Lang::Rust),
+            ("script.rs", "#!/bin/sh\n", Lang::Rust),
+            ("empty.py", "", Lang::Python),
+        ] {
+            assert_eq!(lang_of(&write(name, text)), Some(lang), "{name}: {text}");
+        }
     }
 }

@@ -694,6 +694,84 @@ fn a_named_file_that_cannot_be_linted_is_reported() {
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
 
+/// Regression (a held-out run on real code): a shell script named `.rb` (a test fixture that
+/// re-executes a server) was linted as Ruby, its `exec bundle exec ...` line reported twice.
+/// A `.py`/`.rb` file whose shebang names another interpreter is not Python or Ruby: a walk
+/// leaves it out (`--show-files` too) and naming it reports it, like any file fdlint cannot
+/// lint; a shebang naming Python or Ruby decides the language whatever the extension.
+#[test]
+fn a_shell_script_named_rb_or_py_is_not_linted() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let sh = b"#!/bin/sh\n\nif [ \"$1\" = \"--with-state-fd\" ]; then\n  sleep 6\nfi\nexec bundle exec --keep-file-descriptors einhorn \"$@\"\n";
+    write(&root.join("fixtures/upgrade_reexec.rb"), sh);
+    write(
+        &root.join("fixtures/bootstrap.py"),
+        b"#!/usr/bin/env bash\nexec python3 -c 'import os; os.closerange(3, 65536)'\n",
+    );
+    // The look-alikes: Ruby that runs the same command, and a Python script named `.rb`.
+    write(
+        &root.join("bin/reexec.rb"),
+        b"#!/usr/bin/env ruby\nexec \"bundle\", \"exec\", \"--keep-file-descriptors\", \"einhorn\", *ARGV\n",
+    );
+    write(
+        &root.join("bin/tool.rb"),
+        b"#!/usr/bin/env python2\nimport subprocess\nsubprocess.call(['ls'])\n",
+    );
+    let o = run_in(root, &["check", "--show-files", "."]);
+    assert_eq!(
+        stdout(&o),
+        "./bin/reexec.rb\n./bin/tool.rb\n",
+        "{}",
+        stderr(&o)
+    );
+    let o = run_in(root, &["check", "--format", "concise", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    // The Ruby `exec` once, the Python 2 call as Python; nothing from the shell scripts.
+    assert_eq!(
+        out.matches("./bin/reexec.rb:2:1: note[FD003]").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("./bin/tool.rb:3:1: warning[FD004]"), "{out}");
+    assert!(!out.contains("fixtures/"), "{out}");
+    assert!(!stderr(&o).contains("fixtures/"), "{}", stderr(&o));
+    // Named on the command line: reported, not linted, exit 0 as for other such files.
+    let o = run_in(
+        root,
+        &[
+            "check",
+            "fixtures/upgrade_reexec.rb",
+            "fixtures/bootstrap.py",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "{}", stderr(&o));
+    let err = stderr(&o);
+    for (name, program) in [
+        ("fixtures/upgrade_reexec.rb", "sh"),
+        ("fixtures/bootstrap.py", "bash"),
+    ] {
+        assert!(
+            err.contains(&format!(
+                "fdlint: {name}: not linted: its first line runs it with `{program}`"
+            )),
+            "{err}"
+        );
+    }
+    assert!(
+        err.contains("no Python, Ruby or Rust files found to lint"),
+        "{err}"
+    );
+    let o = run_in(
+        root,
+        &["check", "--show-files", "fixtures/upgrade_reexec.rb"],
+    );
+    assert_eq!(stdout(&o), "", "{}", stderr(&o));
+    assert!(stderr(&o).contains("not linted"), "{}", stderr(&o));
+}
+
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     fdlint()
         .args(args)

@@ -33,6 +33,8 @@ pub(super) struct Ctx<'t> {
     /// Expression steps the spawn resolvers may still take for the current call, so that names
     /// that share subexpressions cannot make the work exponential.
     pub(super) spawn_steps: std::cell::Cell<u32>,
+    /// `platform::Ctx::called_only_on_windows` per method node id.
+    pub(super) windows_methods: RefCell<HashMap<usize, bool>>,
     /// `spawn::Ctx::hash_use` per scope and local name.
     pub(super) spawn_hash_uses: RefCell<HashMap<(usize, String), spawn::HashUse>>,
     /// The file's work budget: every resolution step takes one.
@@ -278,6 +280,7 @@ impl<'t> Ctx<'t> {
             methods: HashMap::new(),
             spawn_steps: std::cell::Cell::new(0),
             spawn_hash_uses: RefCell::new(HashMap::new()),
+            windows_methods: RefCell::new(HashMap::new()),
             budget,
             resolved: RefCell::new(HashMap::new()),
             cut_at: std::cell::Cell::new(usize::MAX),

@@ -36,24 +36,128 @@ fn names_windows_only(pattern: &str) -> bool {
         .all(|alt| !alt.is_empty() && WINDOWS_WORDS.iter().any(|w| alt.contains(w)))
 }
 
+/// How many methods deep `windows_only` follows callers (`a` only called by `b`, only called
+/// under a Windows test).
+const MAX_CALLER_DEPTH: u32 = 4;
+
 impl<'t> Ctx<'t> {
-    /// Which of `spans` (sorted, no duplicates) hold code that runs only on Windows: some
-    /// `if`/`unless`/ternary/modifier/`&&` or `case` around it reaches it only when a platform
-    /// test says Windows. The paths to all spans come from one walk (`ts::enclosing_paths`),
-    /// and each guard is judged once however many spans it holds.
+    /// Which of `spans` hold code that runs only on Windows: some `if`/`unless`/ternary/
+    /// modifier/`&&` or `case` around it reaches it only when a platform test says Windows, or
+    /// it is in a method that this file calls only where the code runs only on Windows
+    /// (`daemonize_with_spawn` called under `if ServerEngine.windows?` alone).
     pub(super) fn windows_only(&self, spans: &[Span]) -> Vec<bool> {
-        let ranges: Vec<(usize, usize)> = spans.iter().map(|s| (s.start, s.end)).collect();
-        let mut memo: HashMap<(usize, usize), bool> = HashMap::new();
-        ts::enclosing_paths(self.root, &ranges)
+        self.windows_only_at(spans, 0)
+    }
+
+    /// `windows_only`, `depth` methods up the callers. The paths from the root to all spans
+    /// come from one forward walk (`ts::enclosing_paths`; a descent from the root per span
+    /// scanned the root's children each time, and 10,000 loops took a minute), and each guard
+    /// is judged once however many spans it holds.
+    fn windows_only_at(&self, spans: &[Span], depth: u32) -> Vec<bool> {
+        let mut order: Vec<usize> = (0..spans.len()).collect();
+        order.sort_by_key(|&i| spans[i]);
+        let sorted: Vec<(usize, usize)> = order
             .iter()
-            .map(|path| {
-                path.windows(2).any(|pair| {
-                    *memo
-                        .entry((pair[0].id(), pair[1].id()))
-                        .or_insert_with(|| self.guards_windows(pair[0], pair[1]))
-                })
-            })
-            .collect()
+            .map(|&i| (spans[i].start, spans[i].end))
+            .collect();
+        let mut memo: HashMap<(usize, usize), bool> = HashMap::new();
+        let mut out = vec![false; spans.len()];
+        for (k, path) in ts::enclosing_paths(self.root, &sorted).iter().enumerate() {
+            let guarded = path.windows(2).any(|pair| {
+                *memo
+                    .entry((pair[0].id(), pair[1].id()))
+                    .or_insert_with(|| self.guards_windows(pair[0], pair[1]))
+            });
+            // The innermost instance method around the span (not the span itself).
+            let inner = match path.last() {
+                Some(n) if (n.start_byte(), n.end_byte()) == sorted[k] => &path[..path.len() - 1],
+                _ => &path[..],
+            };
+            let method = inner.iter().skip(1).rev().find(|n| n.kind() == "method");
+            out[order[k]] = guarded
+                || (depth < MAX_CALLER_DEPTH
+                    && method.is_some_and(|m| self.called_only_on_windows(*m, depth)));
+        }
+        out
+    }
+
+    /// Whether method `def` is called in this file, and only from code that runs only on
+    /// Windows. Every occurrence of its name must be read as a call of it (`name(...)`,
+    /// `self.name`, a bare `name` where no local of that name is bound) or be its definition
+    /// or a comment: a symbol (`send(:name)`, `method(:name)`), a string, a call on another
+    /// receiver or a second definition may call it from anywhere, and then it is judged.
+    /// Callers in other files cannot be seen: a method named only here is taken as this
+    /// file's to call. Memoised per method; a method reached again while its callers are
+    /// being read (recursion) counts as not Windows-only.
+    fn called_only_on_windows(&self, def: Node<'t>, depth: u32) -> bool {
+        if let Some(v) = self.windows_methods.borrow().get(&def.id()) {
+            return *v;
+        }
+        self.windows_methods.borrow_mut().insert(def.id(), false);
+        let v = self.callers_windows_only(def, depth);
+        self.windows_methods.borrow_mut().insert(def.id(), v);
+        v
+    }
+
+    fn callers_windows_only(&self, def: Node<'t>, depth: u32) -> bool {
+        let Some(name_node) = def.child_by_field_name("name") else {
+            return false;
+        };
+        let name = self.text(name_node);
+        if name.is_empty() || self.methods.get(name).map_or(0, Vec::len) != 1 {
+            return false;
+        }
+        let b = self.src.as_bytes();
+        let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        let mut sites = Vec::new();
+        for at in memchr::memmem::find_iter(b, name.as_bytes()) {
+            let end = at + name.len();
+            // `x.name?` for `name`, `@name`, `:name`, `$name` are other words.
+            if at
+                .checked_sub(1)
+                .is_some_and(|i| is_ident(b[i]) || b[i] == b'@')
+                || b.get(end)
+                    .is_some_and(|c| is_ident(*c) || matches!(c, b'?' | b'!' | b'='))
+            {
+                continue;
+            }
+            let Some(n) = self.root.descendant_for_byte_range(at, end) else {
+                return false;
+            };
+            if n == name_node || n.kind() == "comment" {
+                continue;
+            }
+            if n.start_byte() != at || n.end_byte() != end || n.kind() != "identifier" {
+                return false;
+            }
+            let site = match n.parent() {
+                Some(p) if p.kind() == "call" && p.child_by_field_name("method") == Some(n) => {
+                    match p.child_by_field_name("receiver") {
+                        None => p,
+                        Some(r) if r.kind() == "self" => p,
+                        Some(_) => return false,
+                    }
+                }
+                // A parameter of that name: its reads are no calls, and cannot be told apart.
+                Some(p) if p.kind().ends_with("parameters") || p.kind().ends_with("_parameter") => {
+                    return false;
+                }
+                // A bare `name`: a call unless a local of that name is bound in its scope.
+                _ => {
+                    let scope = self.scope_of(n).map_or(0, |s| s.id());
+                    if self.local_bindings(scope, name).is_some() {
+                        return false;
+                    }
+                    n
+                }
+            };
+            sites.push(ts::span(site));
+        }
+        !sites.is_empty()
+            && self
+                .windows_only_at(&sites, depth + 1)
+                .into_iter()
+                .all(|w| w)
     }
 
     /// Whether `parent` runs `child` only when a platform test says Windows.
@@ -257,7 +361,12 @@ impl<'t> Ctx<'t> {
                 // `if windows?` without parentheses or arguments.
                 None => self.method_implies(self.text(node), want, d),
             },
-            "call" if node.child_by_field_name("receiver").is_none() && args(node).is_empty() => {
+            "call"
+                if node
+                    .child_by_field_name("receiver")
+                    .is_none_or(|r| r.kind() == "self")
+                    && args(node).is_empty() =>
+            {
                 self.method_implies(method_name(node, self.src), want, d)
             }
             _ => self.platform_atom(node, d) == Some(want),
@@ -341,10 +450,10 @@ impl<'t> Ctx<'t> {
                 .then_some(true)
             }
             (Some(r), "nil?") if a.is_empty() && self.is_alt_separator(r) => Some(false),
-            // `Gem.win_platform?`, `OS.windows?`, `ChildProcess.windows?`, `Platform.posix?`.
-            (Some(r), _) if a.is_empty() && matches!(r.kind(), "constant" | "scope_resolution") => {
-                platform_word(m)
-            }
+            // `Gem.win_platform?`, `OS.windows?`, `ChildProcess.windows?`, `Platform.posix?`,
+            // and the same predicates on any receiver (`@platform.windows?`,
+            // `config.os.windows?`): the name says what is tested.
+            (Some(_), _) if a.is_empty() => platform_word(m),
             _ => None,
         }
     }
@@ -418,9 +527,65 @@ mod tests {
             "def windows?; false; end\nsystem(cmd) if windows?",
             "case RUBY_PLATFORM\nwhen /mswin/, /linux/ then system(cmd)\nend",
             "case x\nwhen /mswin/ then system(cmd)\nend",
+            "system(cmd) if @platform.linux?",
+            "def windows?; false; end\nsystem(cmd) if self.windows?",
         ] {
             assert_eq!(judged(src), 1, "{src}");
         }
+    }
+
+    #[test]
+    fn windows_predicates_on_any_receiver() {
+        for src in [
+            "system(cmd) if @platform.windows?",
+            "system(cmd) if config.os.windows?",
+            "system(cmd) unless host.posix?",
+            "system(cmd) if self.windows?",
+            "def windows?; Gem.win_platform?; end\nsystem(cmd) if self.windows?",
+        ] {
+            assert_eq!(judged(src), 0, "{src}");
+        }
+    }
+
+    /// A method this file calls only from Windows-only code is Windows-only.
+    #[test]
+    fn methods_called_only_on_windows() {
+        let def = "def start\n  system(cmd)\nend\n";
+        for calls in [
+            "start if Gem.win_platform?",
+            "if ServerEngine.windows?\n  start\nelse\n  fork_start\nend",
+            "self.start if windows?",
+            "start() if OS.windows?\nstart if OS.windows? # start again",
+            // Through a second method called only on Windows.
+            "def go\n  start\nend\ngo if Gem.win_platform?",
+        ] {
+            let src = format!("{def}{calls}");
+            assert_eq!(judged(&src), 0, "{src}");
+        }
+        for calls in [
+            // Never called here, or called on POSIX too, or elsewhere by another name.
+            "",
+            "start if Gem.win_platform?\nstart",
+            "if Gem.win_platform?\n  x\nelse\n  start\nend",
+            "start if Gem.win_platform?\nat_exit(&method(:start))",
+            "start if Gem.win_platform?\nsend(\"start\")",
+            "start if Gem.win_platform?\nworker.start",
+            // A local or a parameter of that name is no call.
+            "start = 1 if Gem.win_platform?\nstart",
+            "def run(start)\n  start if Gem.win_platform?\nend",
+            // Defined twice: which one runs cannot be told.
+            "def start; end\nstart if Gem.win_platform?",
+            // Called from a method that only calls itself.
+            "def again\n  start\n  again\nend",
+        ] {
+            let src = format!("{def}{calls}");
+            assert!(judged(&src) >= 1, "{src}");
+        }
+        // Recursion only through itself: judged, and no hang.
+        assert_eq!(
+            judged("def retry_start(n)\n  system(cmd) || retry_start(n - 1)\nend"),
+            1
+        );
     }
 
     #[test]

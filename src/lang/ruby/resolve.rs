@@ -528,7 +528,8 @@ impl<'t> Ctx<'t> {
             }
             let mut returns = Vec::new();
             ts::walk(body, |n| {
-                if n.kind() == "return" {
+                // The `return` statement, not its keyword (an unnamed node of the same kind).
+                if n.kind() == "return" && n.is_named() {
                     returns.push(n);
                 }
                 !matches!(

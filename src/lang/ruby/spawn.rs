@@ -132,6 +132,31 @@ enum OptClass<'t> {
     Not,
 }
 
+/// One element of an argument array as far as it can be seen (see `Ctx::array_elems`).
+#[derive(Clone)]
+enum Elem<'t> {
+    /// An element that is there, at this place, on every path.
+    Sure(Node<'t>),
+    /// Elements added on a path that may be skipped (`args << "-v" if verbose`): all of them
+    /// or none.
+    Maybe(Vec<Elem<'t>>),
+    /// Any number of strings (`*ARGV`, `*cmd.split`): never an options hash, and no word that
+    /// can be read.
+    Strings,
+    /// A splat that cannot be read: any number of elements of any kind.
+    Unknown,
+}
+
+/// A candidate for the last element of a splatted array (see `Ctx::splat_options`).
+struct Tail<'t> {
+    node: Node<'t>,
+    /// The element is there on every path (else it was added on a path that may be skipped).
+    sure: bool,
+    /// The element right before it, added with it, is a flag (`"--dir", dir`): it is that
+    /// flag's value.
+    after_flag: bool,
+}
+
 /// How a local variable is used in its scope (see `Ctx::hash_use`).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct HashUse {
@@ -160,6 +185,9 @@ impl<'t> Ctx<'t> {
             Some(r) => api_of(Some(top_const(r, self.src)?), method)?,
         };
         let call = m.call;
+        if self.execs_first(call) {
+            return None;
+        }
         self.spawn_steps.set(MAX_STEPS);
         let end = call
             .child_by_field_name("arguments")
@@ -195,6 +223,32 @@ impl<'t> Ctx<'t> {
             interpreter,
             script,
         })
+    }
+
+    /// Whether evaluating the call's arguments surely runs `exec` first (`exec(exec(cmd))`,
+    /// or what shell text parses to, `exec bundle exec --flag x`): `exec` never returns, so
+    /// this call never starts a child, and only the inner one is the spawn. An `exec` under a
+    /// branch, a block or `&&`/`||` (`CONDITIONAL_KINDS`) may not run, and one the file
+    /// defines itself may return: neither counts.
+    fn execs_first(&self, call: Node<'t>) -> bool {
+        let Some(arguments) = call.child_by_field_name("arguments") else {
+            return false;
+        };
+        let mut found = false;
+        ts::walk(arguments, |n| {
+            if found || (n != arguments && CONDITIONAL_KINDS.contains(&n.kind())) {
+                return false;
+            }
+            if n.kind() == "call" && super::method_name(n, self.src) == "exec" {
+                let recv = n.child_by_field_name("receiver");
+                found = match recv {
+                    None => !self.methods.contains_key("exec"),
+                    Some(r) => matches!(top_const(r, self.src), Some("Kernel" | "Process")),
+                };
+            }
+            !found
+        });
+        found
     }
 
     // ----- options --------------------------------------------------------------------------
@@ -328,18 +382,13 @@ impl<'t> Ctx<'t> {
             let elems = statements(last)
                 .first()
                 .and_then(|i| self.array_elems(*i, 0));
-            match elems.as_deref() {
-                None | Some([.., None]) => opts.push(Opt::Opaque(ts::span(last))),
-                Some([.., Some(e)])
-                    if elems.as_ref().map_or(0, Vec::len) + positional.len() > 2 =>
-                {
-                    match self.classify(*e, 0) {
-                        OptClass::Hash(items) => opts = items,
-                        OptClass::Unknown(span) => opts.push(Opt::Opaque(span)),
-                        OptClass::Not => {}
-                    }
-                }
-                Some(_) => {}
+            match elems {
+                None => opts.push(Opt::Opaque(ts::span(last))),
+                Some(elems) => match self.splat_options(&elems, &positional, last) {
+                    OptClass::Hash(items) => opts = items,
+                    OptClass::Unknown(span) => opts.push(Opt::Opaque(span)),
+                    OptClass::Not => {}
+                },
             }
             return (opts, positional, true);
         }
@@ -359,6 +408,155 @@ impl<'t> Ctx<'t> {
             }
         }
         (opts, positional, false)
+    }
+
+    /// The options a splatted last argument holds (`spawn(cmd, *args)`): its array's last
+    /// element when that is a hash, as in Ruby. Every element that can end the array is a
+    /// candidate: the one surely there last, and each element added after it on a path that may
+    /// be skipped (the last of its group: `args += ["--dir", dir] if x` adds both or neither);
+    /// when the array may be empty, the argument before the splat too. A candidate surely
+    /// there is read as a trailing argument written in the call is (`classify`); one that may
+    /// be missing must be visibly no hash (`not_hash`: a string, `%w[]`, `x.to_s`, a local
+    /// holding one) or a flag's value (`"--dir", Eye.dir`), or nothing is known. So
+    /// `args << "--quiet" if q` keeps the options absent, while `args << extra if x` or a
+    /// hash added on one path makes them `Unknown`.
+    fn splat_options(
+        &self,
+        elems: &[Elem<'t>],
+        positional: &[Node<'t>],
+        splat: Node<'t>,
+    ) -> OptClass<'t> {
+        let unknown = OptClass::Unknown(ts::span(splat));
+        let mut tails = Vec::new();
+        let Some(ends) = self.tails(elems, true, &mut tails) else {
+            return unknown;
+        };
+        // `spawn(env, cmd, *args)` with `args` empty ends with `cmd`; a lone argument before
+        // the splat is the command.
+        if !ends && positional.len() >= 3 {
+            tails.push(Tail {
+                node: positional[positional.len() - 2],
+                sure: true,
+                after_flag: false,
+            });
+        }
+        let maybes_fine = tails
+            .iter()
+            .filter(|t| !t.sure)
+            .all(|t| t.after_flag || self.not_hash(t.node, 0));
+        if !maybes_fine {
+            return unknown;
+        }
+        match tails.iter().find(|t| t.sure) {
+            // The array surely ends here: read as before, when the call has more than the
+            // command.
+            Some(t) if tails.len() == 1 => {
+                if elems.len() + positional.len() > 2 {
+                    self.classify(t.node, 0)
+                } else {
+                    OptClass::Not
+                }
+            }
+            // On the paths that add more it is no longer last: fine only if it is no hash.
+            Some(t) => match self.classify(t.node, 0) {
+                OptClass::Not => OptClass::Not,
+                _ => unknown,
+            },
+            None => OptClass::Not,
+        }
+    }
+
+    /// The candidates for the last of `elems` (see `splat_options`), last first; whether one
+    /// of them is surely there (`Some(false)`: the elements may all be missing); `None` when an
+    /// element that cannot be read may end them.
+    fn tails(&self, elems: &[Elem<'t>], sure: bool, out: &mut Vec<Tail<'t>>) -> Option<bool> {
+        for (i, e) in elems.iter().enumerate().rev() {
+            match e {
+                Elem::Sure(n) => {
+                    let after_flag = i > 0
+                        && matches!(&elems[i - 1], Elem::Sure(p)
+                            if self.value(*p, 0).is_some_and(|v| v.starts_with('-')));
+                    out.push(Tail {
+                        node: *n,
+                        sure,
+                        after_flag,
+                    });
+                    return Some(true);
+                }
+                // A group may be missing: what comes before it may end the array too.
+                Elem::Maybe(group) => {
+                    self.tails(group, false, out)?;
+                }
+                Elem::Strings => {}
+                Elem::Unknown => return None,
+            }
+        }
+        Some(false)
+    }
+
+    /// Whether an expression is visibly not a hash: a literal of another kind (string,
+    /// symbol, number, array, `%w[]`, `nil`), a string built from parts (`"a#{x}"`,
+    /// `File.join`, `"a" + x`), a conversion (`x.to_s`, `x.to_path`), a `File` path (`File.join(dir, x)`), a branch whose every value
+    /// is one of those, or a name holding one. A method result or a parameter may be a hash.
+    fn not_hash(&self, node: Node<'t>, depth: u32) -> bool {
+        if depth > MAX_DEPTH || !self.step() {
+            return false;
+        }
+        let d = depth + 1;
+        match node.kind() {
+            "string" | "bare_string" | "chained_string" | "heredoc_beginning" | "subshell"
+            | "string_array" | "symbol_array" | "array" | "simple_symbol" | "delimited_symbol"
+            | "bare_symbol" | "integer" | "float" | "rational" | "complex" | "character"
+            | "regex" | "nil" | "true" | "false" | "range" => true,
+            "parenthesized_statements" => {
+                matches!(statements(node).as_slice(), [one] if self.not_hash(*one, d))
+            }
+            "if" | "unless" | "conditional" | "case" => {
+                let mut values = Vec::new();
+                branch_values(node, &mut values, 0);
+                // A missing branch (the construct itself, or a `when` without a body) is nil.
+                values
+                    .iter()
+                    .all(|v| *v == node || v.kind() == "when" || self.not_hash(*v, d))
+            }
+            "identifier" => self.local_value(node).is_some_and(|v| self.not_hash(v, d)),
+            "constant" | "scope_resolution" => super::const_name(node, self.src)
+                .and_then(|n| self.global_value(n))
+                .is_some_and(|v| self.not_hash(v, d)),
+            // A string, array or number combined with something stays one (a Hash has no
+            // `+`, `*` or `%`).
+            "binary" => {
+                node.child_by_field_name("operator")
+                    .is_some_and(|o| matches!(self.text(o), "+" | "*" | "%"))
+                    && node
+                        .child_by_field_name("left")
+                        .is_some_and(|l| self.not_hash(l, d))
+            }
+            "call" => {
+                let recv = node.child_by_field_name("receiver");
+                let method = super::method_name(node, self.src);
+                let path_op = matches!(
+                    method,
+                    "join" | "expand_path" | "absolute_path" | "realpath" | "basename" | "dirname"
+                );
+                (recv.is_some()
+                    && args(node).is_empty()
+                    && matches!(
+                        method,
+                        "to_s"
+                            | "to_str"
+                            | "to_path"
+                            | "to_i"
+                            | "to_f"
+                            | "inspect"
+                            | "shelljoin"
+                            | "shellescape"
+                    ))
+                    || (path_op && recv.and_then(|r| top_const(r, self.src)) == Some("File"))
+                    || self.value(node, d).is_some()
+            }
+            _ => false,
+        }
     }
 
     /// `**opts`: the entries of the hash it names, when visible.
@@ -523,8 +721,9 @@ impl<'t> Ctx<'t> {
 
     /// The options a method of this file returns (`def spawn_options(cfg) { close_others:
     /// true, chdir: cfg.dir } end`): every value it can return (its last expression, through
-    /// `if`/`case`/`begin` branches, and each `return`) must be a hash the same way on
-    /// `close_others`, or the result is `Unknown`. A method defined more than once, or returning
+    /// `if`/`case`/`begin` branches, and each `return`) must be a hash that agrees with the
+    /// others on `close_others` (`either_path`: absent on one path and `false` on another
+    /// agree, the fds leak either way), or the result is `Unknown`. A method defined more than once, or returning
     /// something other than a hash on some path, is `Unknown` too when its name speaks of
     /// options, and not options at all otherwise.
     fn helper_options(&self, call: Node<'t>, name: &str, d: u32) -> OptClass<'t> {
@@ -547,7 +746,8 @@ impl<'t> Ctx<'t> {
             branch_values(e, &mut exprs, 0);
         }
         ts::walk(body, |n| {
-            if n.kind() == "return" {
+            // The `return` statement, not its keyword (an unnamed node of the same kind).
+            if n.kind() == "return" && n.is_named() {
                 match n.named_child(0).map(statements).as_deref() {
                     Some([one]) => branch_values(*one, &mut exprs, 0),
                     // `return` alone returns nil; `return a, b` an array.
@@ -559,35 +759,42 @@ impl<'t> Ctx<'t> {
                 "method" | "singleton_method" | "class" | "module" | "lambda"
             )
         });
+        let is_close = |o: &Opt<'t>| matches!(o, Opt::Entry { key, .. } if self.symbol_name(*key) == Some("close_others"));
+        // Every path's entries but `close_others`, then the one entry that says what all
+        // paths agree on (none when it is absent on some path).
         let mut all: Vec<Opt<'t>> = Vec::new();
         let mut state: Option<FdOption> = None;
+        let mut entry: Option<Opt<'t>> = None;
         let mut not = false;
         for e in exprs {
             match self.classify(e, d) {
                 OptClass::Hash(items) => {
                     let close = self.close_option(&items);
-                    let same = |a: FdOption, b: FdOption| match (a, b) {
-                        (FdOption::Absent, FdOption::Absent) => true,
-                        (
-                            FdOption::Literal { value: x, .. },
-                            FdOption::Literal { value: y, .. },
-                        ) => x == y,
-                        _ => false,
+                    let merged = match state {
+                        None if matches!(close, FdOption::Unknown { .. }) => return unknown,
+                        None => close,
+                        Some(s) => match either_path(s, close) {
+                            Some(m) => m,
+                            None => return unknown,
+                        },
                     };
-                    if matches!(close, FdOption::Unknown { .. })
-                        || state.is_some_and(|s| !same(s, close))
-                    {
-                        return unknown;
+                    if entry.is_none() {
+                        entry = items.iter().rev().find(|o| is_close(o)).copied();
                     }
-                    state = Some(close);
-                    all.extend(items);
+                    state = Some(merged);
+                    all.extend(items.into_iter().filter(|o| !is_close(o)));
                 }
                 OptClass::Unknown(_) => return unknown,
                 OptClass::Not => not = true,
             }
         }
         match (state, not) {
-            (Some(_), false) => OptClass::Hash(all),
+            (Some(s), false) => {
+                if matches!(s, FdOption::Literal { .. }) {
+                    all.extend(entry);
+                }
+                OptClass::Hash(all)
+            }
             _ => fallback(),
         }
     }
@@ -721,8 +928,9 @@ impl<'t> Ctx<'t> {
     }
 
     /// A hash's entries after the changes made to it in place. A change that may be skipped
-    /// keeps the entries known only when it leaves `close_others` alone (or sets it to the
-    /// `true` it already has); else the result is `Unknown` at that change.
+    /// keeps the entries known when it leaves `close_others` alone, sets it to the `true` it
+    /// already has, or sets it to `false` where it was absent or false (the child inherits the
+    /// fds either way: `either_path`); else the result is `Unknown` at that change.
     fn apply_hash_mutations(
         &self,
         mut items: Vec<Opt<'t>>,
@@ -754,14 +962,20 @@ impl<'t> Ctx<'t> {
                 _ => return OptClass::Unknown(m.span),
             }
             if m.conditional {
-                let before = self.close_option(&items);
                 let touches = added.iter().any(|o| match o {
                     Opt::Entry { key, .. } => is_close(*key),
                     Opt::Opaque(_) => true,
                 });
-                let still_true = |o: FdOption| matches!(o, FdOption::Literal { value: true, .. });
-                if touches && !(still_true(before) && still_true(self.close_option(&added))) {
-                    return OptClass::Unknown(m.span);
+                if touches {
+                    let before = self.close_option(&items);
+                    let after = self.close_option(&added);
+                    match either_path(before, after) {
+                        None => return OptClass::Unknown(m.span),
+                        // Both paths agree: the hash as it was says so.
+                        Some(_) => {
+                            added.retain(|o| !matches!(o, Opt::Entry { key, .. } if is_close(*key)))
+                        }
+                    }
                 }
             }
             items.extend(added);
@@ -770,13 +984,13 @@ impl<'t> Ctx<'t> {
     }
 
     /// An array's elements after the changes made to it in place; `None` when one cannot be
-    /// read. An element added on a path that may be skipped is unknown (`None`).
+    /// read. Elements added on a path that may be skipped are one `Elem::Maybe` group.
     fn apply_array_mutations(
         &self,
-        mut elems: Vec<Option<Node<'t>>>,
+        mut elems: Vec<Elem<'t>>,
         ms: &[Mutation<'t>],
         depth: u32,
-    ) -> Option<Vec<Option<Node<'t>>>> {
+    ) -> Option<Vec<Elem<'t>>> {
         for m in ms {
             let mut added = Vec::new();
             let (nodes, concat) = match &m.kind {
@@ -790,7 +1004,7 @@ impl<'t> Ctx<'t> {
                 if matches!(x.kind(), "pair" | "hash_splat_argument") {
                     if !keywords_added {
                         keywords_added = true;
-                        added.push(x.parent());
+                        added.push(x.parent().map_or(Elem::Unknown, Elem::Sure));
                     }
                     continue;
                 }
@@ -798,17 +1012,17 @@ impl<'t> Ctx<'t> {
                     "splat_argument" => statements(x).first().copied(),
                     _ if concat => Some(x),
                     _ => {
-                        added.push(Some(x));
+                        added.push(Elem::Sure(x));
                         continue;
                     }
                 };
                 match inner.and_then(|i| self.array_elems(i, depth + 1)) {
                     Some(more) => added.extend(more),
-                    None => added.push(None),
+                    None => added.push(Elem::Unknown),
                 }
             }
             if m.conditional {
-                added.iter_mut().for_each(|e| *e = None);
+                added = vec![Elem::Maybe(added)];
             }
             if matches!(m.kind, MutationKind::Prepend(_)) {
                 added.extend(elems);
@@ -1038,7 +1252,7 @@ impl<'t> Ctx<'t> {
         match cmd {
             [] => {}
             [one] if one.kind() != "splat_argument" => match self.array_elems(*one, 0) {
-                Some(elems) => self.elem_words(&elems, &mut words),
+                Some(elems) => self.elem_words(&word_nodes(&elems), &mut words),
                 None => match self.value(*one, 0) {
                     // One string is a shell command line.
                     Some(text) => words.extend(text.split_whitespace().map(|w| {
@@ -1055,7 +1269,7 @@ impl<'t> Ctx<'t> {
                 for &a in many {
                     if a.kind() == "splat_argument" {
                         match statements(a).first().and_then(|i| self.array_elems(*i, 0)) {
-                            Some(e) => elems.extend(e),
+                            Some(e) => elems.extend(word_nodes(&e)),
                             None => {
                                 elems.push(None);
                                 break;
@@ -1107,13 +1321,14 @@ impl<'t> Ctx<'t> {
     }
 
     /// The elements of an array literal an expression names (`["python2", x]`, `%w[a b]`,
-    /// `cmd` assigned one); `None` elements stand for splats that cannot be read.
-    fn array_elems(&self, node: Node<'t>, depth: u32) -> Option<Vec<Option<Node<'t>>>> {
+    /// `cmd` assigned one, then grown in place); `Elem::Unknown` stands for a splat that
+    /// cannot be read.
+    fn array_elems(&self, node: Node<'t>, depth: u32) -> Option<Vec<Elem<'t>>> {
         if depth > MAX_DEPTH || !self.step() {
             return None;
         }
         if self.strings_only(node) {
-            return Some(vec![Some(node)]);
+            return Some(vec![Elem::Strings]);
         }
         match node.kind() {
             "array" => {
@@ -1125,15 +1340,15 @@ impl<'t> Ctx<'t> {
                             .and_then(|i| self.array_elems(*i, depth + 1))
                         {
                             Some(more) => out.extend(more),
-                            None => out.push(None),
+                            None => out.push(Elem::Unknown),
                         }
                     } else {
-                        out.push(Some(e));
+                        out.push(Elem::Sure(e));
                     }
                 }
                 Some(out)
             }
-            "string_array" => Some(statements(node).into_iter().map(Some).collect()),
+            "string_array" => Some(statements(node).into_iter().map(Elem::Sure).collect()),
             "parenthesized_statements" => match statements(node).as_slice() {
                 [one] => self.array_elems(*one, depth + 1),
                 _ => None,
@@ -1166,9 +1381,12 @@ impl<'t> Ctx<'t> {
                 let recv = node.child_by_field_name("receiver")?;
                 let mut out = self
                     .array_elems(recv, depth + 1)
-                    .unwrap_or_else(|| vec![None]);
+                    .unwrap_or_else(|| vec![Elem::Unknown]);
                 for a in args(node) {
-                    out.extend(self.array_elems(a, depth + 1).unwrap_or_else(|| vec![None]));
+                    out.extend(
+                        self.array_elems(a, depth + 1)
+                            .unwrap_or_else(|| vec![Elem::Unknown]),
+                    );
                 }
                 Some(out)
             }
@@ -1185,8 +1403,8 @@ impl<'t> Ctx<'t> {
                 if l.is_none() && r.is_none() {
                     return None;
                 }
-                let mut out = l.unwrap_or_else(|| vec![None]);
-                out.extend(r.unwrap_or_else(|| vec![None]));
+                let mut out = l.unwrap_or_else(|| vec![Elem::Unknown]);
+                out.extend(r.unwrap_or_else(|| vec![Elem::Unknown]));
                 Some(out)
             }
             _ => None,
@@ -1195,7 +1413,7 @@ impl<'t> Ctx<'t> {
 
     /// Arrays that hold only strings, so that no options hash can hide in them: `ARGV` (and
     /// its slices), `str.split(...)`, `Shellwords.split(...)`, `str.shellsplit`. The array
-    /// stands as one element that is not a hash (and not a readable word).
+    /// stands as one `Elem::Strings`.
     fn strings_only(&self, node: Node<'t>) -> bool {
         let argv = |n: Node<'t>| matches!(self.text(n), "ARGV" | "::ARGV");
         match node.kind() {
@@ -1369,6 +1587,36 @@ fn branch_values<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>, depth: u32) {
         }
         _ => out.push(node),
     }
+}
+
+/// What `close_others` is when one path gives `a` and another `b`: the same literal; absent
+/// when one is absent and the other absent or `false` (the child inherits the fds on both:
+/// absent is the weaker claim, judged like a missing key); `None` (unknown) when a path may
+/// give `true` and another not, or either is unknown.
+fn either_path(a: FdOption, b: FdOption) -> Option<FdOption> {
+    use FdOption::{Absent, Literal};
+    match (a, b) {
+        (Literal { value: x, .. }, Literal { value: y, .. }) if x == y => Some(a),
+        (Absent, Absent | Literal { value: false, .. })
+        | (Literal { value: false, .. }, Absent) => Some(Absent),
+        _ => None,
+    }
+}
+
+/// The elements as command words: those surely there, up to the first that is not (`None`
+/// there, and nothing after it: its position is not known).
+fn word_nodes<'t>(elems: &[Elem<'t>]) -> Vec<Option<Node<'t>>> {
+    let mut out = Vec::new();
+    for e in elems {
+        match e {
+            Elem::Sure(n) => out.push(Some(*n)),
+            _ => {
+                out.push(None);
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// The interpreter (`python2`) and the script a command line runs.

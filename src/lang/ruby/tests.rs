@@ -320,6 +320,15 @@ fn helper_method_bound() {
         assert_eq!(c.bound.via.as_deref(), Some("max_fd"));
         assert_eq!(c.bound.fallbacks[0].value, 256);
     }
+    // Regression: the `return` keyword was read as a `return` with no value, so a helper
+    // whose every path returns a literal was unresolved.
+    let src = "def max_fd\n  return 256 if $dumb\n  65536\nend\n3.upto(max_fd) { |fd| IO.for_fd(fd).close rescue nil }\n";
+    let c = one_loop(src);
+    assert!(
+        matches!(&c.bound.kind, BoundKind::Guess { value: 65536, .. }),
+        "{:?}",
+        c.bound
+    );
 }
 
 #[test]

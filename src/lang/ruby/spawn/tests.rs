@@ -408,12 +408,96 @@ fn options_appended_to_a_splatted_array() {
     );
     assert_eq!(t("system(*%w[git status])"), absent);
     assert_eq!(
-        t("cmd = [\"git\", \"gc\"]\ncmd << \"--quiet\" if q\nsystem(*cmd)"),
-        ("unknown".into(), None)
-    );
-    assert_eq!(
         t("args = [cmd, {close_others: false}]\nspawn(*args)"),
         ("literal".into(), Some(false))
+    );
+}
+
+#[test]
+fn splatted_arrays_grown_on_some_paths() {
+    let t = |src: &str| last_opt(src);
+    let absent = ("absent".to_string(), None);
+    let unknown = ("unknown".to_string(), None);
+    // Every element that can end the array is visibly no hash: nothing can carry options.
+    for src in [
+        "cmd = [\"git\", \"gc\"]\ncmd << \"--quiet\" if q\nsystem(*cmd)",
+        "cmd = %w[bundle exec srb tc]\ncmd << \"--quiet\" if q\nsystem(*cmd)",
+        "a = []\na += [\"--config\", conf] if conf\na += [\"--log\", \"x\"]\nexec(r, l, *a)",
+        // A flag's value, on a path that may be skipped.
+        "a = [\"x\"]\na += [\"--config\", conf] if conf\nexec(r, l, *a)",
+        "c = [exe, \"run\"]\nc << \"--user\" << @o[:user] unless @o[:user].nil?\nsystem(*c)",
+        "c = [exe]\nc << \"--pid\" << @e.pid.to_s if n\nsystem(*c)",
+        "c = [exe]\nc << \"v#{n}\" if n\nc << :sym if m\nc.push(3) if k\nsystem(*c)",
+        "c = [exe]\nif x\n  c << (p.abs? ? p.to_path : \"../#{p}\")\nend\nsystem(*c)",
+        "c = [exe]\nif x\n  c << if p.abs? then p.to_path else \"../#{p}\" end\nend\nsystem(*c)",
+        "c = [exe]\ndirs.each { |d| c += [\"--dir\", d.to_s] }\nsystem(*c)",
+        "c = [exe]\nflag = \"-v\"\nc << flag if v\nsystem(*c)",
+        "c = [exe]\nc << File.join(dir, \"x\") if v\nsystem(*c)",
+        "c = [exe]\nc += %w[-a -b] if v\nsystem(*c)",
+        // Nested branches: each group may be missing.
+        "a = [\"x\"]\nif l\n  a += [\"--dir\", D.dir]\n  if e\n    a += [\"--config\", D.f]\n  end\nend\nexec(r, *a)",
+        // An array that may stay empty ends with the argument before the splat.
+        "a = []\na << \"-v\" if v\nexec(env, \"ls\", *a)",
+        "a = []\na << \"-v\" if v\nexec(\"ls\", *a)",
+        // Whatever unknown parts hold, a string surely comes after them.
+        "def r(more)\n  c = [exe]\n  c.concat(more) if more\n  c << \"-v\"\n  system(*c)\nend",
+        // Strings that cannot be read (`*ARGV`) after the known part.
+        "a = [\"x\"]\na += ARGV if v\nexec(*a)",
+    ] {
+        assert_eq!(t(src), absent, "{src}");
+    }
+    // What is added on some path could be an options hash: not known.
+    for src in [
+        "c = [exe]\nc << opts if o\nsystem(*c)",
+        "def r(extra)\n  c = [exe]\n  c << extra if extra\n  system(*c)\nend",
+        "c = [exe]\nc << build_opts(x) if o\nsystem(*c)",
+        "c = [exe]\nc << {close_others: true} if o\nsystem(*c)",
+        "c = [exe]\nc << {chdir: d} if d\nsystem(*c)",
+        "def r(more)\n  c = [exe]\n  c += more if more\n  system(*c)\nend",
+        "c = [exe]\nc << (x ? {close_others: true} : \"-v\") if o\nsystem(*c)",
+        "c = [exe]\nc << if x then h else \"-v\" end if o\nsystem(*c)",
+        // The array is the caller's: whatever is added, its end cannot be seen.
+        "def r(argv)\n  args = argv.dup\n  args << \"-v\" if v\n  exec(*args)\nend",
+        // A hash surely there, then strings on some path: the hash is last on one path only.
+        "c = [exe, {close_others: true}]\nc << \"-v\" if v\nsystem(*c)",
+        // An array that may stay empty: the hash before the splat is last on that path.
+        "h = {close_others: true}\na = []\na << \"-v\" if v\nexec(\"ls\", h, *a)",
+    ] {
+        assert_eq!(t(src), unknown, "{src}");
+    }
+    // A hash surely last still gives the options, whatever may come before it.
+    assert_eq!(
+        t("c = [exe]\nc << \"-v\" if v\nc << {close_others: true}\nsystem(*c)"),
+        ("literal".into(), Some(true))
+    );
+    assert_eq!(
+        t("c = [exe]\nc << \"-v\" if v\nc << {chdir: \"/\"}\nsystem(*c)"),
+        absent
+    );
+}
+
+/// `spawn(env, *argv, opts)`: the last argument is the options, as in Ruby; a splat before it
+/// cannot put anything after it.
+#[test]
+fn a_trailing_hash_after_a_splat_is_the_options() {
+    let t = |src: &str| last_opt(src);
+    assert_eq!(
+        t("def r(env, argv)\n  spawn(env, *argv, close_others: true)\nend"),
+        ("literal".into(), Some(true))
+    );
+    assert_eq!(
+        t("def r(env, argv)\n  spawn(env, *argv, {close_others: true})\nend"),
+        ("literal".into(), Some(true))
+    );
+    assert_eq!(
+        t(
+            "def r(env, cmd)\n  ::Process.spawn(env, *Shellwords.shellwords(cmd), {chdir: \"/\"})\nend"
+        ),
+        ("absent".into(), None)
+    );
+    assert_eq!(
+        t("def r(env, argv, opts)\n  spawn(env, *argv, opts)\nend"),
+        ("unknown".into(), None)
     );
 }
 
@@ -455,6 +539,33 @@ fn options_built_key_by_key() {
         t("opts = {close_others: true}\nopts.delete(:close_others)\nspawn(cmd, opts)"),
         ("unknown".into(), None)
     );
+    // `false` on a path that may be skipped, absent or `false` on the other: the fds leak
+    // either way.
+    assert_eq!(
+        t("opts = {chdir: d}\nopts[:close_others] = false if keep\nspawn(cmd, opts)"),
+        absent
+    );
+    assert_eq!(
+        t("opts = {close_others: false}\nopts[:close_others] = false if keep\nspawn(cmd, opts)"),
+        ("literal".into(), Some(false))
+    );
+    assert_eq!(
+        t("opts = {}\nopts.merge!(close_others: false, pgroup: true) if k\nspawn(cmd, opts)"),
+        absent
+    );
+    // A possible `true` on one path is not known.
+    assert_eq!(
+        t("opts = {close_others: false}\nopts[:close_others] = true if iso\nspawn(cmd, opts)"),
+        ("unknown".into(), None)
+    );
+    assert_eq!(
+        t("opts = {close_others: true}\nopts[:close_others] = false if keep\nspawn(cmd, opts)"),
+        ("unknown".into(), None)
+    );
+    assert_eq!(
+        t("opts = {}\nopts[:close_others] = v if keep\nspawn(cmd, opts)"),
+        ("unknown".into(), None)
+    );
     // Changes after the call do not count.
     assert_eq!(
         t("opts = {}\nspawn(cmd, opts)\nopts[:close_others] = true"),
@@ -483,6 +594,32 @@ fn options_returned_by_a_helper() {
     // The look-alike: a helper whose hash lacks the key.
     let def = "def spawn_options\n  { chdir: \"/\" }\nend\n";
     assert_eq!(t(&format!("{def}spawn(cmd, spawn_options)")), absent);
+    // Absent on one path, `false` on another: the fds leak either way.
+    let def = "def spawn_options(cfg)\n  o = {pgroup: true, chdir: cfg[:dir] || \"/\"}\n  o[:out] = [cfg[:log], \"a\"] if cfg[:log]\n  o[:close_others] = false if cfg[:keep]\n  o\nend\n";
+    assert_eq!(
+        t(&format!(
+            "{def}::Process.spawn(env(cfg), *Shellwords.shellwords(cmd), spawn_options(cfg))"
+        )),
+        absent
+    );
+    let def = "def spawn_options(k)\n  if k\n    {close_others: false}\n  else\n    {pgroup: true}\n  end\nend\n";
+    assert_eq!(t(&format!("{def}spawn(cmd, spawn_options(1))")), absent);
+    let def = "def spawn_options(k)\n  return {close_others: false} if k\n  {close_others: false, pgroup: true}\nend\n";
+    assert_eq!(
+        t(&format!("{def}spawn(cmd, spawn_options(1))")),
+        ("literal".into(), Some(false))
+    );
+    // `true` on one path: not known.
+    let def = "def spawn_options(k)\n  if k\n    {close_others: true}\n  else\n    {pgroup: true}\n  end\nend\n";
+    assert_eq!(
+        t(&format!("{def}spawn(cmd, spawn_options(1))")),
+        ("unknown".into(), None)
+    );
+    let def = "def spawn_options(k)\n  o = {}\n  o[:close_others] = true if k\n  o\nend\n";
+    assert_eq!(
+        t(&format!("{def}spawn(cmd, spawn_options(1))")),
+        ("unknown".into(), None)
+    );
     // A helper returning something else is a command word, as before.
     let def = "def target\n  \"x.rb\"\nend\n";
     assert_eq!(t(&format!("{def}system(\"ruby\", target)")), absent);
@@ -690,4 +827,39 @@ fn cyclic_constants_stay_cheap() {
     let start = std::time::Instant::now();
     assert_eq!(spawns(&src).len(), 3);
     assert!(start.elapsed() < std::time::Duration::from_secs(2));
+}
+
+/// `exec` never returns: a call whose arguments surely run it first starts no child. Shell
+/// text parsed as Ruby (`exec bundle exec --flag x`) gives one spawn, not two on one line.
+#[test]
+fn a_call_that_runs_exec_first_is_no_spawn() {
+    let callees =
+        |src: &str| -> Vec<String> { spawns(src).into_iter().map(|s| s.callee).collect() };
+    assert_eq!(
+        callees("exec bundle exec --keep-file-descriptors einhorn \"$@\"\n"),
+        ["exec"]
+    );
+    assert_eq!(
+        spawns("exec bundle exec --keep-file-descriptors einhorn \"$@\"\n")[0]
+            .span
+            .start,
+        12
+    );
+    assert_eq!(
+        callees("exec \"bundle\", \"exec\", \"einhorn\", *ARGV"),
+        ["exec"]
+    );
+    assert_eq!(callees("system(Kernel.exec(cmd))"), ["Kernel.exec"]);
+    assert_eq!(callees("spawn(x, ::Process.exec(cmd))"), ["::Process.exec"]);
+    // Both run, or the inner one may not run first.
+    assert_eq!(callees("system(system(a) ? b : c)").len(), 2);
+    assert_eq!(callees("system(a || exec(b))").len(), 2);
+    assert_eq!(callees("system(x.map { |c| exec(c) })").len(), 2);
+    assert_eq!(callees("system(if a then exec(b) end)").len(), 2);
+    // `conn.exec(sql)` is no `exec`; a file's own `exec` may return.
+    assert_eq!(callees("system(conn.exec(sql))"), ["system"]);
+    assert_eq!(
+        callees("def exec(c)\n  c\nend\nKernel.exec(exec(\"ls\"))"),
+        ["Kernel.exec"]
+    );
 }
