@@ -321,6 +321,17 @@ pub struct SpawnCall {
     pub script: Option<ScriptRef>,
 }
 
+/// A Python spawn call that needs Python 3 (`Facts::python3_only`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Python3Only {
+    /// The `SpawnCall::span` of the call.
+    pub call: Span,
+    /// The oldest Python 3 minor version the call runs on (`5` for `subprocess.run`).
+    pub minor: u8,
+    /// What needs it, as the note says it (`` `subprocess.run` ``, `` `timeout=` ``).
+    pub what: String,
+}
+
 /// `os.closerange(lo, hi)` with a bound that is the fd limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CloseRangeCall {
@@ -455,6 +466,11 @@ pub struct Facts {
     /// table rather than a field, so that frontends whose ranges all exclude the end (Python's
     /// `range`) need not know it exists.
     pub inclusive_ends: Vec<Span>,
+    /// Python spawn calls that can only run on Python 3 (`subprocess.run`, `timeout=`,
+    /// `subprocess.DEVNULL`, ...), with the oldest Python 3 minor they need: FD004 judges them
+    /// there, not at a Python 2 the project's range also includes. A side table, so the Ruby
+    /// and Rust frontends' `SpawnCall`s need not know it exists.
+    pub python3_only: Vec<Python3Only>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
     /// The stage whose work budget ran out, when one did: the facts are those found before it

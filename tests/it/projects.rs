@@ -149,6 +149,28 @@ fn every_project_has_exactly_its_expected_findings() {
                 "nothing says which Python 3 runs it",
             )],
         ),
+        // `>=2.7` declared, but `subprocess.run`/`DEVNULL` run only on Python 3: judged at
+        // 3.5, where close_fds=True is the default; a plain `call` keeps Python 2's default.
+        (
+            "py27_python3_api",
+            &[
+                (
+                    "tools/runner.py",
+                    10,
+                    "FD004",
+                    Note,
+                    "Python 3.5 or later: `subprocess.run` needs it, so the call never runs on \
+                     the Python 2 that Python 2.7, the oldest version `>=2.7` allows",
+                ),
+                (
+                    "tools/runner.py",
+                    14,
+                    "FD004",
+                    Warning,
+                    "Python 2.7, the oldest version `>=2.7` allows",
+                ),
+            ],
+        ),
         // Look-alikes: >= 3.10 declared; 2.7 only in a comment and a description.
         ("py310_declared", &[]),
         ("py_comment_only", &[]),

@@ -34,15 +34,14 @@ impl Imports {
                         match name.kind() {
                             "dotted_name" => {
                                 let t = text(name, src);
-                                imp.modules.insert(t.to_string(), t.to_string());
+                                imp.bind_module(t, t);
                             }
                             "aliased_import" => {
                                 if let (Some(m), Some(a)) = (
                                     name.child_by_field_name("name"),
                                     name.child_by_field_name("alias"),
                                 ) {
-                                    imp.modules
-                                        .insert(text(a, src).to_string(), text(m, src).to_string());
+                                    imp.bind_module(text(a, src), text(m, src));
                                 }
                             }
                             _ => {}
@@ -74,9 +73,61 @@ impl Imports {
                 _ => {}
             }
         }
+        imp.rebound_backport(root, src);
         imp
     }
+
+    /// Records that `local` names `module`. A name bound to the `subprocess32` backport
+    /// anywhere in the file keeps it: `try: import subprocess32 as subprocess` / `except
+    /// ImportError: import subprocess` runs the backport wherever it is installed, and a file
+    /// that reaches for the backport is written for it (its calls are judged like Python 3's).
+    fn bind_module(&mut self, local: &str, module: &str) {
+        if self.modules.get(local).is_some_and(|m| m == SUBPROCESS32) {
+            return;
+        }
+        self.modules.insert(local.to_string(), module.to_string());
+    }
+
+    /// `subprocess = subprocess32` (and `subprocess = sp32` of an alias of it): the backport
+    /// rebound by assignment, as `import subprocess32; subprocess = subprocess32` does. Only
+    /// the backport's aliases are followed; every other module keeps what its imports say.
+    fn rebound_backport(&mut self, root: Node, src: &str) {
+        let aliases: Vec<String> = self
+            .modules
+            .iter()
+            .filter(|(_, m)| *m == SUBPROCESS32)
+            .map(|(l, _)| l.clone())
+            .collect();
+        let b = src.as_bytes();
+        let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        for alias in &aliases {
+            for at in memchr::memmem::find_iter(b, alias.as_bytes()) {
+                let end = at + alias.len();
+                if !crate::prefilter::starts_word(b, at) || b.get(end).is_some_and(|c| is_ident(*c))
+                {
+                    continue;
+                }
+                let Some(leaf) = root.descendant_for_byte_range(at, end) else {
+                    continue;
+                };
+                if leaf.kind() != "identifier" {
+                    continue;
+                }
+                if let Some(parent) = leaf.parent()
+                    && parent.kind() == "assignment"
+                    && parent.child_by_field_name("right") == Some(leaf)
+                    && let Some(left) = parent.child_by_field_name("left")
+                    && left.kind() == "identifier"
+                {
+                    self.modules
+                        .insert(text(left, src).to_string(), SUBPROCESS32.to_string());
+                }
+            }
+        }
+    }
 }
+
+const SUBPROCESS32: &str = "subprocess32";
 
 /// What a `module.func` call is, if it spawns a child or is `os.closerange`.
 pub(super) enum Callee {
@@ -295,8 +346,36 @@ impl<'t> Resolver<'t> {
         let mut splat = None;
         let mut splats = 0;
         let mut args_kw = None;
+        // The newest Python 3 API the call uses, if any (stdlib `subprocess` only: the
+        // `subprocess32` backport has `timeout=`, `pass_fds=` and `run` on Python 2).
+        let mut floor: Option<(u8, String)> = None;
+        let mut needs = |minor: u8, what: String| {
+            if floor.as_ref().is_none_or(|(m, _)| minor > *m) {
+                floor = Some((minor, what));
+            }
+        };
+        if api_is_stdlib(&module) && name == "run" {
+            needs(5, format!("`{module}.run`"));
+        }
         let mut c = args.walk();
         for a in args.named_children(&mut c) {
+            if api_is_stdlib(&module) {
+                let value = match a.kind() {
+                    "keyword_argument" => a.child_by_field_name("value"),
+                    _ => Some(a),
+                };
+                if let Some(v) = value
+                    && self.is_stdlib_devnull(imports, v)
+                {
+                    needs(3, format!("`{}`", self.text(v)));
+                }
+                if a.kind() == "keyword_argument"
+                    && let Some(k) = a.child_by_field_name("name")
+                    && let Some(minor) = python3_keyword(self.text(k))
+                {
+                    needs(minor, format!("`{}=`", self.text(k)));
+                }
+            }
             match a.kind() {
                 "keyword_argument" => {
                     let (Some(k), Some(v)) = (
@@ -360,6 +439,13 @@ impl<'t> Resolver<'t> {
             None => Vec::new(),
         };
         let (interpreter, script) = interpreter_and_script(&words);
+        if let Some((minor, what)) = floor {
+            facts.python3_only.push(Python3Only {
+                call: span(call),
+                minor,
+                what,
+            });
+        }
         facts.spawns.push(SpawnCall {
             span: span(call),
             api,
@@ -371,6 +457,53 @@ impl<'t> Resolver<'t> {
             interpreter,
             script,
         });
+    }
+}
+
+/// Whether `module` is the standard library's `subprocess` (not the `subprocess32` backport,
+/// which has Python 3's API on Python 2).
+fn api_is_stdlib(module: &str) -> bool {
+    module == "subprocess"
+}
+
+/// The Python 3 minor version that added a keyword argument of `subprocess.Popen` and its
+/// helpers: a call passing it raises `TypeError` on Python 2, so it only runs on Python 3.
+fn python3_keyword(name: &str) -> Option<u8> {
+    Some(match name {
+        "pass_fds" | "start_new_session" | "restore_signals" => 2,
+        "timeout" => 3,
+        "input" => 4,
+        "encoding" | "errors" => 6,
+        "capture_output" | "text" => 7,
+        "user" | "group" | "extra_groups" | "umask" => 9,
+        "pipesize" => 10,
+        "process_group" => 11,
+        _ => return None,
+    })
+}
+
+impl Resolver<'_> {
+    /// `subprocess.DEVNULL` (3.3+), through the module's local names, or `DEVNULL` imported
+    /// from `subprocess`.
+    fn is_stdlib_devnull(&self, imports: &Imports, v: Node) -> bool {
+        match v.kind() {
+            "attribute" => {
+                v.child_by_field_name("attribute")
+                    .is_some_and(|a| self.text(a) == "DEVNULL")
+                    && v.child_by_field_name("object").is_some_and(|o| {
+                        let local = self.text(o);
+                        o.kind() == "identifier"
+                            && api_is_stdlib(
+                                imports.modules.get(local).map_or(local, String::as_str),
+                            )
+                    })
+            }
+            "identifier" => imports
+                .names
+                .get(self.text(v))
+                .is_some_and(|(m, n)| api_is_stdlib(m) && n == "DEVNULL"),
+            _ => false,
+        }
     }
 }
 
