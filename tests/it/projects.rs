@@ -236,6 +236,17 @@ fn every_project_has_exactly_its_expected_findings() {
                 ("app/wrapper_call.py", 6, "FD001", Error, ""),
             ],
         ),
+        // ganeti's layout: the package's sources in lib/, installed as `opsd` (the Makefile
+        // says so), imported by that name from lib/ and from test/; a wrapper in a module
+        // that is nowhere counts by its name, one that is found and closes nothing does not.
+        (
+            "py_installed_as_other_name",
+            &[
+                ("lib/utils/process.py", 18, "FD001", Error, ""),
+                ("test/test_process.py", 11, "FD001", Error, ""),
+                ("test/test_process.py", 16, "FD001", Error, ""),
+            ],
+        ),
         // A crate whose bounds are a struct field, a helper and a parameter filled from the
         // limit in another module.
         (

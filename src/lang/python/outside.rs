@@ -18,6 +18,28 @@ use crate::lang::reads_as_limit;
 
 pub use crate::prefilter::{NOT_HELPERS, WRAPPER_WORDS};
 
+/// What a callee whose definition cannot be found does to its first argument, by its name:
+/// it closes an fd when the name holds both `close` and `fd` (`CloseFdNoError`, `close_fd`,
+/// `closefd_quietly`) or ends in `_close` (`safe_close`, `sys_close`), and flags it when it
+/// holds `cloexec` or `close_on_exec`. Names of calls that close many fds at once
+/// (`closerange`, `close_all_fds`, `close_fds_from`) are not wrappers of one close.
+pub(super) fn reads_as_fd_close(name: &str) -> Option<FdAction> {
+    let l = name.to_ascii_lowercase();
+    if crate::prefilter::not_a_wrapper(name.as_bytes()) {
+        return None;
+    }
+    if l.contains("cloexec") || l.contains("close_on_exec") {
+        return Some(FdAction::SetCloexec);
+    }
+    if ["range", "from", "all", "fds"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
+        return None;
+    }
+    ((l.contains("close") && l.contains("fd")) || l.ends_with("_close")).then_some(FdAction::Close)
+}
+
 /// Whether a callee's name has one of `WRAPPER_WORDS` in it.
 pub(super) fn wrapper_name(name: &str) -> bool {
     WRAPPER_WORDS.iter().any(|w| name.contains(w))
@@ -464,16 +486,45 @@ impl<'t> Resolver<'t> {
     /// A call that passes the loop variable first to a wrapper defined in another module
     /// (`utils.close_fd_no_error(fd)`, an imported `close_fd(fd)`, `options.close_fd(i)`),
     /// whose name has one of `WRAPPER_WORDS` in it: what its body there does to it.
+    ///
+    /// When the module the callee comes from is named by an import but is no file fdlint can
+    /// find (an installed package, a layout it does not guess), the name alone decides
+    /// (`reads_as_fd_close`: `CloseFdNoError`, `close_fd`, `safe_close`), as Rust's
+    /// `call_action` does for wrappers it cannot see.
     pub(super) fn outside_action(
         &mut self,
         name: &str,
         receiver: Option<&str>,
     ) -> Option<FdAction> {
-        let index = self.index()?;
         if !self.outside_actions || !wrapper_name(name) || self.function_defs(name).is_some() {
             return None;
         }
         let imp = self.imports();
+        // The module an import names for the callee, if any.
+        let imported = match receiver {
+            None => imp.names.get(name).map(|(m, _)| m.clone()),
+            Some(r) => imp
+                .modules
+                .get(r)
+                .cloned()
+                .or_else(|| imp.names.get(r).map(|(m, o)| submodule(m, o))),
+        };
+        let Some(index) = self.index() else {
+            return imported.and_then(|_| reads_as_fd_close(name));
+        };
+        // `from pkg import obj` may import an object of a module that is found (`pkg`), not
+        // a submodule `pkg.obj`: then its definition is in sight, and the name decides nothing.
+        let parent_found = || {
+            receiver
+                .and_then(|r| imp.names.get(r))
+                .is_some_and(|(m, _)| index.finds_module(m))
+        };
+        if let Some(module) = &imported
+            && !index.finds_module(module)
+            && !parent_found()
+        {
+            return reads_as_fd_close(name);
+        }
         let fn_key = |module: String, f: &str| Key::Module {
             module,
             key: Box::new(Key::Fn(f.to_string())),

@@ -307,3 +307,28 @@ fn the_backport_rebound_by_assignment_is_the_backport() {
     let src = "import subprocess\nimport subprocess32 as sp32\nsubprocess.call(a)\n";
     assert_eq!(facts(src).spawns[0].api, SpawnApi::PySubprocess);
 }
+
+#[test]
+fn callee_names_that_read_as_closing_one_fd() {
+    use super::outside::reads_as_fd_close;
+    for name in [
+        "CloseFdNoError",
+        "close_fd",
+        "closefd_quietly",
+        "safe_close",
+        "sys_close",
+    ] {
+        assert_eq!(reads_as_fd_close(name), Some(FdAction::Close), "{name}");
+    }
+    assert_eq!(reads_as_fd_close("set_cloexec"), Some(FdAction::SetCloexec));
+    for name in [
+        "close_session",
+        "closerange",
+        "close_all_fds",
+        "close_fds_from",
+        "CloseLog",
+        "isclose",
+    ] {
+        assert_eq!(reads_as_fd_close(name), None, "{name}");
+    }
+}
