@@ -338,6 +338,9 @@ pub struct CloseRangeCall {
     pub span: Span,
     pub lower: Option<u64>,
     pub bound: Bound,
+    /// When the call is of a same-file wrapper (`self._closerange(lo, MAXFD)`): the callee as
+    /// written and the span of the wrapper's own `os.closerange(..)`.
+    pub through: Option<(String, Span)>,
 }
 
 /// Where a spawn call can take `close_others: true`, written in the call's own spelling. Filled

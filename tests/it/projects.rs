@@ -247,6 +247,27 @@ fn every_project_has_exactly_its_expected_findings() {
                 ("test/test_process.py", 16, "FD001", Error, ""),
             ],
         ),
+        // python-subprocess32's shape: `2 :: Only`, `os.closerange` reached through a
+        // @staticmethod wrapper, and tests that rebind the backport to `subprocess`.
+        (
+            "py2_only_backport",
+            &[
+                (
+                    "procport.py",
+                    29,
+                    "FD005",
+                    Error,
+                    "Python 2.6, the oldest version",
+                ),
+                (
+                    "test_procport.py",
+                    19,
+                    "FD004",
+                    Warning,
+                    "Python 2.6, the oldest version",
+                ),
+            ],
+        ),
         // A crate whose bounds are a struct field, a helper and a parameter filled from the
         // limit in another module.
         (
