@@ -442,6 +442,12 @@ pub struct IteratedRange {
 }
 
 impl Facts {
+    /// Whether the range at `range` is the header of the loop at `lp`: inside it, or bound
+    /// to the name the loop iterates (`named_ranges`).
+    pub fn range_heads_loop(&self, range: Span, lp: Span) -> bool {
+        (range.start >= lp.start && range.end <= lp.end) || self.named_ranges.contains(&(lp, range))
+    }
+
     /// Whether the loop or range at `span` visits its upper bound too (`inclusive_ends`).
     pub fn includes_end(&self, span: Span) -> bool {
         self.inclusive_ends.contains(&span)
@@ -474,6 +480,11 @@ pub struct Facts {
     /// there, not at a Python 2 the project's range also includes. A side table, so the Ruby
     /// and Rust frontends' `SpawnCall`s need not know it exists.
     pub python3_only: Vec<Python3Only>,
+    /// `(CloseLoop::span, FdRange::span)`: a loop over a name whose binding is that range
+    /// (`fds = range(0, maxfd)` ... `for fd in fds:`), so that the range is that loop's
+    /// header as much as an inline one is (FD002 folds a Python 2 list into the FD001
+    /// finding). A side table, so frontends without such loops need not know it exists.
+    pub named_ranges: Vec<(Span, Span)>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
     /// The stage whose work budget ran out, when one did: the facts are those found before it

@@ -610,11 +610,7 @@ pub(crate) fn own_python2_list(ctx: &Context, facts: &Facts, l: &CloseLoop) -> O
     facts
         .fd_ranges
         .iter()
-        .find(|r| {
-            r.container == Container::Python2Range
-                && r.span.start >= l.span.start
-                && r.span.end <= l.span.end
-        })
+        .find(|r| r.container == Container::Python2Range && facts.range_heads_loop(r.span, l.span))
         .map(|r| {
             ctx.settings
                 .assume_nofile

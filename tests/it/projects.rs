@@ -232,6 +232,7 @@ fn every_project_has_exactly_its_expected_findings() {
             &[
                 ("app/fdtools.py", 10, "FD002", Error, ""),
                 ("app/helper_loop.py", 8, "FD001", Error, ""),
+                ("app/named_range.py", 11, "FD001", Error, ""),
                 ("app/unresolved_attribute.py", 7, "FD001", Warning, ""),
                 ("app/wrapper_call.py", 6, "FD001", Error, ""),
             ],

@@ -599,7 +599,14 @@ impl<'t> Resolver<'t> {
             ) else {
                 continue;
             };
-            if left.kind() != "identifier" || right.kind() != "call" {
+            if left.kind() != "identifier" {
+                continue;
+            }
+            if right.kind() == "identifier" {
+                self.named_range_loop(facts, n, left, right, body);
+                continue;
+            }
+            if right.kind() != "call" {
                 continue;
             }
             let Some(func) = right.child_by_field_name("function") else {
@@ -632,6 +639,76 @@ impl<'t> Resolver<'t> {
                 bound,
             });
         }
+    }
+
+    /// `for fd in fds:` where `fds` is bound, in the loop's function or else at module level,
+    /// to `range(..)`/`xrange(..)` of the limit on some path (`test_fds = range(0, MAXFD)`
+    /// beside `test_fds = map(int, argv)`): a loop over that range. The range is recorded as
+    /// the loop's header (`Facts::named_ranges`). Another module's wrappers are not followed,
+    /// as in `for fd in helper():` loops (the prefilter's shape).
+    fn named_range_loop(
+        &mut self,
+        facts: &mut Facts,
+        n: Node<'t>,
+        left: Node<'t>,
+        right: Node<'t>,
+        body: Node<'t>,
+    ) {
+        let src = self.src;
+        let name = text(right, src);
+        let mut defs = self.defs_in(self.scope_of(n), name);
+        if defs.is_empty() {
+            defs = self.defs_in(self.root, name);
+        }
+        let ranges: Vec<(Node<'t>, Node<'t>)> = defs
+            .iter()
+            .filter_map(|d| match d {
+                Def::Value(v) if v.kind() == "call" => {
+                    let f = v.child_by_field_name("function")?;
+                    let builtin = matches!(text(f, src), "range" | "xrange")
+                        && f.kind() == "identifier"
+                        && !self.maybe_shadowed(text(f, src));
+                    builtin
+                        .then(|| v.child_by_field_name("arguments"))
+                        .flatten()
+                        .map(|a| (*v, a))
+                }
+                _ => None,
+            })
+            .collect();
+        if ranges.is_empty() {
+            return;
+        }
+        self.outside_actions = false;
+        let action = self.loop_action(body, text(left, src));
+        self.outside_actions = true;
+        let Some((action, action_span)) = action else {
+            return;
+        };
+        // The binding that reaches the limit, else the first whose bound resolves.
+        let mut resolved = Vec::new();
+        for (call, args) in ranges {
+            if let Some(r) = self.range_of(args) {
+                resolved.push((call, r));
+            }
+        }
+        let at = resolved
+            .iter()
+            .position(|(_, (_, b))| matches!(b.kind, BoundKind::Limit { .. }))
+            .unwrap_or(0);
+        if at >= resolved.len() {
+            return;
+        }
+        let (call, (lower, bound)) = resolved.swap_remove(at);
+        let header = Span::new(n.start_byte(), right.end_byte());
+        facts.close_loops.push(CloseLoop {
+            span: header,
+            action,
+            action_span,
+            lower,
+            bound,
+        });
+        facts.named_ranges.push((header, span(call)));
     }
 
     /// The range a helper call returns: the file's own helper, else the imported one's.
