@@ -321,6 +321,17 @@ pub struct SpawnCall {
     pub script: Option<ScriptRef>,
 }
 
+/// A loop over a helper whose range of every fd is only its fallback (`Facts::fallback_ranges`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FallbackRange {
+    /// The `CloseLoop::span` of the loop.
+    pub loop_span: Span,
+    /// The helper as the loop calls it (`get_open_fds`).
+    pub helper: String,
+    /// The helper's `return range(..)` statements.
+    pub returns: Vec<Span>,
+}
+
 /// A Python spawn call that needs Python 3 (`Facts::python3_only`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Python3Only {
@@ -485,6 +496,11 @@ pub struct Facts {
     /// header as much as an inline one is (FD002 folds a Python 2 list into the FD001
     /// finding). A side table, so frontends without such loops need not know it exists.
     pub named_ranges: Vec<(Span, Span)>,
+    /// Loops over a helper that lists the open fds on some paths and returns a range of every
+    /// fd up to the limit on others (gentoo portage's `get_open_fds()`: `/proc/self/fd`, else
+    /// `range(max_fd_limit)`): the `CloseLoop` is that range's, and FD001 says it only runs
+    /// where the fallback does. Python; a side table like `inclusive_ends`.
+    pub fallback_ranges: Vec<FallbackRange>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
     /// The stage whose work budget ran out, when one did: the facts are those found before it

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::facts::{BoundKind, Stage};
+use crate::facts::{BoundKind, FallbackRange, Stage};
 use crate::index::python::{Answer, ModuleRef, Question};
 use crate::index::{Held, Key, LimitIndex};
 use crate::lang::reads_as_limit;
@@ -584,6 +584,47 @@ impl<'t> Resolver<'t> {
         Some((lower.flatten(), combine(vals)))
     }
 
+    /// Some `return` of these definitions gives a range of the limit (`return
+    /// range(max_fd_limit)`) and another gives something else (a listing of `/proc/self/fd`):
+    /// the lowest first fd, the combined bound of the ranges, and their `return` statements.
+    /// The range is the helper's fallback, used where the listing is not.
+    fn helper_fallback_here(&mut self, defs: &[Node<'t>]) -> Option<(Option<u64>, Val, Vec<Span>)> {
+        let mut vals = Vec::new();
+        let mut lower: Option<Option<u64>> = None;
+        let mut ranges = Vec::new();
+        let mut others = false;
+        for def in defs {
+            let rets = self.returns_of(*def);
+            others |= rets.is_empty();
+            for ret in rets.iter() {
+                let bounds = ret
+                    .named_child(0)
+                    .and_then(|e| range_args_of(e, self.src))
+                    .and_then(|args| self.range_bounds(args));
+                let Some((lo, hi)) = bounds else {
+                    others = true;
+                    continue;
+                };
+                let v = self.eval(hi, 0);
+                if !matches!(v, Val::Limit { .. }) {
+                    others = true;
+                    continue;
+                }
+                let lo = self.lower_of(lo);
+                lower = Some(match lower {
+                    None => lo,
+                    Some(prev) => prev.zip(lo).map(|(a, b)| a.min(b)),
+                });
+                vals.push(v);
+                ranges.push(span(*ret));
+            }
+        }
+        if vals.is_empty() || !others {
+            return None;
+        }
+        Some((lower.flatten(), combine(vals), ranges))
+    }
+
     /// `for fd in get_open_fds(): os.close(fd)`: loops over what a helper returns, when the
     /// helper (of this file, or of an imported module) returns a range of every fd.
     pub(super) fn helper_loops(&mut self, facts: &mut Facts) {
@@ -628,9 +669,16 @@ impl<'t> Resolver<'t> {
             let Some((action, action_span)) = action else {
                 continue;
             };
-            let Some((lower, bound)) = self.helper_range(right, func, name) else {
+            let Some((lower, bound, fallbacks)) = self.helper_range(right, func, name) else {
                 continue;
             };
+            if !fallbacks.is_empty() {
+                facts.fallback_ranges.push(FallbackRange {
+                    loop_span: Span::new(n.start_byte(), right.end_byte()),
+                    helper: name.to_string(),
+                    returns: fallbacks,
+                });
+            }
             facts.close_loops.push(CloseLoop {
                 span: Span::new(n.start_byte(), right.end_byte()),
                 action,
@@ -717,11 +765,14 @@ impl<'t> Resolver<'t> {
         call: Node<'t>,
         func: Node<'t>,
         name: &str,
-    ) -> Option<(Option<u64>, Bound)> {
+    ) -> Option<(Option<u64>, Bound, Vec<Span>)> {
         let via = Some(format!("{name}()"));
         if let Some(defs) = self.function_defs(name).cloned() {
-            let (lower, v) = self.helper_range_here(&defs)?;
-            return Some((lower, self.bound_from(v, span(call), via)?));
+            if let Some((lower, v)) = self.helper_range_here(&defs) {
+                return Some((lower, self.bound_from(v, span(call), via)?, Vec::new()));
+            }
+            let (lower, v, fallbacks) = self.helper_fallback_here(&defs)?;
+            return Some((lower, self.bound_from(v, span(call), via)?, fallbacks));
         }
         let index = self.index()?;
         let module = match func.kind() {
@@ -771,7 +822,7 @@ impl<'t> Resolver<'t> {
         };
         let mut b = kind;
         b.elsewhere = Some(note);
-        Some((fact.lower, b))
+        Some((fact.lower, b, Vec::new()))
     }
 
     /// A value as the bound of a loop whose header is `at`.
