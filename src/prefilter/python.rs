@@ -447,17 +447,48 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
     vars
 }
 
-/// Whether the text has `NAME =` (not `==`) with NAME a whole word: an assignment the
-/// frontend may take for the name's binding (`fds = range(..)`, `a = fds = range(..)`).
-/// Looser than the frontend: an attribute `x.fds =` or keyword argument `f(fds=1)` counts too.
+/// Whether the text has `NAME = range(` or `NAME = xrange(` (not `==`), with NAME a whole
+/// word: an assignment the frontend may take for the name's binding to a range
+/// (`named_range_loop` wants a `range`/`xrange` call as the value). Chains count
+/// (`fds = all_fds = range(..)`, the frontend's `assignment_parts` takes the last value), and
+/// so does an annotation (`fds: Iterable[int] = range(..)`: anything up to the `=` on its
+/// line). Looser than the frontend: an attribute `x.fds =` or a keyword argument
+/// `f(fds=range(3))` counts too, and `range` may be a local name.
 fn assigned_here(t: &[u8], name: &[u8]) -> bool {
+    let is_eq = |i: usize| t.get(i) == Some(&b'=') && t.get(i + 1) != Some(&b'=');
     memchr::memmem::find_iter(t, name).any(|at| {
         let end = at + name.len();
         if !starts_word(t, at) || t.get(end).is_some_and(|b| is_ident(*b)) {
             return false;
         }
-        let i = skip_trivia(t, end);
-        t.get(i) == Some(&b'=') && t.get(i + 1) != Some(&b'=')
+        let mut i = skip_trivia(t, end);
+        if t.get(i) == Some(&b':') {
+            // An annotation: on to the `=` of the same line.
+            let line_end = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |n| i + n);
+            match memchr::memchr(b'=', &t[i..line_end]) {
+                Some(n) => i += n,
+                None => return false,
+            }
+        }
+        if !is_eq(i) {
+            return false;
+        }
+        // The value, through a chain of `other =` targets.
+        let mut k = skip_trivia(t, i + 1);
+        for _ in 0..16 {
+            let Some(word) = ident_at(t, k) else {
+                return false;
+            };
+            let after = skip_trivia(t, k + word.len());
+            if matches!(word, b"range" | b"xrange") && t.get(after) == Some(&b'(') {
+                return true;
+            }
+            if !is_eq(after) {
+                return false;
+            }
+            k = skip_trivia(t, after + 1);
+        }
+        false
     })
 }
 

@@ -497,6 +497,7 @@ fn a_for_over_a_name_bound_to_a_range_is_a_loop() {
         &b"import os\nfor fd in EVERY_FD:\n    os.close(fd)\n"[..],
         b"import os\nif EVERY_FD == x: pass\nfor fd in EVERY_FD:\n    os.close(fd)\n",
         b"import os\nEVERY_FD = x\nfor fd in self.EVERY_FD:\n    os.close(fd)\n",
+        b"import os\nEVERY_FD = listing()\nfor fd in EVERY_FD:\n    os.close(fd)\n",
     ] {
         assert_eq!(
             admit(Lang::Python, t),
@@ -504,5 +505,12 @@ fn a_for_over_a_name_bound_to_a_range_is_a_loop() {
             "{}",
             String::from_utf8_lossy(t)
         );
+    }
+    // A chain and an annotation reach the range.
+    for t in [
+        &b"import os\nEVERY_FD = ALL = range(3, n)\nfor fd in EVERY_FD:\n    os.close(fd)\n"[..],
+        b"import os\nEVERY_FD: Iterable[int] = range(3, n)\nfor fd in EVERY_FD:\n    os.close(fd)\n",
+    ] {
+        assert_eq!(admit(Lang::Python, t), Admission::Yes, "{}", String::from_utf8_lossy(t));
     }
 }
