@@ -14,19 +14,6 @@ declare_rule! {
     /// `getrlimit(RLIMIT_NOFILE)`, `sysconf(_SC_OPEN_MAX)`, `getdtablesize()`,
     /// `subprocess.MAXFD` or a constant that guesses the limit.
     ///
-    /// In Python, loops over what a helper returns count too: `for fd in get_open_fds():`
-    /// over a helper whose every `return` is such a range is an error. A helper that lists the
-    /// open fds (`/proc/self/fd`, `/dev/fd`) on some paths and returns a range of every fd up
-    /// to the limit on others (gentoo portage's `get_open_fds()`, defined three ways, the last
-    /// `return range(max_fd_limit)` where neither listing exists, and that one also on PyPy's
-    /// `EAGAIN`) is a **warning** naming the fallback's lines: the loop is cheap where the
-    /// listing works, which is most of the time, but a chroot or container without `/proc`
-    /// turns it into the full sweep, and a reviewer would want that fallback made
-    /// `os.closerange`. A fallback that is a small guess (`range(3, 256)`) is silent. Only a
-    /// helper of the same file is judged this way; an imported helper whose returns mix a
-    /// listing and a range is still taken for the fix. A loop over a name bound to such a range
-    /// (`fds = range(0, maxfd)` then `for fd in fds:`) is a loop over the range.
-    ///
     /// ## Why is this bad?
     /// The loop's cost is the fd *limit*, not the number of open fds, and the limit belongs to
     /// the environment, not the code. Under systemd >= 240, `LimitNOFILE=infinity` (and Docker
@@ -43,6 +30,19 @@ declare_rule! {
     /// `fcntl(fd, F_GETFD)` for fd in `range(8192)`), or over a constant named like the limit:
     /// the fds it finds open are the ones the code goes on to close or pass on, and every fd
     /// above the guess is never looked at. A smaller literal probe is a bounded search.
+    ///
+    /// In Python, loops over what a helper returns count too: `for fd in get_open_fds():`
+    /// over a helper whose every `return` is such a range is an error. A helper that lists the
+    /// open fds (`/proc/self/fd`, `/dev/fd`) on some paths and returns a range of every fd up
+    /// to the limit on others (gentoo portage's `get_open_fds()`, defined three ways, the last
+    /// `return range(max_fd_limit)` where neither listing exists, and that one also on PyPy's
+    /// `EAGAIN`) is a **warning** naming the fallback's lines: the loop is cheap where the
+    /// listing works, which is most of the time, but a chroot or container without `/proc`
+    /// turns it into the full sweep, and a reviewer would want that fallback made
+    /// `os.closerange`. A fallback that is a small guess (`range(3, 256)`) is silent. Only a
+    /// helper of the same file is judged this way; an imported helper whose returns mix a
+    /// listing and a range is still taken for the fix. A loop over a name bound to such a range
+    /// (`fds = range(0, maxfd)` then `for fd in fds:`) is a loop over the range.
     ///
     /// ## Example
     /// ```python

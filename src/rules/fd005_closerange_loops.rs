@@ -12,11 +12,7 @@ declare_rule! {
     /// interpreter, Python 2 syntax, or the range the project declares (`requires-python`,
     /// `python_requires` and classifiers in `setup.py`/`setup.cfg`/`pyproject.toml`, the
     /// `tox.ini` envlist, `Pipfile`, `.python-version`, `runtime.txt`, `.tool-versions`).
-    /// When nothing says which Python runs the code, the call is a note. A function of the
-    /// same file that calls `os.closerange` on its own parameters (subprocess32's
-    /// `@staticmethod def _closerange(fd_low, fd_high)`) is followed: each call of it whose
-    /// arguments reach the limit (`self._closerange(start_fd, MAXFD)`) is reported at that
-    /// call, naming the `os.closerange` inside.
+    /// When nothing says which Python runs the code, the call is a note.
     ///
     /// ## Why is this bad?
     /// `os.closerange` looks like one call, but it is a plain `close()` loop in C over every
@@ -32,6 +28,11 @@ declare_rule! {
     /// built with glibc >= 2.34 it is a single `close_range(2)` system call, and the same line
     /// is fine: the rule stays silent when every version the project declares is >= 3.10.
     /// Sources for each of these: docs/FACTS.md §2.3 and §2.5.
+    ///
+    /// A function of the same file that calls `os.closerange` on its own parameters
+    /// (subprocess32's `@staticmethod def _closerange(fd_low, fd_high)`) is followed: each
+    /// call of it whose arguments reach the limit (`self._closerange(start_fd, MAXFD)`) is
+    /// reported at that call, naming the `os.closerange` inside.
     ///
     /// ## Example
     /// ```python
