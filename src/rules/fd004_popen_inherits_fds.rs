@@ -56,8 +56,10 @@ declare_rule! {
     /// a `try:` import of it with the standard module as the fallback).
     ///
     /// ## Known problems
-    /// A parameter (whatever its default), options passed in from a caller or built in another
-    /// module, and a value fdlint cannot read are not reported.
+    /// A parameter is judged by its default when that is a literal (`def __init__(...,
+    /// close_fds=True)` on Python 2 loops to SC_OPEN_MAX wherever callers omit it); what
+    /// callers pass, a default that is not a literal, options passed in from a caller or built
+    /// in another module, and a value fdlint cannot read are not reported.
     /// A function imported under another name (`from subprocess import Popen as P`) is not
     /// recognised; module aliases (`import subprocess as sp`) are.
     /// Python 2 is recognised by configuration, the spawning parent's interpreter, Python 2

@@ -269,6 +269,17 @@ fn every_project_has_exactly_its_expected_findings() {
                 ),
             ],
         ),
+        // pwntools' shape: `close_fds=True` as a parameter's default on a `>=2.7` project.
+        (
+            "py27_default_param",
+            &[(
+                "tubes/process.py",
+                8,
+                "FD004",
+                Warning,
+                "Python 2.7, the oldest version `>=2.7` allows",
+            )],
+        ),
         // A crate whose bounds are a struct field, a helper and a parameter filled from the
         // limit in another module.
         (
