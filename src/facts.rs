@@ -321,12 +321,37 @@ pub struct SpawnCall {
     pub script: Option<ScriptRef>,
 }
 
+/// A loop over a helper whose range of every fd is only its fallback (`Facts::fallback_ranges`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FallbackRange {
+    /// The `CloseLoop::span` of the loop.
+    pub loop_span: Span,
+    /// The helper as the loop calls it (`get_open_fds`).
+    pub helper: String,
+    /// The helper's `return range(..)` statements.
+    pub returns: Vec<Span>,
+}
+
+/// A Python spawn call that needs Python 3 (`Facts::python3_only`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Python3Only {
+    /// The `SpawnCall::span` of the call.
+    pub call: Span,
+    /// The oldest Python 3 minor version the call runs on (`5` for `subprocess.run`).
+    pub minor: u8,
+    /// What needs it, as the note says it (`` `subprocess.run` ``, `` `timeout=` ``).
+    pub what: String,
+}
+
 /// `os.closerange(lo, hi)` with a bound that is the fd limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CloseRangeCall {
     pub span: Span,
     pub lower: Option<u64>,
     pub bound: Bound,
+    /// When the call is of a same-file wrapper (`self._closerange(lo, MAXFD)`): the callee as
+    /// written and the span of the wrapper's own `os.closerange(..)`.
+    pub through: Option<(String, Span)>,
 }
 
 /// Where a spawn call can take `close_others: true`, written in the call's own spelling. Filled
@@ -428,6 +453,12 @@ pub struct IteratedRange {
 }
 
 impl Facts {
+    /// Whether the range at `range` is the header of the loop at `lp`: inside it, or bound
+    /// to the name the loop iterates (`named_ranges`).
+    pub fn range_heads_loop(&self, range: Span, lp: Span) -> bool {
+        (range.start >= lp.start && range.end <= lp.end) || self.named_ranges.contains(&(lp, range))
+    }
+
     /// Whether the loop or range at `span` visits its upper bound too (`inclusive_ends`).
     pub fn includes_end(&self, span: Span) -> bool {
         self.inclusive_ends.contains(&span)
@@ -455,6 +486,21 @@ pub struct Facts {
     /// table rather than a field, so that frontends whose ranges all exclude the end (Python's
     /// `range`) need not know it exists.
     pub inclusive_ends: Vec<Span>,
+    /// Python spawn calls that can only run on Python 3 (`subprocess.run`, `timeout=`,
+    /// `subprocess.DEVNULL`, ...), with the oldest Python 3 minor they need: FD004 judges them
+    /// there, not at a Python 2 the project's range also includes. A side table, so the Ruby
+    /// and Rust frontends' `SpawnCall`s need not know it exists.
+    pub python3_only: Vec<Python3Only>,
+    /// `(CloseLoop::span, FdRange::span)`: a loop over a name whose binding is that range
+    /// (`fds = range(0, maxfd)` ... `for fd in fds:`), so that the range is that loop's
+    /// header as much as an inline one is (FD002 folds a Python 2 list into the FD001
+    /// finding). A side table, so frontends without such loops need not know it exists.
+    pub named_ranges: Vec<(Span, Span)>,
+    /// Loops over a helper that lists the open fds on some paths and returns a range of every
+    /// fd up to the limit on others (gentoo portage's `get_open_fds()`: `/proc/self/fd`, else
+    /// `range(max_fd_limit)`): the `CloseLoop` is that range's, and FD001 says it only runs
+    /// where the fallback does. Python; a side table like `inclusive_ends`.
+    pub fallback_ranges: Vec<FallbackRange>,
     /// Regions the parser could not make sense of (tree-sitter ERROR/MISSING nodes, a `syn` error).
     pub syntax_errors: Vec<Span>,
     /// The stage whose work budget ran out, when one did: the facts are those found before it

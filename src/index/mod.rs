@@ -122,4 +122,10 @@ pub trait LimitIndex: Send + Sync + Debug {
     fn fd_range(&self, _key: &Key) -> Option<RangeFact> {
         None
     }
+
+    /// Whether the module an import spells (`Key::Module::module`) is a file of the project
+    /// this index can read. An index that reads no modules finds none.
+    fn finds_module(&self, _module: &str) -> bool {
+        false
+    }
 }

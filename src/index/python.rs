@@ -66,6 +66,8 @@ struct Cache {
     found: HashMap<(PathBuf, String), Option<PathBuf>>,
     /// `(module file, question)` -> the answer, lines already counted.
     answers: HashMap<(PathBuf, Question), (Stamp, Lined)>,
+    /// `(directory, package name)` -> whether a build file there names the package.
+    installs: HashMap<(PathBuf, String), bool>,
 }
 
 /// An answer with lines instead of offsets.
@@ -229,6 +231,10 @@ impl LimitIndex for ModuleRef {
         })
     }
 
+    fn finds_module(&self, module: &str) -> bool {
+        find_module(&self.file, module).is_some()
+    }
+
     fn fd_range(&self, key: &Key) -> Option<RangeFact> {
         let (path, a) = self.ask(key, Question::Range)?;
         let (lower, held, line) = a.range?;
@@ -320,10 +326,159 @@ fn locate(dir: &Path, module: &str) -> Option<PathBuf> {
         }
         return at(&base);
     }
-    at(dir).or_else(|| {
-        let top = package_root(dir);
-        (top != dir).then(|| at(&top)).flatten()
-    })
+    if let Some(f) = at(dir) {
+        return Some(f);
+    }
+    let top = package_root(dir);
+    if top != dir
+        && let Some(f) = at(&top)
+    {
+        return Some(f);
+    }
+    other_roots(dir, &top, &parts, &at)
+}
+
+/// Directories climbed from the importing file to look for other roots of the project.
+const MAX_ROOT_CLIMB: usize = 6;
+
+/// Files whose text may name the package a directory is installed as (`setup.py`'s
+/// `package_dir={"ganeti": "lib"}`, a Makefile copying `lib/` to `.../ganeti`).
+const INSTALL_FILES: &[&str] = &[
+    "setup.py",
+    "setup.cfg",
+    "pyproject.toml",
+    "Makefile",
+    "Makefile.am",
+    "Makefile.in",
+    "configure.ac",
+    "meson.build",
+];
+
+/// Where an absolute import may live besides the file's directory and the directory above its
+/// top-level package: climbing from the latter (at most `MAX_ROOT_CLIMB` directories, and not
+/// past the first that marks a project's root: `.git`, `setup.py`, `setup.cfg`,
+/// `pyproject.toml`, `Makefile.am`, `configure.ac`), each ancestor, its `src/` and its `lib/`
+/// that are no package themselves (a test beside a src layout: `tests/test_x.py` importing `pkg.util` from `src/pkg/`); and
+/// a package directory installed under another name (ganeti's `lib/`, installed as
+/// `ganeti`): the file's own top-level package, or an ancestor's `lib/` or `src/` package,
+/// stands for the import's first name when that name is at least two deep (`ganeti.utils`,
+/// never a bare `import os`) and a build file of the ancestor holding it names it as a word.
+fn other_roots(
+    dir: &Path,
+    top: &Path,
+    parts: &[&str],
+    at: &dyn Fn(&Path) -> Option<PathBuf>,
+) -> Option<PathBuf> {
+    if parts.is_empty() {
+        return None;
+    }
+    // The file's top-level package directory, when the file is in a package.
+    let own_package = (top != dir)
+        .then(|| {
+            dir.ancestors()
+                .find(|a| a.parent() == Some(top))
+                .map(Path::to_path_buf)
+        })
+        .flatten();
+    // Only directories that are no package can be on `sys.path`: the climb starts at the
+    // directory above the file's top-level package.
+    let mut a = top.to_path_buf();
+    for _ in 0..MAX_ROOT_CLIMB {
+        for base in [a.clone(), a.join("src"), a.join("lib")] {
+            if base != dir
+                && base != top
+                && base.is_dir()
+                && !base.join("__init__.py").is_file()
+                && let Some(f) = at(&base)
+            {
+                return Some(f);
+            }
+        }
+        if parts.len() >= 2 {
+            let mut packages = vec![a.join("lib"), a.join("src")];
+            if let Some(p) = own_package.as_ref().filter(|p| p.parent() == Some(&a)) {
+                packages.insert(0, p.clone());
+            }
+            for pkg in packages {
+                let renamed = pkg.file_name().is_some_and(|n| n != parts[0]);
+                if renamed
+                    && pkg.join("__init__.py").is_file()
+                    && names_package(&a, parts[0])
+                    && let Some(f) = at_parts(&pkg, &parts[1..])
+                {
+                    return Some(f);
+                }
+            }
+        }
+        if is_project_root(&a) {
+            break;
+        }
+        match a.parent() {
+            Some(p) => a = p.to_path_buf(),
+            None => break,
+        }
+    }
+    None
+}
+
+/// `base/a/b.py` or `base/a/b/__init__.py` for `parts` `[a, b]`.
+fn at_parts(base: &Path, parts: &[&str]) -> Option<PathBuf> {
+    let mut p = base.to_path_buf();
+    for part in parts {
+        p.push(part);
+    }
+    let file = p.with_extension("py");
+    if file.is_file() {
+        return Some(file);
+    }
+    let init = p.join("__init__.py");
+    init.is_file().then_some(init)
+}
+
+/// Whether `dir` is the root of a project: nothing above it is looked at.
+fn is_project_root(dir: &Path) -> bool {
+    [
+        ".git",
+        "setup.py",
+        "setup.cfg",
+        "pyproject.toml",
+        "Makefile.am",
+        "configure.ac",
+    ]
+    .iter()
+    .any(|m| dir.join(m).exists())
+}
+
+/// Whether one of `INSTALL_FILES` in `dir` holds `name` as a whole word (each read once per
+/// run, at most `MAX_BYTES`).
+fn names_package(dir: &Path, name: &str) -> bool {
+    let key = (dir.to_path_buf(), name.to_string());
+    {
+        let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = cache.installs.get(&key) {
+            return *v;
+        }
+    }
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let named = INSTALL_FILES.iter().any(|f| {
+        let path = dir.join(f);
+        if std::fs::metadata(&path).map_or(true, |m| !m.is_file() || m.len() > MAX_BYTES) {
+            return false;
+        }
+        let Ok(text) = std::fs::read(&path) else {
+            return false;
+        };
+        memchr::memmem::find_iter(&text, name.as_bytes()).any(|at| {
+            let end = at + name.len();
+            (at == 0 || !is_ident(text[at - 1])) && text.get(end).is_none_or(|c| !is_ident(*c))
+        })
+    });
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.installs.len() >= MAX_ENTRIES {
+        cache.installs.clear();
+    }
+    cache.installs.insert(key, named);
+    named
 }
 
 #[cfg(test)]
@@ -371,5 +526,54 @@ mod tests {
         assert_eq!(find_module(&child, "os"), None);
         assert_eq!(find_module(&child, "...x"), None);
         assert_eq!(find_module(&child, "pkg..util"), None);
+    }
+
+    #[test]
+    fn a_package_installed_under_another_name_and_a_src_layout_are_found() {
+        let layout = |makefile: Option<&str>| {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            for d in ["lib/utils", "test", "src/tool", "tests"] {
+                std::fs::create_dir_all(root.join(d)).unwrap();
+            }
+            for f in [
+                "lib/__init__.py",
+                "lib/utils/__init__.py",
+                "lib/utils/process.py",
+                "lib/utils/wrapper.py",
+                "lib/os.py",
+                "src/tool/__init__.py",
+                "src/tool/fdutil.py",
+            ] {
+                std::fs::write(root.join(f), "").unwrap();
+            }
+            if let Some(text) = makefile {
+                std::fs::write(root.join("Makefile.am"), text).unwrap();
+            }
+            dir
+        };
+        // Nothing names `opsd`: lib/ is not taken for it.
+        let unnamed = layout(None);
+        let process = unnamed.path().join("lib/utils/process.py");
+        assert_eq!(find_module(&process, "opsd.utils.wrapper"), None);
+        let dir = layout(Some("pkgpythondir = $(libdir)/opsd\n"));
+        let root = dir.path();
+        let process = root.join("lib/utils/process.py");
+        let test = root.join("test/test_process.py");
+        for file in [&process, &test] {
+            assert_eq!(
+                find_module(file, "opsd.utils.wrapper"),
+                Some(root.join("lib/utils/wrapper.py"))
+            );
+        }
+        // A bare top-level name is never the renamed package, nor a word the build file only
+        // holds inside another (`opsdx`).
+        assert_eq!(find_module(&process, "os"), None);
+        assert_eq!(find_module(&process, "opsdx.utils.wrapper"), None);
+        // A test beside a src layout.
+        assert_eq!(
+            find_module(&root.join("tests/test_fd.py"), "tool.fdutil"),
+            Some(root.join("src/tool/fdutil.py"))
+        );
     }
 }

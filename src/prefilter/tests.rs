@@ -486,3 +486,31 @@ fn a_nul_byte_in_ruby_reads_as_a_space() {
     assert_eq!(facts(Lang::Ruby, lp).close_loops.len(), 1);
     assert!(may_match(Lang::Ruby, lp.as_bytes()));
 }
+
+#[test]
+fn a_for_over_a_name_bound_to_a_range_is_a_loop() {
+    let t = b"import os\nfrom .fdtools import hard_limit\nEVERY_FD = range(3, hard_limit())\n\
+              def sweep():\n    for fd in EVERY_FD:\n        os.close(fd)\n";
+    assert_eq!(admit(Lang::Python, t), Admission::Yes);
+    // A name never assigned, a comparison, and a loop over an attribute are not that shape.
+    for t in [
+        &b"import os\nfor fd in EVERY_FD:\n    os.close(fd)\n"[..],
+        b"import os\nif EVERY_FD == x: pass\nfor fd in EVERY_FD:\n    os.close(fd)\n",
+        b"import os\nEVERY_FD = x\nfor fd in self.EVERY_FD:\n    os.close(fd)\n",
+        b"import os\nEVERY_FD = listing()\nfor fd in EVERY_FD:\n    os.close(fd)\n",
+    ] {
+        assert_eq!(
+            admit(Lang::Python, t),
+            Admission::No,
+            "{}",
+            String::from_utf8_lossy(t)
+        );
+    }
+    // A chain and an annotation reach the range.
+    for t in [
+        &b"import os\nEVERY_FD = ALL = range(3, n)\nfor fd in EVERY_FD:\n    os.close(fd)\n"[..],
+        b"import os\nEVERY_FD: Iterable[int] = range(3, n)\nfor fd in EVERY_FD:\n    os.close(fd)\n",
+    ] {
+        assert_eq!(admit(Lang::Python, t), Admission::Yes, "{}", String::from_utf8_lossy(t));
+    }
+}

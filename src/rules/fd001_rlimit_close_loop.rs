@@ -31,6 +31,19 @@ declare_rule! {
     /// the fds it finds open are the ones the code goes on to close or pass on, and every fd
     /// above the guess is never looked at. A smaller literal probe is a bounded search.
     ///
+    /// In Python, loops over what a helper returns count too: `for fd in get_open_fds():`
+    /// over a helper whose every `return` is such a range is an error. A helper that lists the
+    /// open fds (`/proc/self/fd`, `/dev/fd`) on some paths and returns a range of every fd up
+    /// to the limit on others (gentoo portage's `get_open_fds()`, defined three ways, the last
+    /// `return range(max_fd_limit)` where neither listing exists, and that one also on PyPy's
+    /// `EAGAIN`) is a **warning** naming the fallback's lines: the loop is cheap where the
+    /// listing works, which is most of the time, but a chroot or container without `/proc`
+    /// turns it into the full sweep, and a reviewer would want that fallback made
+    /// `os.closerange`. A fallback that is a small guess (`range(3, 256)`) is silent. Only a
+    /// helper of the same file is judged this way; an imported helper whose returns mix a
+    /// listing and a range is still taken for the fix. A loop over a name bound to such a range
+    /// (`fds = range(0, maxfd)` then `for fd in fds:`) is a loop over the range.
+    ///
     /// ## Example
     /// ```python
     /// maxfd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -245,8 +258,41 @@ fn judge(ctx: &Context, facts: &Facts, l: &CloseLoop) -> Option<Finding> {
                         .to_string(),
                 );
             }
+            // A helper that lists the open fds and returns the range only as its fallback
+            // (portage's `get_open_fds()`): the loop sweeps only where the fallback runs.
+            let severity = match facts.fallback_ranges.iter().find(|f| f.loop_span == l.span) {
+                Some(f) => {
+                    let lines: Vec<String> = f
+                        .returns
+                        .iter()
+                        .map(|r| ctx.index.line_col(ctx.text, r.start).line.to_string())
+                        .collect();
+                    message.push_str(&format!(
+                        ", where `{}()` returns its fallback range instead of the open fds",
+                        f.helper
+                    ));
+                    for r in &f.returns {
+                        labels.push(Label {
+                            span: *r,
+                            message: "fallback: every fd up to the limit".to_string(),
+                        });
+                    }
+                    notes.push(format!(
+                        "`{}()` lists the open fds on some paths; its `return` of a range of \
+                         every fd ({} {}) runs where that listing is missing or fails (no \
+                         `/proc/self/fd` or `/dev/fd`: a chroot or container without /proc, \
+                         some BSDs): make that fallback `os.closerange(lo, limit)` (one \
+                         `close_range(2)` call on CPython >= 3.10) rather than a loop",
+                        f.helper,
+                        if lines.len() == 1 { "line" } else { "lines" },
+                        lines.join(", ")
+                    ));
+                    Severity::Warning
+                }
+                None => Severity::Error,
+            };
             (
-                Severity::Error,
+                severity,
                 message,
                 format!("{} {call} calls", cost::count(calls)),
             )
@@ -610,11 +656,7 @@ pub(crate) fn own_python2_list(ctx: &Context, facts: &Facts, l: &CloseLoop) -> O
     facts
         .fd_ranges
         .iter()
-        .find(|r| {
-            r.container == Container::Python2Range
-                && r.span.start >= l.span.start
-                && r.span.end <= l.span.end
-        })
+        .find(|r| r.container == Container::Python2Range && facts.range_heads_loop(r.span, l.span))
         .map(|r| {
             ctx.settings
                 .assume_nofile

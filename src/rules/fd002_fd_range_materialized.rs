@@ -134,13 +134,12 @@ fn xrange_fix(ctx: &Context, facts: &Facts, r: &FdRange) -> Option<Fix> {
     ))
 }
 
-/// A bare Python 2 `range()` that is the header of a loop FD001 reports is part of that
-/// finding.
+/// A bare Python 2 `range()` that is the header of a loop FD001 reports (inline, or bound to
+/// the name the loop iterates) is part of that finding.
 fn folded_into_fd001(ctx: &Context, facts: &Facts, r: &FdRange) -> bool {
     r.container == Container::Python2Range
         && facts.close_loops.iter().any(|l| {
-            r.span.start >= l.span.start
-                && r.span.end <= l.span.end
+            facts.range_heads_loop(r.span, l.span)
                 && matches!(reach(&l.bound), Some(Reach::Limit(_)))
                 && own_python2_list(ctx, facts, l).is_some()
         })

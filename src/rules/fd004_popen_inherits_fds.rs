@@ -1,6 +1,6 @@
 use super::{Context, declare_rule};
 use crate::cost::{self, LoopRuntime};
-use crate::facts::{Facts, FdOption, Lang, SpawnApi, SpawnCall};
+use crate::facts::{Facts, FdOption, Lang, Python3Only, SpawnApi, SpawnCall};
 use crate::finding::{Finding, Label, Severity};
 
 declare_rule! {
@@ -47,9 +47,19 @@ declare_rule! {
     /// is `False` only there does not count (`close_fds = sys.platform != "win32"` is `True`
     /// on POSIX).
     ///
+    /// A call that can only run on Python 3 (`subprocess.run`, `subprocess.DEVNULL`, or a
+    /// keyword argument Python 2 lacks: `timeout=`, `pass_fds=`, `start_new_session=`,
+    /// `capture_output=`, `text=`, ...) is judged at the Python 3 version it needs, even when
+    /// the project's range includes Python 2. The `subprocess32` backport, which has those on
+    /// Python 2 and closes fds by default, is judged like Python 3, also when it is bound to
+    /// the name `subprocess` (`import subprocess32 as subprocess`, `subprocess = subprocess32`,
+    /// a `try:` import of it with the standard module as the fallback).
+    ///
     /// ## Known problems
-    /// A parameter (whatever its default), options passed in from a caller or built in another
-    /// module, and a value fdlint cannot read are not reported.
+    /// A parameter is judged by its default when that is a literal (`def __init__(...,
+    /// close_fds=True)` on Python 2 loops to SC_OPEN_MAX wherever callers omit it); what
+    /// callers pass, a default that is not a literal, options passed in from a caller or built
+    /// in another module, and a value fdlint cannot read are not reported.
     /// A function imported under another name (`from subprocess import Popen as P`) is not
     /// recognised; module aliases (`import subprocess as sp`) are.
     /// Python 2 is recognised by configuration, the spawning parent's interpreter, Python 2
@@ -71,7 +81,8 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
         return;
     }
     for s in &facts.spawns {
-        if let Some(f) = judge(ctx, s) {
+        let floor = facts.python3_only.iter().find(|p| p.call == s.span);
+        if let Some(f) = judge(ctx, s, floor) {
             out.push(f);
         }
     }
@@ -81,8 +92,12 @@ const SUBPROCESS32: &str = "on Python 2, use the `subprocess32` backport (`subpr
                             close_fds=True)` closes only the fds that are open), or upgrade to \
                             Python 3, where `close_fds=True` is the default and cheap";
 
-fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
-    let py2 = ctx.python.python2;
+fn judge(ctx: &Context, s: &SpawnCall, floor: Option<&Python3Only>) -> Option<Finding> {
+    // A call that needs Python 3 (`subprocess.run`, `timeout=`, `subprocess.DEVNULL`) never
+    // runs on Python 2, where the default is `close_fds=False`: it is judged at the oldest
+    // Python 3 it runs on, whatever older versions the project's range also holds.
+    let needs_python3 = floor.filter(|_| ctx.python.python2);
+    let py2 = ctx.python.python2 && needs_python3.is_none();
     let callee = &s.callee;
     let child = ctx.links.child_of(s.span);
     let mut labels = Vec::new();
@@ -172,7 +187,15 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         }
         _ => return None,
     };
-    let mut notes = vec![format!("judged as {}", ctx.python.why)];
+    let judged = match needs_python3 {
+        Some(p) => format!(
+            "judged as Python 3.{} or later: {} needs it, so the call never runs on the Python 2 \
+             that {} includes",
+            p.minor, p.what, ctx.python.why
+        ),
+        None => format!("judged as {}", ctx.python.why),
+    };
+    let mut notes = vec![judged];
     let message = match child {
         Some(c) => {
             severity = Severity::Warning;

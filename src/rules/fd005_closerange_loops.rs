@@ -29,6 +29,11 @@ declare_rule! {
     /// is fine: the rule stays silent when every version the project declares is >= 3.10.
     /// Sources for each of these: docs/FACTS.md §2.3 and §2.5.
     ///
+    /// A function of the same file that calls `os.closerange` on its own parameters
+    /// (subprocess32's `@staticmethod def _closerange(fd_low, fd_high)`) is followed: each
+    /// call of it whose arguments reach the limit (`self._closerange(start_fd, MAXFD)`) is
+    /// reported at that call, naming the `os.closerange` inside.
+    ///
     /// ## Example
     /// ```python
     /// # Python 2
@@ -74,11 +79,16 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
         let calls = nofile.saturating_sub(c.lower.unwrap_or(0));
         let listing = "close only the fds that are open: `for fd in [int(n) for n in \
                        os.listdir('/proc/self/fd')]` (Linux; `/dev/fd` on macOS and the BSDs)";
+        // A same-file wrapper's call says what it calls.
+        let callee = match &c.through {
+            Some((name, _)) => format!("`{name}` calls `os.closerange`, which"),
+            None => "`os.closerange`".to_string(),
+        };
         let (severity, message, help, note) = match judged {
             Some(v) => (
                 Severity::Error,
                 format!(
-                    "`os.closerange` is a `close()` loop on this Python: {} calls up to {} at \
+                    "{callee} is a `close()` loop on this Python: {} calls up to {} at \
                      RLIMIT_NOFILE = {}, {} per call",
                     cost::count(calls),
                     source.describe(),
@@ -98,10 +108,16 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
             None => (
                 Severity::Note,
                 format!(
-                    "`os.closerange` up to {} is a `close()` loop on Python 2, CPython <= 3.9 \
-                     (the default `python3` of RHEL 9 and Debian 11), PyPy, and CPython built \
-                     against glibc < 2.34, where it makes {} calls at RLIMIT_NOFILE = {}, {} per call",
-                    source.describe(),
+                    "{} is a `close()` loop on Python 2, CPython <= 3.9 (the default `python3` \
+                     of RHEL 9 and Debian 11), PyPy, and CPython built against glibc < 2.34, \
+                     where it makes {} calls at RLIMIT_NOFILE = {}, {} per call",
+                    match &c.through {
+                        Some((name, _)) => format!(
+                            "`{name}` calls `os.closerange` up to {}, which",
+                            source.describe()
+                        ),
+                        None => format!("`os.closerange` up to {}", source.describe()),
+                    },
                     cost::count(calls),
                     cost::count(nofile),
                     LoopRuntime::Native.time(calls)
@@ -124,10 +140,20 @@ pub fn check(ctx: &Context, facts: &Facts, out: &mut Vec<Finding>) {
             span_label: format!("{} `close()` calls", cost::count(calls)),
             message,
             help,
-            labels: vec![Label {
-                span: c.bound.origin,
-                message: "limit read here".to_string(),
-            }],
+            labels: {
+                let mut labels = vec![Label {
+                    span: c.bound.origin,
+                    message: "limit read here".to_string(),
+                }];
+                if let Some((_, inner)) = &c.through {
+                    labels.push(Label {
+                        span: *inner,
+                        message: "the `os.closerange` it calls".to_string(),
+                    });
+                }
+                labels.sort_by_key(|l| l.span);
+                labels
+            },
             notes: vec![note],
             suppressed: false,
             baselined: false,

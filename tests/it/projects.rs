@@ -149,6 +149,28 @@ fn every_project_has_exactly_its_expected_findings() {
                 "nothing says which Python 3 runs it",
             )],
         ),
+        // `>=2.7` declared, but `subprocess.run`/`DEVNULL` run only on Python 3: judged at
+        // 3.5, where close_fds=True is the default; a plain `call` keeps Python 2's default.
+        (
+            "py27_python3_api",
+            &[
+                (
+                    "tools/runner.py",
+                    10,
+                    "FD004",
+                    Note,
+                    "Python 3.5 or later: `subprocess.run` needs it, so the call never runs on \
+                     the Python 2 that Python 2.7, the oldest version `>=2.7` allows",
+                ),
+                (
+                    "tools/runner.py",
+                    14,
+                    "FD004",
+                    Warning,
+                    "Python 2.7, the oldest version `>=2.7` allows",
+                ),
+            ],
+        ),
         // Look-alikes: >= 3.10 declared; 2.7 only in a comment and a description.
         ("py310_declared", &[]),
         ("py_comment_only", &[]),
@@ -210,9 +232,53 @@ fn every_project_has_exactly_its_expected_findings() {
             &[
                 ("app/fdtools.py", 10, "FD002", Error, ""),
                 ("app/helper_loop.py", 8, "FD001", Error, ""),
+                ("app/named_range.py", 11, "FD001", Error, ""),
                 ("app/unresolved_attribute.py", 7, "FD001", Warning, ""),
                 ("app/wrapper_call.py", 6, "FD001", Error, ""),
             ],
+        ),
+        // ganeti's layout: the package's sources in lib/, installed as `opsd` (the Makefile
+        // says so), imported by that name from lib/ and from test/; a wrapper in a module
+        // that is nowhere counts by its name, one that is found and closes nothing does not.
+        (
+            "py_installed_as_other_name",
+            &[
+                ("lib/utils/process.py", 18, "FD001", Error, ""),
+                ("test/test_process.py", 11, "FD001", Error, ""),
+                ("test/test_process.py", 16, "FD001", Error, ""),
+            ],
+        ),
+        // python-subprocess32's shape: `2 :: Only`, `os.closerange` reached through a
+        // @staticmethod wrapper, and tests that rebind the backport to `subprocess`.
+        (
+            "py2_only_backport",
+            &[
+                (
+                    "procport.py",
+                    29,
+                    "FD005",
+                    Error,
+                    "Python 2.6, the oldest version",
+                ),
+                (
+                    "test_procport.py",
+                    19,
+                    "FD004",
+                    Warning,
+                    "Python 2.6, the oldest version",
+                ),
+            ],
+        ),
+        // pwntools' shape: `close_fds=True` as a parameter's default on a `>=2.7` project.
+        (
+            "py27_default_param",
+            &[(
+                "tubes/process.py",
+                8,
+                "FD004",
+                Warning,
+                "Python 2.7, the oldest version `>=2.7` allows",
+            )],
         ),
         // A crate whose bounds are a struct field, a helper and a parameter filled from the
         // limit in another module.

@@ -34,7 +34,7 @@ mod tests;
 
 use crate::facts::{
     Bound, CloseLoop, CloseRangeCall, Container, Facts, Fallback, FdAction, FdOption, FdRange,
-    LimitSource, PythonDialect, ScriptRef, Span, SpawnApi, SpawnCall, Stage,
+    LimitSource, Python3Only, PythonDialect, ScriptRef, Span, SpawnApi, SpawnCall, Stage,
 };
 use dialect::*;
 use loops::*;

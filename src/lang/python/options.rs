@@ -9,7 +9,9 @@
 //! (`platform.rs`) is walked from the same state and the results are joined; a branch that
 //! returns or raises ends its paths; a loop body is walked once from its entry state joined
 //! with every value the body assigns (what a later iteration can bring back), so the walk stays
-//! linear. A parameter is `Unknown` on entry (its default is the caller's business), a global
+//! linear. A parameter is `Unknown` on entry, unless its default is a literal `True`/`False`:
+//! that is its value on the path where callers omit it (pwntools' `def __init__(...,
+//! close_fds=True)` then `Popen(..., close_fds=close_fds)` on Python 2), a global
 //! takes what the module holds after its top level has run, anything else fdlint cannot read
 //! is `Unknown`. A call is then `close_fds=False` when any path gives `False` (reported at the
 //! assignment that set it), `True` or absent only when every path agrees, else unknown, which
@@ -430,9 +432,15 @@ impl<'r, 'c, 't> OptionFlow<'r, 'c, 't> {
             };
             let defs = self.r.defs_in(scope, name);
             if !defs.is_empty() {
-                // A parameter is unknown on entry; a local is unbound until assigned.
+                // A parameter with a literal default holds it on the path where callers omit
+                // it (`def __init__(self, close_fds=True)` on Python 2 loops to SC_OPEN_MAX
+                // there), any other parameter is unknown on entry; a local is unbound until
+                // assigned.
                 let entry = if is_parameter(scope, name, self.r.src) {
-                    vec![Opt::Unknown]
+                    match (mode, literal_default(scope, name, self.r.src)) {
+                        (Mode::Flag, Some(lit)) => vec![lit],
+                        _ => vec![Opt::Unknown],
+                    }
                 } else {
                     Vec::new()
                 };
@@ -1055,6 +1063,24 @@ fn is_parameter(def: Node, name: &str, src: &str) -> bool {
         };
         n.is_some_and(|n| text(n, src) == name)
     })
+}
+
+/// The default of parameter `name` of `def` when it is a literal `True`/`False` (`1`/`0`),
+/// at the `name=value` that sets it.
+fn literal_default(def: Node, name: &str, src: &str) -> Option<Opt> {
+    let params = def.child_by_field_name("parameters")?;
+    let mut c = params.walk();
+    let p = params.named_children(&mut c).find(|p| {
+        matches!(p.kind(), "default_parameter" | "typed_default_parameter")
+            && p.child_by_field_name("name")
+                .is_some_and(|n| text(n, src) == name)
+    })?;
+    let value = match text(p.child_by_field_name("value")?, src) {
+        "True" | "1" => true,
+        "False" | "0" => false,
+        _ => return None,
+    };
+    Some(Opt::Lit(value, span(p)))
 }
 
 /// The block of an `except`/`finally` clause.

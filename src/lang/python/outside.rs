@@ -11,12 +11,34 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::facts::{BoundKind, Stage};
+use crate::facts::{BoundKind, FallbackRange, Stage};
 use crate::index::python::{Answer, ModuleRef, Question};
 use crate::index::{Held, Key, LimitIndex};
 use crate::lang::reads_as_limit;
 
 pub use crate::prefilter::{NOT_HELPERS, WRAPPER_WORDS};
+
+/// What a callee whose definition cannot be found does to its first argument, by its name:
+/// it closes an fd when the name holds both `close` and `fd` (`CloseFdNoError`, `close_fd`,
+/// `closefd_quietly`) or ends in `_close` (`safe_close`, `sys_close`), and flags it when it
+/// holds `cloexec` or `close_on_exec`. Names of calls that close many fds at once
+/// (`closerange`, `close_all_fds`, `close_fds_from`) are not wrappers of one close.
+pub(super) fn reads_as_fd_close(name: &str) -> Option<FdAction> {
+    let l = name.to_ascii_lowercase();
+    if crate::prefilter::not_a_wrapper(name.as_bytes()) {
+        return None;
+    }
+    if l.contains("cloexec") || l.contains("close_on_exec") {
+        return Some(FdAction::SetCloexec);
+    }
+    if ["range", "from", "all", "fds"]
+        .iter()
+        .any(|w| l.contains(w))
+    {
+        return None;
+    }
+    ((l.contains("close") && l.contains("fd")) || l.ends_with("_close")).then_some(FdAction::Close)
+}
 
 /// Whether a callee's name has one of `WRAPPER_WORDS` in it.
 pub(super) fn wrapper_name(name: &str) -> bool {
@@ -464,16 +486,45 @@ impl<'t> Resolver<'t> {
     /// A call that passes the loop variable first to a wrapper defined in another module
     /// (`utils.close_fd_no_error(fd)`, an imported `close_fd(fd)`, `options.close_fd(i)`),
     /// whose name has one of `WRAPPER_WORDS` in it: what its body there does to it.
+    ///
+    /// When the module the callee comes from is named by an import but is no file fdlint can
+    /// find (an installed package, a layout it does not guess), the name alone decides
+    /// (`reads_as_fd_close`: `CloseFdNoError`, `close_fd`, `safe_close`), as Rust's
+    /// `call_action` does for wrappers it cannot see.
     pub(super) fn outside_action(
         &mut self,
         name: &str,
         receiver: Option<&str>,
     ) -> Option<FdAction> {
-        let index = self.index()?;
         if !self.outside_actions || !wrapper_name(name) || self.function_defs(name).is_some() {
             return None;
         }
         let imp = self.imports();
+        // The module an import names for the callee, if any.
+        let imported = match receiver {
+            None => imp.names.get(name).map(|(m, _)| m.clone()),
+            Some(r) => imp
+                .modules
+                .get(r)
+                .cloned()
+                .or_else(|| imp.names.get(r).map(|(m, o)| submodule(m, o))),
+        };
+        let Some(index) = self.index() else {
+            return imported.and_then(|_| reads_as_fd_close(name));
+        };
+        // `from pkg import obj` may import an object of a module that is found (`pkg`), not
+        // a submodule `pkg.obj`: then its definition is in sight, and the name decides nothing.
+        let parent_found = || {
+            receiver
+                .and_then(|r| imp.names.get(r))
+                .is_some_and(|(m, _)| index.finds_module(m))
+        };
+        if let Some(module) = &imported
+            && !index.finds_module(module)
+            && !parent_found()
+        {
+            return reads_as_fd_close(name);
+        }
         let fn_key = |module: String, f: &str| Key::Module {
             module,
             key: Box::new(Key::Fn(f.to_string())),
@@ -533,6 +584,47 @@ impl<'t> Resolver<'t> {
         Some((lower.flatten(), combine(vals)))
     }
 
+    /// Some `return` of these definitions gives a range of the limit (`return
+    /// range(max_fd_limit)`) and another gives something else (a listing of `/proc/self/fd`):
+    /// the lowest first fd, the combined bound of the ranges, and their `return` statements.
+    /// The range is the helper's fallback, used where the listing is not.
+    fn helper_fallback_here(&mut self, defs: &[Node<'t>]) -> Option<(Option<u64>, Val, Vec<Span>)> {
+        let mut vals = Vec::new();
+        let mut lower: Option<Option<u64>> = None;
+        let mut ranges = Vec::new();
+        let mut others = false;
+        for def in defs {
+            let rets = self.returns_of(*def);
+            others |= rets.is_empty();
+            for ret in rets.iter() {
+                let bounds = ret
+                    .named_child(0)
+                    .and_then(|e| range_args_of(e, self.src))
+                    .and_then(|args| self.range_bounds(args));
+                let Some((lo, hi)) = bounds else {
+                    others = true;
+                    continue;
+                };
+                let v = self.eval(hi, 0);
+                if !matches!(v, Val::Limit { .. }) {
+                    others = true;
+                    continue;
+                }
+                let lo = self.lower_of(lo);
+                lower = Some(match lower {
+                    None => lo,
+                    Some(prev) => prev.zip(lo).map(|(a, b)| a.min(b)),
+                });
+                vals.push(v);
+                ranges.push(span(*ret));
+            }
+        }
+        if vals.is_empty() || !others {
+            return None;
+        }
+        Some((lower.flatten(), combine(vals), ranges))
+    }
+
     /// `for fd in get_open_fds(): os.close(fd)`: loops over what a helper returns, when the
     /// helper (of this file, or of an imported module) returns a range of every fd.
     pub(super) fn helper_loops(&mut self, facts: &mut Facts) {
@@ -548,7 +640,14 @@ impl<'t> Resolver<'t> {
             ) else {
                 continue;
             };
-            if left.kind() != "identifier" || right.kind() != "call" {
+            if left.kind() != "identifier" {
+                continue;
+            }
+            if right.kind() == "identifier" {
+                self.named_range_loop(facts, n, left, right, body);
+                continue;
+            }
+            if right.kind() != "call" {
                 continue;
             }
             let Some(func) = right.child_by_field_name("function") else {
@@ -570,9 +669,16 @@ impl<'t> Resolver<'t> {
             let Some((action, action_span)) = action else {
                 continue;
             };
-            let Some((lower, bound)) = self.helper_range(right, func, name) else {
+            let Some((lower, bound, fallbacks)) = self.helper_range(right, func, name) else {
                 continue;
             };
+            if !fallbacks.is_empty() {
+                facts.fallback_ranges.push(FallbackRange {
+                    loop_span: Span::new(n.start_byte(), right.end_byte()),
+                    helper: name.to_string(),
+                    returns: fallbacks,
+                });
+            }
             facts.close_loops.push(CloseLoop {
                 span: Span::new(n.start_byte(), right.end_byte()),
                 action,
@@ -583,17 +689,90 @@ impl<'t> Resolver<'t> {
         }
     }
 
+    /// `for fd in fds:` where `fds` is bound, in the loop's function or else at module level,
+    /// to `range(..)`/`xrange(..)` of the limit on some path (`test_fds = range(0, MAXFD)`
+    /// beside `test_fds = map(int, argv)`): a loop over that range. The range is recorded as
+    /// the loop's header (`Facts::named_ranges`). Another module's wrappers are not followed,
+    /// as in `for fd in helper():` loops (the prefilter's shape).
+    fn named_range_loop(
+        &mut self,
+        facts: &mut Facts,
+        n: Node<'t>,
+        left: Node<'t>,
+        right: Node<'t>,
+        body: Node<'t>,
+    ) {
+        let src = self.src;
+        let name = text(right, src);
+        let mut defs = self.defs_in(self.scope_of(n), name);
+        if defs.is_empty() {
+            defs = self.defs_in(self.root, name);
+        }
+        let ranges: Vec<(Node<'t>, Node<'t>)> = defs
+            .iter()
+            .filter_map(|d| match d {
+                Def::Value(v) if v.kind() == "call" => {
+                    let f = v.child_by_field_name("function")?;
+                    let builtin = matches!(text(f, src), "range" | "xrange")
+                        && f.kind() == "identifier"
+                        && !self.maybe_shadowed(text(f, src));
+                    builtin
+                        .then(|| v.child_by_field_name("arguments"))
+                        .flatten()
+                        .map(|a| (*v, a))
+                }
+                _ => None,
+            })
+            .collect();
+        if ranges.is_empty() {
+            return;
+        }
+        self.outside_actions = false;
+        let action = self.loop_action(body, text(left, src));
+        self.outside_actions = true;
+        let Some((action, action_span)) = action else {
+            return;
+        };
+        // The binding that reaches the limit, else the first whose bound resolves.
+        let mut resolved = Vec::new();
+        for (call, args) in ranges {
+            if let Some(r) = self.range_of(args) {
+                resolved.push((call, r));
+            }
+        }
+        let at = resolved
+            .iter()
+            .position(|(_, (_, b))| matches!(b.kind, BoundKind::Limit { .. }))
+            .unwrap_or(0);
+        if at >= resolved.len() {
+            return;
+        }
+        let (call, (lower, bound)) = resolved.swap_remove(at);
+        let header = Span::new(n.start_byte(), right.end_byte());
+        facts.close_loops.push(CloseLoop {
+            span: header,
+            action,
+            action_span,
+            lower,
+            bound,
+        });
+        facts.named_ranges.push((header, span(call)));
+    }
+
     /// The range a helper call returns: the file's own helper, else the imported one's.
     fn helper_range(
         &mut self,
         call: Node<'t>,
         func: Node<'t>,
         name: &str,
-    ) -> Option<(Option<u64>, Bound)> {
+    ) -> Option<(Option<u64>, Bound, Vec<Span>)> {
         let via = Some(format!("{name}()"));
         if let Some(defs) = self.function_defs(name).cloned() {
-            let (lower, v) = self.helper_range_here(&defs)?;
-            return Some((lower, self.bound_from(v, span(call), via)?));
+            if let Some((lower, v)) = self.helper_range_here(&defs) {
+                return Some((lower, self.bound_from(v, span(call), via)?, Vec::new()));
+            }
+            let (lower, v, fallbacks) = self.helper_fallback_here(&defs)?;
+            return Some((lower, self.bound_from(v, span(call), via)?, fallbacks));
         }
         let index = self.index()?;
         let module = match func.kind() {
@@ -643,7 +822,7 @@ impl<'t> Resolver<'t> {
         };
         let mut b = kind;
         b.elsewhere = Some(note);
-        Some((fact.lower, b))
+        Some((fact.lower, b, Vec::new()))
     }
 
     /// A value as the bound of a loop whose header is `at`.

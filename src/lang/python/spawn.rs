@@ -34,15 +34,14 @@ impl Imports {
                         match name.kind() {
                             "dotted_name" => {
                                 let t = text(name, src);
-                                imp.modules.insert(t.to_string(), t.to_string());
+                                imp.bind_module(t, t);
                             }
                             "aliased_import" => {
                                 if let (Some(m), Some(a)) = (
                                     name.child_by_field_name("name"),
                                     name.child_by_field_name("alias"),
                                 ) {
-                                    imp.modules
-                                        .insert(text(a, src).to_string(), text(m, src).to_string());
+                                    imp.bind_module(text(a, src), text(m, src));
                                 }
                             }
                             _ => {}
@@ -74,8 +73,107 @@ impl Imports {
                 _ => {}
             }
         }
+        imp.rebound_backport(root, src);
         imp
     }
+
+    /// Records that `local` names `module`. A name bound to the `subprocess32` backport
+    /// anywhere in the file keeps it: `try: import subprocess32 as subprocess` / `except
+    /// ImportError: import subprocess` runs the backport wherever it is installed, and a file
+    /// that reaches for the backport is written for it (its calls are judged like Python 3's).
+    fn bind_module(&mut self, local: &str, module: &str) {
+        if self.modules.get(local).is_some_and(|m| m == SUBPROCESS32) {
+            return;
+        }
+        self.modules.insert(local.to_string(), module.to_string());
+    }
+
+    /// `subprocess = subprocess32` (and `subprocess = sp32` of an alias of it): the backport
+    /// rebound by assignment, as `import subprocess32; subprocess = subprocess32` does. Only
+    /// the backport's aliases are followed; every other module keeps what its imports say.
+    fn rebound_backport(&mut self, root: Node, src: &str) {
+        let aliases: Vec<String> = self
+            .modules
+            .iter()
+            .filter(|(_, m)| *m == SUBPROCESS32)
+            .map(|(l, _)| l.clone())
+            .collect();
+        for alias in &aliases {
+            for leaf in identifiers_named(root, src, alias, usize::MAX) {
+                if let Some(parent) = leaf.parent()
+                    && parent.kind() == "assignment"
+                    && parent.child_by_field_name("right") == Some(leaf)
+                    && let Some(left) = parent.child_by_field_name("left")
+                    && left.kind() == "identifier"
+                {
+                    self.modules
+                        .insert(text(left, src).to_string(), SUBPROCESS32.to_string());
+                }
+            }
+        }
+    }
+}
+
+const SUBPROCESS32: &str = "subprocess32";
+
+/// The identifiers spelled `name` in the file, in document order (at most `limit`): each
+/// whole-word occurrence that is an identifier leaf (not text in a string or comment).
+pub(super) fn identifiers_named<'t>(
+    root: Node<'t>,
+    src: &str,
+    name: &str,
+    limit: usize,
+) -> Vec<Node<'t>> {
+    let b = src.as_bytes();
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(b, name.as_bytes()) {
+        if out.len() >= limit {
+            break;
+        }
+        let end = at + name.len();
+        if !crate::prefilter::starts_word(b, at) || b.get(end).is_some_and(|c| is_ident(*c)) {
+            continue;
+        }
+        if let Some(leaf) = root.descendant_for_byte_range(at, end)
+            && leaf.kind() == "identifier"
+            && leaf.start_byte() == at
+            && leaf.end_byte() == end
+        {
+            out.push(leaf);
+        }
+    }
+    out
+}
+
+/// Records an `os.closerange` (or a call of a wrapper of it) once per call.
+fn push_closerange(
+    facts: &mut Facts,
+    sp: Span,
+    lower: Option<u64>,
+    bound: Bound,
+    through: Option<(String, Span)>,
+) {
+    if !facts.closeranges.iter().any(|c| c.span == sp) {
+        facts.closeranges.push(CloseRangeCall {
+            span: sp,
+            lower,
+            bound,
+            through,
+        });
+    }
+}
+
+/// Calls of one closerange wrapper looked at, at most.
+const MAX_WRAPPER_CALLS: usize = 64;
+
+/// Where a closerange wrapper's parameter lands among a call's positional arguments.
+#[derive(Clone, Copy)]
+enum WrapperArg {
+    /// The `n`th positional argument of the call (`self`/`cls` not counted).
+    Param(usize),
+    /// A number fixed in the wrapper (`os.closerange(3, hi)`).
+    Fixed(u64),
 }
 
 /// What a `module.func` call is, if it spawns a child or is `os.closerange`.
@@ -295,8 +393,36 @@ impl<'t> Resolver<'t> {
         let mut splat = None;
         let mut splats = 0;
         let mut args_kw = None;
+        // The newest Python 3 API the call uses, if any (stdlib `subprocess` only: the
+        // `subprocess32` backport has `timeout=`, `pass_fds=` and `run` on Python 2).
+        let mut floor: Option<(u8, String)> = None;
+        let mut needs = |minor: u8, what: String| {
+            if floor.as_ref().is_none_or(|(m, _)| minor > *m) {
+                floor = Some((minor, what));
+            }
+        };
+        if api_is_stdlib(&module) && name == "run" {
+            needs(5, format!("`{module}.run`"));
+        }
         let mut c = args.walk();
         for a in args.named_children(&mut c) {
+            if api_is_stdlib(&module) {
+                let value = match a.kind() {
+                    "keyword_argument" => a.child_by_field_name("value"),
+                    _ => Some(a),
+                };
+                if let Some(v) = value
+                    && self.is_stdlib_devnull(imports, v)
+                {
+                    needs(3, format!("`{}`", self.text(v)));
+                }
+                if a.kind() == "keyword_argument"
+                    && let Some(k) = a.child_by_field_name("name")
+                    && let Some(minor) = python3_keyword(self.text(k))
+                {
+                    needs(minor, format!("`{}=`", self.text(k)));
+                }
+            }
             match a.kind() {
                 "keyword_argument" => {
                     let (Some(k), Some(v)) = (
@@ -322,11 +448,9 @@ impl<'t> Resolver<'t> {
         }
         if let Callee::CloseRange = kind {
             if let Some((lower, bound)) = self.range_of(args) {
-                facts.closeranges.push(CloseRangeCall {
-                    span: span(call),
-                    lower,
-                    bound,
-                });
+                push_closerange(facts, span(call), lower, bound, None);
+            } else {
+                self.closerange_wrapper(facts, call, args);
             }
             return;
         }
@@ -360,6 +484,13 @@ impl<'t> Resolver<'t> {
             None => Vec::new(),
         };
         let (interpreter, script) = interpreter_and_script(&words);
+        if let Some((minor, what)) = floor {
+            facts.python3_only.push(Python3Only {
+                call: span(call),
+                minor,
+                what,
+            });
+        }
         facts.spawns.push(SpawnCall {
             span: span(call),
             api,
@@ -371,6 +502,175 @@ impl<'t> Resolver<'t> {
             interpreter,
             script,
         });
+    }
+}
+
+impl<'t> Resolver<'t> {
+    /// `os.closerange(fd_low, fd_high)` on the parameters of the function that makes it
+    /// (subprocess32's `@staticmethod def _closerange(fd_low, fd_high)`): each call of that
+    /// function in the file (`self._closerange(start_fd, MAXFD)`, `cls.`/`ClassName.` for a
+    /// method, a bare call for a module-level function) is a `CloseRangeCall` at the call,
+    /// with the call's arguments in the parameters' places. The wrapper itself has no bound.
+    /// A wrapper that lists `/proc/self/fd` or `/dev/fd` first is the fix and is not followed.
+    fn closerange_wrapper(&mut self, facts: &mut Facts, call: Node<'t>, args: Node<'t>) {
+        let Some((lo, hi)) = self.range_bounds(args) else {
+            return;
+        };
+        let def = self.scope_of(call);
+        if def.kind() != "function_definition" {
+            return;
+        }
+        let (Some(name), Some(body)) = (
+            def.child_by_field_name("name"),
+            def.child_by_field_name("body"),
+        ) else {
+            return;
+        };
+        // A function that lists the open fds first and falls back to `os.closerange` where
+        // there is no listing (fdlint's own `_fdlint_close_open_fds`) is the fix, not a sweep.
+        let body_text = self.text(body);
+        if ["/proc/", "/dev/fd"].iter().any(|p| body_text.contains(p)) {
+            return;
+        }
+        let place = |r: &Self, n: Node<'t>| -> Option<WrapperArg> {
+            if n.kind() == "identifier" {
+                let t = r.text(n);
+                return (0..8)
+                    .find(|&i| nth_param(def, i, r.src) == Some(t))
+                    .map(WrapperArg::Param);
+            }
+            (n.kind() == "integer")
+                .then(|| ts::parse_int(r.text(n)))
+                .flatten()
+                .map(WrapperArg::Fixed)
+        };
+        let Some(WrapperArg::Param(hi_at)) = place(self, hi) else {
+            return;
+        };
+        let lo_at = match lo {
+            None => WrapperArg::Fixed(0),
+            Some(n) => match place(self, n) {
+                Some(p) => p,
+                None => return,
+            },
+        };
+        // The class the wrapper is a method of (through a decorator such as @staticmethod).
+        let holder = def
+            .parent()
+            .filter(|p| p.kind() == "decorated_definition")
+            .unwrap_or(def);
+        let class_name = std::iter::successors(holder.parent(), |n| n.parent())
+            .find(|n| matches!(n.kind(), "class_definition" | "function_definition"))
+            .filter(|n| n.kind() == "class_definition")
+            .and_then(|c| c.child_by_field_name("name"))
+            .map(|n| self.text(n));
+        let fname = self.text(name);
+        for leaf in identifiers_named(self.root, self.src, fname, MAX_WRAPPER_CALLS) {
+            if !self.budget.step(Stage::Walk) {
+                return;
+            }
+            let Some(parent) = leaf.parent() else {
+                continue;
+            };
+            let callee = match (parent.kind(), class_name) {
+                // A method: `self._closerange(..)`, `cls._closerange(..)`, `Popen._closerange(..)`.
+                ("attribute", Some(class)) => {
+                    let receiver = parent.child_by_field_name("object").map(|o| self.text(o));
+                    if parent.child_by_field_name("attribute") != Some(leaf)
+                        || !matches!(receiver, Some(r) if r == "self" || r == "cls" || r == class)
+                    {
+                        continue;
+                    }
+                    parent
+                }
+                ("call", None) => leaf,
+                _ => continue,
+            };
+            let Some(site) = callee.parent().filter(|c| {
+                c.kind() == "call" && c.child_by_field_name("function") == Some(callee)
+            }) else {
+                continue;
+            };
+            // A recursive call inside the wrapper is the wrapper's business.
+            if def.byte_range().contains(&site.start_byte()) {
+                continue;
+            }
+            let Some(site_args) = site.child_by_field_name("arguments") else {
+                continue;
+            };
+            let mut c = site_args.walk();
+            let positional: Vec<Node<'t>> = site_args
+                .named_children(&mut c)
+                .filter(|a| a.kind() != "comment")
+                .collect();
+            if positional.iter().any(|a| {
+                matches!(
+                    a.kind(),
+                    "list_splat" | "dictionary_splat" | "keyword_argument"
+                )
+            }) {
+                continue;
+            }
+            let Some(&hi_arg) = positional.get(hi_at) else {
+                continue;
+            };
+            let Some(bound) = self.bound_of(hi_arg) else {
+                continue;
+            };
+            let lower = match lo_at {
+                WrapperArg::Fixed(v) => Some(v),
+                WrapperArg::Param(i) => positional.get(i).and_then(|n| self.lower_of(Some(*n))),
+            };
+            let through = Some((self.text(callee).to_string(), span(call)));
+            push_closerange(facts, span(site), lower, bound, through);
+        }
+    }
+}
+
+/// Whether `module` is the standard library's `subprocess` (not the `subprocess32` backport,
+/// which has Python 3's API on Python 2).
+fn api_is_stdlib(module: &str) -> bool {
+    module == "subprocess"
+}
+
+/// The Python 3 minor version that added a keyword argument of `subprocess.Popen` and its
+/// helpers: a call passing it raises `TypeError` on Python 2, so it only runs on Python 3.
+fn python3_keyword(name: &str) -> Option<u8> {
+    Some(match name {
+        "pass_fds" | "start_new_session" | "restore_signals" => 2,
+        "timeout" => 3,
+        "input" => 4,
+        "encoding" | "errors" => 6,
+        "capture_output" | "text" => 7,
+        "user" | "group" | "extra_groups" | "umask" => 9,
+        "pipesize" => 10,
+        "process_group" => 11,
+        _ => return None,
+    })
+}
+
+impl Resolver<'_> {
+    /// `subprocess.DEVNULL` (3.3+), through the module's local names, or `DEVNULL` imported
+    /// from `subprocess`.
+    fn is_stdlib_devnull(&self, imports: &Imports, v: Node) -> bool {
+        match v.kind() {
+            "attribute" => {
+                v.child_by_field_name("attribute")
+                    .is_some_and(|a| self.text(a) == "DEVNULL")
+                    && v.child_by_field_name("object").is_some_and(|o| {
+                        let local = self.text(o);
+                        o.kind() == "identifier"
+                            && api_is_stdlib(
+                                imports.modules.get(local).map_or(local, String::as_str),
+                            )
+                    })
+            }
+            "identifier" => imports
+                .names
+                .get(self.text(v))
+                .is_some_and(|(m, n)| api_is_stdlib(m) && n == "DEVNULL"),
+            _ => false,
+        }
     }
 }
 

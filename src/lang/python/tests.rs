@@ -269,3 +269,66 @@ fn a_spent_step_budget_keeps_the_loops_found_before_it() {
     // The same budget cuts at the same place on every run.
     assert_eq!(with(first), cut);
 }
+
+#[test]
+fn python3_only_calls_record_the_newest_api_they_use() {
+    let src = "import subprocess\nimport subprocess32\n\
+               subprocess.run(a, capture_output=True)\n\
+               subprocess.call(a, stdout=subprocess.DEVNULL, timeout=3)\n\
+               subprocess.Popen(a, pass_fds=(3,))\n\
+               subprocess.call(a)\n\
+               subprocess32.call(a, timeout=3)\n";
+    let f = facts(src);
+    assert_eq!(f.spawns.len(), 5);
+    let floors: Vec<(u8, &str)> = f
+        .python3_only
+        .iter()
+        .map(|p| (p.minor, p.what.as_str()))
+        .collect();
+    // The backport has `timeout=` on Python 2, and a plain `call` needs nothing.
+    assert_eq!(
+        floors,
+        [
+            (7, "`capture_output=`"),
+            (3, "`subprocess.DEVNULL`"),
+            (2, "`pass_fds=`")
+        ]
+    );
+}
+
+#[test]
+fn the_backport_rebound_by_assignment_is_the_backport() {
+    let src = "import subprocess32\nsubprocess = subprocess32\nsubprocess.call(a)\n";
+    let f = facts(src);
+    assert_eq!(f.spawns.len(), 1);
+    assert_eq!(f.spawns[0].api, SpawnApi::PySubprocess32);
+    let src = "try:\n    import subprocess32 as subprocess\nexcept ImportError:\n    import subprocess\nsubprocess.call(a)\n";
+    assert_eq!(facts(src).spawns[0].api, SpawnApi::PySubprocess32);
+    let src = "import subprocess\nimport subprocess32 as sp32\nsubprocess.call(a)\n";
+    assert_eq!(facts(src).spawns[0].api, SpawnApi::PySubprocess);
+}
+
+#[test]
+fn callee_names_that_read_as_closing_one_fd() {
+    use super::outside::reads_as_fd_close;
+    for name in [
+        "CloseFdNoError",
+        "close_fd",
+        "closefd_quietly",
+        "safe_close",
+        "sys_close",
+    ] {
+        assert_eq!(reads_as_fd_close(name), Some(FdAction::Close), "{name}");
+    }
+    assert_eq!(reads_as_fd_close("set_cloexec"), Some(FdAction::SetCloexec));
+    for name in [
+        "close_session",
+        "closerange",
+        "close_all_fds",
+        "close_fds_from",
+        "CloseLog",
+        "isclose",
+    ] {
+        assert_eq!(reads_as_fd_close(name), None, "{name}");
+    }
+}
