@@ -82,14 +82,15 @@ pub(super) const PYTHON: &[Requirement] = &[
     // `popen2.*`, `commands.{getoutput,getstatusoutput}` and `{os,posix}.closerange`, through
     // module aliases and `from` imports. The module name `subprocess` appears in the text for
     // every subprocess call (the import names it), `popen` for every os/popen2 one,
-    // `getoutput` for every commands one (the function name itself: `commands`, a common
+    // `getoutput`/`getstatusoutput` for the commands ones (`get-status-output` does not hold
+    // `getoutput`; the module name `commands`, a common
     // word, is not needed), `closerange` for FD005. `Popen` alone is never enough: it is only
     // recognised when imported from `subprocess` or `popen2`, which both contain a token here.
     //
     // Files with `subprocess` but none of these are only weakly admitted (the next
     // requirement): their findings depend on Python 2-ness and the link pass, which the engine
     // checks before parsing them (ARCHITECTURE.md, "Decisions").
-    (&[&["getoutput", "closerange"]], None),
+    (&[&["getoutput", "getstatusoutput", "closerange"]], None),
     // A `subprocess` call with `close_fds` (`close_fds=False` is a finding on any version).
     (&[&["subprocess"], &["close_fds"]], None),
     // A `subprocess` call without it: admitted, but weakly (see `PYTHON_WEAK` and
