@@ -35,17 +35,12 @@ pub struct Declaration {
     pub range: VersionRange,
 }
 
-/// What one directory declares, and whether it is a project's root for each runtime (it holds
-/// a project file, so declarations further up belong to something else).
+/// What one directory declares.
 #[derive(Debug, Clone, Default)]
 pub struct Declared {
     pub python: Vec<Declaration>,
     pub ruby: Vec<Declaration>,
-    pub python_root: bool,
-    pub ruby_root: bool,
 }
-
-const PYTHON_PROJECT_FILES: &[&str] = &["pyproject.toml", "setup.py", "setup.cfg", "Pipfile"];
 
 fn read_small(path: &Path) -> Option<String> {
     let meta = fs::metadata(path).ok()?;
@@ -81,8 +76,6 @@ pub fn declarations_in(dir: &Path) -> Declared {
             None
         }
     };
-    out.python_root = PYTHON_PROJECT_FILES.iter().any(|n| has(n));
-    out.ruby_root = has("Gemfile") || names.iter().any(|n| n.ends_with(".gemspec"));
     let path = |n: &str| dir.join(n);
     let py = &mut out.python;
     if let Some(t) = read("pyproject.toml") {

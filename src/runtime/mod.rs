@@ -3,10 +3,9 @@
 //!
 //! What a project declares is a range ([`VersionRange`]), read by [`declare`] from every file
 //! projects declare it in, found by walking up from the file's directory. The nearest
-//! directory that declares a runtime decides it; the walk also stops at a project's root (a
-//! directory with `pyproject.toml`, `setup.py`, `setup.cfg` or `Pipfile` for Python, a
-//! `Gemfile` or gemspec for Ruby) and at the repository root (`.git`), so one project's
-//! declarations never leak into a neighbour's. Each rule then asks the range for the version
+//! directory that declares a runtime decides it, and the walk stops at the repository root
+//! (`.git`). A project file that declares nothing (a sub-package's bare `setup.py`) does not
+//! stop it: that code runs on what the project around it declares. Each rule then asks the range for the version
 //! worst for its own question, and says which one it judged.
 
 use std::collections::HashMap;
@@ -123,13 +122,11 @@ pub fn enclosing_venv(dir: &Path) -> Option<PathBuf> {
     None
 }
 
-/// What one directory declares, combined, and whether it is a project's root.
+/// What one directory declares, combined.
 #[derive(Debug, Default)]
 struct DirVersions {
     python: Option<VersionRange>,
     ruby: Option<VersionRange>,
-    python_root: bool,
-    ruby_root: bool,
 }
 
 /// Per-run cache of project versions by directory, plus the directories whose Python is
@@ -162,8 +159,6 @@ impl ProjectCache {
         let d = Arc::new(DirVersions {
             python: declare::combine(&here.python),
             ruby: declare::combine(&here.ruby),
-            python_root: here.python_root,
-            ruby_root: here.ruby_root,
         });
         self.declared
             .lock()
@@ -201,13 +196,17 @@ impl ProjectCache {
         let mut cur = Some(abs.as_path());
         while let Some(d) = cur {
             let here = self.declared_in(d);
+            // A project file that declares nothing (a sub-package's bare `setup.py`, a vendored
+            // gem's gemspec without `required_ruby_version`) does not end the search: the code
+            // runs on what the project around it declares (a held-out repository's root
+            // `tox.ini` said py24-py27 above ten sub-packages with bare `setup.py` files).
             if !python_done {
                 found.python = here.python.clone();
-                python_done = found.python.is_some() || here.python_root;
+                python_done = found.python.is_some();
             }
             if !ruby_done {
                 found.ruby = here.ruby.clone();
-                ruby_done = found.ruby.is_some() || here.ruby_root;
+                ruby_done = found.ruby.is_some();
             }
             if (python_done && ruby_done) || d.join(".git").exists() {
                 break;

