@@ -339,6 +339,51 @@ pub fn parse_int(lit: &str) -> Option<u64> {
 /// accept.
 #[cfg(test)]
 pub mod testing {
+    use std::collections::BTreeSet;
+
+    use streaming_iterator::StreamingIterator;
+    use tree_sitter::{Node, Query, QueryCursor, QueryMatch};
+
+    /// (capture name, node id) of every capture of a match, `_` captures left out, sorted.
+    pub type Captures = Vec<(String, usize)>;
+
+    /// Every match of `query` over `root` that `keep` accepts, as capture lists, and the node
+    /// kinds at the matches' roots (their widest captures): what a walk that replaces the
+    /// query must find.
+    pub fn query_matches(
+        query: &Query,
+        root: Node,
+        src: &str,
+        keep: impl Fn(&QueryMatch) -> bool,
+    ) -> (BTreeSet<Captures>, BTreeSet<String>) {
+        let names = query.capture_names();
+        let (mut out, mut kinds) = (BTreeSet::new(), BTreeSet::new());
+        let mut cursor = QueryCursor::new();
+        let mut ms = cursor.matches(query, root, src.as_bytes());
+        while let Some(m) = ms.next() {
+            if !keep(m) {
+                continue;
+            }
+            let mut v: Captures = m
+                .captures()
+                .iter()
+                .map(|c| (names[c.index as usize].to_string(), c.node.id()))
+                .filter(|(n, _)| !n.starts_with('_'))
+                .collect();
+            v.sort();
+            if let Some(r) = m
+                .captures()
+                .iter()
+                .map(|c| c.node)
+                .max_by_key(|n| n.end_byte() - n.start_byte())
+            {
+                kinds.insert(r.kind().to_string());
+            }
+            out.insert(v);
+        }
+        (out, kinds)
+    }
+
     /// (path, text) of every file under `fixtures/` whose name ends in `.{ext}`.
     pub fn fixture_sources(ext: &str) -> Vec<(String, String)> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");

@@ -346,14 +346,11 @@ fn spawn_call<'t>(
 mod tests {
     use std::collections::BTreeSet;
 
-    use streaming_iterator::StreamingIterator;
-    use tree_sitter::{Parser, QueryCursor};
+    use tree_sitter::Parser;
 
     use super::super::{QUERY_FILES, language};
     use super::*;
-
-    /// (capture name, node id) of every capture of a match, `_` captures left out.
-    type Captures = Vec<(String, usize)>;
+    use ts::testing::Captures;
 
     fn walked(root: Node, src: &str) -> BTreeSet<Captures> {
         let m = |caps: &[(&str, Option<Node>)]| -> Captures {
@@ -428,7 +425,6 @@ mod tests {
     #[test]
     fn the_walk_finds_what_the_facts_query_finds() {
         let spec = ts::compile(&language(), &QUERY_FILES[..3]);
-        let names = spec.capture_names();
         let mut parser = Parser::new();
         parser.set_language(&language()).unwrap();
         let (mut checked, mut roots) = (0, BTreeSet::new());
@@ -482,19 +478,7 @@ mod tests {
         ));
         for (path, src) in sources {
             let tree = parser.parse(&src, None).unwrap();
-            let mut want = BTreeSet::new();
-            let mut cursor = QueryCursor::new();
-            let mut ms = cursor.matches(&spec, tree.root_node(), src.as_bytes());
-            while let Some(m) = ms.next() {
-                let mut v: Captures = m
-                    .captures()
-                    .iter()
-                    .map(|c| (names[c.index as usize].to_string(), c.node.id()))
-                    .filter(|(n, _)| !n.starts_with('_'))
-                    .collect();
-                v.sort();
-                want.insert(v);
-            }
+            let (want, _) = ts::testing::query_matches(&spec, tree.root_node(), &src, |_| true);
             for v in &want {
                 roots.insert(
                     v.iter()

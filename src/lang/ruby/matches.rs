@@ -219,14 +219,12 @@ fn only_range(node: Node) -> Option<Node> {
 mod tests {
     use std::collections::BTreeSet;
 
-    use streaming_iterator::StreamingIterator;
-    use tree_sitter::{Parser, QueryCursor};
+    use tree_sitter::Parser;
 
     use super::super::{QUERY_FILES, language};
     use super::*;
 
-    /// (capture name, node id) of every capture of a match, `_` captures left out.
-    type Match = Vec<(String, usize)>;
+    use ts::testing::Captures as Match;
 
     fn walked(root: Node, src: &str) -> BTreeSet<Match> {
         let (mut loops, mut ranges, mut spawns) = (Vec::new(), Vec::new(), Vec::new());
@@ -295,7 +293,6 @@ mod tests {
     #[test]
     fn the_walk_finds_what_the_facts_query_finds() {
         let spec = ts::compile(&language(), QUERY_FILES);
-        let names = spec.capture_names();
         let mut parser = Parser::new();
         parser.set_language(&language()).unwrap();
         let (mut checked, mut kinds) = (0, BTreeSet::new());
@@ -317,36 +314,15 @@ mod tests {
         ));
         for (path, src) in sources {
             let tree = parser.parse(&src, None).unwrap();
-            let mut want = BTreeSet::new();
-            let mut cursor = QueryCursor::new();
-            let mut ms = cursor.matches(&spec, tree.root_node(), src.as_bytes());
-            while let Some(m) = ms.next() {
+            let (want, roots) = ts::testing::query_matches(&spec, tree.root_node(), &src, |m| {
                 let cap = |name: &str| {
                     let i = spec.capture_index_for_name(name)?;
                     m.captures().iter().find(|c| c.index == i).map(|c| c.node)
                 };
                 // The query leaves the `while` condition's shape to `while_condition`.
-                if cap("loop.while").is_some()
-                    && cap("loop.cond").and_then(while_condition).is_none()
-                {
-                    continue;
-                }
-                let mut v: Match = m
-                    .captures()
-                    .iter()
-                    .map(|c| (names[c.index as usize].to_string(), c.node.id()))
-                    .filter(|(n, _)| !n.starts_with('_'))
-                    .collect();
-                v.sort();
-                let root = m
-                    .captures()
-                    .iter()
-                    .map(|c| c.node)
-                    .max_by_key(|n| n.end_byte() - n.start_byte())
-                    .unwrap();
-                kinds.insert(root.kind().to_string());
-                want.insert(v);
-            }
+                cap("loop.while").is_none() || cap("loop.cond").and_then(while_condition).is_some()
+            });
+            kinds.extend(roots);
             checked += want.len();
             assert_eq!(walked(tree.root_node(), &src), want, "{path}");
         }
