@@ -223,6 +223,11 @@ pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
             if !RUBY_SPAWN_NAMES.contains(&name) || ruby_comment_line(t, at) {
                 return false;
             }
+            // `@spawn`, `$spawn`: a variable, but only right before the word: `$   spawn(...)`
+            // is a stray `$` and then a call to tree-sitter (found by the Ruby fuzzer).
+            if at > 0 && matches!(t[at - 1], b'@' | b'$') {
+                return false;
+            }
             let j = back(at);
             match j.checked_sub(1).map(|p| t[p]) {
                 None | Some(b'\n' | b'\r' | b'\\') => true,
@@ -238,7 +243,6 @@ pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
                     receiver_ok(r)
                 }
                 Some(b':') if j >= 2 && t[j - 2] == b':' => j == 2 || receiver_ok(j - 2),
-                Some(b'@' | b'$') => false,
                 _ => {
                     let after_def = j >= 3
                         && &t[j - 3..j] == b"def"

@@ -691,6 +691,20 @@ fn fuzz_ruby_prefilter_disagreement() {
     lint_both_ways(fdlint::facts::Lang::Ruby, "x.rb", &data);
 }
 
+/// From the Ruby fuzzer's first hour: `$   spawn(@cmd, :close_others => false)` in a broken
+/// file. The prefilter read the spaced `$` as the start of a `$spawn` global and ruled the file
+/// out; tree-sitter reads a stray `$` and a `spawn` call (an FD003 note).
+#[test]
+fn fuzz_ruby_spawn_after_a_spaced_dollar() {
+    let data = fuzz_input("ruby_spawn_after_a_spaced_dollar.rb");
+    lint_both_ways(fdlint::facts::Lang::Ruby, "x.rb", &data);
+    lint_both_ways(
+        fdlint::facts::Lang::Ruby,
+        "x.rb",
+        b"def f\n$   spawn(cmd, :close_others => false)\nend\n",
+    );
+}
+
 #[test]
 fn fuzz_python_resolution_timeout() {
     let data = fuzz_input("python_resolution_timeout.py");
