@@ -703,6 +703,8 @@ fn fuzz_ruby_spawn_after_a_spaced_dollar() {
         "x.rb",
         b"def f\n$   spawn(cmd, :close_others => false)\nend\n",
     );
+    // The fuzzer's own minimisation of the input.
+    lint_both_ways(fdlint::facts::Lang::Ruby, "x.rb", b"$ spawn()");
 }
 
 #[test]
