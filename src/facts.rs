@@ -517,7 +517,7 @@ pub struct Facts {
 pub enum Stage {
     /// tree-sitter parsing, or the Rust frontend's `syn` parse of an item.
     Parse,
-    /// Running the facts queries over the tree.
+    /// Finding the facts queries' matches (by the walks that stand in for the `.scm` queries).
     Query,
     /// Following names and bindings to the values of bounds and options.
     Resolve,

@@ -131,7 +131,7 @@ fn ruby_names_assigned_conditionally_from_the_previous_name() {
 
 /// `x = range(range(...range(3)...))` (8,000 deep here): the container check asked `Node::parent` twice per
 /// `range`, each a descent from the root (8,000 deep: 8.8 s; 100,000: minutes), and then the
-/// facts query kept a partial match per level (cut short at `MATCH_LIMIT`). The patterns are
+/// facts query kept a partial match per level (cut short at a match limit). The patterns are
 /// found by one linear walk now: no stage is cut short, and the loop after it is found.
 #[test]
 fn python_nested_range_calls() {
