@@ -456,7 +456,8 @@ struct PerFile {
 }
 
 /// How a worker treats a file the prefilter admits only weakly (a Python file whose only
-/// possible finding is an FD004 `subprocess` call without `close_fds`).
+/// possible findings need Python 2, such as an FD004 `subprocess` call without `close_fds`; a
+/// Rust file whose only facts are spawns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Weak {
     /// Parse it only if it can be Python 2 by settings, project or its own text; else defer it
@@ -466,16 +467,21 @@ enum Weak {
     Parse,
 }
 
-/// Whether a weakly admitted file must be parsed now: it is Python 2 code by configuration, by
-/// the project's version files or possibly by its own syntax (a byte-level superset of the
-/// frontend's evidence), where a `subprocess` call without `close_fds` is a finding. Otherwise
-/// its only role is in the link pass, which asks for it by name.
+/// Whether a weakly admitted file must be parsed now: a Python file that is Python 2 code by
+/// configuration, by the project's version files or possibly by its own syntax (a byte-level
+/// superset of the frontend's evidence), where a `subprocess` call without `close_fds`, an
+/// `os.popen` call or a bare `range()` of the limit is a finding; any file with a suppression
+/// comment (FD100 judges those). Otherwise its only role is in the link pass, which asks for it
+/// by name (a Rust file's spawn facts serve nothing else).
 fn weak_needs_parse(
     c: &Target,
     settings: &Settings,
     projects: &ProjectCache,
     bytes: &[u8],
 ) -> bool {
+    if c.lang != Lang::Python {
+        return suppress::mentions_marker(bytes);
+    }
     if let Some(v) = settings.python_version {
         return v.major == 2;
     }

@@ -52,7 +52,7 @@ pub enum Admission {
     /// A finding may be in the file: parse it.
     Yes,
     /// Only a weak requirement is met: a finding is possible only under conditions the caller
-    /// can check without parsing (see `PYTHON_WEAK`).
+    /// can check without parsing (see `PYTHON_WEAK` and `RUST_WEAK`).
     Weak,
 }
 
@@ -126,7 +126,7 @@ fn compiled(lang: Lang) -> &'static Compiled {
     match lang {
         Lang::Python => PY.get_or_init(|| compile(PYTHON, PYTHON_WEAK)),
         Lang::Ruby => RB.get_or_init(|| compile(RUBY, &[])),
-        Lang::Rust => RS.get_or_init(|| compile(RUST, &[])),
+        Lang::Rust => RS.get_or_init(|| compile(RUST, RUST_WEAK)),
     }
 }
 
@@ -137,7 +137,7 @@ pub fn parsed_without_context(lang: Lang, text: &[u8]) -> bool {
     match admit(lang, text) {
         Admission::Yes => true,
         Admission::No => false,
-        Admission::Weak => python2_hint(text),
+        Admission::Weak => lang == Lang::Python && python2_hint(text),
     }
 }
 

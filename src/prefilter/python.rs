@@ -69,13 +69,14 @@ pub(super) const PYTHON: &[Requirement] = &[
     ),
     // FD002 containers: a `range` whose bound is the real limit, which the resolver only
     // recognises through `getrlimit(..NOFILE..)`, `sysconf(..OPEN_MAX..)`, `getdtablesize()`
-    // or `subprocess.MAXFD`.
+    // or `subprocess.MAXFD` (FD002 never asks the project index). On any version, a
+    // `list`/`set`/`frozenset`/`tuple`/`sorted` of the range (`python_range_container`)...
     (
         &[
             &["range"],
             &["NOFILE", "OPEN_MAX", "getdtablesize", "MAXFD"],
         ],
-        None,
+        Some(python_range_container),
     ),
     // FD004 spawn calls and FD005 `os.closerange`: `classify` in the frontend recognises
     // `subprocess[32].{Popen,call,check_call,check_output,run}`, `os.popen[234]`,
@@ -102,13 +103,24 @@ pub(super) const PYTHON: &[Requirement] = &[
     // `os.popen` (and `from os import popen`): a finding only on Python 2, so admitted weakly
     // like a `subprocess` call without `close_fds`.
     (&[&["popen"]], Some(python_popen_word)),
+    // ...and a bare `range(..)`, which holds a list only in Python 2 code (FD002 skips a
+    // `Container::Python2Range` unless the file is judged Python 2; such a file has no close
+    // loop, or the first requirement would admit it, so the link pass never judges it as a
+    // swept child either): admitted weakly.
+    (
+        &[
+            &["range"],
+            &["NOFILE", "OPEN_MAX", "getdtablesize", "MAXFD"],
+        ],
+        None,
+    ),
 ];
 
 /// Indices in `PYTHON` of the requirements that admit a file only weakly: a `subprocess` call
 /// without `close_fds`, or an `os.popen` call, has a finding only when the file is judged
 /// Python 2, or when it runs a scanned script that sweeps fds (the link pass). The engine
 /// decides those cheaply before parsing such a file (`engine`, "weakly admitted").
-pub(super) const PYTHON_WEAK: &[usize] = &[4, 6];
+pub(super) const PYTHON_WEAK: &[usize] = &[4, 6, 7];
 
 /// Whether Python source may be Python 2 by its own text: a byte-level superset of the evidence
 /// the Python frontend accepts (a `python2`, `jython` or `pypy` shebang, print and exec statements, `except X, e`,
@@ -260,7 +272,17 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
                         args.push(name);
                     }
                 }
-                Some(b',') => mapped = true,
+                Some(b',') => {
+                    // `map(os.close, range(..))`: the pattern wants the `range`/`xrange` call
+                    // as the argument right after the action (`map(f.close, items)` is no
+                    // loop).
+                    let r = skip_trivia(t, i + 1);
+                    if let Some(w @ (b"range" | b"xrange")) = ident_at(t, r)
+                        && t.get(skip_trivia(t, r + w.len())) == Some(&b'(')
+                    {
+                        mapped = true;
+                    }
+                }
                 _ => {}
             }
         }
@@ -291,7 +313,11 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             }
         }
     }
-    if mapped && memchr::memmem::find(t, b"map").is_some() {
+    // The pattern's callee is the plain name `map` (`mapping(`, `bitmap` or `self.map` is not).
+    if mapped
+        && memchr::memmem::find_iter(t, b"map")
+            .any(|at| whole_word(t, at, at + 3) && t.get(skip_trivia(t, at + 3)) == Some(&b'('))
+    {
         return true;
     }
     if args.is_empty() && wrapped.is_empty() {
@@ -305,10 +331,11 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     }
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
     // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
-    // is a function defined in this file, one level): a helper with a parameter among the
-    // action arguments counts when its name is also called somewhere (`NAME(` or
-    // `self.NAME (` not preceded by `def`) and the file has a loop of a matched shape.
-    let mut helper_closes = false;
+    // is a function defined in this file, one level, when the loop variable is one of the
+    // call's positional arguments): a helper with a parameter among the action arguments counts
+    // when its name is called somewhere (`NAME(` or `self.NAME (` not preceded by `def`) with
+    // the variable of a loop of a matched shape among the words of its arguments.
+    let mut helpers: Vec<&[u8]> = Vec::new();
     for at in memchr::memmem::find_iter(t, b"def") {
         if !starts_word(t, at) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
             continue;
@@ -323,45 +350,15 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             continue;
         }
         // The matching `)`: defaults may hold parentheses (`def f(flags=(0), fd=None)`) and
-        // strings (`sep=")"`), which are skipped whole.
-        let mut close = open + 1;
-        let mut depth = 1usize;
-        // A parameter list longer than this is taken to name an action argument (admitting
-        // more is sound): an unclosed `(` per `def` made the search for `)` quadratic.
-        let limit = t.len().min(open + MAX_PARAMS_BYTES);
-        while close < limit {
-            match t[close] {
-                q @ (b'\'' | b'"') => {
-                    let triple = t[close..].starts_with(&[q, q, q]);
-                    let mut k = close + if triple { 3 } else { 1 };
-                    while k < t.len() {
-                        if t[k] == b'\\' {
-                            k += 2;
-                        } else if triple && t[k..].starts_with(&[q, q, q]) {
-                            k += 2;
-                            break;
-                        } else if !triple && (t[k] == q || t[k] == b'\n') {
-                            break;
-                        } else {
-                            k += 1;
-                        }
-                    }
-                    close = k;
-                }
-                b'(' => depth += 1,
-                b')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            close += 1;
-        }
+        // strings (`sep=")"`), which are skipped whole. A parameter list longer than
+        // `MAX_PARAMS_BYTES` is taken to name an action argument (admitting more is sound): an
+        // unclosed `(` per `def` made the search for `)` quadratic.
+        let Some(close) = closing_paren(t, open, MAX_PARAMS_BYTES) else {
+            // Which helper that is, and where it is called, is not worked out.
+            return !python_loop_vars(t).is_empty();
+        };
         let mut i = open + 1;
-        let mut closes_param = close >= limit && limit < t.len();
-        let close = close.min(t.len());
+        let mut closes_param = false;
         while i < close && !closes_param {
             if let Some(name) = ident_at(t, i) {
                 if args.binary_search(&name).is_ok() {
@@ -373,14 +370,22 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
                 i += 1;
             }
         }
-        if closes_param && python_called(t, helper) {
-            helper_closes = true;
-            break;
+        if closes_param {
+            helpers.push(helper);
         }
     }
     let loop_vars = python_loop_vars(t);
-    if helper_closes {
-        return !loop_vars.is_empty();
+    if !helpers.is_empty() && !loop_vars.is_empty() {
+        let mut vars: Vec<&[u8]> = loop_vars.iter().map(|(v, _)| *v).collect();
+        vars.sort_unstable();
+        vars.dedup();
+        helpers.sort_unstable();
+        helpers.dedup();
+        // The loop passes its variable to the helper as a positional argument (`find_action`'s
+        // `passed` calls): some call of the helper has a loop variable among its arguments.
+        if helpers.iter().any(|h| python_called_with(t, h, &vars)) {
+            return true;
+        }
     }
     if loop_vars.iter().any(|(v, _)| args.binary_search(v).is_ok()) {
         return true;
@@ -508,6 +513,31 @@ fn assigned_here(t: &[u8], name: &[u8]) -> bool {
     })
 }
 
+/// The containers of `queries/python/fd_ranges.scm` that hold a list on any Python version:
+/// `CTOR(range(` or `CTOR(xrange(`, CTOR one of the pattern's constructors as a whole
+/// identifier, with only whitespace, comments and continuations between the tokens (the
+/// pattern wants the range call as the constructor's only argument, and both callees as plain
+/// identifiers).
+pub(super) fn python_range_container(t: &[u8]) -> bool {
+    ["list", "set", "frozenset", "tuple", "sorted"]
+        .iter()
+        .any(|ctor| {
+            memchr::memmem::find_iter(t, ctor.as_bytes()).any(|at| {
+                let end = at + ctor.len();
+                if !whole_word(t, at, end) {
+                    return false;
+                }
+                let open = skip_trivia(t, end);
+                if t.get(open) != Some(&b'(') {
+                    return false;
+                }
+                let r = skip_trivia(t, open + 1);
+                matches!(ident_at(t, r), Some(w @ (b"range" | b"xrange"))
+                if t.get(skip_trivia(t, r + w.len())) == Some(&b'('))
+            })
+        })
+}
+
 /// Whether the text has `def NAME` (a function the frontend may find by that name; methods
 /// too, as `function_defs` finds them by their last name).
 fn defined_here(t: &[u8], name: &[u8]) -> bool {
@@ -568,18 +598,78 @@ fn wrapper_ac() -> &'static aho_corasick::AhoCorasick {
     AC.get_or_init(|| aho_corasick::AhoCorasick::new(WRAPPER_WORDS).expect("words compile"))
 }
 
-/// Whether `name` is called somewhere other than in its `def`: a whole identifier followed by
-/// `(` (after whitespace, comments, continuations), not preceded by the keyword `def`.
-pub(super) fn python_called(t: &[u8], name: &[u8]) -> bool {
+/// The offset of the `)` that closes the `(` at `open`, at most `limit` bytes on: parentheses
+/// inside string literals (`sep=")"`) and comments (`# :)`) do not count. `None` when the text
+/// or the limit ends first.
+fn closing_paren(t: &[u8], open: usize, limit: usize) -> Option<usize> {
+    let end = t.len().min(open.saturating_add(limit));
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < end {
+        match t[i] {
+            q @ (b'\'' | b'"') => {
+                let triple = t[i..].starts_with(&[q, q, q]);
+                let mut k = i + if triple { 3 } else { 1 };
+                while k < t.len() {
+                    if t[k] == b'\\' {
+                        k += 2;
+                    } else if triple && t[k..].starts_with(&[q, q, q]) {
+                        k += 2;
+                        break;
+                    } else if !triple && (t[k] == q || t[k] == b'\n') {
+                        break;
+                    } else {
+                        k += 1;
+                    }
+                }
+                i = k;
+            }
+            b'#' => i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |n| i + n),
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether `name` is called (as `python_called` finds it) with one of `vars` (sorted) among the
+/// identifiers between its parentheses. An argument list whose end is not found soon counts as
+/// holding one, and so do all calls once their argument lists add up to more than the text
+/// itself (nested calls `h(h(h(...)))` would make the scan quadratic): looser is sound.
+fn python_called_with(t: &[u8], name: &[u8], vars: &[&[u8]]) -> bool {
+    let mut budget = t.len().saturating_add(MAX_PARAMS_BYTES);
     memchr::memmem::find_iter(t, name).any(|at| {
         let end = at + name.len();
         if !starts_word(t, at) || t.get(end).is_some_and(|b| is_ident(*b)) {
             return false;
         }
-        if t.get(skip_trivia(t, end)) != Some(&b'(') {
+        let open = skip_trivia(t, end);
+        if t.get(open) != Some(&b'(') || after_def(t, at) {
             return false;
         }
-        !after_def(t, at)
+        let Some(close) = closing_paren(t, open, MAX_PARAMS_BYTES) else {
+            return true;
+        };
+        if close - open > budget {
+            return true;
+        }
+        budget -= close - open;
+        let mut i = open + 1;
+        while i < close {
+            match ident_at(t, i) {
+                Some(w) if vars.binary_search(&w).is_ok() => return true,
+                Some(w) => i += w.len(),
+                None => i += 1,
+            }
+        }
+        false
     })
 }
 

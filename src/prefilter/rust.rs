@@ -32,8 +32,15 @@ pub(super) const RUST: &[Requirement] = &[
     ),
     // Spawn facts for the link pass: the frontend only reports `.arg(..)`/`.args(..)` calls
     // on a `Command::new(..)` chain or on a local initialised by one (`rust_command_arg`).
+    // No rule reports a Rust spawn on its own, so the file matters only as the parent of a
+    // scanned script that sweeps fds: admitted weakly (`RUST_WEAK`).
     (&[&["Command"], &["arg"]], Some(rust_command_arg)),
 ];
+
+/// Indices in `RUST` of the requirements that admit a file only weakly: spawn facts, which
+/// only the link pass uses (the engine defers such a file, and the link pass parses it when its
+/// text names a sweeping script).
+pub(super) const RUST_WEAK: &[usize] = &[2];
 
 /// The offset after the whitespace and comments (`//`, nested `/* */`) starting at `i`.
 pub(super) fn skip_rust_trivia(t: &[u8], mut i: usize) -> usize {
@@ -227,8 +234,13 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
             }
             let i = skip_rust_trivia(t, i);
             if t[i..].starts_with(b"::") {
-                // A turbofish (`close::<T>(..)`) or a module named like an action: not followed.
-                return true;
+                // A turbofish (`close::<T>(..)`): not followed. A module named like an action
+                // (`fcntl::fcntl(..)`, `use nix::fcntl::{..}`, `close_fds::close_open_fds(..)`)
+                // is no call of it: the call's last segment is an occurrence of its own.
+                if t.get(skip_rust_trivia(t, i + 2)) == Some(&b'<') {
+                    return true;
+                }
+                continue;
             }
             if t.get(i) != Some(&b'(') {
                 continue;

@@ -21,6 +21,52 @@ fn the_weak_requirements_are_subprocess_and_os_popen() {
     let strong =
         b"import subprocess\nsubprocess.call(['ls'], close_fds=False)\nos.closerange(3, 9)\n";
     assert_eq!(admit(Lang::Python, strong), Admission::Yes);
+    // A bare `range()` of the limit holds a list only on Python 2: weak. A container of it
+    // holds one on any version: strong.
+    assert_eq!(
+        PYTHON[PYTHON_WEAK[2]].0,
+        &[
+            &["range"][..],
+            &["NOFILE", "OPEN_MAX", "getdtablesize", "MAXFD"][..]
+        ][..]
+    );
+    let bare =
+        b"import resource\nn = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\nr = range(3, n)\n";
+    assert_eq!(admit(Lang::Python, bare), Admission::Weak);
+    for container in [
+        &b"import os\nfds = list(range(0, os.sysconf('SC_OPEN_MAX')))\n"[..],
+        b"import subprocess\nfds = sorted (\n  range (3, subprocess.MAXFD))\n",
+        b"import resource\nfds = frozenset( range(resource.getrlimit(resource.RLIMIT_NOFILE)[0]))\n",
+    ] {
+        assert_eq!(
+            admit(Lang::Python, container),
+            Admission::Yes,
+            "{container:?}"
+        );
+        assert_eq!(
+            facts(Lang::Python, std::str::from_utf8(container).unwrap())
+                .fd_ranges
+                .len(),
+            1,
+            "{container:?}"
+        );
+    }
+    for not_container in [
+        &b"fds = list(map(int, range(0, MAXFD)))\n"[..],
+        b"fds = mylist(range(0, MAXFD))\n",
+        b"fds = list(self.range(0, MAXFD))\n",
+    ] {
+        assert_eq!(
+            admit(Lang::Python, not_container),
+            Admission::Weak,
+            "{not_container:?}"
+        );
+    }
+    // Rust spawn facts serve only the link pass: weak.
+    assert_eq!(RUST[RUST_WEAK[0]].0, &[&["Command"][..], &["arg"][..]][..]);
+    let spawn = b"fn f() { Command::new(\"python2\").arg(\"helper.py\").spawn(); }";
+    assert_eq!(admit(Lang::Rust, spawn), Admission::Weak);
+    assert!(!parsed_without_context(Lang::Rust, spawn));
 }
 
 #[test]
@@ -122,6 +168,11 @@ fn python_shapes() {
         // A `for` over a helper returning a range, in a file without `range` in the loop.
         "def fds():\n    return list(range(3, 4096))\nfor fd in fds():\n    os.close(fd)\n",
         "def fds():\n    return range(3, 4096)\nfor fd in self . fds ():\n    os.close(fd)\n",
+        // The loop variable among the helper's arguments, across lines and comments with
+        // parentheses (`# :)` must not end the argument list).
+        "def shut(x, fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    self.shut(\n        # fd :)\n        x, n)\n",
+        "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    shut(\")\", n) if n else shut(n)\n",
+        "list(map(os.close,\n  xrange(3, 4096)))\n",
     ];
     // Wrappers of another module: the frontend needs the index, the prefilter keeps them.
     for src in [
@@ -164,6 +215,9 @@ fn python_shapes() {
         "fd = 3\nwhile fd != 4096:\n    os.close(fd)\n    fd += 1\n",
         "fd = 3\nwhile fd not in stop:\n    os.close(fd)\n    fd += 1\n",
         "fd = 3\nwhile fd is not None:\n    os.close(fd)\n",
+        // Comments between the tokens of a shape are skipped.
+        "list(map(os.close, # all of them\n  xrange(3, 4096)))\n",
+        "import os\nfds = list(  # all\n  range(0, os.sysconf('SC_OPEN_MAX')))\n",
     ] {
         assert!(may_match(Lang::Python, src.as_bytes()), "{src:?}");
     }
@@ -189,6 +243,11 @@ fn python_shapes() {
         "while fd:\n    os.close(fd)\n    fd = nxt()\n",
         "while (fd < 4096):\n    os.close(fd)\n",
         "def shut(fd):\n    os.close(fd)\nfor n in items:\n    shut(n)\n",
+        // A helper that closes its parameter, called but never with a loop variable.
+        "def shut(sock):\n    os.close(sock)\nshut(self.sock)\nfor i in range(3):\n    print(i)\n",
+        // `map` with an action that is not mapped over a range, or no `map` call at all.
+        "atexit.register(self.close, 1)\nx = list(map(str, y))\nfor fd in range(3):\n    pass\n",
+        "cb = (self.close, range(3))\nm = bitmap(1)\n",
     ];
     for src in negatives {
         assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");
@@ -298,6 +357,9 @@ fn rust_shapes() {
         "fn f() { for fd in 3..max() { unsafe { set_cloexec(fd) }; } }",
         "fn f(h: &H) { for fd in 3..max() { h.close(fd); } }",
         "fn shut(n: i32) { unsafe { libc::close(n) }; } fn f() { for fd in 3..max() { shut(fd); } }",
+        // Through a module named like an action, and a turbofish.
+        "use nix::fcntl::{fcntl, FcntlArg};\nfn f() { for fd in 3..max() { let _ = fcntl::fcntl(fd, F_SETFD); } }",
+        "fn f() { for fd in 3..max() { let _ = close :: <i32>(fd); } }",
     ];
     for body in positives {
         let src = format!("{max}{body}\n");
@@ -316,6 +378,8 @@ fn rust_shapes() {
         "fn f() { for i in 0..10 { t += i; } unsafe { libc::close(libc::STDIN_FILENO) }; }",
         "fn close(&mut self) { for i in 0..3 { g(i); } }",
         "fn f() { for i in 0..10 { close!(i); } }",
+        // Paths through modules named like actions are no calls of them.
+        "use nix::fcntl::{self, OFlag};\nuse close_fds::CloseFdsBuilder;\nfn f() { for i in 0..10 { g(i); } let _ = fcntl::AT_FDCWD; }",
     ];
     for body in negatives {
         let src = format!("{max}{body}\n");

@@ -448,6 +448,59 @@ fn spawn_and_sweep_are_linked_across_languages() {
     assert!(!alone[0]["message"].as_str().unwrap().contains("GiB list"));
 }
 
+/// A Rust parent is admitted only weakly (its spawn facts serve only the link pass): deferred,
+/// and parsed by the link pass only when its text names a script that sweeps. Linked, the
+/// sweep's finding names it and takes its `python2`; naming another script, it is never parsed.
+#[test]
+fn a_rust_parent_is_parsed_only_for_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("helpers")).unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::copy(
+        "fixtures/link/helpers/highlight.py",
+        dir.path().join("helpers/sweep.py"),
+    )
+    .unwrap();
+    let launch = dir.path().join("src/launch.rs");
+    let parent = |script: &str| {
+        std::fs::write(
+            &launch,
+            format!(
+                "use std::process::Command;\n\nfn main() {{\n    \
+                 let _ = Command::new(\"python2\").arg(\"helpers/{script}\").spawn();\n}}\n"
+            ),
+        )
+        .unwrap();
+        let o = fdlint()
+            .args([
+                "check",
+                "--format",
+                "json",
+                "--statistics",
+                "--fail-on",
+                "never",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        (v["findings"].as_array().unwrap().clone(), stderr(&o))
+    };
+    let (f, err) = parent("sweep.py");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let notes = f[0]["notes"].to_string();
+    assert!(
+        notes.contains("started by") && notes.contains("launch.rs:4"),
+        "{notes}"
+    );
+    assert!(notes.contains("runs it with `python2`"), "{notes}");
+    assert!(err.contains("rust   1 read (0.0 MB), 1 parsed"), "{err}");
+    let (f, err) = parent("other.py");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(!f[0]["notes"].to_string().contains("launch.rs"));
+    assert!(err.contains("rust   1 read (0.0 MB), 0 parsed"), "{err}");
+}
+
 #[test]
 fn ruby_version_decides_close_others_defaults() {
     // Ruby 2.0-2.5 closes non-standard fds by default: nothing to report.
