@@ -30,8 +30,9 @@ pub enum FrontendError {
 /// Knobs a frontend needs; the same for every file of a run.
 #[derive(Debug, Clone)]
 pub struct FrontendOptions {
-    /// Abandon a parse after this much of the thread's CPU time (`clock`; guards against
-    /// pathological inputs).
+    /// The most of the thread's CPU time (`clock`) a parse may take before it is abandoned
+    /// (guards against pathological inputs); a file smaller than ~16 MB gets less
+    /// (`parse_budget_ms`).
     pub parse_timeout_ms: u64,
     /// Stop analysing a parsed file once it has cost this much CPU time after its parse ended (queries, walks,
     /// resolution): the last resort behind the step budgets, which are what normally bound the
@@ -56,6 +57,26 @@ impl Default for FrontendOptions {
         }
     }
 }
+
+impl FrontendOptions {
+    /// The CPU time a parse of `len` bytes may take: `PARSE_BASE_MS` plus one millisecond per
+    /// `PARSE_BYTES_PER_MS` bytes, at most `parse_timeout_ms`. tree-sitter parses real code at
+    /// 11-13 MB/s here (bench/RESULTS.md) and ~4 MB/s on a machine loaded with other work, so a
+    /// real file of any size stays well inside it; an input that sends tree-sitter's error
+    /// recovery into its slow paths (0.9 MB of `h("` costs more than 5 s) is given up in ~1 s
+    /// instead of 5, which an editor or a pre-commit hook feels.
+    pub fn parse_budget_ms(&self, len: usize) -> u64 {
+        self.parse_timeout_ms
+            .min(PARSE_BASE_MS.saturating_add(len as u64 / PARSE_BYTES_PER_MS))
+    }
+}
+
+/// The parse budget every file gets, however small (`FrontendOptions::parse_budget_ms`).
+pub const PARSE_BASE_MS: u64 = 1_000;
+
+/// Bytes per millisecond of parse budget beyond `PARSE_BASE_MS`: 4 MB/s, a third of what
+/// tree-sitter parses real code at on the benchmark machine.
+pub const PARSE_BYTES_PER_MS: u64 = 4_000;
 
 /// The default step budget of one file. Resolution memoises per (name, scope), so real files
 /// need a few thousand steps; this is ~0.2 s of the costliest steps on a release build.
@@ -216,4 +237,25 @@ pub fn query_sources() -> Vec<(Lang, &'static str, &'static str)> {
         v.push((Lang::Ruby, *name, *src));
     }
     v
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn the_parse_budget_grows_with_the_file_up_to_the_timeout() {
+        let opts = FrontendOptions::default();
+        assert_eq!(opts.parse_budget_ms(0), 1_000);
+        assert_eq!(opts.parse_budget_ms(900_000), 1_225);
+        assert_eq!(opts.parse_budget_ms(4_000_000), 2_000);
+        // The 16 MiB size limit: capped at the timeout.
+        assert_eq!(opts.parse_budget_ms(16 << 20), 5_000);
+        assert_eq!(opts.parse_budget_ms(usize::MAX), 5_000);
+        let tight = FrontendOptions {
+            parse_timeout_ms: 300,
+            ..FrontendOptions::default()
+        };
+        assert_eq!(tight.parse_budget_ms(0), 300);
+    }
 }

@@ -37,9 +37,9 @@ pub fn parse(
             p
         });
         // On this thread's CPU clock (`clock`): a busy machine does not abandon the parse.
-        let deadline = super::clock::Deadline::after(Duration::from_millis(
-            opts.parse_timeout_ms * super::DEBUG_SLOWDOWN,
-        ));
+        let budget_ms = opts.parse_budget_ms(text.len());
+        let deadline =
+            super::clock::Deadline::after(Duration::from_millis(budget_ms * super::DEBUG_SLOWDOWN));
         let mut check = |_: &tree_sitter::ParseState| {
             if deadline.is_some_and(|d| d.passed()) {
                 ControlFlow::Break(())
@@ -58,7 +58,7 @@ pub fn parse(
             None => {
                 // A cancelled parse leaves state behind; start afresh next time.
                 parser.reset();
-                Err(FrontendError::Timeout(opts.parse_timeout_ms))
+                Err(FrontendError::Timeout(budget_ms))
             }
         }
     })

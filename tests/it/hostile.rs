@@ -294,6 +294,35 @@ fn exponential_name_resolution_python() {
     case("names.py", text.as_bytes(), &[], true);
 }
 
+/// Unclosed calls with string arguments (`h("h("h(...`, 0.9 MB) send tree-sitter's error
+/// recovery into its slow paths: 50,000 of them parse in 0.86 s, 300,000 would take minutes.
+/// The parse budget grows with the file (`FrontendOptions::parse_budget_ms`), so this file is
+/// given up after 1 s + 0.9 MB at 4 MB/s (1,225 ms of CPU in release) instead of the 5 s cap,
+/// with a `timeout` naming that budget.
+#[test]
+fn a_small_file_that_parses_slowly_gets_a_small_parse_budget() {
+    let mut text = String::from("def h(fd):\n    os.close(fd)\nfor i in range(3):\n    pass\n");
+    text.push_str(&"h(\"".repeat(300_000));
+    text.push('\n');
+    let tree = Tree::new();
+    tree.write("slow.py", text.as_bytes());
+    let (o, v) = check(&tree, &[]);
+    real_finding_kept(&o, &v);
+    assert_eq!(diagnostics_of(&v, "slow.py"), ["timeout"]);
+    let budget = 1_000 + text.len() as u64 / 4_000;
+    let message = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"].as_str().unwrap().ends_with("slow.py"))
+        .unwrap()["message"]
+        .to_string();
+    assert!(
+        message.contains(&format!("more than {budget} ms")),
+        "{message}"
+    );
+}
+
 // Size.
 
 #[test]
