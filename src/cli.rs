@@ -642,7 +642,7 @@ fn show_files(
 ) -> io::Result<ExitStatus> {
     let mut files = Vec::new();
     let found = discover::discover_each(&check_paths(args), settings.no_ignore, settings, |c| {
-        files.push(c.path);
+        files.extend(discover::settle(c).map(|c| c.path));
     });
     if let Some(p) = found.missing_roots.first() {
         writeln!(

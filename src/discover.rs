@@ -64,6 +64,11 @@ impl Filter for Settings {
 pub struct Candidate {
     pub path: PathBuf,
     pub lang: Lang,
+    /// The language comes from the file's name and its first line has not been read: a
+    /// shebang may still name another language, or another interpreter, which makes it no file
+    /// to lint (`lang_after_first_line`). The walk leaves this to whoever reads the file next
+    /// (the engine's worker reads it anyway: one `open` per file instead of two).
+    pub sniff: bool,
 }
 
 /// A path that could not be walked or is not lintable, reported without stopping the run.
@@ -287,8 +292,32 @@ fn first_line<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
     let mut file = fs::File::open(path).ok()?;
     let mut buf = [0u8; 256];
     let n = file.read(&mut buf).ok()?;
-    let first = buf[..n].split(|b| *b == b'\n').next().unwrap_or(&[]);
-    Some(f(first.strip_suffix(b"\r").unwrap_or(first)))
+    Some(f(first_line_of(&buf[..n])))
+}
+
+/// The first line of a file's bytes, as `first_line` reads it: within the first 256 bytes, up
+/// to the first `\n`, `\r` left out.
+fn first_line_of(bytes: &[u8]) -> &[u8] {
+    let head = &bytes[..bytes.len().min(256)];
+    let first = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    first.strip_suffix(b"\r").unwrap_or(first)
+}
+
+/// The language of a file that is `name` by its name, given its bytes: what `lang_of_named`
+/// says, from bytes already read (a `Candidate` with `sniff` set).
+pub fn lang_after_first_line(bytes: &[u8], name: Lang) -> Result<Lang, String> {
+    if name == Lang::Rust {
+        return Ok(name);
+    }
+    by_shebang_line(first_line_of(bytes), name)
+}
+
+fn by_shebang_line(line: &[u8], name: Lang) -> Result<Lang, String> {
+    match shebang(line) {
+        Some(Shebang::Lang(l)) => Ok(l),
+        Some(Shebang::Foreign(p)) => Err(p.to_string()),
+        _ => Ok(name),
+    }
 }
 
 /// The language of a file that is `name` by extension or name, after its shebang had its
@@ -301,11 +330,7 @@ fn lang_of_named(path: &Path, name: Lang) -> Result<Lang, String> {
     if name == Lang::Rust {
         return Ok(name);
     }
-    match first_line(path, |l| match shebang(l) {
-        Some(Shebang::Lang(l)) => Ok(l),
-        Some(Shebang::Foreign(p)) => Err(p.to_string()),
-        _ => Ok(name),
-    }) {
+    match first_line(path, |l| by_shebang_line(l, name)) {
         Some(r) => r,
         // Unreadable: the lint reports it.
         None => Ok(name),
@@ -402,17 +427,29 @@ fn ignored(stack: &[(PathBuf, Gitignore)], path: &Path, is_dir: bool) -> bool {
 /// named in `roots` are always linted.
 pub fn discover(roots: &[PathBuf], no_ignore: bool, exclude: Option<&Exclude>) -> Discovered {
     let mut files = Vec::new();
-    let mut out = discover_each(roots, no_ignore, &exclude, |c| files.push(c));
+    let mut out = discover_each(roots, no_ignore, &exclude, |c| files.extend(settle(c)));
     files.sort();
     files.dedup();
     out.files = files;
     out
 }
 
+/// A candidate with its language settled: a `sniff` candidate's first line read (with its own
+/// `open`, for callers that do not read the file anyway); `None` when another interpreter runs
+/// it.
+pub fn settle(mut c: Candidate) -> Option<Candidate> {
+    if c.sniff {
+        c.lang = lang_of_named(&c.path, c.lang).ok()?;
+        c.sniff = false;
+    }
+    Some(c)
+}
+
 /// Like [`discover`], but with any [`Filter`] (the run's [`Settings`]: exclusion per
 /// directory, `--force-exclude`), handing each file to `emit` as soon as it is found (in walk
 /// order, and a file reached through two roots twice), so that linting can start while the walk
-/// goes on. The returned `files` is empty.
+/// goes on. The returned `files` is empty. A Python or Ruby file comes with `sniff` set: its
+/// shebang is the reader's to check (see [`settle`]).
 pub fn discover_each(
     roots: &[PathBuf],
     no_ignore: bool,
@@ -492,6 +529,7 @@ fn explicit_file(path: &Path, out: &mut Discovered, emit: &mut impl FnMut(Candid
         Some(lang) => emit(Candidate {
             path: path.to_path_buf(),
             lang,
+            sniff: false,
         }),
         None => out.issues.push(issue(
             IssueKind::NotLintable,
@@ -566,10 +604,20 @@ fn walk_dir(
         if (!no_ignore && ignored(&stack, path, false)) || filter.excluded(path, false) {
             continue;
         }
-        if let Some(lang) = lang_of(path) {
+        // A file named as Python or Ruby is handed on unread (`sniff`): its reader checks the
+        // shebang. Any other file is read here for one.
+        let found = match lang_by_name(path) {
+            Some(lang) => Some((lang, lang != Lang::Rust)),
+            None => may_be_script(path)
+                .then(|| sniff(path))
+                .flatten()
+                .map(|lang| (lang, false)),
+        };
+        if let Some((lang, sniff)) = found {
             emit(Candidate {
                 path: path.to_path_buf(),
                 lang,
+                sniff,
             });
         }
     }

@@ -453,6 +453,8 @@ struct PerFile {
     linkable: Option<link::Linkable>,
     /// Weakly admitted and not parsed: the link pass may still need it (see `weak_needs_parse`).
     deferred: Option<Target>,
+    /// Not a file to lint after all (its shebang names another interpreter): not counted.
+    skipped: bool,
 }
 
 /// How a worker treats a file the prefilter admits only weakly (a Python file whose only
@@ -507,6 +509,7 @@ fn lint_isolated(c: &Target, settings: &Settings, projects: &ProjectCache, weak:
             phases: Phases::default(),
             linkable: None,
             deferred: None,
+            skipped: false,
         }
     })
 }
@@ -563,10 +566,13 @@ fn lint_candidate_as(
         phases: Phases::default(),
         linkable: None,
         deferred: None,
+        skipped: false,
     };
     #[cfg(debug_assertions)]
     debug_panic_hook(&c.path);
     let mut clock = settings.timings.then(Instant::now);
+    // The target with the language its first line gives it, when that is another one.
+    let mut retarget: Option<Target> = None;
     // Ok(text) to parse, Err(text) for a file the prefilter ruled out that holds a suppression
     // comment (checked for unused codes), or nothing.
     let text = READ_BUF.with_borrow_mut(|bytes| {
@@ -576,6 +582,27 @@ fn lint_candidate_as(
             out.problems.push(p);
             return None;
         }
+        if c.sniff {
+            // What the walk would have read the first line for (`discover::lang_of`).
+            match discover::lang_after_first_line(bytes, c.lang) {
+                Ok(lang) if lang != c.lang => {
+                    retarget = Some(Target {
+                        lang,
+                        sniff: false,
+                        ..c.clone()
+                    });
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    // Another interpreter runs it (`#!/bin/sh`): no file to lint, and not
+                    // counted as one.
+                    out.skipped = true;
+                    return None;
+                }
+            }
+        }
+        let c = retarget.as_ref().unwrap_or(c);
+        out.lang = c.lang;
         out.len = bytes.len() as u64;
         // The prefilter looks at bytes, so text that is thrown away is never copied.
         let utf8 = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to());
@@ -612,6 +639,7 @@ fn lint_candidate_as(
         }
         text
     });
+    let c = retarget.as_ref().unwrap_or(c);
     let text = match text {
         None => return out,
         Some(Err(text)) => {
@@ -775,6 +803,7 @@ pub fn run(paths: &[PathBuf], settings: &Settings) -> Result<RunResult, RunError
                         lang: c.lang,
                         package: None,
                         package_path: None,
+                        sniff: c.sniff,
                     });
                 }
             });
@@ -861,6 +890,9 @@ struct Gathered {
 
 impl Gathered {
     fn add(mut self, o: PerFile) -> Self {
+        if o.skipped {
+            return self;
+        }
         let s = &mut self.stats;
         s.files_discovered += 1;
         let l = s.languages.entry(o.lang).or_default();

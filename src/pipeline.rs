@@ -125,6 +125,9 @@ pub struct Target {
     pub lang: Lang,
     pub package: Option<Arc<Package>>,
     pub package_path: Option<String>,
+    /// `lang` is the file name's, and the worker reads the first line of the bytes it reads
+    /// to settle it (`discover::Candidate::sniff`).
+    pub sniff: bool,
 }
 
 /// What linting one file's text produced.

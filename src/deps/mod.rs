@@ -111,6 +111,7 @@ impl Resolved {
                 lang: f.lang,
                 package: Some(f.package.clone()),
                 package_path: Some(f.package_path.clone()),
+                sniff: false,
             })
             .collect()
     }

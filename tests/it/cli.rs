@@ -790,6 +790,9 @@ fn a_shell_script_named_rb_or_py_is_not_linted() {
     assert!(out.contains("./bin/tool.rb:3:1: warning[FD004]"), "{out}");
     assert!(!out.contains("fixtures/"), "{out}");
     assert!(!stderr(&o).contains("fixtures/"), "{}", stderr(&o));
+    // The walk hands `.py`/`.rb` files on unread and the worker reads the shebang from the
+    // bytes it reads anyway: the shell scripts are not counted as scanned either.
+    assert!(stderr(&o).contains("2 files scanned"), "{}", stderr(&o));
     // Named on the command line: reported, not linted, exit 0 as for other such files.
     let o = run_in(
         root,

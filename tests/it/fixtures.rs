@@ -124,6 +124,7 @@ fn actual_as_run(
         lang,
         package: None,
         package_path: None,
+        sniff: false,
     };
     let run = fdlint::engine::run_files(&[target], s).expect("the run starts");
     let idx = LineIndex::new(text);
