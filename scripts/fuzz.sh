@@ -18,7 +18,7 @@ minutes=${1:-5}
 shift || true
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(python ruby rust config suppress)
+    targets=(python ruby rust config suppress fix)
 fi
 jobs=${FUZZ_JOBS:-1}
 timeout=${FUZZ_TIMEOUT:-10}
@@ -31,6 +31,15 @@ fi
 seed() {
     local target=$1 dir=fuzz/corpus/$1
     mkdir -p "$dir"
+    if [[ $target == fix ]]; then
+        # The fix target reads its first byte as the language: p, r, s.
+        find fixtures -type f \( -name '*.py' -o -name '*.rb' -o -name '*.rs' \) | while read -r f; do
+            case $f in *.py) l=p ;; *.rb) l=r ;; *) l=s ;; esac
+            { printf '%s' "$l"; cat "$f"; } >"$dir/seed-tmp"
+            mv "$dir/seed-tmp" "$dir/seed-$(sha1sum <"$dir/seed-tmp" | cut -c1-16)"
+        done
+        return
+    fi
     case $target in
         python) find fixtures -name '*.py' -type f ;;
         ruby) find fixtures -name '*.rb' -type f ;;
