@@ -350,9 +350,25 @@ fn may_be_script(path: &Path) -> bool {
 /// language (a Python or Ruby interpreter decides; `#!/bin/sh` makes it no file to lint),
 /// else (for a file whose extension is not another kind's) by its shebang.
 pub fn lang_of(path: &Path) -> Option<Lang> {
+    let (lang, sniff) = walk_lang(path)?;
+    settle(Candidate {
+        path: path.to_path_buf(),
+        lang,
+        sniff,
+    })
+    .map(|c| c.lang)
+}
+
+/// The language a walk gives a file, and whether its first line is still to be read
+/// (`Candidate::sniff`): a file named as Python or Ruby is handed on unread, its reader checks
+/// the shebang; any other file whose extension may be a script's is read here for one.
+fn walk_lang(path: &Path) -> Option<(Lang, bool)> {
     match lang_by_name(path) {
-        Some(name) => lang_of_named(path, name).ok(),
-        None => may_be_script(path).then(|| sniff(path)).flatten(),
+        Some(lang) => Some((lang, lang != Lang::Rust)),
+        None => may_be_script(path)
+            .then(|| sniff(path))
+            .flatten()
+            .map(|lang| (lang, false)),
     }
 }
 
@@ -604,16 +620,7 @@ fn walk_dir(
         if (!no_ignore && ignored(&stack, path, false)) || filter.excluded(path, false) {
             continue;
         }
-        // A file named as Python or Ruby is handed on unread (`sniff`): its reader checks the
-        // shebang. Any other file is read here for one.
-        let found = match lang_by_name(path) {
-            Some(lang) => Some((lang, lang != Lang::Rust)),
-            None => may_be_script(path)
-                .then(|| sniff(path))
-                .flatten()
-                .map(|lang| (lang, false)),
-        };
-        if let Some((lang, sniff)) = found {
+        if let Some((lang, sniff)) = walk_lang(path) {
             emit(Candidate {
                 path: path.to_path_buf(),
                 lang,
