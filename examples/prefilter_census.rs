@@ -4,7 +4,8 @@
 //!
 //! Usage: `cargo run --release --example prefilter_census -- DIR...`
 //!
-//! It also reports how many weakly admitted Python files `prefilter::python2_hint` sends to the
+//! It also lists why the Ruby lexer (`prefilter::ruby_lexer_gave_up`) gave up on parsed Ruby
+//! files (`CENSUS_GAVE_UP=1` names them), and reports how many weakly admitted Python files `prefilter::python2_hint` sends to the
 //! parser, and with `CENSUS_AUDIT_PY2=1` checks on every Python file (parsing them all, slow)
 //! that the hint covers the frontend's Python 2 evidence, listing any file where it does not.
 
@@ -27,6 +28,8 @@ fn main() {
     // (weakly admitted files, of which hinted, bytes hinted, hint time)
     let mut weak = (0usize, 0usize, 0u64, Duration::ZERO);
     let mut audit_misses = 0usize;
+    // Why the Ruby lexer gave up on a parsed file (its whole text was judged): (files, bytes).
+    let mut gave_up: BTreeMap<&'static str, (usize, u64)> = BTreeMap::new();
     for c in &found.files {
         let Ok(bytes) = std::fs::read(&c.path) else {
             continue;
@@ -85,6 +88,27 @@ fn main() {
         if !keep {
             continue;
         }
+        if c.lang == Lang::Ruby
+            && let Some(why) = fdlint::prefilter::ruby_lexer_gave_up(&bytes)
+        {
+            let e = gave_up.entry(why).or_default();
+            e.0 += 1;
+            e.1 += bytes.len() as u64;
+            if std::env::var_os("CENSUS_GAVE_UP").is_some() {
+                // The line: the end of the shortest prefix it gives up on for the same reason.
+                let (mut lo, mut hi) = (0, bytes.len());
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if fdlint::prefilter::ruby_lexer_gave_up(&bytes[..mid]) == Some(why) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                let line = 1 + bytes[..lo].iter().filter(|b| **b == b'\n').count();
+                eprintln!("{}:{line}: {why}", c.path.display());
+            }
+        }
         t.2 += 1;
         t.3 += bytes.len() as u64;
     }
@@ -106,6 +130,10 @@ fn main() {
     );
     if audit {
         println!("Python 2 hint audit: {audit_misses} files with evidence but no hint");
+    }
+    println!("\nRuby files parsed on their whole text (the lexer gave up), by reason:");
+    for (why, (f, b)) in &gave_up {
+        println!("  {f}\t{:.2} MB\t{why}", *b as f64 / 1e6);
     }
     println!("\nlang\trequirement\tfiles\tMB");
     for ((lang, i), (f, b)) in &by_req {

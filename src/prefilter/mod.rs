@@ -27,6 +27,7 @@ use crate::facts::Lang;
 
 mod pycode;
 mod python;
+mod rbcode;
 mod ruby;
 mod rust;
 #[cfg(test)]
@@ -147,8 +148,23 @@ pub fn may_match(lang: Lang, text: &[u8]) -> bool {
 }
 
 /// Whether, and how strongly, `text` may contain a finding for a file of `lang`.
+///
+/// A Ruby file that meets a requirement is judged again on its code alone (`rbcode`: strings,
+/// comments, symbols and heredoc bodies blanked) whenever the lexer is sure which bytes are
+/// code: a spawn word in prose admits nothing.
 pub fn admit(lang: Lang, text: &[u8]) -> Admission {
     let c = compiled(lang);
+    let first = admit_text(c, text);
+    if lang == Lang::Ruby
+        && first != Admission::No
+        && let Some(code) = rbcode::code_only(text)
+    {
+        return admit_text(c, &code);
+    }
+    first
+}
+
+fn admit_text(c: &Compiled, text: &[u8]) -> Admission {
     let mut seen = 0u64;
     // Requirements whose tokens were all seen but whose shape check failed: never met.
     let mut failed = 0u64;
@@ -197,11 +213,23 @@ fn naive_seen(c: &Compiled, text: &[u8]) -> u64 {
         .fold(0, |acc, (_, bits)| acc | bits)
 }
 
+/// Why the Ruby lexer could not tell code from the rest of `text` (`None`: it could), for
+/// measuring how often the prefilter judges a Ruby file on its whole text.
+#[doc(hidden)]
+pub fn ruby_lexer_gave_up(text: &[u8]) -> Option<&'static str> {
+    rbcode::lex(text).err()
+}
+
 /// Which requirements of `lang`'s table `text` meets, each checked on its own (for measuring
 /// the prefilter, e.g. `examples/prefilter_census.rs`; the product only needs [`may_match`]).
 #[doc(hidden)]
 pub fn requirements_met(lang: Lang, text: &[u8]) -> Vec<bool> {
     let c = compiled(lang);
+    let code = match lang {
+        Lang::Ruby => rbcode::code_only(text),
+        _ => None,
+    };
+    let text = code.as_deref().unwrap_or(text);
     let mut seen = 0u64;
     let mut at = 0;
     while let Some(m) = c.ac.find(Input::new(text).range(at..)) {

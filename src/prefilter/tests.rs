@@ -578,3 +578,179 @@ fn a_for_over_a_name_bound_to_a_range_is_a_loop() {
         assert_eq!(admit(Lang::Python, t), Admission::Yes, "{}", String::from_utf8_lossy(t));
     }
 }
+
+/// How tree-sitter-ruby reads the spellings whose reading depends on context, probed one by
+/// one (a spawn call that one reading hides in a literal and the other leaves as code), and
+/// what the Ruby lexer (`rbcode.rs`) must make of each: the prefilter admits exactly the
+/// probes with a spawn fact. `spawns` is tree-sitter's reading: when a grammar update changes
+/// one, the lexer's rule for that spelling must be probed again.
+#[test]
+fn ruby_lexer_agrees_with_tree_sitter_on_ambiguous_spellings() {
+    let probes: &[(&str, usize)] = &[
+        // `/` after a name and a space opens a regexp; without the space, or after `)`, `]`,
+        // `}`, a number, a string or a symbol, it divides.
+        ("x = y /2; system(\"ls\") # /\n", 0),
+        ("x = @y /2; system(\"ls\") # /\n", 0),
+        ("x = Y /2; system(\"ls\") # /\n", 0),
+        ("x = y.z /2; system(\"ls\") # /\n", 0),
+        ("x = y? /2; system(\"ls\") # /\n", 0),
+        ("x = y! /2; system(\"ls\") # /\n", 0),
+        ("x = $y /2; system(\"ls\") # /\n", 0),
+        ("x = self /2; system(\"ls\") # /\n", 0),
+        ("x = y/2; system(\"ls\") # /\n", 1),
+        ("x = y?/2; system(\"ls\") # /\n", 1),
+        ("x = y / 2; system(\"ls\") # /\n", 1),
+        ("x = (y) /2; system(\"ls\") # /\n", 1),
+        ("x = y[1] /2; system(\"ls\") # /\n", 1),
+        ("x = 3 /2; system(\"ls\") # /\n", 1),
+        ("x = \"s\" /2; system(\"ls\") # /\n", 1),
+        ("x = foo { } /2; system(\"ls\") # /\n", 1),
+        ("x = :s /2; system(\"ls\") # /\n", 1),
+        // At the start of a line, whatever the line before ended with, also in brackets.
+        ("x = y\n/2; system(\"ls\") # /\n", 0),
+        ("x = foo(y\n/2; system(\"ls\") # /\n)\n", 0),
+        ("x = [y\n/2; system(\"ls\") # /\n]\n", 0),
+        ("x = y +\nz\n/2; system(\"ls\") # /\n", 0),
+        // `%` opens a literal after a name (with or without a space) and where an expression
+        // starts; after `)`, `]` or a number it is a modulo.
+        ("x = y %(1; system(\"ls\"); (2))\n", 0),
+        ("x = y%(1; system(\"ls\"); (2))\n", 0),
+        ("x = y %w(1; system(\"ls\"); (2))\n", 0),
+        ("x = y %Q{1; system(\"ls\"); {2}}\n", 0),
+        ("x = y %r{1; system(\"ls\"); {2}}\n", 0),
+        ("x = y.z %i[1; system(\"ls\"); [2]]\n", 0),
+        ("x = y\n%(1; system(\"ls\"); (2))\n", 0),
+        ("x = %q|1; system(\"ls\"); |\n", 0),
+        ("x = %r%1; system(\"ls\"); %\n", 0),
+        ("x = %w'1; system(\"ls\"); '\n", 0),
+        ("x = %q\"1; system(\"ls\"); \"\n", 0),
+        ("x = %@1; system(\"ls\"); @\n", 0),
+        ("x = (y) %(1; system(\"ls\"); (2))\n", 1),
+        ("x = 3 %(1; system(\"ls\"); (2))\n", 1),
+        ("x = y[1] %(1; system(\"ls\"); (2))\n", 1),
+        ("x = y %2; system(\"ls\") # 2\n", 1),
+        // `<<` and a name or a quote: a heredoc after a name or a string, a shift after `)`,
+        // `]` or a number, and never with a space after `<<`.
+        ("x = y <<EOS\nsystem(\"ls\")\nEOS\n", 0),
+        ("x = y<<EOS\nsystem(\"ls\")\nEOS\n", 0),
+        ("arr <<item\nsystem(\"ls\")\nitem\n", 0),
+        ("x = @y <<EOS\nsystem(\"ls\")\nEOS\n", 0),
+        ("x = y.z <<EOS\nsystem(\"ls\")\nEOS\n", 0),
+        ("x = \"s\" <<EOS\nsystem(\"ls\")\nEOS\n", 0),
+        ("def usage\n  <<-EOF\nsystem(\"ls\")\nEOF\nend\n", 0),
+        ("x = foo(<<A, <<B)\na\nA\nb\nB\nsystem(\"ls\")\n", 1),
+        ("x = <<~EOS.strip\n  abc\nEOS\nsystem(\"ls\")\n", 1),
+        ("a << EOS\nsystem(\"ls\")\nEOS\n", 1),
+        // Interpolations are code, also in heredocs and nested.
+        ("x = <<~EOS\n  #{system(\"ls\")}\nEOS\n", 1),
+        ("x = \"#{\"}\"}\"\nsystem(\"ls\")\n", 1),
+        ("x = /a#{\"/\"}b/\nsystem(\"ls\")\n", 1),
+        ("x = 'a #{b'\nsystem(\"ls\")\n", 1),
+        // `?` and a character: a character literal where an expression starts.
+        ("x = foo(?/); system(\"ls\") # /\n", 1),
+        ("x = a != ?%; system(\"ls\") # %\n", 1),
+        ("x = foo(?\\r); system(\"ls\") # /\n", 1),
+        ("x = foo(?\"); system(\"ls\") # \"\n", 1),
+        ("x = y\n?\"; system(\"ls\") # \"\n", 1),
+        // `:` and a quote opens a string whichever `:` it is; `:` and a name after a value
+        // is the ternary's (a call), after an operator a symbol.
+        ("x = y :\"; system(\"ls\") # \"\n", 0),
+        ("x = c ? y :system(\"ls\")\n", 1),
+        ("x = [:a,\n:system]\n", 0),
+        ("x = c ? [:system] : 1\n", 0),
+        ("x = { :a => :system }\n", 0),
+        ("foo(\n  system: 1)\n", 0),
+        ("foo {system: 1}\n", 0),
+        ("alias_method :<<, :tell\nsystem(\"ls\") # <<\ntell\n", 1),
+        ("x = [Kernel, :`]; system(\"ls\") # `\n", 1),
+        ("foo(:/); system(\"ls\") # /\n", 1),
+        // Globals with punctuation.
+        ("x = $\"\nsystem(\"ls\")\n", 1),
+        ("x = $'; system('ls') # '\n", 1),
+        ("x = $`; system(\"ls\") # `\n", 1),
+        // Comments, `=begin` blocks and `__END__`.
+        ("=begin\nsystem(\"ls\")\n=end\n", 0),
+        ("x = 1\n=begin\nsystem(\"ls\")\n=end\nsystem(\"ls\")\n", 1),
+        ("x=1\n__END__\nsystem(\"ls\")\n", 0),
+        ("x = 1 # system(\"ls\")\n", 0),
+        // Escaped quotes and multi-line strings.
+        ("when_x = \"a\nsystem(\\\"ls\\\")\"\n", 0),
+        ("x = 'it\\'s'; system(\"ls\")\n", 1),
+    ];
+    for (src, spawns) in probes {
+        assert_eq!(
+            facts(Lang::Ruby, src).spawns.len(),
+            *spawns,
+            "tree-sitter-ruby reads {src:?} differently now"
+        );
+        assert_eq!(
+            may_match(Lang::Ruby, src.as_bytes()),
+            *spawns > 0,
+            "prefilter on {src:?} (lexer: {:?})",
+            rbcode::lex(src.as_bytes()).err()
+        );
+    }
+    // Spellings it gives up on (the whole text is judged, so the file is kept), with why.
+    let given_up: &[(&str, &str)] = &[
+        ("x = y /= 2; z = 1 # /\n", "`/=` after a value"),
+        ("def /(x); end\n", "`/` after a method dot"),
+        ("def `(cmd); end\n", "a backtick method name"),
+        ("x = %#a#\n", "a `%` literal read differently"),
+        ("x = %;a;\n", "a `%` literal read differently"),
+        ("x = \"s\" %w(a)\n", "`%` and a delimiter after a value"),
+        ("x = (y) <<EOS\nEOS\n", "a heredoc start after a value"),
+        ("class <<self\nend\n", "a heredoc start after a value"),
+        (
+            "x = <<~EOS\n  a\n  EOS  \nEOS\n",
+            "a heredoc line that could end it",
+        ),
+        (
+            "x = <<EOS\n  EOS\nEOS\n",
+            "a heredoc line that could end it",
+        ),
+        ("x = <<EOS\na\n", "an unterminated literal or heredoc"),
+        (
+            "x = \"#{<<EOS}\"\nEOS\n",
+            "a heredoc opened in an interpolation",
+        ),
+        ("x = /[/]/\n", "a regexp ending inside a character class"),
+        ("x = y ?\"a\" : 1\n", "`?` and punctuation"),
+        ("x = ?\\u0041\n", "an escaped character literal"),
+        ("x = 1\0\n", "a NUL byte"),
+    ];
+    for (src, why) in given_up {
+        assert_eq!(rbcode::lex(src.as_bytes()).err(), Some(*why), "{src:?}");
+    }
+}
+
+/// The blanked copy keeps every code byte and line break in place.
+#[test]
+fn ruby_lexer_blanks_only_what_is_not_code() {
+    let src = "x = \"a#{b(\"c\")}d\" # e\ny = <<~E\n  f #{g}\nE\nz = %w[h i] + [:j, k: 1]\n";
+    let want = "x =     b(   )       \ny =     \n      g \n \nz =         + [  ,    1]\n";
+    let got = rbcode::code_only(src.as_bytes()).unwrap();
+    assert_eq!(String::from_utf8(got).unwrap(), want);
+}
+
+/// Each method of the fixture, alone, keeps its spawn call through the prefilter: the
+/// fixture as a whole would pass if only one of its literals were read right.
+#[test]
+fn every_spawn_after_a_tricky_literal_passes_the_prefilter_alone() {
+    let fixture = include_str!("../../fixtures/ruby/prefilter/spawn_calls_after_literals.rb");
+    let mut methods = 0;
+    for chunk in fixture.split("\n  def self.").skip(1) {
+        let body = chunk.split("\n  end\n").next().unwrap();
+        let src = format!("def self.{body}\nend\n");
+        assert_eq!(facts(Lang::Ruby, &src).spawns.len(), 1, "{src}");
+        assert!(
+            may_match(Lang::Ruby, src.as_bytes()),
+            "prefilter drops {src}"
+        );
+        methods += 1;
+    }
+    assert_eq!(methods, 11);
+    let prose = include_str!("../../fixtures/ruby/prefilter/spawn_words_in_literals.rb");
+    assert!(facts(Lang::Ruby, prose).spawns.is_empty());
+    assert_eq!(rbcode::lex(prose.as_bytes()).err(), None);
+    assert!(!may_match(Lang::Ruby, prose.as_bytes()));
+}
