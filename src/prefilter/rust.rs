@@ -95,6 +95,52 @@ pub(super) fn rust_word_then(t: &[u8], word: &[u8], then: impl Fn(usize) -> bool
     })
 }
 
+/// Whether the `for` whose keyword ends at `i` may be a loop the frontend reports: its
+/// iterable must be a range (`peel_range`: `lo..hi`, in parentheses or under adapters such as
+/// `.rev()`), so the bytes from its `in` to the body's `{` (the first at bracket depth 0,
+/// comments, string and character literals skipped) hold `..`. No `in` within 256 bytes, before a `{` or
+/// `;`, means no `for` loop (`impl Trait for Type {`, `for<'a>`); an iterable whose body is
+/// not found within 4 KB counts.
+pub(super) fn rust_for_over_range(t: &[u8], i: usize) -> bool {
+    let lim = t.len().min(i + 256);
+    let mut k = i;
+    let start = loop {
+        if k >= lim {
+            return false;
+        }
+        match t[k] {
+            b'{' | b';' => return false,
+            b'i' if t[k..].starts_with(b"in") && whole_word(t, k, k + 2) => break k + 2,
+            _ => k += 1,
+        }
+    };
+    let lim = t.len().min(start + 4096);
+    let mut depth = 0usize;
+    let mut k = start;
+    while k < lim {
+        match t[k] {
+            b'.' if t.get(k + 1) == Some(&b'.') => return true,
+            b'/' if matches!(t.get(k + 1), Some(b'/' | b'*')) => {
+                k = skip_rust_trivia(t, k);
+                continue;
+            }
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b'{' if depth == 0 => return false,
+            b'"' => {
+                k += 1;
+                while k < t.len() && t[k] != b'"' {
+                    k += if t[k] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' if t.get(k + 2) == Some(&b'\'') => k += 2,
+            _ => {}
+        }
+        k += 1;
+    }
+    true
+}
+
 /// Rust spawn facts (only used to link a parent to the script it runs) come from
 /// `Collector::command_call`: a method call named `arg` or `args` whose receiver chain starts
 /// at a call `is_command_new` accepts (a path whose last two segments are `Command` and `new`),
@@ -187,11 +233,13 @@ pub(super) fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
 /// - inside `for VAR in RANGE`, `RANGE.for_each(|VAR| ..)` / `try_for_each`, or
 ///   `while VAR < HI` / `while HI > VAR` with `VAR += ..` or `VAR = VAR + ..` in the body.
 ///
-/// So a file is kept when some argument name is bound by `for` or a closure's first parameter
-/// (`|`, after `&`/`mut`/`(`), or, when the file has `while`, is assigned anywhere
-/// (`VAR +=`, `VAR = `, `(VAR) +=`). Whitespace and comments may stand between tokens. Like
-/// the Python check, this does not tie the call to the loop, nor the loop to a range: it is
-/// looser than the frontend and must stay so.
+/// So a file is kept when some argument name is bound by a `for` whose iterable holds `..`
+/// (`rust_for_over_range`: `peel_range` needs a range expression there) or by the closure
+/// parameter right after `for_each(`/`try_for_each(` (also after `move`; after `&`/`mut`/`(`),
+/// or, when the file has `while`, is assigned anywhere (`VAR +=`, `VAR = `, `(VAR) +=`).
+/// Whitespace and comments may stand between tokens. Like the Python check, this does not tie
+/// the call to the loop, nor a `for_each` to a range: it is looser than the frontend and must
+/// stay so.
 pub(super) fn rust_loop_action(t: &[u8]) -> bool {
     const ACTIONS: &[&[u8]] = &[b"close", b"cloexec", b"fcntl", b"fstat", b"from_raw_fd"];
     let mut args: Vec<&[u8]> = Vec::new();
@@ -285,14 +333,37 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
             }
         }
     }
-    // `for VAR in`, `|VAR|`
-    for (kw, word) in [(&b"for"[..], true), (b"|", false)] {
-        for at in memchr::memmem::find_iter(t, kw) {
-            let i = at + kw.len();
-            if word && ((at > 0 && is_ident(t[at - 1])) || t.get(i).is_some_and(|b| is_ident(*b))) {
+    // `for VAR in RANGE`, `RANGE.for_each(|VAR| ..)`
+    for at in memchr::memmem::find_iter(t, b"for") {
+        let i = at + 3;
+        if (at > 0 && is_ident(t[at - 1])) || t.get(i).is_some_and(|b| is_ident(*b)) {
+            continue;
+        }
+        if let Some(name) = ident_at(t, skip_rust_prefixes(t, i))
+            && args.binary_search(&name).is_ok()
+            && rust_for_over_range(t, i)
+        {
+            return true;
+        }
+    }
+    for word in [&b"for_each"[..], b"try_for_each"] {
+        for at in memchr::memmem::find_iter(t, word) {
+            let end = at + word.len();
+            if !whole_word(t, at, end) {
                 continue;
             }
-            if let Some(name) = ident_at(t, skip_rust_prefixes(t, i))
+            let open = skip_rust_trivia(t, end);
+            if t.get(open) != Some(&b'(') {
+                continue;
+            }
+            let mut k = skip_rust_trivia(t, open + 1);
+            if ident_at(t, k) == Some(b"move") {
+                k = skip_rust_trivia(t, k + 4);
+            }
+            if t.get(k) != Some(&b'|') {
+                continue;
+            }
+            if let Some(name) = ident_at(t, skip_rust_prefixes(t, k + 1))
                 && args.binary_search(&name).is_ok()
             {
                 return true;

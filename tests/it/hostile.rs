@@ -720,6 +720,26 @@ fn fuzz_ruby_prefilter_disagreement() {
     lint_both_ways(fdlint::facts::Lang::Ruby, "x.rb", &data);
 }
 
+/// From the Ruby fuzzer's run on the prefilter's Ruby lexer: a backtick literal opens after a
+/// name, spans a line break and closes on a line that starts with `#`, where a spawn call
+/// follows it (`# \`clx= Open3.capture2(`). The raw-text check took the whole line for a
+/// comment (`ruby_comment_line`, removed) and ruled the file out; tree-sitter reads the call.
+#[test]
+fn fuzz_ruby_comment_line_after_a_backtick() {
+    let data = fuzz_input("ruby_comment_line_after_a_backtick.rb");
+    lint_both_ways(fdlint::facts::Lang::Ruby, "x.rb", &data);
+    lint_both_ways(
+        fdlint::facts::Lang::Ruby,
+        "x.rb",
+        b"x = foo `a\n# ` + Open3.capture2('make')\n",
+    );
+    lint_both_ways(
+        fdlint::facts::Lang::Ruby,
+        "x.rb",
+        b"x = \"a\n# \" + Open3.capture2('make')\n",
+    );
+}
+
 /// From the Ruby fuzzer's first hour: `$   spawn(@cmd, :close_others => false)` in a broken
 /// file. The prefilter read the spaced `$` as the start of a `$spawn` global and ruled the file
 /// out; tree-sitter reads a stray `$` and a `spawn` call (an FD003 note).

@@ -1,0 +1,3 @@
+# fh
+ÿÿee`, or
+# `clx= Open3.capture2( d(
