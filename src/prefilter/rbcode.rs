@@ -42,6 +42,8 @@
 //! Linear in the text: every byte is looked at a bounded number of times. It runs only on
 //! files the whole text admits.
 
+use super::is_ident;
+
 /// How deep literals and interpolations may nest before the lexer gives up.
 const MAX_DEPTH: usize = 64;
 
@@ -97,10 +99,6 @@ struct Pending {
     /// `<<~` and `<<-`: the terminator may be indented.
     indent: bool,
     interp: bool,
-}
-
-fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
 fn is_space(b: u8) -> bool {
@@ -194,15 +192,9 @@ pub(super) fn lex(t: &[u8]) -> Result<Vec<u8>, &'static str> {
                     blank(&mut out, i, e);
                     i = e;
                 } else if h.interp && c == b'#' && t.get(i + 1) == Some(&b'{') {
-                    blank(&mut out, i, i + 2);
+                    open_interpolation(&mut stack, &mut out, i)?;
                     i += 2;
-                    if depth >= MAX_DEPTH {
-                        return Err("nesting too deep");
-                    }
-                    stack.push(Frame::Code { braces: 0 });
-                    prev = Prev::Op;
-                    last = b'{';
-                    spaced = false;
+                    (prev, last, spaced) = (Prev::Op, b'{', false);
                 } else {
                     blank(&mut out, i, i + 1);
                     i += 1;
@@ -214,15 +206,9 @@ pub(super) fn lex(t: &[u8]) -> Result<Vec<u8>, &'static str> {
                 if c == b'\\' {
                     i = (i + 2).min(n);
                 } else if lit.interp && c == b'#' && t.get(i + 1) == Some(&b'{') {
-                    blank(&mut out, i, i + 2);
+                    open_interpolation(&mut stack, &mut out, i)?;
                     i += 2;
-                    if depth >= MAX_DEPTH {
-                        return Err("nesting too deep");
-                    }
-                    stack.push(Frame::Code { braces: 0 });
-                    prev = Prev::Op;
-                    last = b'{';
-                    spaced = false;
+                    (prev, last, spaced) = (Prev::Op, b'{', false);
                     continue;
                 } else if c == b'\n' && (!pending.is_empty() || heredocs > 0) {
                     return Err("a multi-line literal after a heredoc start or in a heredoc");
@@ -675,6 +661,20 @@ pub(super) fn lex(t: &[u8]) -> Result<Vec<u8>, &'static str> {
         return Err("an unterminated literal or heredoc");
     }
     Ok(out)
+}
+
+/// Enters the interpolation whose `#{` is at `at` (blanked: the code is what it holds).
+fn open_interpolation(
+    stack: &mut Vec<Frame>,
+    out: &mut [u8],
+    at: usize,
+) -> Result<(), &'static str> {
+    if stack.len() >= MAX_DEPTH {
+        return Err("nesting too deep");
+    }
+    blank(out, at, at + 2);
+    stack.push(Frame::Code { braces: 0 });
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
