@@ -17,7 +17,9 @@
 //! By language: this file holds the shared scanner (the compiled automaton, `admit`, the
 //! byte-level word helpers); `python.rs`, `ruby.rs` and `rust.rs` each hold their language's
 //! requirement table and the shape checks it names; `pycode.rs` the Python lexer behind
-//! `python2_hint`; `tests.rs` the unit tests.
+//! `python2_hint` and the block check, `pyblock.rs` Python's statements and blocks read from
+//! that lexer's output (is an fd action inside its loop's statement?), `rbcode.rs` the Ruby
+//! lexer; `tests.rs` the unit tests.
 
 use std::sync::OnceLock;
 
@@ -25,6 +27,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, Matc
 
 use crate::facts::Lang;
 
+mod pyblock;
 mod pycode;
 mod python;
 mod rbcode;

@@ -84,16 +84,28 @@ pub(super) const PYTHON: &[Requirement] = &[
     // module aliases and `from` imports. The module name `subprocess` appears in the text for
     // every subprocess call (the import names it), `popen` for every os/popen2 one,
     // `getoutput`/`getstatusoutput` for the commands ones (`get-status-output` does not hold
-    // `getoutput`; the module name `commands`, a common
-    // word, is not needed), `closerange` for FD005. `Popen` alone is never enough: it is only
-    // recognised when imported from `subprocess` or `popen2`, which both contain a token here.
+    // `getoutput`), with the module's name `commands` as a whole word (`python_commands_word`:
+    // in the call, or in the import that binds the name; `subprocess.getoutput`, the Python 3
+    // function, is no legacy call), `closerange` for FD005. `Popen` alone is never enough: it
+    // is only recognised when imported from `subprocess` or `popen2`, which both contain a
+    // token here.
     //
     // Files with `subprocess` but none of these are only weakly admitted (the next
-    // requirement): their findings depend on Python 2-ness and the link pass, which the engine
-    // checks before parsing them (ARCHITECTURE.md, "Decisions").
-    (&[&["getoutput", "getstatusoutput", "closerange"]], None),
-    // A `subprocess` call with `close_fds` (`close_fds=False` is a finding on any version).
-    (&[&["subprocess"], &["close_fds"]], None),
+    // requirements): their findings depend on Python 2-ness and the link pass, which the
+    // engine checks before parsing them (ARCHITECTURE.md, "Decisions").
+    (&[&["closerange"]], None),
+    (
+        &[&["getoutput", "getstatusoutput"], &["commands"]],
+        Some(python_commands_word),
+    ),
+    // A `subprocess` call with a `close_fds` that may be false (`python_close_fds_not_true`):
+    // `close_fds=False` is a finding on any version. `close_fds=True` is one only in Python 2
+    // code, like a call without it: a file whose every `close_fds` is a literal `True` is
+    // admitted weakly by the next requirement.
+    (
+        &[&["subprocess"], &["close_fds"]],
+        Some(python_close_fds_not_true),
+    ),
     // A `subprocess` call without it: admitted, but weakly (see `PYTHON_WEAK` and
     // `Admission::Weak`).
     (&[&["subprocess"]], None),
@@ -120,7 +132,7 @@ pub(super) const PYTHON: &[Requirement] = &[
 /// without `close_fds`, or an `os.popen` call, has a finding only when the file is judged
 /// Python 2, or when it runs a scanned script that sweeps fds (the link pass). The engine
 /// decides those cheaply before parsing such a file (`engine`, "weakly admitted").
-pub(super) const PYTHON_WEAK: &[usize] = &[4, 6, 7];
+pub(super) const PYTHON_WEAK: &[usize] = &[5, 7, 8];
 
 /// Whether Python source may be Python 2 by its own text: a byte-level superset of the evidence
 /// the Python frontend accepts (a `python2`, `jython` or `pypy` shebang, print and exec statements, `except X, e`,
@@ -243,15 +255,20 @@ pub fn python2_hint(text: &[u8]) -> bool {
 ///
 /// ACTION is `close`, `fstat`, `set_inheritable` or `fcntl`, and the loop is over a `range`
 /// (see `python_loop_vars`). Between the tokens of a shape only whitespace, comments and line
-/// continuations can stand. The check is deliberately looser than the query (it does not tie
-/// the call to the loop's body): it must never reject a file the frontend would find a loop in.
+/// continuations can stand. The call must be inside the loop's statement (`pyblock`: the
+/// loop's logical line and the block under it), the variable's loop being one that starts
+/// there; where the file's blocks cannot be read (`pyblock::blocks` gives no answer, or the
+/// text does not tokenize), anywhere in the file. The check is deliberately looser than the
+/// query (a statement holds more than the loop's body): it must never reject a file the
+/// frontend would find a loop in.
 /// The longest parameter list `python_loop_action` reads (see its use).
 const MAX_PARAMS_BYTES: usize = 64 * 1024;
 
 pub(super) fn python_loop_action(t: &[u8]) -> bool {
     const ACTIONS: &[&[u8]] = &[b"close", b"fstat", b"set_inheritable", b"fcntl"];
-    // Names passed first to an action call, and whether an action is followed by a comma.
-    let mut args: Vec<&[u8]> = Vec::new();
+    // Names passed first to an action call, with the call's offset, and whether an action is
+    // followed by a comma.
+    let mut args: Vec<(&[u8], usize)> = Vec::new();
     let mut mapped = false;
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
@@ -269,7 +286,7 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
                     if let Some(name) = ident_at(t, start)
                         && matches!(t.get(skip_trivia(t, start + name.len())), Some(b',' | b')'))
                     {
-                        args.push(name);
+                        args.push((name, at));
                     }
                 }
                 Some(b',') => {
@@ -290,7 +307,7 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     // A wrapper of another module (`utils.close_fd_no_error(fd)`, `options.close_fd(i)`):
     // the frontend follows a callee whose last name holds one of `WRAPPER_WORDS`, called
     // with the loop variable as its first argument.
-    let mut wrapped: Vec<&[u8]> = Vec::new();
+    let mut wrapped: Vec<(&[u8], usize)> = Vec::new();
     for at in wrapper_ac().find_iter(t).map(|m| m.start()) {
         let mut start = at;
         while start > 0 && is_ident(t[start - 1]) {
@@ -309,7 +326,7 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             if let Some(name) = ident_at(t, first)
                 && matches!(t.get(skip_trivia(t, first + name.len())), Some(b',' | b')'))
             {
-                wrapped.push(name);
+                wrapped.push((name, start));
             }
         }
     }
@@ -323,18 +340,25 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     if args.is_empty() && wrapped.is_empty() {
         return false;
     }
-    // Each name once, looked up by binary search: a file of 10,000 `close(fd)` calls and as many
-    // `def`s compared every parameter with every argument.
-    for names in [&mut args, &mut wrapped] {
-        names.sort_unstable();
-        names.dedup();
-    }
+    // Where each loop's statement is, when the file's blocks can be read.
+    let code = pycode::code_only(t);
+    let blocks = code.as_deref().and_then(pyblock::blocks);
+    let loop_vars = python_loop_vars(t);
+    let blocks = blocks.as_ref().zip(code.as_deref());
+    let loops = LoopSpans::new(&loop_vars, blocks, false);
+    let query_loops = LoopSpans::new(&loop_vars, blocks, true);
+    let blocks = blocks.map(|(b, _)| b);
+    // The action calls in the order of the text (found per action word), so that those inside
+    // a helper's statement are a slice.
+    args.sort_unstable_by_key(|(_, at)| *at);
+    let all_names = sorted_names(&args);
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
     // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
     // is a function defined in this file, one level, when the loop variable is one of the
     // call's positional arguments): a helper with a parameter among the action arguments counts
     // when its name is called somewhere (`NAME(` or `self.NAME (` not preceded by `def`) with
-    // the variable of a loop of a matched shape among the words of its arguments.
+    // the variable of a loop of a matched shape among the words of its arguments, inside that
+    // loop's statement. The helper's action must be inside the helper's own statement.
     let mut helpers: Vec<&[u8]> = Vec::new();
     for at in memchr::memmem::find_iter(t, b"def") {
         if !starts_word(t, at) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
@@ -355,13 +379,26 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
         // unclosed `(` per `def` made the search for `)` quadratic.
         let Some(close) = closing_paren(t, open, MAX_PARAMS_BYTES) else {
             // Which helper that is, and where it is called, is not worked out.
-            return !python_loop_vars(t).is_empty();
+            return !loop_vars.is_empty();
+        };
+        // The names of the action calls inside the helper's statement (of all of them without
+        // blocks), each once, looked up by binary search: a file of 10,000 `close(fd)` calls
+        // and as many `def`s compared every parameter with every argument.
+        let local;
+        let names: &[&[u8]] = match blocks.and_then(|b| b.statement_at(at)) {
+            Some((s, e)) => {
+                let inside = &args
+                    [args.partition_point(|(_, a)| *a < s)..args.partition_point(|(_, a)| *a < e)];
+                local = sorted_names(inside);
+                &local
+            }
+            None => &all_names,
         };
         let mut i = open + 1;
         let mut closes_param = false;
-        while i < close && !closes_param {
+        while i < close && !closes_param && !names.is_empty() {
             if let Some(name) = ident_at(t, i) {
-                if args.binary_search(&name).is_ok() {
+                if names.binary_search(&name).is_ok() {
                     closes_param = true;
                     break;
                 }
@@ -374,27 +411,168 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             helpers.push(helper);
         }
     }
-    let loop_vars = python_loop_vars(t);
     if !helpers.is_empty() && !loop_vars.is_empty() {
-        let mut vars: Vec<&[u8]> = loop_vars.iter().map(|(v, _)| *v).collect();
-        vars.sort_unstable();
-        vars.dedup();
         helpers.sort_unstable();
         helpers.dedup();
         // The loop passes its variable to the helper as a positional argument (`find_action`'s
-        // `passed` calls): some call of the helper has a loop variable among its arguments.
-        if helpers.iter().any(|h| python_called_with(t, h, &vars)) {
+        // `passed` calls): some call of the helper inside a loop's statement has that loop's
+        // variable among its arguments.
+        if helpers
+            .iter()
+            .any(|h| python_called_with(t, h, &|w, at| loops.holds(w, at)))
+        {
             return true;
         }
     }
-    if loop_vars.iter().any(|(v, _)| args.binary_search(v).is_ok()) {
+    if args.iter().any(|(v, at)| loops.holds(v, *at)) {
         return true;
     }
     // Another module's wrapper is followed only in the query's loops (over `range`,
     // `xrange`, `reversed`, or `while`), not in `for NAME in helper()` loops.
-    loop_vars
-        .iter()
-        .any(|(v, query_loop)| *query_loop && wrapped.binary_search(v).is_ok())
+    wrapped.iter().any(|(v, at)| query_loops.holds(v, *at))
+}
+
+/// Whether the loop whose keyword is at `at` in the blanked `code` is a statement (the
+/// keyword first on its logical line, maybe after `async`) whose block leaves it early the
+/// way `exits_early` sees it: a `break` or `return` starting a statement (first on its line,
+/// or after a `:` or a `;`) that no nested `for`, `while`, `def`, `class` or `async`
+/// statement holds. A clause line on the way (`else:`, `elif`, `except`, `finally`) counts as
+/// nested, since it may be a nested loop's (`for x in y: ... else: break`, which
+/// `exits_early` does not look into). A comprehension (the keyword inside its line) never
+/// leaves early.
+fn leaves_early(code: &[u8], blocks: &pyblock::Blocks, at: usize) -> bool {
+    let Some(k) = blocks.index_at(at) else {
+        return false;
+    };
+    let (start, end) = blocks.span(k);
+    let head = code[start..at.min(end)].trim_ascii();
+    if !(head.is_empty() || head == b"async") {
+        return false;
+    }
+    let first_word = |i: usize| {
+        let (s, e) = blocks.span(i);
+        let line = code[s..e].trim_ascii_start();
+        let n = line
+            .iter()
+            .position(|b| !is_ident(*b))
+            .unwrap_or(line.len());
+        &line[..n]
+    };
+    for w in [&b"break"[..], b"return"] {
+        for q in memchr::memmem::find_iter(&code[start..end], w).map(|q| q + start) {
+            if !whole_word(code, q, q + w.len()) {
+                continue;
+            }
+            // The start of a statement: only blanks before it on its line, or a `:` or `;`.
+            let line_start = memchr::memrchr(b'\n', &code[..q]).map_or(0, |n| n + 1);
+            let before = code[line_start..q].trim_ascii_end();
+            if !matches!(before.last(), None | Some(b':' | b';')) {
+                continue;
+            }
+            let Some(mut i) = blocks.index_at(q) else {
+                continue;
+            };
+            let mut nested = false;
+            while i != k {
+                if matches!(
+                    first_word(i),
+                    b"for"
+                        | b"while"
+                        | b"def"
+                        | b"class"
+                        | b"async"
+                        | b"else"
+                        | b"elif"
+                        | b"except"
+                        | b"finally"
+                ) {
+                    nested = true;
+                    break;
+                }
+                match blocks.parent(i) {
+                    Some(p) => i = p,
+                    None => {
+                        nested = true;
+                        break;
+                    }
+                }
+            }
+            if !nested {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The names of `calls`, sorted, each once.
+fn sorted_names<'a>(calls: &[(&'a [u8], usize)]) -> Vec<&'a [u8]> {
+    let mut v: Vec<&[u8]> = calls.iter().map(|(n, _)| *n).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The statements of a file's loops by their variable: whether a call at some offset with a
+/// variable as its argument can be in the loop of that variable (`pyblock`). Without the
+/// file's blocks, any loop of the variable anywhere counts. A loop statement that leaves early
+/// (`leaves_early`) is left out: `loop_action` gives up on it (`exits_early`).
+struct LoopSpans<'t> {
+    /// Variable -> its loops' statements as (start, end), sorted by start, and the largest end
+    /// among the first k for each k (a prefix maximum: some statement starting at or before
+    /// an offset reaches past it exactly when that maximum does).
+    by_var: std::collections::HashMap<&'t [u8], (Vec<usize>, Vec<usize>)>,
+}
+
+impl<'t> LoopSpans<'t> {
+    fn new(
+        vars: &[(&'t [u8], bool, usize)],
+        blocks: Option<(&pyblock::Blocks, &[u8])>,
+        query: bool,
+    ) -> Self {
+        let mut spans: std::collections::HashMap<&'t [u8], Vec<(usize, usize)>> =
+            std::collections::HashMap::new();
+        for &(v, query_loop, at) in vars {
+            if query && !query_loop {
+                continue;
+            }
+            let span = match blocks {
+                Some((b, code)) => {
+                    if leaves_early(code, b, at) {
+                        continue;
+                    }
+                    b.statement_at(at).unwrap_or((0, usize::MAX))
+                }
+                None => (0, usize::MAX),
+            };
+            spans.entry(v).or_default().push(span);
+        }
+        let by_var = spans
+            .into_iter()
+            .map(|(v, mut s)| {
+                s.sort_unstable();
+                let starts = s.iter().map(|(a, _)| *a).collect();
+                let ends = s
+                    .iter()
+                    .scan(0usize, |m, (_, e)| {
+                        *m = (*m).max(*e);
+                        Some(*m)
+                    })
+                    .collect();
+                (v, (starts, ends))
+            })
+            .collect();
+        LoopSpans { by_var }
+    }
+
+    /// Whether some loop of `var` has `at` inside its statement.
+    fn holds(&self, var: &[u8], at: usize) -> bool {
+        let Some((starts, ends)) = self.by_var.get(var) else {
+            return false;
+        };
+        let k = starts.partition_point(|s| *s <= at);
+        k > 0 && ends[k - 1] > at
+    }
 }
 
 /// The variables of the loops `queries/python/close_loops.scm` matches, read from the text:
@@ -404,8 +582,8 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
 /// the query wants a `comparison_operator` whose first operand is the name). Between tokens,
 /// whitespace, comments and continuations; a keyword inside a longer name also counts (looser).
 /// Each variable comes with whether its loop is one of the query's (a `while`, or a `for` over
-/// `range`/`xrange`/`reversed`) rather than a `for` over another call.
-pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
+/// `range`/`xrange`/`reversed`) rather than a `for` over another call, and the keyword's offset.
+pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool, usize)> {
     let mut vars = Vec::new();
     for kw in [&b"for"[..], b"while"] {
         for at in memchr::memmem::find_iter(t, kw) {
@@ -432,7 +610,7 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
                         && t.get(skip_trivia(t, k + h.len())) == Some(&b':')
                         && assigned_here(t, h)
                     {
-                        vars.push((name, false));
+                        vars.push((name, false, at));
                         continue;
                     }
                     let mut call = false;
@@ -461,7 +639,7 @@ pub(super) fn python_loop_vars(t: &[u8]) -> Vec<(&[u8], bool)> {
                     || matches!(ident_at(t, j), Some(b"in" | b"is" | b"not"))
             };
             if is_loop {
-                vars.push((name, query_loop));
+                vars.push((name, query_loop, at));
             }
         }
     }
@@ -517,7 +695,8 @@ fn assigned_here(t: &[u8], name: &[u8]) -> bool {
 /// `CTOR(range(` or `CTOR(xrange(`, CTOR one of the pattern's constructors as a whole
 /// identifier, with only whitespace, comments and continuations between the tokens (the
 /// pattern wants the range call as the constructor's only argument, and both callees as plain
-/// identifiers).
+/// identifiers), and a range whose arguments may reach the limit (`may_name_a_limit`:
+/// `list(range(10))`, the common spelling in test suites, cannot).
 pub(super) fn python_range_container(t: &[u8]) -> bool {
     ["list", "set", "frozenset", "tuple", "sorted"]
         .iter()
@@ -532,10 +711,49 @@ pub(super) fn python_range_container(t: &[u8]) -> bool {
                     return false;
                 }
                 let r = skip_trivia(t, open + 1);
-                matches!(ident_at(t, r), Some(w @ (b"range" | b"xrange"))
-                if t.get(skip_trivia(t, r + w.len())) == Some(&b'('))
+                let Some(w @ (b"range" | b"xrange")) = ident_at(t, r) else {
+                    return false;
+                };
+                let args = skip_trivia(t, r + w.len());
+                t.get(args) == Some(&b'(') && may_name_a_limit(t, args)
             })
         })
+}
+
+/// Whether the argument list opening at `open` may hold a bound that reaches the fd limit:
+/// the resolver reaches one only through a name (`MAXFD`, a variable) or a call
+/// (`getrlimit(..)`, `os.sysconf(..)`, a helper), so arguments with no identifier in them
+/// (digits, hexadecimal literals, operators, brackets, whitespace) cannot. Anything else
+/// counts: a letter outside a `0x` literal (`1e5` and `10L` too), a string, a comment, an
+/// argument list whose end is not found within `MAX_PARAMS_BYTES`.
+fn may_name_a_limit(t: &[u8], open: usize) -> bool {
+    let Some(close) = closing_paren(t, open, MAX_PARAMS_BYTES) else {
+        return true;
+    };
+    let mut i = open + 1;
+    while i < close {
+        let b = t[i];
+        if b == b'0' && matches!(t.get(i + 1), Some(b'x' | b'X')) && (i == 0 || !is_ident(t[i - 1]))
+        {
+            // A hexadecimal literal: its digits (a-f included) are no name.
+            i += 2;
+            while i < close && (t[i].is_ascii_hexdigit() || t[i] == b'_') {
+                i += 1;
+            }
+            continue;
+        }
+        if (is_ident(b) && !b.is_ascii_digit() && b != b'_') || matches!(b, b'\'' | b'"' | b'#') {
+            return true;
+        }
+        if b == b'_' {
+            // `_` alone is a name; `1_000` is a number.
+            if i == 0 || !t[i - 1].is_ascii_digit() {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Whether the text has `def NAME` (a function the frontend may find by that name; methods
@@ -639,11 +857,12 @@ fn closing_paren(t: &[u8], open: usize, limit: usize) -> Option<usize> {
     None
 }
 
-/// Whether `name` is called (as `python_called` finds it) with one of `vars` (sorted) among the
-/// identifiers between its parentheses. An argument list whose end is not found soon counts as
-/// holding one, and so do all calls once their argument lists add up to more than the text
-/// itself (nested calls `h(h(h(...)))` would make the scan quadratic): looser is sound.
-fn python_called_with(t: &[u8], name: &[u8], vars: &[&[u8]]) -> bool {
+/// Whether `name` is called (as `python_called` finds it) with an identifier `arg` among the
+/// ones between its parentheses for which `wanted(arg, call)` holds (`call`: the name's
+/// offset). An argument list whose end is not found soon counts as holding one, and so do all
+/// calls once their argument lists add up to more than the text itself (nested calls
+/// `h(h(h(...)))` would make the scan quadratic): looser is sound.
+fn python_called_with(t: &[u8], name: &[u8], wanted: &dyn Fn(&[u8], usize) -> bool) -> bool {
     let mut budget = t.len().saturating_add(MAX_PARAMS_BYTES);
     memchr::memmem::find_iter(t, name).any(|at| {
         let end = at + name.len();
@@ -664,7 +883,7 @@ fn python_called_with(t: &[u8], name: &[u8], vars: &[&[u8]]) -> bool {
         let mut i = open + 1;
         while i < close {
             match ident_at(t, i) {
-                Some(w) if vars.binary_search(&w).is_ok() => return true,
+                Some(w) if wanted(w, at) => return true,
                 Some(w) => i += w.len(),
                 None => i += 1,
             }
@@ -680,6 +899,61 @@ pub(super) fn after_def(t: &[u8], at: usize) -> bool {
         j -= 1;
     }
     j < at && j >= 3 && &t[j - 3..j] == b"def" && (j == 3 || !is_ident(t[j - 4]))
+}
+
+/// Whether `commands` stands as a whole word: `classify` recognises `getoutput` and
+/// `getstatusoutput` only of the module `commands`, which its call names (`commands.getoutput`,
+/// `c.getoutput` after `import commands as c`) or the `from commands import ...` that binds the
+/// bare name does.
+pub(super) fn python_commands_word(t: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, b"commands").any(|at| whole_word(t, at, at + 8))
+}
+
+/// Whether some `close_fds` may be false: a whole word `close_fds` that is not set to a
+/// literal `True` (or `1`). `spawn_call` reads `close_fds=` keyword arguments and
+/// `options.rs` the `close_fds` keys and names of the option flow (`"close_fds": True`,
+/// `kwargs["close_fds"] = True`, `dict(close_fds=True)`, `close_fds = True`): each such
+/// spelling of `True` is `close_fds`, maybe a closing quote and `]`, then `=` (not `==`), `:`
+/// or `,`, then `True` or `1` as the whole value (followed by `,`, `)`, `]`, `}`, `;`, a
+/// comment or the end of the line). Every other occurrence counts as maybe false
+/// (`close_fds=False`, `close_fds=flag`, `close_fds=True if x else False`).
+pub(super) fn python_close_fds_not_true(t: &[u8]) -> bool {
+    let blanks = |mut i: usize| {
+        while t.get(i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+            i += 1;
+        }
+        i
+    };
+    memchr::memmem::find_iter(t, b"close_fds").any(|at| {
+        let end = at + b"close_fds".len();
+        if !whole_word(t, at, end) {
+            return false;
+        }
+        let mut i = end;
+        if matches!(t.get(i), Some(b'\'' | b'"')) {
+            i += 1;
+        }
+        if t.get(i) == Some(&b']') {
+            i += 1;
+        }
+        i = blanks(i);
+        match t.get(i) {
+            Some(b'=') if t.get(i + 1) != Some(&b'=') => {}
+            Some(b':' | b',') => {}
+            _ => return true,
+        }
+        i = blanks(i + 1);
+        let value = match ident_at(t, i) {
+            Some(b"True") => 4,
+            _ if t.get(i) == Some(&b'1') && t.get(i + 1).is_none_or(|b| !is_ident(*b)) => 1,
+            _ => return true,
+        };
+        i = blanks(i + value);
+        !matches!(
+            t.get(i),
+            None | Some(b',' | b')' | b']' | b'}' | b';' | b'#' | b'\n' | b'\r')
+        )
+    })
 }
 
 /// Python's legacy spawn calls (`classify`: `os.popen`, `os.popen2/3/4`, `popen2.popen2/3/4`,

@@ -772,3 +772,179 @@ fn every_spawn_after_a_tricky_literal_passes_the_prefilter_alone() {
     assert_eq!(rbcode::lex(prose.as_bytes()).err(), None);
     assert!(!may_match(Lang::Ruby, prose.as_bytes()));
 }
+
+/// The block check (`pyblock`): an fd action counts only inside its loop's statement, and a
+/// loop statement that leaves early (`exits_early`) counts for nothing. Each positive is a
+/// loop the frontend finds, each negative a text where it finds none, so the prefilter must
+/// keep exactly the positives.
+#[test]
+fn python_actions_must_be_inside_a_loop_that_does_not_leave_early() {
+    let opts = crate::lang::FrontendOptions::default();
+    let loops = |src: &str| {
+        crate::lang::extract(Lang::Python, src, &opts)
+            .unwrap()
+            .close_loops
+            .len()
+    };
+    let positives = [
+        // The body on the header's line, after blank and comment lines at column 0, inside
+        // brackets that start lines at column 0, after a string whose lines start at column 0.
+        "for fd in range(3, 4096): os.close(fd)\n",
+        "def f():\n    for fd in range(3, 4096):\n\n# note\n        os.close(fd)\n",
+        "def f():\n    for fd in range(3, 4096):\n        x = [\n1]\n        os.close(fd)\n",
+        "def f():\n    for fd in range(3, 4096):\n        s = '''\nx\n'''\n        os.close(fd)\n",
+        // A comprehension whose call is on a line before its `for`, and one in a `return`.
+        "def f():\n    x = [\nos.close(fd)\n        for fd in range(3, 4096)]\n",
+        "def f():\n    return [os.close(fd) for fd in range(3, 4096)]\n",
+        // `break` and `return` that are not the loop's: a nested loop's (also in its `else`),
+        // a nested function's, in a string or a comment, part of a longer name.
+        "for fd in range(3, 4096):\n    for x in y:\n        break\n    os.close(fd)\n",
+        "for fd in range(3, 4096):\n    for x in y:\n        pass\n    else:\n        break\n    os.close(fd)\n",
+        "for fd in range(3, 4096):\n    def g():\n        return 1\n    os.close(fd)\n",
+        "for fd in range(3, 4096):\n    os.close(fd)  # break\n    s = 'return'\n    breaks = 1\n",
+        "fd = 3\nwhile fd < 4096:\n    while True:\n        break\n    os.close(fd)\n    fd += 1\n",
+        // A helper whose action is in its own statement, called inside the loop's.
+        "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    shut(n)\n",
+        // Tab indentation.
+        "def f():\n\tfor fd in range(3, 4096):\n\t\tos.close(fd)\n",
+    ];
+    for src in positives {
+        assert_eq!(loops(src), 1, "frontend finds no loop in {src:?}");
+        assert!(
+            may_match(Lang::Python, src.as_bytes()),
+            "prefilter drops {src:?}"
+        );
+    }
+    let negatives = [
+        // The call after the loop: a search for a free fd, then a close of the one found
+        // (CPython's and multiprocess's test suites).
+        "for newfd in range(256, 4096):\n    if free(newfd):\n        break\nos.close(newfd)\n",
+        "def f():\n    for fd in range(3, 4096):\n        pass\n    os.close(fd)\n",
+        "def f():\n    for fd in range(3, 4096):\n        x = (1,\n2)\n    os.close(fd)\n",
+        // A loop that leaves early: `break`, `return`, on the header's line or after `:`/`;`.
+        "for fd in range(3, 4096):\n    if fd > 9:\n        break\n    os.close(fd)\n",
+        "def f():\n    for fd in range(3, 4096):\n        os.close(fd)\n        if x: return fd\n",
+        "for fd in range(3, 4096): os.close(fd); break\n",
+        "fd = 3\nwhile fd < 4096:\n    os.close(fd)\n    fd += 1\n    break\n",
+        // A helper that closes some other name, and one called outside every loop.
+        "def shut(fd):\n    os.close(x)\n    os.close(fd2)\nfd2 = 1\nfor n in range(3, 4096):\n    shut(n)\n",
+        "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    pass\nshut(n)\n",
+    ];
+    for src in negatives {
+        assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");
+        assert!(
+            !may_match(Lang::Python, src.as_bytes()),
+            "prefilter keeps {src:?}"
+        );
+    }
+    let searches =
+        include_str!("../../fixtures/python/prefilter/searches_then_close_after_the_loop.py");
+    assert_eq!(codes_without_prefilter(searches), Vec::<&str>::new());
+    assert_eq!(admit(Lang::Python, searches.as_bytes()), Admission::Weak);
+    assert!(!python2_hint(searches.as_bytes()));
+    // Where the blocks cannot be read, the whole file counts, as before the check.
+    for src in [
+        "def f():\n        for fd in range(3, 4096):\n            pass\n    os.close(fd)\n",
+        "def f():\n\tfor fd in range(3, 4096):\n        pass\n    os.close(fd)\n",
+        "for fd in range(3, 4096):\n    pass\nos.close(fd)\nx = (\n",
+        "for fd in range(3, 4096):\n    pass\nos.close(fd)\ns = 'open\n",
+    ] {
+        assert!(may_match(Lang::Python, src.as_bytes()), "{src:?}");
+    }
+}
+
+/// The rules' codes for a Python text linted without the prefilter.
+fn codes_without_prefilter(src: &str) -> Vec<&'static str> {
+    let settings = crate::settings::Settings {
+        prefilter: false,
+        ..crate::settings::Settings::default()
+    };
+    crate::engine::lint_text(std::path::Path::new("x.py"), Lang::Python, src, &settings)
+        .findings
+        .iter()
+        .map(|f| f.rule.code)
+        .collect()
+}
+
+/// FD002 containers, `close_fds`, and the `commands` module: the shapes that tell a file that
+/// cannot have their findings from one that may.
+#[test]
+fn python_container_close_fds_and_commands_shapes() {
+    // A container of a range with no name in its arguments cannot reach the limit (the
+    // bare `range` of Python 2 still admits the file weakly).
+    for src in [
+        "import os\nMAXFD = os.sysconf('SC_OPEN_MAX')\nx = list(range(10))\ny = set(range(0x10, 2 * 8))\n",
+        "import resource  # RLIMIT_NOFILE\nx = sorted(range(1_000, (3 + 4)))\n",
+    ] {
+        assert_eq!(codes_without_prefilter(src), Vec::<&str>::new(), "{src:?}");
+        assert_ne!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Yes,
+            "{src:?}"
+        );
+    }
+    for src in [
+        "import os\nMAXFD = os.sysconf('SC_OPEN_MAX')\nx = list(range(MAXFD))\n",
+        "import os\nx = list(range(3, os.sysconf('SC_OPEN_MAX')))\n",
+        "import os\nn = os.sysconf('SC_OPEN_MAX')\nx = tuple(range(3, n + 1))\n",
+    ] {
+        assert_eq!(codes_without_prefilter(src), ["FD002"], "{src:?}");
+        assert_eq!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Yes,
+            "{src:?}"
+        );
+    }
+    // Every `close_fds` a literal `True`: a finding only on Python 2, like a call without
+    // it, so weak. Anything else may be false: strong.
+    for src in [
+        "import subprocess\nsubprocess.call(['ls'], close_fds=True)\n",
+        "import subprocess\nkw = {'close_fds': True, 'shell': False}\nsubprocess.call(['ls'], **kw)\n",
+        "import subprocess\nkw['close_fds'] = True  # always\nsubprocess.call(['ls'], **kw)\n",
+        "import subprocess\nsubprocess.call(['ls'], close_fds = 1)\ndef _close_fds(self): pass\n",
+    ] {
+        assert_eq!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Weak,
+            "{src:?}"
+        );
+    }
+    for src in [
+        "import subprocess\nsubprocess.call(['ls'], close_fds=False)\n",
+        "import subprocess\nsubprocess.call(['ls'], close_fds=flag)\n",
+        "import subprocess\nsubprocess.call(['ls'], close_fds=True if a else False)\n",
+        "import subprocess\nsubprocess.call(['ls'], close_fds=True)\nsubprocess.call(['ls'], close_fds=0)\n",
+        "import subprocess\nkw = dict(close_fds=False)\nsubprocess.call(['ls'], **kw)\n",
+    ] {
+        assert_eq!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Yes,
+            "{src:?}"
+        );
+    }
+    let false_kw = "import subprocess\nsubprocess.call(['ls'], close_fds=False)\n";
+    assert_eq!(facts(Lang::Python, false_kw).spawns.len(), 1);
+    // `getoutput` is a legacy call only of the module `commands`.
+    for src in [
+        "import commands\ncommands.getoutput('ls')\n",
+        "from commands import getstatusoutput\ngetstatusoutput('ls')\n",
+    ] {
+        assert_eq!(facts(Lang::Python, src).spawns.len(), 1, "{src:?}");
+        assert_eq!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Yes,
+            "{src:?}"
+        );
+    }
+    for src in [
+        "import subprocess\nsubprocess.getoutput('ls')\n",
+        "from IPython.utils.process import getoutput\ngetoutput('ls')  # a shell command\n",
+    ] {
+        assert!(facts(Lang::Python, src).spawns.is_empty(), "{src:?}");
+        assert_ne!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Yes,
+            "{src:?}"
+        );
+    }
+}
