@@ -268,7 +268,9 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     const ACTIONS: &[&[u8]] = &[b"close", b"fstat", b"set_inheritable", b"fcntl"];
     // Names passed first to an action call, with the call's offset, and whether an action is
     // followed by a comma.
-    let mut args: Vec<(&[u8], usize)> = Vec::new();
+    // With the call's offset and the least literal bound a loop must have for the call to make
+    // a finding (`min_literal_bound`).
+    let mut args: Vec<(&[u8], usize, u64)> = Vec::new();
     let mut mapped = false;
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
@@ -286,7 +288,7 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
                     if let Some(name) = ident_at(t, start)
                         && matches!(t.get(skip_trivia(t, start + name.len())), Some(b',' | b')'))
                     {
-                        args.push((name, at));
+                        args.push((name, at, min_literal_bound(a)));
                     }
                 }
                 Some(b',') => {
@@ -345,12 +347,20 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     let blocks = code.as_deref().and_then(pyblock::blocks);
     let loop_vars = python_loop_vars(t);
     let blocks = blocks.as_ref().zip(code.as_deref());
-    let loops = LoopSpans::new(&loop_vars, blocks, false);
-    let query_loops = LoopSpans::new(&loop_vars, blocks, true);
+    let loops = |min: u64| LoopSpans::new(t, &loop_vars, blocks, false, min);
+    let (closing, probing) = (loops(CLOSE_GUESS), loops(PROBE_GUESS));
+    let query_loops = LoopSpans::new(t, &loop_vars, blocks, true, CLOSE_GUESS);
+    let holds = |v: &[u8], at: usize, min: u64| {
+        if min >= PROBE_GUESS {
+            probing.holds(v, at)
+        } else {
+            closing.holds(v, at)
+        }
+    };
     let blocks = blocks.map(|(b, _)| b);
     // The action calls in the order of the text (found per action word), so that those inside
     // a helper's statement are a slice.
-    args.sort_unstable_by_key(|(_, at)| *at);
+    args.sort_unstable_by_key(|(_, at, _)| *at);
     let all_names = sorted_names(&args);
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
     // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
@@ -359,7 +369,8 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     // when its name is called somewhere (`NAME(` or `self.NAME (` not preceded by `def`) with
     // the variable of a loop of a matched shape among the words of its arguments, inside that
     // loop's statement. The helper's action must be inside the helper's own statement.
-    let mut helpers: Vec<&[u8]> = Vec::new();
+    // Each with the least literal bound of the actions inside it.
+    let mut helpers: Vec<(&[u8], u64)> = Vec::new();
     for at in memchr::memmem::find_iter(t, b"def") {
         if !starts_word(t, at) || t.get(at + 3).is_some_and(|b| is_ident(*b)) {
             continue;
@@ -385,14 +396,19 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
         // blocks), each once, looked up by binary search: a file of 10,000 `close(fd)` calls
         // and as many `def`s compared every parameter with every argument.
         let local;
-        let names: &[&[u8]] = match blocks.and_then(|b| b.statement_at(at)) {
+        let (names, min): (&[&[u8]], u64) = match blocks.and_then(|b| b.statement_at(at)) {
             Some((s, e)) => {
-                let inside = &args
-                    [args.partition_point(|(_, a)| *a < s)..args.partition_point(|(_, a)| *a < e)];
+                let inside = &args[args.partition_point(|(_, a, _)| *a < s)
+                    ..args.partition_point(|(_, a, _)| *a < e)];
                 local = sorted_names(inside);
-                &local
+                let min = inside
+                    .iter()
+                    .map(|(_, _, m)| *m)
+                    .min()
+                    .unwrap_or(CLOSE_GUESS);
+                (&local, min)
             }
-            None => &all_names,
+            None => (&all_names, CLOSE_GUESS),
         };
         let mut i = open + 1;
         let mut closes_param = false;
@@ -408,23 +424,24 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             }
         }
         if closes_param {
-            helpers.push(helper);
+            helpers.push((helper, min));
         }
     }
     if !helpers.is_empty() && !loop_vars.is_empty() {
+        // By name, the least bound first, which `dedup_by_key` keeps.
         helpers.sort_unstable();
-        helpers.dedup();
+        helpers.dedup_by_key(|(h, _)| *h);
         // The loop passes its variable to the helper as a positional argument (`find_action`'s
         // `passed` calls): some call of the helper inside a loop's statement has that loop's
         // variable among its arguments.
         if helpers
             .iter()
-            .any(|h| python_called_with(t, h, &|w, at| loops.holds(w, at)))
+            .any(|(h, min)| python_called_with(t, h, &|w, at| holds(w, at, *min)))
         {
             return true;
         }
     }
-    if args.iter().any(|(v, at)| loops.holds(v, *at)) {
+    if args.iter().any(|(v, at, min)| holds(v, *at, *min)) {
         return true;
     }
     // Another module's wrapper is followed only in the query's loops (over `range`,
@@ -505,9 +522,76 @@ fn leaves_early(code: &[u8], blocks: &pyblock::Blocks, at: usize) -> bool {
     false
 }
 
+/// The least literal bound that makes a close, flag or probe loop a finding: FD001 reports a
+/// loop to a guessed bound from `rules::is_limit_guess` (256) and a probe (`fstat`) from
+/// `rules::is_probe_guess` (1,024), for a literal (no name: the lower thresholds of names like
+/// `MAXFD` do not apply). The link pass and FD002 want a real limit, never a literal.
+const CLOSE_GUESS: u64 = 256;
+const PROBE_GUESS: u64 = 1024;
+
+/// `min_literal_bound` of an action word: a probe (`fstat`) wants the higher one.
+fn min_literal_bound(action: &[u8]) -> u64 {
+    if action == b"fstat" {
+        PROBE_GUESS
+    } else {
+        CLOSE_GUESS
+    }
+}
+
+/// The bound of `for NAME in range(..)` (or `xrange`, or either inside `reversed(..)`) whose
+/// `for` is at `at`, when it is a plain decimal literal (`range(0, 256)`, `range(1_000)`):
+/// its value read in decimal (a Python 2 octal `0400` reads smaller to Python: the decimal
+/// value is never below it). `None` for anything else: a name, a call, arithmetic, a step.
+fn literal_range_bound(t: &[u8], at: usize) -> Option<u64> {
+    if !t[at..].starts_with(b"for") {
+        return None;
+    }
+    let mut i = skip_trivia(t, at + 3);
+    i = skip_trivia(t, i + ident_at(t, i)?.len());
+    if ident_at(t, i)? != b"in" {
+        return None;
+    }
+    i = skip_trivia(t, i + 2);
+    let mut f = ident_at(t, i)?;
+    if f == b"reversed" {
+        i = skip_trivia(t, i + f.len());
+        if t.get(i) != Some(&b'(') {
+            return None;
+        }
+        i = skip_trivia(t, i + 1);
+        f = ident_at(t, i)?;
+    }
+    if !matches!(f, b"range" | b"xrange") {
+        return None;
+    }
+    let open = skip_trivia(t, i + f.len());
+    if t.get(open) != Some(&b'(') {
+        return None;
+    }
+    let close = open + 1 + memchr::memchr(b')', t.get(open + 1..)?)?;
+    let args = &t[open + 1..close];
+    let parts: Vec<&[u8]> = args.split(|b| *b == b',').collect();
+    if parts.len() > 2
+        || args
+            .iter()
+            .any(|b| !matches!(b, b'0'..=b'9' | b'_' | b',' | b' '))
+    {
+        return None;
+    }
+    let hi = parts.last()?.trim_ascii();
+    if hi.is_empty() || !hi[0].is_ascii_digit() || hi.len() > 18 {
+        return None;
+    }
+    hi.iter()
+        .filter(|b| b.is_ascii_digit())
+        .try_fold(0u64, |v, b| {
+            v.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        })
+}
+
 /// The names of `calls`, sorted, each once.
-fn sorted_names<'a>(calls: &[(&'a [u8], usize)]) -> Vec<&'a [u8]> {
-    let mut v: Vec<&[u8]> = calls.iter().map(|(n, _)| *n).collect();
+fn sorted_names<'a>(calls: &[(&'a [u8], usize, u64)]) -> Vec<&'a [u8]> {
+    let mut v: Vec<&[u8]> = calls.iter().map(|(n, _, _)| *n).collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -516,7 +600,8 @@ fn sorted_names<'a>(calls: &[(&'a [u8], usize)]) -> Vec<&'a [u8]> {
 /// The statements of a file's loops by their variable: whether a call at some offset with a
 /// variable as its argument can be in the loop of that variable (`pyblock`). Without the
 /// file's blocks, any loop of the variable anywhere counts. A loop statement that leaves early
-/// (`leaves_early`) is left out: `loop_action` gives up on it (`exits_early`).
+/// (`leaves_early`) is left out: `loop_action` gives up on it (`exits_early`); so is a loop
+/// over a range whose bound is a literal below `min` (`literal_range_bound`).
 struct LoopSpans<'t> {
     /// Variable -> its loops' statements as (start, end), sorted by start, and the largest end
     /// among the first k for each k (a prefix maximum: some statement starting at or before
@@ -526,14 +611,16 @@ struct LoopSpans<'t> {
 
 impl<'t> LoopSpans<'t> {
     fn new(
+        t: &[u8],
         vars: &[(&'t [u8], bool, usize)],
         blocks: Option<(&pyblock::Blocks, &[u8])>,
         query: bool,
+        min: u64,
     ) -> Self {
         let mut spans: std::collections::HashMap<&'t [u8], Vec<(usize, usize)>> =
             std::collections::HashMap::new();
         for &(v, query_loop, at) in vars {
-            if query && !query_loop {
+            if (query && !query_loop) || literal_range_bound(t, at).is_some_and(|b| b < min) {
                 continue;
             }
             let span = match blocks {

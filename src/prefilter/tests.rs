@@ -948,3 +948,71 @@ fn python_container_close_fds_and_commands_shapes() {
         );
     }
 }
+
+/// A loop over a range with a small literal bound makes no finding: FD001 guesses from 256
+/// (closes, flags) and from 1,024 (probes). Each case: the findings without the prefilter,
+/// and whether it admits the file.
+#[test]
+fn python_loops_to_a_small_literal_bound() {
+    let helper = "def free(fd):\n    try:\n        os.fstat(fd)\n    except OSError:\n        return True\n    return False\n";
+    let fd001 = vec!["FD001"];
+    for (src, codes, admitted) in [
+        (
+            "for fd in range(3, 255):\n    os.close(fd)\n".to_string(),
+            vec![],
+            false,
+        ),
+        (
+            "for fd in range(3, 256):\n    os.close(fd)\n".to_string(),
+            fd001.clone(),
+            true,
+        ),
+        (
+            "for fd in reversed(xrange(1_000)):\n    os.close(fd)\n".to_string(),
+            fd001.clone(),
+            true,
+        ),
+        (
+            "for fd in range(0, 256):\n    os.fstat(fd)\n".to_string(),
+            vec![],
+            false,
+        ),
+        (
+            "for fd in range(0, 1024):\n    os.fstat(fd)\n".to_string(),
+            fd001.clone(),
+            true,
+        ),
+        // A probe through a helper (multiprocess's `_is_fd_assigned`), to 256 and to 8192.
+        (
+            format!("{helper}for i in range(0, 256):\n    if free(i):\n        os.dup2(1, i)\n"),
+            vec![],
+            false,
+        ),
+        (
+            format!("{helper}for i in range(8192):\n    if free(i):\n        os.dup2(1, i)\n"),
+            fd001.clone(),
+            true,
+        ),
+        // A probe and a close in one loop to 512: the frontend takes the first action (a
+        // probe, no finding); the prefilter counts the close and admits the file (looser).
+        (
+            "for fd in range(3, 512):\n    os.fstat(fd)\n    os.close(fd)\n".to_string(),
+            vec![],
+            true,
+        ),
+        // Arithmetic is not read: admitted, whatever it comes to.
+        (
+            "for fd in range(3, 2 * 100):\n    os.close(fd)\n".to_string(),
+            vec![],
+            true,
+        ),
+    ] {
+        let src = format!("import os\n{src}");
+        assert_eq!(codes_without_prefilter(&src), codes, "{src}");
+        assert_eq!(
+            admit(Lang::Python, src.as_bytes()) == Admission::Yes,
+            admitted,
+            "{src}"
+        );
+    }
+}
