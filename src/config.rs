@@ -135,9 +135,19 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 
 /// The configuration file in the directory `dir` itself (absolute), if any.
 pub fn config_in(dir: &Path) -> Option<PathBuf> {
+    config_in_listed(dir, None)
+}
+
+/// `config_in`, from the walk's listing of `dir` when there is one (`DirSettings::listed`):
+/// only the names it saw are looked at, so a directory without one costs no system call.
+fn config_in_listed(dir: &Path, names: Option<u8>) -> Option<PathBuf> {
     for name in FILE_NAMES {
         let p = dir.join(name);
-        if !p.is_file() {
+        let there = match names {
+            Some(bits) => bits & crate::settings::listed_bit(name) != 0,
+            None => p.is_file(),
+        };
+        if !there {
             continue;
         }
         if *name != "pyproject.toml"
@@ -165,6 +175,8 @@ pub fn config_in(dir: &Path) -> Option<PathBuf> {
 pub struct Hierarchy {
     overrides: Overrides,
     by_dir: RwLock<HashMap<PathBuf, Arc<Settings>>>,
+    /// What the walk saw of each directory (`DirSettings::listed`), by the path as walked.
+    listed: RwLock<HashMap<PathBuf, u8>>,
     errors: Mutex<Vec<String>>,
 }
 
@@ -173,6 +185,7 @@ impl Hierarchy {
         Hierarchy {
             overrides,
             by_dir: RwLock::default(),
+            listed: RwLock::default(),
             errors: Mutex::default(),
         }
     }
@@ -188,7 +201,8 @@ impl Hierarchy {
             dir
         };
         let abs = std::path::absolute(dir_or_cwd).unwrap_or_else(|_| dir.to_path_buf());
-        let s = self.for_abs_dir(&abs);
+        let names = self.listed.read().expect("not poisoned").get(dir).copied();
+        let s = self.for_abs_dir(&abs, names);
         self.by_dir
             .write()
             .expect("not poisoned")
@@ -196,16 +210,17 @@ impl Hierarchy {
         s
     }
 
-    fn for_abs_dir(&self, dir: &Path) -> Arc<Settings> {
+    /// `names`: the walk's listing of `dir` (`DirSettings::listed`), if it saw it.
+    fn for_abs_dir(&self, dir: &Path, names: Option<u8>) -> Arc<Settings> {
         if let Some(s) = self.by_dir.read().expect("not poisoned").get(dir) {
             return s.clone();
         }
         // Lexical: `a/../b` is `b`, as the user means it (std::path::absolute keeps `..`).
         let dir = normalize(dir);
-        let s = match config_in(&dir) {
+        let s = match config_in_listed(&dir, names) {
             Some(file) => Arc::new(self.settings_from(Some(&file))),
             None => match dir.parent() {
-                Some(parent) => self.for_abs_dir(parent),
+                Some(parent) => self.for_abs_dir(parent, None),
                 None => Arc::new(self.settings_from(None)),
             },
         };
@@ -248,6 +263,12 @@ impl DirSettings for Hierarchy {
     }
     fn errors(&self) -> Vec<String> {
         Hierarchy::errors(self)
+    }
+    fn listed(&self, dir: &Path, names: u8) {
+        self.listed
+            .write()
+            .expect("not poisoned")
+            .insert(dir.to_path_buf(), names);
     }
 }
 

@@ -23,7 +23,7 @@ use walkdir::WalkDir;
 
 use crate::config::Exclude;
 use crate::facts::Lang;
-use crate::settings::Settings;
+use crate::settings::{Settings, listed_bit};
 
 /// What discovery asks about exclusion: the run's settings answer per directory (hierarchical
 /// configuration); a bare [`Exclude`] (or none) answers for tools that walk a tree alone.
@@ -34,6 +34,13 @@ pub trait Filter: Sync {
     fn excludes_named(&self, _path: &Path, _is_dir: bool) -> bool {
         false
     }
+    /// `excluded` for a directory met while walking, told whether it holds a `pyvenv.cfg`
+    /// (`None`: look; the walk knows from the directory's listing, `settings::LISTED`).
+    fn excluded_dir(&self, path: &Path, _venv: Option<bool>) -> bool {
+        self.excluded(path, true)
+    }
+    /// The walk has seen every entry of `dir` named in `settings::LISTED` (`DirSettings::listed`).
+    fn listed(&self, _dir: &Path, _names: u8) {}
 }
 
 impl Filter for Option<&Exclude> {
@@ -51,6 +58,18 @@ impl Filter for Settings {
         self.for_dir_entries(parent_dir(path))
             .exclusion
             .is_excluded(path, is_dir)
+    }
+
+    fn excluded_dir(&self, path: &Path, venv: Option<bool>) -> bool {
+        self.for_dir_entries(parent_dir(path))
+            .exclusion
+            .is_excluded_with(path, true, venv)
+    }
+
+    fn listed(&self, dir: &Path, names: u8) {
+        if let Some(h) = &self.hierarchy {
+            h.listed(dir, names);
+        }
     }
 
     fn excludes_named(&self, path: &Path, is_dir: bool) -> bool {
@@ -405,13 +424,19 @@ fn ancestor_ignores(dir: &Path) -> Vec<(PathBuf, Gitignore)> {
 }
 
 fn load_ignore(dir: &Path) -> Option<Gitignore> {
+    load_ignore_listed(dir, None)
+}
+
+/// `load_ignore`, from the walk's listing of `dir` when there is one (`settings::LISTED`): a file it did
+/// not see is not looked for.
+fn load_ignore_listed(dir: &Path, names: Option<u8>) -> Option<Gitignore> {
     let mut files = Vec::new();
     let gi = dir.join(".gitignore");
-    if gi.is_file() {
+    if names.map_or_else(|| gi.is_file(), |n| n & listed_bit(".gitignore") != 0) {
         files.push(gi);
     }
     let exclude = dir.join(".git/info/exclude");
-    if exclude.is_file() {
+    if names.is_none_or(|n| n & listed_bit(".git") != 0) && exclude.is_file() {
         files.push(exclude);
     }
     if files.is_empty() {
@@ -556,6 +581,35 @@ fn explicit_file(path: &Path, out: &mut Discovered, emit: &mut impl FnMut(Candid
     }
 }
 
+/// What the walk has seen of the directory whose entries it is meeting, while it meets the
+/// names in `settings::LISTED` (sorted first): which are there, and those entries, judged once all are
+/// known (`walk_dir`).
+struct Listing {
+    dir: PathBuf,
+    /// The directory's depth in the walk.
+    depth: usize,
+    /// Bit `i`: `settings::LISTED[i]` is there (`.git` as a directory, the others as regular files).
+    names: u8,
+    /// False when one of them is a symbolic link (or another kind of file), which only the file
+    /// system can say what it points to: lookups in this directory ask it, as without a listing.
+    exact: bool,
+    /// The entries with those names, not yet judged.
+    pending: Vec<walkdir::DirEntry>,
+}
+
+/// A directory's ignore files.
+type Ignores = (PathBuf, Gitignore);
+
+/// The ignore files that apply where the walk is, each with its directory.
+type IgnoreStack = Vec<Ignores>;
+
+/// What becomes of a directory once its listed names are known.
+enum Listed {
+    /// A virtualenv (`pyvenv.cfg`) the exclusion settings leave out: skip the rest of it.
+    Excluded,
+    Walked,
+}
+
 fn walk_dir(
     root: &Path,
     no_ignore: bool,
@@ -571,7 +625,65 @@ fn walk_dir(
     let base_len = stack.len();
     // Directories whose .gitignore is on the stack, by depth, so it can be popped on leaving.
     let mut pushed_at: Vec<usize> = Vec::new();
-    let mut it = WalkDir::new(root).follow_links(false).into_iter();
+    // Within a directory, the names of `settings::LISTED` first, then the rest by name.
+    let mut it = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by(|a, b| {
+            let rest =
+                |e: &walkdir::DirEntry| e.file_name().to_str().is_none_or(|n| listed_bit(n) == 0);
+            (rest(a), a.file_name()).cmp(&(rest(b), b.file_name()))
+        })
+        .into_iter();
+    let mut listing: Option<Listing> = None;
+    // A virtualenv left out after its first entries were met: the rest of it is skipped.
+    let mut skipping: Option<PathBuf> = None;
+    let mut file = |path: &Path, stack: &[(PathBuf, Gitignore)]| {
+        if (!no_ignore && ignored(stack, path, false)) || filter.excluded(path, false) {
+            return;
+        }
+        if let Some((lang, sniff)) = walk_lang(path) {
+            emit(Candidate {
+                path: path.to_path_buf(),
+                lang,
+                sniff,
+            });
+        }
+    };
+    // The listed names of `l.dir` are all known: tell the settings, judge the virtualenv,
+    // read the ignore files, then the entries that waited. `keep`: leave the directory's
+    // ignore files on the stack for the entries that follow (false once the walk has left it).
+    let settle = |l: Listing,
+                  stack: &mut IgnoreStack,
+                  pushed_at: &mut Vec<usize>,
+                  file: &mut dyn FnMut(&Path, &[Ignores]),
+                  keep: bool| {
+        if l.exact {
+            filter.listed(&l.dir, l.names);
+        }
+        let venv = l.exact.then_some(l.names & listed_bit("pyvenv.cfg") != 0);
+        if l.depth > 0 && venv != Some(false) && filter.excluded_dir(&l.dir, venv) {
+            return Listed::Excluded;
+        }
+        let pushed = !no_ignore
+            && match load_ignore_listed(&l.dir, l.exact.then_some(l.names)) {
+                Some(g) => {
+                    stack.push((l.dir.clone(), g));
+                    pushed_at.push(l.depth);
+                    true
+                }
+                None => false,
+            };
+        for e in &l.pending {
+            file(e.path(), stack);
+        }
+        if pushed && !keep {
+            pushed_at.pop();
+            stack.pop();
+        }
+        Listed::Walked
+    };
+    // The directories whose listed names are known, by depth (the walk is depth first).
+    let mut settled: Vec<PathBuf> = Vec::new();
     loop {
         let entry = match it.next() {
             None => break,
@@ -594,39 +706,82 @@ fn walk_dir(
         }
         debug_assert!(stack.len() >= base_len);
         let ft = entry.file_type();
+        if depth > 0 {
+            let parent = parent_dir(entry.path());
+            if skipping.as_deref() == Some(parent) {
+                if ft.is_dir() {
+                    it.skip_current_dir();
+                }
+                continue;
+            }
+            skipping = None;
+            let is_settled = settled.get(depth - 1).is_some_and(|d| d == parent);
+            if !is_settled {
+                if listing.as_ref().is_some_and(|l| l.dir != parent) {
+                    // The walk left a directory that held nothing but listed names.
+                    let l = listing.take().expect("checked");
+                    settle(l, &mut stack, &mut pushed_at, &mut file, false);
+                }
+                let l = listing.get_or_insert_with(|| Listing {
+                    dir: parent.to_path_buf(),
+                    depth: depth - 1,
+                    names: 0,
+                    exact: true,
+                    pending: Vec::new(),
+                });
+                let bit = entry.file_name().to_str().map_or(0, listed_bit);
+                if bit != 0 {
+                    if ft.is_file() && bit != listed_bit(".git") {
+                        l.names |= bit;
+                        l.pending.push(entry);
+                        continue;
+                    }
+                    if ft.is_dir() && bit == listed_bit(".git") {
+                        l.names |= bit;
+                    } else if ft.is_symlink() {
+                        l.exact = false;
+                    }
+                    // Judged now, as any entry: `.git` is skipped, a link is not followed.
+                } else {
+                    let l = listing.take().expect("just set");
+                    let dir = l.dir.clone();
+                    settled.truncate(depth - 1);
+                    settled.push(dir.clone());
+                    if let Listed::Excluded = settle(l, &mut stack, &mut pushed_at, &mut file, true)
+                    {
+                        if ft.is_dir() {
+                            it.skip_current_dir();
+                        }
+                        skipping = Some(dir);
+                        continue;
+                    }
+                }
+            }
+        }
         let path = entry.path();
         if ft.is_dir() {
             if depth > 0 {
                 let name = entry.file_name().to_string_lossy();
+                // A `pyvenv.cfg` in it is judged once its listing is known (`settle`).
                 if ALWAYS_SKIPPED.contains(&name.as_ref())
                     || is_cargo_target(path)
                     || (!no_ignore && ignored(&stack, path, true))
-                    || filter.excluded(path, true)
+                    || filter.excluded_dir(path, Some(false))
                 {
                     it.skip_current_dir();
-                    continue;
                 }
             }
-            if !no_ignore && let Some(g) = load_ignore(path) {
-                stack.push((path.to_path_buf(), g));
-                pushed_at.push(depth);
-            }
+            // Its ignore files are read once its listing is known.
             continue;
         }
         if !ft.is_file() {
             // Symlinks are not followed; FIFOs, sockets and devices are never opened.
             continue;
         }
-        if (!no_ignore && ignored(&stack, path, false)) || filter.excluded(path, false) {
-            continue;
-        }
-        if let Some((lang, sniff)) = walk_lang(path) {
-            emit(Candidate {
-                path: path.to_path_buf(),
-                lang,
-                sniff,
-            });
-        }
+        file(path, &stack);
+    }
+    if let Some(l) = listing.take() {
+        settle(l, &mut stack, &mut pushed_at, &mut file, false);
     }
 }
 

@@ -17,8 +17,9 @@
 //! not, tree-sitter's error recovery could make a block of something else, so `blocks` gives
 //! up (no answer: the caller looks at the whole file, as before) on every sign that indentation
 //! or brackets are broken: a closing bracket with none open or of another kind, a bracket or
-//! a continuation still open at the end, a dedent to a column no enclosing line has, a tab or
-//! form feed in indentation mixed with spaces, a carriage return that does not end a line.
+//! a continuation still open at the end, a dedent to a column no enclosing line has, a tab in
+//! indentation mixed with spaces, a form feed, vertical tab or NUL where indentation ends, a
+//! carriage return that does not end a line.
 
 /// Statements by the offset of their first line: `(start, end)`, sorted by `start` (nested
 /// statements come after the one they are in, so the spans nest).
@@ -80,6 +81,14 @@ pub(super) fn blocks(code: &[u8]) -> Option<Blocks> {
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'\x0c'))
             .unwrap_or(body.len());
+        // Other control bytes where indentation ends (a vertical tab, a NUL): tree-sitter's
+        // scanner may count them as indentation or not; not probed, so no answer.
+        if body
+            .get(indent)
+            .is_some_and(|b| matches!(b, b'\x0b' | b'\0'))
+        {
+            return None;
+        }
         let blank = indent == body.len();
         if brackets.is_empty() && !continued && !blank {
             for &b in &body[..indent] {
@@ -194,6 +203,7 @@ z = 1
             // Tabs and spaces, a form feed.
             "def f():\n\tx = 1\n        y = 2\n",
             "def f():\n\x0c    x = 1\n",
+            "def f():\n    \x0bx = 1\n",
             // Brackets: unclosed, stray, crossed; a continuation at the end.
             "x = (1,\n",
             "x = 1)\n",

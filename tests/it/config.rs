@@ -564,3 +564,56 @@ fn show_settings_names_the_file_and_the_values_for_a_path() {
     assert!(!text.contains("FD001]"), "{text}");
     assert!(err(&o).is_empty(), "{}", err(&o));
 }
+
+/// The walk reads which configuration, virtualenv and ignore files a directory has from its
+/// listing (`settings::LISTED`, sorted first) instead of asking the file system per directory:
+/// each kind of entry still works, also when the listing cannot say (a symbolic link), when a
+/// directory holds nothing else, and for a shebang script that happens to bear such a name.
+#[test]
+fn configuration_venvs_and_ignores_are_read_from_the_walks_listing() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    write(p, "app.py", LOOP);
+    write(p, "sub/fdlint.toml", "extend-exclude = [\"skip_*.py\"]\n");
+    write(p, "sub/skip_me.py", LOOP);
+    write(p, "sub/deep/kept.py", LOOP);
+    write(p, "sub/deep/skip_too.py", LOOP);
+    // A configuration by a symbolic link: only the file system can say it is a file.
+    write(p, "linked/skip_me.py", LOOP);
+    write(p, "linked/kept.py", LOOP);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../sub/fdlint.toml", p.join("linked/fdlint.toml")).unwrap();
+    // A virtualenv whose directory holds its pyvenv.cfg and only directories, and one whose
+    // pyvenv.cfg is all it holds at the top.
+    write(p, "env/pyvenv.cfg", "home = /usr/bin\n");
+    write(p, "env/lib/m.py", LOOP);
+    write(p, "env2/pyvenv.cfg", "home = /usr/bin\n");
+    // A .gitignore in a directory that holds nothing else at its own level.
+    write(p, "ign/.gitignore", "*.py\n");
+    write(p, "ign/a/gone.py", LOOP);
+    // A script named like a configuration file, run by Python.
+    write(p, "tools/pyproject.toml", "#!/usr/bin/env python\n");
+    let o = check(p, &["--show-files"]);
+    let mut want = vec!["./app.py", "./sub/deep/kept.py"];
+    if cfg!(unix) {
+        want.insert(1, "./linked/kept.py");
+    } else {
+        want.insert(1, "./linked/kept.py");
+        want.insert(2, "./linked/skip_me.py");
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        want,
+        "{}",
+        err(&o)
+    );
+    // With `--no-ignore` the .gitignore does not apply, the rest does.
+    let o = check(p, &["--show-files", "--no-ignore"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("./ign/a/gone.py\n"),
+        "{}",
+        err(&o)
+    );
+}
