@@ -43,6 +43,11 @@ impl Blocks {
         self.index_at(at).map(|i| self.spans[i])
     }
 
+    /// How many statements there are (indices run from 0, parents before children).
+    pub(super) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
     /// The span of statement `i`: from its first line's start to the next statement's.
     pub(super) fn span(&self, i: usize) -> (usize, usize) {
         self.spans[i]

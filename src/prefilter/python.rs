@@ -342,14 +342,43 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     if args.is_empty() && wrapped.is_empty() {
         return false;
     }
-    // Where each loop's statement is, when the file's blocks can be read.
-    let code = pycode::code_only(t);
-    let blocks = code.as_deref().and_then(pyblock::blocks);
     let loop_vars = python_loop_vars(t);
-    let blocks = blocks.as_ref().zip(code.as_deref());
-    let loops = |min: u64| LoopSpans::new(t, &loop_vars, blocks, false, min);
+    // The action calls in the order of the text (found per action word), so that those inside
+    // a helper's statement are a slice.
+    args.sort_unstable_by_key(|(_, at, _)| *at);
+    // First as if every action were inside every loop (cheap: most files stop here), then,
+    // when the file's blocks can be read, inside its loop's statement.
+    if !loop_action_in(t, &args, &wrapped, &loop_vars, None) {
+        return false;
+    }
+    let code = pycode::code_only(t);
+    let Some(blocks) = code.as_deref().and_then(pyblock::blocks) else {
+        return true;
+    };
+    loop_action_in(
+        t,
+        &args,
+        &wrapped,
+        &loop_vars,
+        code.as_deref().map(|c| (&blocks, c)),
+    )
+}
+
+/// The end of `python_loop_action`: whether an action call (`args`), a wrapper call
+/// (`wrapped`) or a helper's call is inside a loop of its variable (`loop_vars`), each loop's
+/// reach being its statement (`blocks` and the blanked code) or, without blocks, the file.
+fn loop_action_in(
+    t: &[u8],
+    args: &[(&[u8], usize, u64)],
+    wrapped: &[(&[u8], usize)],
+    loop_vars: &[(&[u8], bool, usize)],
+    blocks: Option<(&pyblock::Blocks, &[u8])>,
+) -> bool {
+    let exits = blocks.map(|(b, code)| early_exits(code, b));
+    let blocks = blocks.zip(exits.as_deref()).map(|((b, c), x)| (b, c, x));
+    let loops = |min: u64| LoopSpans::new(t, loop_vars, blocks, false, min);
     let (closing, probing) = (loops(CLOSE_GUESS), loops(PROBE_GUESS));
-    let query_loops = LoopSpans::new(t, &loop_vars, blocks, true, CLOSE_GUESS);
+    let query_loops = LoopSpans::new(t, loop_vars, blocks, true, CLOSE_GUESS);
     let holds = |v: &[u8], at: usize, min: u64| {
         if min >= PROBE_GUESS {
             probing.holds(v, at)
@@ -357,11 +386,8 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             closing.holds(v, at)
         }
     };
-    let blocks = blocks.map(|(b, _)| b);
-    // The action calls in the order of the text (found per action word), so that those inside
-    // a helper's statement are a slice.
-    args.sort_unstable_by_key(|(_, at, _)| *at);
-    let all_names = sorted_names(&args);
+    let blocks = blocks.map(|(b, _, _)| b);
+    let all_names = sorted_names(args);
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
     // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
     // is a function defined in this file, one level, when the loop variable is one of the
@@ -456,70 +482,73 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
 /// statement holds. A clause line on the way (`else:`, `elif`, `except`, `finally`) counts as
 /// nested, since it may be a nested loop's (`for x in y: ... else: break`, which
 /// `exits_early` does not look into). A comprehension (the keyword inside its line) never
-/// leaves early.
-fn leaves_early(code: &[u8], blocks: &pyblock::Blocks, at: usize) -> bool {
+/// leaves early. `exits`: the file's `early_exits`.
+fn leaves_early(code: &[u8], blocks: &pyblock::Blocks, exits: &[bool], at: usize) -> bool {
     let Some(k) = blocks.index_at(at) else {
         return false;
     };
     let (start, end) = blocks.span(k);
     let head = code[start..at.min(end)].trim_ascii();
-    if !(head.is_empty() || head == b"async") {
-        return false;
-    }
-    let first_word = |i: usize| {
+    (head.is_empty() || head == b"async") && exits[k]
+}
+
+/// For each statement of `blocks`, whether a `break` or `return` starting a statement (first
+/// on its line, or after a `:` or a `;`) has it as its nearest nesting statement: the
+/// nearest holding it (itself included) that `exits_early` does not look into, or may not
+/// (`leaves_early`): one that starts with `for`, `while`, `def`, `class` or `async`, or a
+/// clause (`else`, `elif`, `except`, `finally`). One pass over the code: a loop statement
+/// leaves early exactly when it is marked.
+fn early_exits(code: &[u8], blocks: &pyblock::Blocks) -> Vec<bool> {
+    let mut nest: Vec<usize> = Vec::with_capacity(blocks.len());
+    for i in 0..blocks.len() {
         let (s, e) = blocks.span(i);
         let line = code[s..e].trim_ascii_start();
         let n = line
             .iter()
             .position(|b| !is_ident(*b))
             .unwrap_or(line.len());
-        &line[..n]
-    };
+        let nests = matches!(
+            &line[..n],
+            b"for"
+                | b"while"
+                | b"def"
+                | b"class"
+                | b"async"
+                | b"else"
+                | b"elif"
+                | b"except"
+                | b"finally"
+        );
+        // A statement's parent comes before it.
+        let v = if nests {
+            i
+        } else {
+            blocks.parent(i).map_or(usize::MAX, |p| nest[p])
+        };
+        nest.push(v);
+    }
+    let mut exits = vec![false; blocks.len()];
     for w in [&b"break"[..], b"return"] {
-        for q in memchr::memmem::find_iter(&code[start..end], w).map(|q| q + start) {
+        for q in memchr::memmem::find_iter(code, w) {
             if !whole_word(code, q, q + w.len()) {
                 continue;
             }
-            // The start of a statement: only blanks before it on its line, or a `:` or `;`.
-            let line_start = memchr::memrchr(b'\n', &code[..q]).map_or(0, |n| n + 1);
-            let before = code[line_start..q].trim_ascii_end();
-            if !matches!(before.last(), None | Some(b':' | b';')) {
+            // Back over the blanks before it (each blank is passed for one word at most).
+            let mut b = q;
+            while b > 0 && matches!(code[b - 1], b' ' | b'\t' | b'\x0c') {
+                b -= 1;
+            }
+            if b > 0 && !matches!(code[b - 1], b'\n' | b'\r' | b':' | b';') {
                 continue;
             }
-            let Some(mut i) = blocks.index_at(q) else {
-                continue;
-            };
-            let mut nested = false;
-            while i != k {
-                if matches!(
-                    first_word(i),
-                    b"for"
-                        | b"while"
-                        | b"def"
-                        | b"class"
-                        | b"async"
-                        | b"else"
-                        | b"elif"
-                        | b"except"
-                        | b"finally"
-                ) {
-                    nested = true;
-                    break;
-                }
-                match blocks.parent(i) {
-                    Some(p) => i = p,
-                    None => {
-                        nested = true;
-                        break;
-                    }
-                }
-            }
-            if !nested {
-                return true;
+            if let Some(&n) = blocks.index_at(q).and_then(|i| nest.get(i))
+                && n != usize::MAX
+            {
+                exits[n] = true;
             }
         }
     }
-    false
+    exits
 }
 
 /// The least literal bound that makes a close, flag or probe loop a finding: FD001 reports a
@@ -613,7 +642,7 @@ impl<'t> LoopSpans<'t> {
     fn new(
         t: &[u8],
         vars: &[(&'t [u8], bool, usize)],
-        blocks: Option<(&pyblock::Blocks, &[u8])>,
+        blocks: Option<(&pyblock::Blocks, &[u8], &[bool])>,
         query: bool,
         min: u64,
     ) -> Self {
@@ -624,8 +653,8 @@ impl<'t> LoopSpans<'t> {
                 continue;
             }
             let span = match blocks {
-                Some((b, code)) => {
-                    if leaves_early(code, b, at) {
+                Some((b, code, exits)) => {
+                    if leaves_early(code, b, exits, at) {
                         continue;
                     }
                     b.statement_at(at).unwrap_or((0, usize::MAX))
