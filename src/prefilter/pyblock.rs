@@ -70,6 +70,10 @@ pub(super) fn blocks(code: &[u8]) -> Option<Blocks> {
     // The indentation character of the file (`b' '` or `b'\t'`), once one is seen.
     let mut indent_char: Option<u8> = None;
     let mut continued = false;
+    // The logical line being read: its indentation, whether it starts a compound statement
+    // (`for`, `if`, `def`, ...), whether a `:` stands outside brackets, its last byte that is
+    // not blank.
+    let mut logical: Option<Logical> = None;
     let mut line_start = 0usize;
     while line_start < code.len() {
         let line_end =
@@ -101,6 +105,67 @@ pub(super) fn blocks(code: &[u8]) -> Option<Blocks> {
                     return None;
                 }
             }
+            // The line before must be whole Python: a compound statement's header has its
+            // `:`, a block follows a `:` and nothing else is followed by a deeper line (Python
+            // rejects anything else, and tree-sitter's error recovery may join the lines: a
+            // `for fd in` broken before its `range(..):` is one loop to it).
+            let broken = match logical.take() {
+                Some(prev) => !prev.whole() || (prev.last == b':') != (indent > prev.indent),
+                None => indent > 0,
+            };
+            if broken {
+                return None;
+            }
+            let first = &body[indent..];
+            // No statement starts with these.
+            if matches!(
+                first[0],
+                b')' | b']'
+                    | b'}'
+                    | b':'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'!'
+                    | b'?'
+                    | b'$'
+                    | b'^'
+                    | b'|'
+                    | b'&'
+                    | b'>'
+                    | b'<'
+                    | b'/'
+                    | b'%'
+                    // A line that is only a continuation: tree-sitter takes the indentation
+                    // of the line after it.
+                    | b'\\'
+            ) {
+                return None;
+            }
+            let word_len = first
+                .iter()
+                .position(|b| !is_ident(*b))
+                .unwrap_or(first.len());
+            logical = Some(Logical {
+                indent,
+                compound: matches!(
+                    &first[..word_len],
+                    b"for"
+                        | b"while"
+                        | b"if"
+                        | b"elif"
+                        | b"else"
+                        | b"try"
+                        | b"except"
+                        | b"finally"
+                        | b"with"
+                        | b"def"
+                        | b"class"
+                        | b"async"
+                ),
+                colon: false,
+                last: 0,
+            });
             // Close every open statement indented as deep or deeper; a dedent must land on
             // the column of one of them.
             let deeper = open.last().is_some_and(|(_, i)| *i > indent);
@@ -121,6 +186,12 @@ pub(super) fn blocks(code: &[u8]) -> Option<Blocks> {
             spans.push((line_start, code.len()));
         }
         for &b in body {
+            if let Some(l) = logical.as_mut() {
+                if !b.is_ascii_whitespace() {
+                    l.last = b;
+                }
+                l.colon |= b == b':' && brackets.is_empty();
+            }
             match b {
                 b'(' | b'[' | b'{' => brackets.push(b),
                 b')' | b']' | b'}' => {
@@ -139,10 +210,30 @@ pub(super) fn blocks(code: &[u8]) -> Option<Blocks> {
         continued = body.last() == Some(&b'\\');
         line_start = line_end + 1;
     }
-    if !brackets.is_empty() || continued {
+    if !brackets.is_empty() || continued || logical.is_some_and(|l| !l.whole() || l.last == b':') {
         return None;
     }
     Some(Blocks { spans, parents })
+}
+
+/// A logical line, as `blocks` reads it.
+struct Logical {
+    indent: usize,
+    compound: bool,
+    colon: bool,
+    last: u8,
+}
+
+impl Logical {
+    /// Whether nothing about the line alone says Python rejects it: a compound statement has
+    /// its `:`.
+    fn whole(&self) -> bool {
+        !self.compound || self.colon
+    }
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
 #[cfg(test)]
@@ -216,6 +307,17 @@ z = 1
             "x = 1 + \\",
             // A carriage return inside a line.
             "x = 1\ry = 2\n",
+            // Lines Python rejects, which tree-sitter's recovery may join or nest: a loop's
+            // header broken before its `:`, a block opened with nothing under it, a deeper
+            // line after no `:`, a first line indented, a line that starts with `:` or is
+            // only a continuation.
+            "for fd in\nrange(3, n):\n    os.close(fd)\n",
+            "for fd in range(3, n):\nos.close(fd)\n",
+            "x = 1\n    os.close(fd)\n",
+            "    x = 1\n",
+            "for fd in range(3, n):\n    :else:\n",
+            "def f():\n  \\\n    x = 1\n",
+            "for fd in range(3, n):\n",
         ] {
             let code = code_only(src.as_bytes()).expect("tokenizes");
             assert!(blocks(&code).is_none(), "{src:?}");

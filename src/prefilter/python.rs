@@ -477,8 +477,8 @@ fn loop_action_in(
 
 /// Whether the loop whose keyword is at `at` in the blanked `code` is a statement (the
 /// keyword first on its logical line, maybe after `async`) whose block leaves it early the
-/// way `exits_early` sees it: a `break` or `return` starting a statement (first on its line,
-/// or after a `:` or a `;`) that no nested `for`, `while`, `def`, `class` or `async`
+/// way `exits_early` sees it: a `break` or `return` first on its line (one after `if x:` or
+/// `;` is not counted) that no nested `for`, `while`, `def`, `class` or `async`
 /// statement holds. A clause line on the way (`else:`, `elif`, `except`, `finally`) counts as
 /// nested, since it may be a nested loop's (`for x in y: ... else: break`, which
 /// `exits_early` does not look into). A comprehension (the keyword inside its line) never
@@ -492,33 +492,50 @@ fn leaves_early(code: &[u8], blocks: &pyblock::Blocks, exits: &[bool], at: usize
     (head.is_empty() || head == b"async") && exits[k]
 }
 
-/// For each statement of `blocks`, whether a `break` or `return` starting a statement (first
-/// on its line, or after a `:` or a `;`) has it as its nearest nesting statement: the
+/// For each statement of `blocks`, whether a `break` or `return` first on its line has it as
+/// its nearest nesting statement: the
 /// nearest holding it (itself included) that `exits_early` does not look into, or may not
-/// (`leaves_early`): one that starts with `for`, `while`, `def`, `class` or `async`, or a
-/// clause (`else`, `elif`, `except`, `finally`). One pass over the code: a loop statement
+/// (`leaves_early`): one whose line holds `for`, `while`, `def`, `class`, `async` or
+/// `lambda`, a clause (`else`, `elif`, `except`, `finally`), one that starts with a word run
+/// into a quote or a `\`, or opens a block without `if`, `try`, `with`, `match` or `case`. One pass over the code: a loop statement
 /// leaves early exactly when it is marked.
 fn early_exits(code: &[u8], blocks: &pyblock::Blocks) -> Vec<bool> {
     let mut nest: Vec<usize> = Vec::with_capacity(blocks.len());
     for i in 0..blocks.len() {
         let (s, e) = blocks.span(i);
-        let line = code[s..e].trim_ascii_start();
+        // The statement's own logical line: up to the next statement, which starts the next.
+        let own = if i + 1 < blocks.len() {
+            &code[s..blocks.span(i + 1).0]
+        } else {
+            &code[s..e]
+        };
+        let line = own.trim_ascii();
         let n = line
             .iter()
             .position(|b| !is_ident(*b))
             .unwrap_or(line.len());
-        let nests = matches!(
-            &line[..n],
-            b"for"
-                | b"while"
-                | b"def"
-                | b"class"
-                | b"async"
-                | b"else"
-                | b"elif"
-                | b"except"
-                | b"finally"
-        );
+        let first = &line[..n];
+        // Words that open a scope or a loop anywhere on the line: `if x: while y:` is no
+        // Python, but tree-sitter's recovery may read a loop there.
+        let mut words = line.split(|b| !is_ident(*b)).filter(|w| !w.is_empty());
+        let nesting_word = words.any(|w| {
+            matches!(
+                w,
+                b"for" | b"while" | b"def" | b"class" | b"async" | b"lambda"
+            )
+        });
+        let opens = line.last() == Some(&b':');
+        let nests = nesting_word
+            || matches!(first, b"else" | b"elif" | b"except" | b"finally")
+            // A word run into a quote or a backslash (`u'x'else:`, `els\` then `e:`), or a
+            // line that opens a block without a compound statement's keyword (`whtry:ile x:`):
+            // tree-sitter's recovery may find a clause or a loop there.
+            || matches!(line.get(n), Some(b'\'' | b'"' | b'\\'))
+            || (opens
+                && !matches!(
+                    first,
+                    b"if" | b"try" | b"with" | b"match" | b"case"
+                ));
         // A statement's parent comes before it.
         let v = if nests {
             i
@@ -538,7 +555,24 @@ fn early_exits(code: &[u8], blocks: &pyblock::Blocks) -> Vec<bool> {
             while b > 0 && matches!(code[b - 1], b' ' | b'\t' | b'\x0c') {
                 b -= 1;
             }
-            if b > 0 && !matches!(code[b - 1], b'\n' | b'\r' | b':' | b';') {
+            // First on its line: a `break` after `if x:` or `;` is not counted, since on a
+            // line that is not Python (`if x:while y: break`) tree-sitter's recovery may nest
+            // it in a loop of its own.
+            if b > 0 && !matches!(code[b - 1], b'\n' | b'\r') {
+                continue;
+            }
+            // And a whole statement: a `break` ends it, a `return` is not followed by `:`
+            // (`break:` is no statement; tree-sitter's recovery may make the line a header).
+            let mut a = q + w.len();
+            while a < code.len() && matches!(code[a], b' ' | b'\t' | b'\x0c') {
+                a += 1;
+            }
+            let next = code.get(a).copied();
+            let whole = match w {
+                b"break" => matches!(next, None | Some(b'\n' | b'\r' | b';')),
+                _ => next != Some(b':'),
+            };
+            if !whole {
                 continue;
             }
             if let Some(&n) = blocks.index_at(q).and_then(|i| nest.get(i))
