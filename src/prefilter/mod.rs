@@ -8,7 +8,9 @@
 //! when any requirement is met. One Aho-Corasick scan per file finds the tokens, and stops as
 //! soon as a requirement is met; it is a leftmost-longest search resumed one byte after each
 //! match (so that the automaton's SIMD prefilter skips text without tokens, ~10x faster than an
-//! overlapping search), with each token also counting for the tokens it contains.
+//! overlapping search), with each token also counting for the tokens it contains. Tokens
+//! common enough to stop the scan on most lines (`lazy_tokens`) are not in the automaton: a
+//! group of them is looked for with a substring search once the rest of a requirement is met.
 //!
 //! Architecture invariant: the prefilter never changes results. A test lints every fixture with
 //! and without it and requires identical findings; when a frontend learns a new spelling, its
@@ -61,26 +63,57 @@ pub enum Admission {
 }
 
 struct Compiled {
+    /// The tokens that are not lazy (`lazy_tokens`).
     ac: AhoCorasick,
+    /// Groups (by bit) whose tokens are all lazy: looked for with one substring search each,
+    /// only when a requirement's other groups are met.
+    lazy: u64,
+    /// Each lazy group's bit and tokens.
+    lazy_groups: Vec<(u64, Vec<&'static str>)>,
     /// Requirements (by bit) that admit only weakly.
     weak: u64,
     /// The tokens, by id (for checking the scan against a naive one).
     tokens: Vec<&'static str>,
     /// For each token id, the bit of every group it belongs to (a token may serve several).
     token_bits: Vec<u64>,
+    /// Which token ids the automaton holds (its pattern ids index `automaton_ids`).
+    automaton_ids: Vec<usize>,
     /// Each requirement as the mask of groups that must all be hit, and its shape check.
     requirements: Vec<(u64, Option<Confirm>)>,
 }
 
+/// Tokens so common in code that the scan would stop at almost every line for them (`for` and
+/// `range` are on most lines of Python loops): left out of the automaton, and looked for only
+/// once a requirement's other groups are met. A group is lazy when all its tokens are.
+fn lazy_tokens(lang_table: &[Requirement]) -> &'static [&'static str] {
+    if std::ptr::eq(lang_table, PYTHON) {
+        &["for", "while", "range"]
+    } else {
+        &[]
+    }
+}
+
 fn compile(table: &[Requirement], weak_indices: &[usize]) -> Compiled {
+    let lazy_words = lazy_tokens(table);
     let mut tokens: Vec<&'static str> = Vec::new();
     let mut token_bits: Vec<u64> = Vec::new();
     let mut requirements = Vec::new();
+    let mut lazy = 0u64;
+    let mut lazy_groups = Vec::new();
     let mut bit = 0u32;
     for (groups, confirm) in table {
         let mut mask = 0u64;
         for group in *groups {
             assert!(bit < 64, "too many prefilter groups");
+            let lazy_here = group.iter().filter(|t| lazy_words.contains(t)).count();
+            assert!(
+                lazy_here == 0 || lazy_here == group.len(),
+                "a lazy token shares a group with others: {group:?}"
+            );
+            if lazy_here > 0 {
+                lazy |= 1 << bit;
+                lazy_groups.push((1u64 << bit, group.to_vec()));
+            }
             for tok in *group {
                 let id = match tokens.iter().position(|t| t == tok) {
                     Some(i) => i,
@@ -95,6 +128,10 @@ fn compile(table: &[Requirement], weak_indices: &[usize]) -> Compiled {
             mask |= 1 << bit;
             bit += 1;
         }
+        assert!(
+            mask & !lazy != 0,
+            "a requirement needs a group the automaton looks for"
+        );
         requirements.push((mask, *confirm));
     }
     // A match of a token implies every token inside it (`getrlimit` holds `rlimit`): with
@@ -109,13 +146,19 @@ fn compile(table: &[Requirement], weak_indices: &[usize]) -> Compiled {
     // Leftmost-longest (not overlapping) search lets the automaton use its fast SIMD
     // prefilter (Teddy) to skip text without any token; `may_match` resumes one byte after
     // each match start, so tokens that begin inside a match are still seen.
+    let automaton_ids: Vec<usize> = (0..tokens.len())
+        .filter(|i| !lazy_words.contains(&tokens[*i]))
+        .collect();
     let ac = AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
         .kind(Some(AhoCorasickKind::DFA))
-        .build(&tokens)
+        .build(automaton_ids.iter().map(|i| tokens[*i]))
         .expect("prefilter tokens compile");
     Compiled {
         ac,
+        lazy,
+        lazy_groups,
+        automaton_ids,
         weak: weak_indices.iter().fold(0, |m, i| m | (1 << i)),
         tokens,
         token_bits,
@@ -169,19 +212,39 @@ pub fn admit(lang: Lang, text: &[u8]) -> Admission {
 
 fn admit_text(c: &Compiled, text: &[u8]) -> Admission {
     let mut seen = 0u64;
+    // Lazy groups looked for so far, and those found.
+    let (mut looked, mut found) = (0u64, 0u64);
     // Requirements whose tokens were all seen but whose shape check failed: never met.
     let mut failed = 0u64;
     let mut weak_met = false;
     let mut at = 0;
     while let Some(m) = c.ac.find(Input::new(text).range(at..)) {
         at = m.start() + 1;
-        let bits = c.token_bits[m.pattern().as_usize()];
+        let bits = c.token_bits[c.automaton_ids[m.pattern().as_usize()]];
         if seen | bits == seen {
             continue;
         }
         seen |= bits;
         for (i, (mask, confirm)) in c.requirements.iter().enumerate() {
-            if failed & (1 << i) != 0 || seen & mask != *mask {
+            if failed & (1 << i) != 0 || seen & mask & !c.lazy != mask & !c.lazy {
+                continue;
+            }
+            // The lazy groups it needs, each looked for once per text.
+            let need = mask & c.lazy & !seen & !looked;
+            if need != 0 {
+                for (bit, words) in &c.lazy_groups {
+                    if need & bit != 0 {
+                        looked |= bit;
+                        if words
+                            .iter()
+                            .any(|w| memchr::memmem::find(text, w.as_bytes()).is_some())
+                        {
+                            found |= bit;
+                        }
+                    }
+                }
+            }
+            if (seen | found) & mask != *mask {
                 continue;
             }
             let met = match confirm {
@@ -237,8 +300,18 @@ pub fn requirements_met(lang: Lang, text: &[u8]) -> Vec<bool> {
     let mut at = 0;
     while let Some(m) = c.ac.find(Input::new(text).range(at..)) {
         at = m.start() + 1;
-        seen |= c.token_bits[m.pattern().as_usize()];
+        seen |= c.token_bits[c.automaton_ids[m.pattern().as_usize()]];
     }
+    for (bit, words) in &c.lazy_groups {
+        if words
+            .iter()
+            .any(|w| memchr::memmem::find(text, w.as_bytes()).is_some())
+        {
+            seen |= bit;
+        }
+    }
+    // The naive search also sets a lazy group's bit through a token that contains one of its
+    // words; the scan sees those words with its substring search.
     debug_assert_eq!(seen, naive_seen(c, text));
     c.requirements
         .iter()
