@@ -166,6 +166,21 @@ fn compile(table: &[Requirement], weak_indices: &[usize]) -> Compiled {
     }
 }
 
+impl Compiled {
+    /// The lazy groups among `groups` (bits) that `text` holds a token of.
+    fn lazy_seen(&self, text: &[u8], groups: u64) -> u64 {
+        self.lazy_groups
+            .iter()
+            .filter(|(bit, words)| {
+                groups & bit != 0
+                    && words
+                        .iter()
+                        .any(|w| memchr::memmem::find(text, w.as_bytes()).is_some())
+            })
+            .fold(0, |acc, (bit, _)| acc | bit)
+    }
+}
+
 fn compiled(lang: Lang) -> &'static Compiled {
     static PY: OnceLock<Compiled> = OnceLock::new();
     static RB: OnceLock<Compiled> = OnceLock::new();
@@ -232,17 +247,8 @@ fn admit_text(c: &Compiled, text: &[u8]) -> Admission {
             // The lazy groups it needs, each looked for once per text.
             let need = mask & c.lazy & !seen & !looked;
             if need != 0 {
-                for (bit, words) in &c.lazy_groups {
-                    if need & bit != 0 {
-                        looked |= bit;
-                        if words
-                            .iter()
-                            .any(|w| memchr::memmem::find(text, w.as_bytes()).is_some())
-                        {
-                            found |= bit;
-                        }
-                    }
-                }
+                looked |= need;
+                found |= c.lazy_seen(text, need);
             }
             if (seen | found) & mask != *mask {
                 continue;
@@ -302,14 +308,7 @@ pub fn requirements_met(lang: Lang, text: &[u8]) -> Vec<bool> {
         at = m.start() + 1;
         seen |= c.token_bits[c.automaton_ids[m.pattern().as_usize()]];
     }
-    for (bit, words) in &c.lazy_groups {
-        if words
-            .iter()
-            .any(|w| memchr::memmem::find(text, w.as_bytes()).is_some())
-        {
-            seen |= bit;
-        }
-    }
+    seen |= c.lazy_seen(text, c.lazy);
     // The naive search also sets a lazy group's bit through a token that contains one of its
     // words; the scan sees those words with its substring search.
     debug_assert_eq!(seen, naive_seen(c, text));

@@ -266,10 +266,9 @@ const MAX_PARAMS_BYTES: usize = 64 * 1024;
 
 pub(super) fn python_loop_action(t: &[u8]) -> bool {
     const ACTIONS: &[&[u8]] = &[b"close", b"fstat", b"set_inheritable", b"fcntl"];
-    // Names passed first to an action call, with the call's offset, and whether an action is
-    // followed by a comma.
-    // With the call's offset and the least literal bound a loop must have for the call to make
-    // a finding (`min_literal_bound`).
+    // Names passed first to an action call, with the call's offset and the least literal
+    // bound a loop must have for the call to make a finding (`min_literal_bound`), and whether
+    // an action is followed by a comma.
     let mut args: Vec<(&[u8], usize, u64)> = Vec::new();
     let mut mapped = false;
     for a in ACTIONS {
@@ -351,17 +350,13 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     if !loop_action_in(t, &args, &wrapped, &loop_vars, None) {
         return false;
     }
-    let code = pycode::code_only(t);
-    let Some(blocks) = code.as_deref().and_then(pyblock::blocks) else {
+    let Some(code) = pycode::code_only(t) else {
         return true;
     };
-    loop_action_in(
-        t,
-        &args,
-        &wrapped,
-        &loop_vars,
-        code.as_deref().map(|c| (&blocks, c)),
-    )
+    let Some(blocks) = pyblock::blocks(&code) else {
+        return true;
+    };
+    loop_action_in(t, &args, &wrapped, &loop_vars, Some((&blocks, &code)))
 }
 
 /// The end of `python_loop_action`: whether an action call (`args`), a wrapper call
@@ -374,11 +369,33 @@ fn loop_action_in(
     loop_vars: &[(&[u8], bool, usize)],
     blocks: Option<(&pyblock::Blocks, &[u8])>,
 ) -> bool {
+    // Each loop once: its variable, whether it is one of the query's, its reach and its
+    // literal bound. A loop statement that leaves early (`leaves_early`) is left out:
+    // `loop_action` gives up on it (`exits_early`).
     let exits = blocks.map(|(b, code)| early_exits(code, b));
-    let blocks = blocks.zip(exits.as_deref()).map(|((b, c), x)| (b, c, x));
-    let loops = |min: u64| LoopSpans::new(t, loop_vars, blocks, false, min);
+    let found: Vec<Loop> = loop_vars
+        .iter()
+        .filter_map(|&(var, query, at)| {
+            let reach = match (blocks, exits.as_deref()) {
+                (Some((b, code)), Some(exits)) => {
+                    if leaves_early(code, b, exits, at) {
+                        return None;
+                    }
+                    b.statement_at(at).unwrap_or((0, usize::MAX))
+                }
+                _ => (0, usize::MAX),
+            };
+            Some(Loop {
+                var,
+                query,
+                reach,
+                bound: literal_range_bound(t, at),
+            })
+        })
+        .collect();
+    let loops = |min: u64| LoopSpans::new(&found, false, min);
     let (closing, probing) = (loops(CLOSE_GUESS), loops(PROBE_GUESS));
-    let query_loops = LoopSpans::new(t, loop_vars, blocks, true, CLOSE_GUESS);
+    let query_loops = LoopSpans::new(&found, true, CLOSE_GUESS);
     let holds = |v: &[u8], at: usize, min: u64| {
         if min >= PROBE_GUESS {
             probing.holds(v, at)
@@ -386,7 +403,7 @@ fn loop_action_in(
             closing.holds(v, at)
         }
     };
-    let blocks = blocks.map(|(b, _, _)| b);
+    let blocks = blocks.map(|(b, _)| b);
     let all_names = sorted_names(args);
     // A helper that closes its parameter (`def close_if_open(fd): os.close(fd)`) may be called
     // from a loop with the loop variable (`loop_action` follows calls whose callee's last name
@@ -662,9 +679,7 @@ fn sorted_names<'a>(calls: &[(&'a [u8], usize, u64)]) -> Vec<&'a [u8]> {
 
 /// The statements of a file's loops by their variable: whether a call at some offset with a
 /// variable as its argument can be in the loop of that variable (`pyblock`). Without the
-/// file's blocks, any loop of the variable anywhere counts. A loop statement that leaves early
-/// (`leaves_early`) is left out: `loop_action` gives up on it (`exits_early`); so is a loop
-/// over a range whose bound is a literal below `min` (`literal_range_bound`).
+/// file's blocks, any loop of the variable anywhere counts (`Loop::reach`).
 struct LoopSpans<'t> {
     /// Variable -> its loops' statements as (start, end), sorted by start, and the largest end
     /// among the first k for each k (a prefix maximum: some statement starting at or before
@@ -672,30 +687,28 @@ struct LoopSpans<'t> {
     by_var: std::collections::HashMap<&'t [u8], (Vec<usize>, Vec<usize>)>,
 }
 
+/// A loop `python_loop_vars` found, as `loop_action_in` reads it.
+struct Loop<'t> {
+    var: &'t [u8],
+    /// One of the query's loops (over `range`, `xrange`, `reversed`, or a `while`).
+    query: bool,
+    /// Its statement, or the whole text without blocks.
+    reach: (usize, usize),
+    /// `literal_range_bound`.
+    bound: Option<u64>,
+}
+
 impl<'t> LoopSpans<'t> {
-    fn new(
-        t: &[u8],
-        vars: &[(&'t [u8], bool, usize)],
-        blocks: Option<(&pyblock::Blocks, &[u8], &[bool])>,
-        query: bool,
-        min: u64,
-    ) -> Self {
+    /// The loops of `found` (only the query's with `query`) whose literal bound, if any, is
+    /// at least `min`.
+    fn new(found: &[Loop<'t>], query: bool, min: u64) -> Self {
         let mut spans: std::collections::HashMap<&'t [u8], Vec<(usize, usize)>> =
             std::collections::HashMap::new();
-        for &(v, query_loop, at) in vars {
-            if (query && !query_loop) || literal_range_bound(t, at).is_some_and(|b| b < min) {
+        for l in found {
+            if (query && !l.query) || l.bound.is_some_and(|b| b < min) {
                 continue;
             }
-            let span = match blocks {
-                Some((b, code, exits)) => {
-                    if leaves_early(code, b, exits, at) {
-                        continue;
-                    }
-                    b.statement_at(at).unwrap_or((0, usize::MAX))
-                }
-                None => (0, usize::MAX),
-            };
-            spans.entry(v).or_default().push(span);
+            spans.entry(l.var).or_default().push(l.reach);
         }
         let by_var = spans
             .into_iter()

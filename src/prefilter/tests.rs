@@ -145,13 +145,6 @@ fn requirements() {
 /// that only share tokens do not.
 #[test]
 fn python_shapes() {
-    let opts = crate::lang::FrontendOptions::default();
-    let loops = |src: &str| {
-        crate::lang::extract(Lang::Python, src, &opts)
-            .unwrap()
-            .close_loops
-            .len()
-    };
     let positives = [
         "for fd in range(3, 4096):\n    os.close(fd)\n",
         "for \\\n  fd in range(3, 4096):\n    os.close \\\n (fd)\n",
@@ -221,13 +214,7 @@ fn python_shapes() {
     ] {
         assert!(may_match(Lang::Python, src.as_bytes()), "{src:?}");
     }
-    for src in positives {
-        assert_eq!(loops(src), 1, "frontend finds no loop in {src:?}");
-        assert!(
-            may_match(Lang::Python, src.as_bytes()),
-            "prefilter drops {src:?}"
-        );
-    }
+    assert_python_loops(&positives, 1);
     let negatives = [
         "for line in range(4096):\n    print(line)\nf.close()\n",
         "while True:\n    sock.close()\n",
@@ -249,45 +236,49 @@ fn python_shapes() {
         "atexit.register(self.close, 1)\nx = list(map(str, y))\nfor fd in range(3):\n    pass\n",
         "cb = (self.close, range(3))\nm = bitmap(1)\n",
     ];
-    for src in negatives {
-        assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");
-        assert!(
-            !may_match(Lang::Python, src.as_bytes()),
-            "prefilter keeps {src:?}"
-        );
-    }
+    assert_python_loops(&negatives, 0);
     // Legacy popen calls need a whole `popen[234]` name; longer names are no call.
     for src in [
         "import os\nos.popen('ls')\n",
         "from os import popen3\npopen3('ls')\n",
         "import popen2\npopen2.Popen4('ls')\n",
     ] {
-        assert_eq!(
-            crate::lang::extract(Lang::Python, src, &opts)
-                .unwrap()
-                .spawns
-                .len(),
-            1,
-            "{src}"
-        );
+        assert_eq!(facts(Lang::Python, src).spawns.len(), 1, "{src}");
         assert!(
             may_match(Lang::Python, src.as_bytes()),
             "prefilter drops {src:?}"
         );
     }
     let src = "from x.nb_popen import NonBlockingPopen\nset_spawning_popen(1)\nself._popen = 1\n";
-    assert!(
-        crate::lang::extract(Lang::Python, src, &opts)
-            .unwrap()
-            .spawns
-            .is_empty()
-    );
+    assert!(facts(Lang::Python, src).spawns.is_empty());
     assert!(!may_match(Lang::Python, src.as_bytes()));
     // FD002 needs no action, only a range and a limit source.
     assert!(may_match(
         Lang::Python,
         b"fds = list(range(resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
     ));
+}
+
+/// How many close loops the Python frontend finds in `src`.
+fn python_loops(src: &str) -> usize {
+    facts(Lang::Python, src).close_loops.len()
+}
+
+/// Each text has `count` close loops (0 or 1) by the frontend, and the prefilter keeps exactly
+/// those with one.
+fn assert_python_loops(texts: &[&str], count: usize) {
+    for src in texts {
+        assert_eq!(
+            python_loops(src),
+            count,
+            "frontend finds {count} loops in {src:?}"
+        );
+        assert_eq!(
+            may_match(Lang::Python, src.as_bytes()),
+            count > 0,
+            "prefilter disagrees on {src:?}"
+        );
+    }
 }
 
 fn facts(lang: Lang, src: &str) -> crate::facts::Facts {
@@ -779,13 +770,6 @@ fn every_spawn_after_a_tricky_literal_passes_the_prefilter_alone() {
 /// keep exactly the positives.
 #[test]
 fn python_actions_must_be_inside_a_loop_that_does_not_leave_early() {
-    let opts = crate::lang::FrontendOptions::default();
-    let loops = |src: &str| {
-        crate::lang::extract(Lang::Python, src, &opts)
-            .unwrap()
-            .close_loops
-            .len()
-    };
     let positives = [
         // The body on the header's line, after blank and comment lines at column 0, inside
         // brackets that start lines at column 0, after a string whose lines start at column 0.
@@ -808,13 +792,7 @@ fn python_actions_must_be_inside_a_loop_that_does_not_leave_early() {
         // Tab indentation.
         "def f():\n\tfor fd in range(3, 4096):\n\t\tos.close(fd)\n",
     ];
-    for src in positives {
-        assert_eq!(loops(src), 1, "frontend finds no loop in {src:?}");
-        assert!(
-            may_match(Lang::Python, src.as_bytes()),
-            "prefilter drops {src:?}"
-        );
-    }
+    assert_python_loops(&positives, 1);
     let negatives = [
         // The call after the loop: a search for a free fd, then a close of the one found
         // (CPython's and multiprocess's test suites).
@@ -829,13 +807,7 @@ fn python_actions_must_be_inside_a_loop_that_does_not_leave_early() {
         "def shut(fd):\n    os.close(x)\n    os.close(fd2)\nfd2 = 1\nfor n in range(3, 4096):\n    shut(n)\n",
         "def shut(fd):\n    os.close(fd)\nfor n in range(3, 4096):\n    pass\nshut(n)\n",
     ];
-    for src in negatives {
-        assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");
-        assert!(
-            !may_match(Lang::Python, src.as_bytes()),
-            "prefilter keeps {src:?}"
-        );
-    }
+    assert_python_loops(&negatives, 0);
     // Looser than the frontend: a `break` or `return` after `if x:` or `;` is not counted
     // (on a line that is not Python, `if x:while y: break`, tree-sitter's recovery may nest
     // it in a loop of its own), and neither is one under a line that holds a nesting word.
@@ -844,7 +816,7 @@ fn python_actions_must_be_inside_a_loop_that_does_not_leave_early() {
         "for fd in range(3, 4096): os.close(fd); break\n",
         "for fd in range(3, 4096):\n    if any(y for y in z):\n        break\n    os.close(fd)\n",
     ] {
-        assert_eq!(loops(src), 0, "frontend finds a loop in {src:?}");
+        assert_eq!(python_loops(src), 0, "frontend finds a loop in {src:?}");
         assert!(may_match(Lang::Python, src.as_bytes()), "{src:?}");
     }
     let searches =
