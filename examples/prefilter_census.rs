@@ -8,6 +8,10 @@
 //! files (`CENSUS_GAVE_UP=1` names them), and reports how many weakly admitted Python files `prefilter::python2_hint` sends to the
 //! parser, and with `CENSUS_AUDIT_PY2=1` checks on every Python file (parsing them all, slow)
 //! that the hint covers the frontend's Python 2 evidence, listing any file where it does not.
+//! `CENSUS_AUDIT_FACTS=Rust` (or `Python`, `Ruby`, comma-separated) parses every file of those
+//! languages that the prefilter rules out and lists each one where the frontend still finds a
+//! loop, a range, a spawn or a `closerange` (slow; a Python loop to a small literal is such a
+//! fact without ever being a finding, so only Rust and Ruby should list none).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -25,6 +29,11 @@ fn main() {
     // CENSUS_LIST=Python:0 lists the files that requirement admits on stderr.
     let list = std::env::var("CENSUS_LIST").ok();
     let audit = std::env::var_os("CENSUS_AUDIT_PY2").is_some();
+    let audit_facts = std::env::var("CENSUS_AUDIT_FACTS").unwrap_or_default();
+    let audit_facts: Vec<&str> = audit_facts.split(',').filter(|s| !s.is_empty()).collect();
+    // (files with facts, of which ruled out)
+    let mut facts_files = 0usize;
+    let mut facts_misses = 0usize;
     // (weakly admitted files, of which hinted, bytes hinted, hint time)
     let mut weak = (0usize, 0usize, 0u64, Duration::ZERO);
     let mut audit_misses = 0usize;
@@ -85,6 +94,30 @@ fn main() {
                 }
             }
         }
+        if audit_facts.contains(&format!("{:?}", c.lang).as_str()) {
+            let text = String::from_utf8_lossy(&bytes);
+            let ruled_out =
+                fdlint::prefilter::admit(c.lang, &bytes) == fdlint::prefilter::Admission::No;
+            if let Ok(f) = fdlint::lang::extract(c.lang, &text, &opts)
+                && !(f.close_loops.is_empty()
+                    && f.fd_ranges.is_empty()
+                    && f.spawns.is_empty()
+                    && f.closeranges.is_empty())
+            {
+                facts_files += 1;
+                if ruled_out {
+                    facts_misses += 1;
+                    eprintln!(
+                        "AUDIT: facts in a file the prefilter rules out: {} ({} loops, {} ranges, {} spawns, {} closeranges)",
+                        c.path.display(),
+                        f.close_loops.len(),
+                        f.fd_ranges.len(),
+                        f.spawns.len(),
+                        f.closeranges.len()
+                    );
+                }
+            }
+        }
         if !keep {
             continue;
         }
@@ -130,6 +163,12 @@ fn main() {
     );
     if audit {
         println!("Python 2 hint audit: {audit_misses} files with evidence but no hint");
+    }
+    if !audit_facts.is_empty() {
+        println!(
+            "facts audit ({}): {facts_files} files with facts, {facts_misses} of them ruled out",
+            audit_facts.join(",")
+        );
     }
     println!("\nRuby files parsed on their whole text (the lexer gave up), by reason:");
     for (why, (f, b)) in &gave_up {

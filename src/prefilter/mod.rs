@@ -21,7 +21,8 @@
 //! requirement table and the shape checks it names; `pycode.rs` the Python lexer behind
 //! `python2_hint` and the block check, `pyblock.rs` Python's statements and blocks read from
 //! that lexer's output (is an fd action inside its loop's statement?), `rbcode.rs` the Ruby
-//! lexer; `tests.rs` the unit tests.
+//! lexer, `rsblock.rs` Rust's literals and brackets (is an fd action inside its loop's body?);
+//! `tests.rs` the unit tests.
 
 use std::sync::OnceLock;
 
@@ -33,6 +34,7 @@ mod pyblock;
 mod pycode;
 mod python;
 mod rbcode;
+mod rsblock;
 mod ruby;
 mod rust;
 #[cfg(test)]

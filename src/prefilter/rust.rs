@@ -28,7 +28,7 @@ pub(super) const RUST: &[Requirement] = &[
             ],
             &["collect", "from_iter"],
         ],
-        None,
+        Some(rust_range_collect),
     ),
     // Spawn facts for the link pass: the frontend only reports `.arg(..)`/`.args(..)` calls
     // on a `Command::new(..)` chain or on a local initialised by one (`rust_command_arg`).
@@ -241,10 +241,26 @@ pub(super) fn rust_first_arg(t: &[u8], open: usize, depth: u32) -> RustArg<'_> {
 /// the call to the loop, nor a `for_each` to a range: it is looser than the frontend and must
 /// stay so.
 pub(super) fn rust_loop_action(t: &[u8]) -> bool {
+    let Some(sites) = action_sites(t) else {
+        return true;
+    };
+    file_loop_action(t, &sites) && rust_loop_in_blocks(t)
+}
+
+/// A call of an fd action whose first argument may be the loop variable: where its name
+/// starts, the argument's identifier, and whether the call is the system call itself (the
+/// only calls a same-file wrapper's body counts).
+pub(super) struct Site<'t> {
+    at: usize,
+    arg: &'t [u8],
+    direct: bool,
+}
+
+/// Every fd action call in `t` (see `rust_loop_action`), or `None` when a call's argument is
+/// a shape the scan does not follow (then the file is kept).
+fn action_sites(t: &[u8]) -> Option<Vec<Site<'_>>> {
     const ACTIONS: &[&[u8]] = &[b"close", b"cloexec", b"fcntl", b"fstat", b"from_raw_fd"];
-    let mut args: Vec<&[u8]> = Vec::new();
-    // The arguments of the system calls themselves (not of wrappers named like them).
-    let mut direct: Vec<&[u8]> = Vec::new();
+    let mut sites = Vec::new();
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
             let wrapper = matches!(*a, b"close" | b"cloexec");
@@ -286,7 +302,7 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
                 // (`fcntl::fcntl(..)`, `use nix::fcntl::{..}`, `close_fds::close_open_fds(..)`)
                 // is no call of it: the call's last segment is an occurrence of its own.
                 if t.get(skip_rust_trivia(t, i + 2)) == Some(&b'<') {
-                    return true;
+                    return None;
                 }
                 continue;
             }
@@ -300,16 +316,25 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
                     if t.get(after) == Some(&b':') && t.get(after + 1) != Some(&b':') {
                         continue;
                     }
-                    args.push(n);
-                    if exact {
-                        direct.push(n);
-                    }
+                    sites.push(Site {
+                        at,
+                        arg: n,
+                        direct: exact,
+                    });
                 }
-                RustArg::Any => return true,
+                RustArg::Any => return None,
                 RustArg::None => {}
             }
         }
     }
+    Some(sites)
+}
+
+/// The file-wide check (see `rust_loop_action`): some action's argument is bound by a range
+/// loop, a `for_each` closure or an assignment in a file with `while` anywhere in the file.
+fn file_loop_action(t: &[u8], sites: &[Site<'_>]) -> bool {
+    let mut args: Vec<&[u8]> = sites.iter().map(|s| s.arg).collect();
+    let mut direct: Vec<&[u8]> = sites.iter().filter(|s| s.direct).map(|s| s.arg).collect();
     if args.is_empty() {
         return false;
     }
@@ -388,6 +413,324 @@ pub(super) fn rust_loop_action(t: &[u8]) -> bool {
                 if assigns {
                     return true;
                 }
+            }
+        }
+    }
+    false
+}
+
+/// The block check, run on a file the file-wide check keeps: some fd action on a loop's
+/// variable stands inside that loop's body (`rsblock`: comments and literals blanked, every
+/// bracket paired). The loops, as the frontend's (`visit_expr_for_loop`, `for_each`, `while`):
+/// - `for VAR in ITER {BODY}` with `..` in `ITER` (between `in` and the body's `{` at bracket
+///   depth 0);
+/// - `for_each(|VAR| ..)` / `try_for_each`, the body being the call's parentheses;
+/// - `while COND {BODY}`, for each identifier of `COND` that `BODY` assigns (`VAR +=`,
+///   `VAR =`).
+///
+/// An action is a `Site` whose argument is `VAR`, or a call of a same-file wrapper with `VAR`
+/// as a whole word among its arguments. A wrapper is a `fn NAME` whose header declares a
+/// parameter (`PARAM:`) that a direct `Site` in its body takes: `call_action` looks one
+/// level into such a function, counting only the system calls. A nested function or closure
+/// in a loop's body counts as the body (the frontend leaves nested items out; looser is
+/// sound), and so do macro bodies, which syn does not read at all.
+///
+/// Gives up (keeps the file) where `rsblock::read` does, or where a wrapper is called with a
+/// turbofish (`shut::<T>(fd)`).
+fn rust_loop_in_blocks(t: &[u8]) -> bool {
+    let Some(rc) = rsblock::read(t) else {
+        return true;
+    };
+    let c = &rc.code[..];
+    let Some(mut sites) = action_sites(c) else {
+        return true;
+    };
+    if sites.is_empty() {
+        return false;
+    }
+    sites.sort_unstable_by_key(|s| s.at);
+    // Work done looking into bodies; past the budget the file is kept (hostile input: nested
+    // loops over a body full of calls).
+    let budget = std::cell::Cell::new(1usize << 22);
+    let spend = |n: usize| {
+        let left = budget.get().saturating_sub(n);
+        budget.set(left);
+        left == 0
+    };
+    let words = |word: &'static [u8]| {
+        memchr::memmem::find_iter(c, word).filter(move |&at| whole_word(c, at, at + word.len()))
+    };
+    let in_span = |(from, to): (usize, usize)| {
+        let lo = sites.partition_point(|s| s.at < from);
+        let hi = sites.partition_point(|s| s.at < to);
+        &sites[lo..hi.max(lo)]
+    };
+    // Whether `name` is declared (`name:`, not `name::`) in `from..to`.
+    let declares = |(from, to): (usize, usize), name: &[u8]| {
+        memchr::memmem::find_iter(&c[from..to], name).any(|k| {
+            let (s, e) = (from + k, from + k + name.len());
+            whole_word(c, s, e) && {
+                let j = skip_rust_trivia(c, e);
+                c.get(j) == Some(&b':') && c.get(j + 1) != Some(&b':')
+            }
+        })
+    };
+    // Same-file wrappers: functions whose body makes a direct call on a declared parameter.
+    let mut wrappers: Vec<&[u8]> = Vec::new();
+    for at in words(b"fn") {
+        let i = skip_rust_trivia(c, at + 2);
+        let Some(name) = ident_at(c, i) else {
+            continue;
+        };
+        let Some(hb) = rc.header_and_body(i + name.len()) else {
+            continue;
+        };
+        let body = in_span(hb.body);
+        if spend(body.len()) {
+            return true;
+        }
+        if body.iter().any(|s| s.direct && declares(hb.header, s.arg)) {
+            wrappers.push(name);
+        }
+    }
+    wrappers.sort_unstable();
+    wrappers.dedup();
+    // Every call of a wrapper, as the span of its parentheses (a turbofish is not followed).
+    let mut calls: Vec<(usize, usize)> = Vec::new();
+    for w in &wrappers {
+        for k in memchr::memmem::find_iter(c, w) {
+            if !whole_word(c, k, k + w.len()) {
+                continue;
+            }
+            let j = skip_rust_trivia(c, k + w.len());
+            if c[j..].starts_with(b"::") {
+                return true;
+            }
+            if c.get(j) == Some(&b'(')
+                && let Some(end) = rc.close_of(j)
+            {
+                calls.push((j, end));
+            }
+        }
+    }
+    calls.sort_unstable();
+    let calls_in = |(from, to): (usize, usize)| {
+        let lo = calls.partition_point(|&(o, _)| o < from);
+        let hi = calls.partition_point(|&(o, _)| o < to);
+        &calls[lo..hi.max(lo)]
+    };
+    let has_word = |(from, to): (usize, usize), name: &[u8]| {
+        memchr::memmem::find_iter(&c[from..to], name)
+            .any(|k| whole_word(c, from + k, from + k + name.len()))
+    };
+    // Whether the body acts on `var`; `None` when the budget ran out.
+    let acts = |body: (usize, usize), var: &[u8]| -> Option<bool> {
+        let here = in_span(body);
+        let wrapped = calls_in(body);
+        if spend(here.len() + wrapped.len()) {
+            return None;
+        }
+        Some(here.iter().any(|s| s.arg == var) || wrapped.iter().any(|&call| has_word(call, var)))
+    };
+    // `for VAR in ITER {BODY}`
+    for at in words(b"for") {
+        let i = at + 3;
+        let Some(var) = ident_at(c, skip_rust_prefixes(c, i)) else {
+            continue;
+        };
+        let lim = c.len().min(i + 256);
+        let Some(k) = (i..lim)
+            .find(|&k| c[k] == b'i' && c[k..].starts_with(b"in") && whole_word(c, k, k + 2))
+        else {
+            continue;
+        };
+        if c[i..k].iter().any(|&b| matches!(b, b'{' | b';')) {
+            continue;
+        }
+        let Some(hb) = rc.header_and_body(k + 2) else {
+            continue;
+        };
+        let (h0, h1) = hb.header;
+        if memchr::memmem::find(&c[h0..h1], b"..").is_some() {
+            match acts(hb.body, var) {
+                Some(false) => {}
+                _ => return true,
+            }
+        }
+    }
+    // `for_each(|VAR| ..)`
+    for word in [&b"for_each"[..], b"try_for_each"] {
+        for at in words(word) {
+            let open = skip_rust_trivia(c, at + word.len());
+            if c.get(open) != Some(&b'(') {
+                continue;
+            }
+            let mut k = skip_rust_trivia(c, open + 1);
+            if ident_at(c, k) == Some(b"move") {
+                k = skip_rust_trivia(c, k + 4);
+            }
+            if c.get(k) != Some(&b'|') {
+                continue;
+            }
+            if let Some(var) = ident_at(c, skip_rust_prefixes(c, k + 1))
+                && let Some(close) = rc.close_of(open)
+            {
+                match acts((open, close), var) {
+                    Some(false) => {}
+                    _ => return true,
+                }
+            }
+        }
+    }
+    // `while COND {BODY}`: the candidates are the names the body's actions take.
+    for at in words(b"while") {
+        let Some(hb) = rc.header_and_body(at + 5) else {
+            continue;
+        };
+        let body = hb.body;
+        let assigned = |var: &[u8]| {
+            memchr::memmem::find_iter(&c[body.0..body.1], var).any(|k| {
+                let (s, e) = (body.0 + k, body.0 + k + var.len());
+                if !whole_word(c, s, e) {
+                    return false;
+                }
+                let mut j = skip_rust_trivia(c, e);
+                while c.get(j) == Some(&b')') {
+                    j = skip_rust_trivia(c, j + 1);
+                }
+                c[j..].starts_with(b"+=")
+                    || (c.get(j) == Some(&b'=') && c.get(j + 1) != Some(&b'='))
+            })
+        };
+        let here = in_span(body);
+        let wrapped = calls_in(body);
+        if spend(here.len() + wrapped.len()) {
+            return true;
+        }
+        let mut names: Vec<&[u8]> = here.iter().map(|s| s.arg).collect();
+        for &(from, to) in wrapped {
+            let mut k = from;
+            while k < to {
+                match ident_at(c, k) {
+                    Some(w) => {
+                        names.push(w);
+                        k += w.len();
+                    }
+                    None => k += 1,
+                }
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        let scanned = (hb.header.1 - hb.header.0) + (body.1 - body.0);
+        if spend(names.len() * (1 + scanned / 64)) {
+            return true;
+        }
+        if names
+            .iter()
+            .any(|var| has_word(hb.header, var) && assigned(var) && acts(body, var) != Some(false))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Rust FD002 needs a collection fact, and the frontend (`visit_local` and `visit_expr_call`
+/// in `src/lang/rust.rs`) reports one only for `let PAT: Vec<..> = RECV.collect();` or
+/// `Vec::from_iter(ARG)` where `RECV` / `ARG` is a range under `peel_range`'s parentheses and
+/// adapters (`(lo..hi)`, `(lo..hi).rev()`), and only when the bound is a limit or an
+/// fd-named constant, never a literal.
+///
+/// So, on the code (`rsblock`: comments and literals blanked), some `from_iter` is followed by
+/// parentheses holding `..`, or some `.collect` has a receiver chain, read back through
+/// `.method(..)` calls, that starts with a parenthesised group holding `..`; in both, a group that is
+/// only `LIT..LIT` (or `..=`) with decimal literals does not count. A turbofish on the way
+/// (`.step_by::<..>`, `from_iter::<..>`) is not followed: the file is kept, as it is where
+/// the code cannot be read.
+pub(super) fn rust_range_collect(t: &[u8]) -> bool {
+    let Some(rc) = rsblock::read(t) else {
+        return true;
+    };
+    let c = &rc.code[..];
+    let back = |mut k: usize| {
+        while k > 0 && c[k - 1].is_ascii_whitespace() {
+            k -= 1;
+        }
+        k
+    };
+    // Whether the group `(open, close)` holds a range that may be bounded by a limit.
+    let range_in = |open: usize, close: usize| {
+        let inner = &c[open + 1..close];
+        if memchr::memmem::find(inner, b"..").is_none() {
+            return false;
+        }
+        let literal_only = inner.iter().all(|b| {
+            b.is_ascii_digit() || b.is_ascii_whitespace() || matches!(b, b'.' | b'=' | b'_')
+        });
+        !literal_only
+    };
+    for at in memchr::memmem::find_iter(c, b"from_iter") {
+        if !whole_word(c, at, at + 9) {
+            continue;
+        }
+        let j = skip_rust_trivia(c, at + 9);
+        if c[j..].starts_with(b"::") {
+            return true;
+        }
+        if c.get(j) == Some(&b'(')
+            && let Some(close) = rc.close_of(j)
+            && range_in(j, close)
+        {
+            return true;
+        }
+    }
+    for at in memchr::memmem::find_iter(c, b"collect") {
+        if !whole_word(c, at, at + 7) {
+            continue;
+        }
+        let mut k = back(at);
+        if k == 0 || c[k - 1] != b'.' {
+            continue;
+        }
+        // Read the receiver chain back from the `.`.
+        let mut steps = 0;
+        loop {
+            steps += 1;
+            k = back(k - 1);
+            if k == 0 || steps > 64 {
+                break;
+            }
+            match c[k - 1] {
+                b')' => {
+                    let Some(open) = rc.open_of(k - 1) else {
+                        break;
+                    };
+                    // A method call's arguments (its name and `.` before them), or else the
+                    // parenthesised range, which ends the chain. A function call's
+                    // (`f(3..n)`) is no range.
+                    let j = back(open);
+                    if j > 0 && c[j - 1] == b'>' {
+                        return true;
+                    }
+                    let mut s = j;
+                    while s > 0 && is_ident(c[s - 1]) {
+                        s -= 1;
+                    }
+                    if s == j {
+                        if range_in(open, k - 1) {
+                            return true;
+                        }
+                        break;
+                    }
+                    let d = back(s);
+                    if d == 0 || c[d - 1] != b'.' {
+                        break;
+                    }
+                    k = d;
+                }
+                b'>' => return true,
+                _ => break,
             }
         }
     }

@@ -357,6 +357,19 @@ fn rust_shapes() {
         "fn f() { for fd in /* { */ 3..max() { unsafe { libc::close(fd) }; } }",
         "fn f() { for fd in (3\n  ..\n  max()) { unsafe { libc::close(fd) }; } }",
         "fn f() { (3..max()).for_each(\n  /* each */ move |fd| unsafe { libc::close(fd); }); }",
+        // The block check: braces, quotes and `'` in comments and literals, a block as the
+        // range's end, labels and lifetimes, a wrapper defined after its caller or taking the
+        // fd second, nested closures and loops.
+        "fn f() { for fd in 3..max() { /* } */ g(\"}\", '}', r#\"}\"#); unsafe { libc::close(fd) }; } }",
+        "fn f() { for fd in 3..unsafe { libc::sysconf(libc::_SC_OPEN_MAX) as i32 } { unsafe { libc::close(fd) }; } }",
+        "fn f() { for fd in 3..if true { max() } else { 9 } { unsafe { libc::close(fd) }; } }",
+        "fn f<'a>(x: &'a str) { 'outer: for fd in 3..max() { let _: &'a str = x; unsafe { libc::close(fd) }; } }",
+        "fn f() { for fd in 3..max() { let g = |x: i32| x; g(1); if fd > 2 { for _ in 0..1 { unsafe { libc::close(fd) }; } } } }",
+        "fn f() { for fd in 3..max() { shut(1, fd); } }\nfn shut(_n: i32, fd: i32) { unsafe { libc::close(fd) }; }",
+        "struct S; impl S { fn shut(&self, fd: i32) { unsafe { libc::close(fd) }; } fn f(&self) { for n in 3..max() { self.shut(n); } } }",
+        "fn shut<const N: usize>(fd: i32) -> [u8; N] { unsafe { libc::close(fd) }; [0; N] } fn f() { for n in 3..max() { shut::<1>(n); } }",
+        "fn f() { let hi = max(); let mut fd = 3; while fd < hi { let _ = { unsafe { libc::close(fd) } }; fd += 1; } }",
+        "fn f() { let mut fd = 3; while fd < unsafe { libc::sysconf(libc::_SC_OPEN_MAX) as i32 } { unsafe { libc::close(fd) }; fd += 1; } }",
     ];
     for body in positives {
         let src = format!("{max}{body}\n");
@@ -383,6 +396,15 @@ fn rust_shapes() {
         "fn f(s: &str) { for fd in s.split(\"..\").map(|_| 3) { let _ = 0; } unsafe { libc::close(fd) }; }",
         // Paths through modules named like actions are no calls of them.
         "use nix::fcntl::{self, OFlag};\nuse close_fds::CloseFdsBuilder;\nfn f() { for i in 0..10 { g(i); } let _ = fcntl::AT_FDCWD; }",
+        // The block check: the action on the loop's name is outside the loop (a socket
+        // library: one function closes an fd, another loops over a range).
+        "fn drop_fd(fd: i32) { unsafe { libc::close(fd) }; } fn f(v: &mut Vec<i32>) { for fd in 0..3 { v.push(fd); } }",
+        "fn f() { for fd in 0..3 { g(fd); } let fd = 5; unsafe { libc::close(fd) }; }",
+        "fn f() { for fd in 0..3 { g(fd); } /* for fd in 0..3 { libc::close(fd) } */ }",
+        "fn f() { for fd in 0..3 { g(\"libc::close(fd)\"); } }",
+        "fn f() { let mut fd = 0; while fd < 3 { fd += 1; } unsafe { libc::close(fd) }; }",
+        "fn f() { (0..3).for_each(|fd| g(fd)); unsafe { libc::close(fd) }; }",
+        "fn shut(fd: i32) { g(fd) } fn close_it(x: i32) { unsafe { libc::close(x) }; } fn f() { for fd in 0..3 { shut(fd); } }",
     ];
     for body in negatives {
         let src = format!("{max}{body}\n");
@@ -393,10 +415,36 @@ fn rust_shapes() {
         );
     }
     // FD002: a limit, a range and a collection.
-    let collect =
-        "fn f() -> Vec<i32> { let n = unsafe { libc::getdtablesize() }; Vec::from_iter(3..n) }";
-    assert_eq!(facts(Lang::Rust, collect).fd_ranges.len(), 1);
-    assert!(may_match(Lang::Rust, collect.as_bytes()));
+    let n = "let n = unsafe { libc::getdtablesize() };";
+    for body in [
+        "Vec::from_iter(3..n)",
+        "Vec::from_iter((3..n).rev())",
+        "let v: Vec<i32> = (3..n).collect(); v",
+        "let v: Vec<i32> = (3 /* ) */ ..n)\n    .rev()\n    .step_by(1)\n    .collect(); v",
+        "let v: Vec<i32> = (3..n).filter(|x| { x % 2 == 0 }).collect(); v",
+    ] {
+        let src = format!("fn f() -> Vec<i32> {{ {n} {body} }}");
+        assert_eq!(facts(Lang::Rust, &src).fd_ranges.len(), 1, "{src}");
+        assert!(
+            may_match(Lang::Rust, src.as_bytes()),
+            "prefilter drops {src}"
+        );
+    }
+    // A collection of no range, a range of literals, a range beside the collection.
+    for body in [
+        "let v: Vec<i32> = (0..100).collect(); let _ = n; v",
+        "let v: Vec<i32> = w.iter().copied().collect(); let _ = &w[1..n]; v",
+        "let v: Vec<i32> = f(3..n).collect(); v",
+        "let v: Vec<i32> = Vec::from_iter(w); let _ = &w[1..n]; v",
+        "let v: Vec<i32> = 3..n.collect(); v",
+    ] {
+        let src = format!("fn f() -> Vec<i32> {{ {n} {body} }}");
+        assert!(facts(Lang::Rust, &src).fd_ranges.is_empty(), "{src}");
+        assert!(
+            !may_match(Lang::Rust, src.as_bytes()),
+            "prefilter keeps {src}"
+        );
+    }
     // Spawn facts (for the link pass): a Command running a script.
     let spawns = [
         "fn f() { Command::new(\"python2\").arg(\"helpers/x.py\").spawn(); }",
