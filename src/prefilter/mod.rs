@@ -21,8 +21,9 @@
 //! requirement table and the shape checks it names; `pycode.rs` the Python lexer behind
 //! `python2_hint` and the block check, `pyblock.rs` Python's statements and blocks read from
 //! that lexer's output (is an fd action inside its loop's statement?), `rbcode.rs` the Ruby
-//! lexer, `rsblock.rs` Rust's literals and brackets (is an fd action inside its loop's body?);
-//! `tests.rs` the unit tests.
+//! lexer, `rsblock.rs` Rust's literals and brackets (is an fd action inside its loop's body?),
+//! `nesting.rs` the bracket pairs both Rust's and Ruby's block checks read; `tests.rs` the
+//! unit tests.
 
 use std::sync::OnceLock;
 
@@ -30,6 +31,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, Matc
 
 use crate::facts::Lang;
 
+mod nesting;
 mod pyblock;
 mod pycode;
 mod python;
@@ -183,15 +185,26 @@ impl Compiled {
     }
 }
 
-fn compiled(lang: Lang) -> &'static Compiled {
+/// The compiled table of `lang`; with `code`, Ruby's table for a file's code alone
+/// (`RUBY_ON_CODE`).
+fn compiled_for(lang: Lang, code: bool) -> &'static Compiled {
     static PY: OnceLock<Compiled> = OnceLock::new();
     static RB: OnceLock<Compiled> = OnceLock::new();
     static RS: OnceLock<Compiled> = OnceLock::new();
+    static RB_CODE: OnceLock<Compiled> = OnceLock::new();
+    if code {
+        assert_eq!(lang, Lang::Ruby, "only Ruby has a table for code alone");
+        return RB_CODE.get_or_init(|| compile(RUBY_ON_CODE, &[]));
+    }
     match lang {
         Lang::Python => PY.get_or_init(|| compile(PYTHON, PYTHON_WEAK)),
         Lang::Ruby => RB.get_or_init(|| compile(RUBY, &[])),
         Lang::Rust => RS.get_or_init(|| compile(RUST, RUST_WEAK)),
     }
+}
+
+fn compiled(lang: Lang) -> &'static Compiled {
+    compiled_for(lang, false)
 }
 
 /// Whether a run parses `text` when nothing but the text is known (no configured version, no
@@ -214,7 +227,8 @@ pub fn may_match(lang: Lang, text: &[u8]) -> bool {
 ///
 /// A Ruby file that meets a requirement is judged again on its code alone (`rbcode`: strings,
 /// comments, symbols and heredoc bodies blanked) whenever the lexer is sure which bytes are
-/// code: a spawn word in prose admits nothing.
+/// code: a spawn word in prose admits nothing, and FD001's check then also reads the code's
+/// brackets (`RUBY_ON_CODE`).
 pub fn admit(lang: Lang, text: &[u8]) -> Admission {
     let c = compiled(lang);
     let first = admit_text(c, text);
@@ -222,7 +236,7 @@ pub fn admit(lang: Lang, text: &[u8]) -> Admission {
         && first != Admission::No
         && let Some(code) = rbcode::code_only(text)
     {
-        return admit_text(c, &code);
+        return admit_text(compiled_for(lang, true), &code);
     }
     first
 }
@@ -298,11 +312,11 @@ pub fn ruby_lexer_gave_up(text: &[u8]) -> Option<&'static str> {
 /// the prefilter, e.g. `examples/prefilter_census.rs`; the product only needs [`may_match`]).
 #[doc(hidden)]
 pub fn requirements_met(lang: Lang, text: &[u8]) -> Vec<bool> {
-    let c = compiled(lang);
     let code = match lang {
         Lang::Ruby => rbcode::code_only(text),
         _ => None,
     };
+    let c = compiled_for(lang, code.is_some());
     let text = code.as_deref().unwrap_or(text);
     let mut seen = 0u64;
     let mut at = 0;

@@ -17,16 +17,7 @@
 //! comment, string or character literal, a closing bracket with none open or of another
 //! kind, or a bracket still open at the end.
 
-/// A Rust file's code: `code` is the text blanked as above, with the same length and offsets,
-/// and `pairs` holds each bracket (`(`, `[`, `{`) with its closing partner, sorted by opening
-/// offset.
-#[derive(Debug)]
-pub(super) struct RustCode {
-    pub(super) code: Vec<u8>,
-    pairs: Vec<(usize, usize)>,
-    /// The same pairs as `(close, open)`, sorted by closing offset.
-    by_close: Vec<(usize, usize)>,
-}
+pub(super) use super::nesting::Nesting as RustCode;
 
 /// Spans of a loop's or function's header and body (see `RustCode::header_and_body`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,23 +27,6 @@ pub(super) struct HeaderAndBody {
 }
 
 impl RustCode {
-    /// The offset of the bracket closing the one that opens at `open`, if a bracket opens
-    /// there.
-    pub(super) fn close_of(&self, open: usize) -> Option<usize> {
-        self.pairs
-            .binary_search_by_key(&open, |&(o, _)| o)
-            .ok()
-            .map(|i| self.pairs[i].1)
-    }
-
-    /// The offset of the bracket opening the one that closes at `close`, if one closes there.
-    pub(super) fn open_of(&self, close: usize) -> Option<usize> {
-        self.by_close
-            .binary_search_by_key(&close, |&(c, _)| c)
-            .ok()
-            .map(|i| self.by_close[i].1)
-    }
-
     /// The first `{` at bracket depth 0 at or after `from`, before any `;` or closing bracket
     /// at that depth, with its partner: after a loop's or a function's header, its body.
     /// Brackets in between are skipped whole.
@@ -133,24 +107,6 @@ impl RustCode {
         }
         true
     }
-
-    /// The offset of the bracket closing the innermost pair that holds `at`, or the end of the
-    /// text at the top level.
-    pub(super) fn enclosing_end(&self, at: usize) -> usize {
-        let mut i = self.pairs.partition_point(|&(o, _)| o < at);
-        // Pairs nest: going back from the last pair opened before `at`, the first that
-        // closes after it is the innermost holding it. Bounded, to stay linear on hostile
-        // input; past the bound, the end of the text (looser is sound).
-        let mut steps = 0;
-        while i > 0 && steps < 4096 {
-            i -= 1;
-            steps += 1;
-            if self.pairs[i].1 > at {
-                return self.pairs[i].1;
-            }
-        }
-        self.code.len()
-    }
 }
 
 fn is_ident(b: u8) -> bool {
@@ -179,8 +135,6 @@ fn blank(code: &mut [u8], from: usize, to: usize) {
 /// Read `t` as Rust (see the module documentation); `None` when it is not well formed.
 pub(super) fn read(t: &[u8]) -> Option<RustCode> {
     let mut code = t.to_vec();
-    let mut stack: Vec<(u8, usize)> = Vec::new();
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < t.len() {
         match t[i] {
@@ -266,37 +220,10 @@ pub(super) fn read(t: &[u8]) -> Option<RustCode> {
                     i += 1;
                 }
             }
-            open @ (b'(' | b'[' | b'{') => {
-                stack.push((open, i));
-                i += 1;
-            }
-            close @ (b')' | b']' | b'}') => {
-                let (open, at) = stack.pop()?;
-                let want = match open {
-                    b'(' => b')',
-                    b'[' => b']',
-                    _ => b'}',
-                };
-                if close != want {
-                    return None;
-                }
-                pairs.push((at, i));
-                i += 1;
-            }
             _ => i += 1,
         }
     }
-    if !stack.is_empty() {
-        return None;
-    }
-    // Pairs are recorded as they close: `by_close` is already in order.
-    let by_close: Vec<(usize, usize)> = pairs.iter().map(|&(o, c)| (c, o)).collect();
-    pairs.sort_unstable();
-    Some(RustCode {
-        code,
-        pairs,
-        by_close,
-    })
+    RustCode::new(code)
 }
 
 /// Whether the `r` at `i` may start a raw string: the identifier it ends so far is `r`, `br`

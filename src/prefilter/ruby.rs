@@ -6,19 +6,28 @@ use super::*;
 pub(super) const RUBY: &[Requirement] = &[
     // FD001: an fd action called on a loop variable (`ruby_loop_action`): `CONST.close(fd)`,
     // or `IO`/`File`/a socket class `.for_fd`/`.new`/`.open(fd)`.
-    (
-        &[&["close", "for_fd", "new", "open"]],
-        Some(ruby_loop_action),
-    ),
+    (RUBY_LOOP_TOKENS, Some(ruby_loop_action)),
     // FD002 and limit-bounded loops: a limit source.
-    (&[&["getrlimit", "sysconf", "OPEN_MAX", "NOFILE"]], None),
+    (RUBY_LIMIT_TOKENS, None),
     // FD003 spawn calls (also the parents of the link pass): every spawn-family method name
     // contains one of these, and `ruby_spawn_word` checks one occurs as a whole name.
-    (
-        &[&["spawn", "popen", "system", "exec", "capture", "pipeline"]],
-        Some(ruby_spawn_word),
-    ),
+    (RUBY_SPAWN_TOKENS, Some(ruby_spawn_word)),
 ];
+
+/// `RUBY` for a file's code alone (`rbcode::code_only`: literals, comments and heredoc
+/// bodies blanked), which `admit` checks when the lexer can read the file: the same tokens,
+/// and FD001's check also wants the action inside a loop over its variable
+/// (`ruby_loop_in_blocks`), which needs brackets that literals cannot hide.
+pub(super) const RUBY_ON_CODE: &[Requirement] = &[
+    (RUBY_LOOP_TOKENS, Some(ruby_loop_action_on_code)),
+    (RUBY_LIMIT_TOKENS, None),
+    (RUBY_SPAWN_TOKENS, Some(ruby_spawn_word)),
+];
+
+const RUBY_LOOP_TOKENS: &[&[&str]] = &[&["close", "for_fd", "new", "open"]];
+const RUBY_LIMIT_TOKENS: &[&[&str]] = &[&["getrlimit", "sysconf", "OPEN_MAX", "NOFILE"]];
+const RUBY_SPAWN_TOKENS: &[&[&str]] =
+    &[&["spawn", "popen", "system", "exec", "capture", "pipeline"]];
 
 /// The classes whose `for_fd`/`new`/`open` wrap an fd number (`action_at` in
 /// `src/lang/ruby/loops.rs`).
@@ -55,13 +64,45 @@ pub(super) fn skip_ruby_trivia(t: &[u8], i: usize) -> usize {
 /// no token of their own. Looser than the frontend on purpose: it never ties the call to the
 /// loop.
 pub(super) fn ruby_loop_action(t: &[u8]) -> bool {
+    let sites = ruby_action_sites(t);
+    let mut args: Vec<&[u8]> = sites.iter().map(|s| s.1).collect();
+
+    if args.is_empty() {
+        return false;
+    }
+    // Each name once, looked up by binary search (10,000 `IO.for_fd(fd)` and as many `|`s).
+    args.sort_unstable();
+    args.dedup();
+    for (kw, word) in [(&b"|"[..], false), (b"for", true), (b"while", true)] {
+        for at in memchr::memmem::find_iter(t, kw) {
+            let end = at + kw.len();
+            if word && !whole_word(t, at, end) {
+                continue;
+            }
+            let mut i = skip_ruby_trivia(t, end);
+            while t.get(i) == Some(&b'(') {
+                i = skip_ruby_trivia(t, i + 1);
+            }
+            if let Some(name) = ident_at(t, i)
+                && args.binary_search(&name).is_ok()
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Every fd action call in `t` that `ruby_loop_action` counts: where its method name starts,
+/// and the name of its first argument.
+fn ruby_action_sites(t: &[u8]) -> Vec<(usize, &[u8])> {
     let back = |mut j: usize| {
         while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\0') {
             j -= 1;
         }
         j
     };
-    let mut args: Vec<&[u8]> = Vec::new();
+    let mut sites: Vec<(usize, &[u8])> = Vec::new();
     for m in [&b"close"[..], b"for_fd", b"new", b"open"] {
         for at in memchr::memmem::find_iter(t, m) {
             let end = at + m.len();
@@ -109,34 +150,11 @@ pub(super) fn ruby_loop_action(t: &[u8]) -> bool {
                 k += 1;
             }
             if let Some(name) = ident_at(t, skip_ruby_trivia(t, k)) {
-                args.push(name);
+                sites.push((at, name));
             }
         }
     }
-    if args.is_empty() {
-        return false;
-    }
-    // Each name once, looked up by binary search (10,000 `IO.for_fd(fd)` and as many `|`s).
-    args.sort_unstable();
-    args.dedup();
-    for (kw, word) in [(&b"|"[..], false), (b"for", true), (b"while", true)] {
-        for at in memchr::memmem::find_iter(t, kw) {
-            let end = at + kw.len();
-            if word && !whole_word(t, at, end) {
-                continue;
-            }
-            let mut i = skip_ruby_trivia(t, end);
-            while t.get(i) == Some(&b'(') {
-                i = skip_ruby_trivia(t, i + 1);
-            }
-            if let Some(name) = ident_at(t, i)
-                && args.binary_search(&name).is_ok()
-            {
-                return true;
-            }
-        }
-    }
-    false
+    sites
 }
 
 /// The spawn-family method names the Ruby frontend recognises (`api_of` in
@@ -257,4 +275,209 @@ pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
             }
         })
     })
+}
+
+/// FD001's check on a file's code alone (`RUBY_ON_CODE`): the file-wide check, then the
+/// block check.
+fn ruby_loop_action_on_code(code: &[u8]) -> bool {
+    ruby_loop_action(code) && ruby_loop_in_blocks(code)
+}
+
+/// The block check, on code whose literals and comments `rbcode` blanked: some fd action
+/// (`ruby_action_sites`) takes the variable of a loop the frontend can report, after the
+/// loop's start and before its end. The loops, as `queries/ruby/close_loops.scm` and
+/// `block_loop_bounds`/`range_of` in `src/lang/ruby/loops.rs` have them:
+/// - a call of `upto`, `downto`, `step` or `times` on a receiver (after `.`, `&.` or `::`),
+///   or of `each`/`reverse_each` on a receiver that can be a range: it ends with a bracketed
+///   group holding `..` (`(3..max)`, `[*3..max]`, `Array(3..max)`), with such a group and
+///   `.to_a`, or with `upto(..)` (`3.upto(max).each`); with a block (`{` or `do`, after the
+///   call's parenthesised or bare arguments) whose first parameter is the variable (`|fd|`,
+///   `|fd, i|`);
+/// - `for VAR in` with `..` in the rest of the header's line (brackets spanning lines
+///   included);
+/// - `while VAR` (also `while (VAR`), as the file-wide check has it.
+///
+/// A brace block ends at its `}`; a `do` block, a `for` or a `while` at the end of the
+/// bracket it stands in (the end of the file at the top level: `end` is not matched).
+/// Nested blocks and methods count as the body: looser is sound. Gives up (keeps the file)
+/// on unbalanced brackets.
+fn ruby_loop_in_blocks(c: &[u8]) -> bool {
+    let Some(n) = super::nesting::Nesting::new(c.to_vec()) else {
+        return true;
+    };
+    let mut sites = ruby_action_sites(c);
+    if sites.is_empty() {
+        return false;
+    }
+    // By argument, then offset: a loop's question is one binary search.
+    sites.sort_unstable_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+    let acts = |from: usize, to: usize, var: &[u8]| {
+        let lo = sites.partition_point(|s| (s.1, s.0) < (var, from));
+        sites.get(lo).is_some_and(|s| s.1 == var && s.0 < to)
+    };
+    let back = |mut k: usize| {
+        while k > 0 && c[k - 1].is_ascii_whitespace() {
+            k -= 1;
+        }
+        k
+    };
+    let spaces = |mut k: usize| {
+        while matches!(c.get(k), Some(b' ' | b'\t')) {
+            k += 1;
+        }
+        k
+    };
+    let words = |word: &'static [u8]| {
+        memchr::memmem::find_iter(c, word).filter(move |&at| whole_word(c, at, at + word.len()))
+    };
+    // The end of a receiver (after `.`, `&.`, `::` and whitespace before the method at `at`).
+    let receiver_end = |at: usize| {
+        let j = back(at);
+        if j >= 2 && matches!(&c[j - 2..j], b"&." | b"::") {
+            Some(back(j - 2))
+        } else if j >= 1 && c[j - 1] == b'.' {
+            Some(back(j - 1))
+        } else {
+            None
+        }
+    };
+    // Whether the group closing at `close` holds `..`, or is `upto`'s arguments.
+    let range_group = |close: usize| {
+        let Some(open) = n.open_of(close) else {
+            return true;
+        };
+        if memchr::memmem::find(&c[open..close], b"..").is_some() {
+            return true;
+        }
+        let j = back(open);
+        j >= 4 && &c[j - 4..j] == b"upto" && !c.get(j.wrapping_sub(5)).is_some_and(|b| is_ident(*b))
+    };
+    let may_be_range = |r: usize| {
+        if r == 0 {
+            return false;
+        }
+        match c[r - 1] {
+            b')' | b']' => range_group(r - 1),
+            _ if r >= 4 && &c[r - 4..r] == b"to_a" => receiver_end(r - 4)
+                .is_some_and(|e| e > 0 && matches!(c[e - 1], b')' | b']') && range_group(e - 1)),
+            _ => false,
+        }
+    };
+    // The first block parameter after a block opener ending at `k`.
+    let first_param = |k: usize| {
+        let mut k = k;
+        while c.get(k).is_some_and(|b| b.is_ascii_whitespace()) {
+            k += 1;
+        }
+        if c.get(k) != Some(&b'|') {
+            return None;
+        }
+        ident_at(c, spaces(k + 1))
+    };
+    for m in [
+        &b"upto"[..],
+        b"downto",
+        b"step",
+        b"times",
+        b"each",
+        b"reverse_each",
+    ] {
+        for at in memchr::memmem::find_iter(c, m) {
+            if !whole_word(c, at, at + m.len()) {
+                continue;
+            }
+            let Some(r) = receiver_end(at) else {
+                continue;
+            };
+            if matches!(m, b"each" | b"reverse_each") && !may_be_range(r) {
+                continue;
+            }
+            // The block: after parenthesised arguments, or bare ones up to a `do` on the
+            // line (a line ending with `,` or `\` goes on).
+            let mut k = spaces(at + m.len());
+            if c.get(k) == Some(&b'(') {
+                let Some(close) = n.close_of(k) else {
+                    return true;
+                };
+                k = spaces(close + 1);
+            }
+            let mut opener = None;
+            if c.get(k) == Some(&b'{') {
+                // A brace block right after the call (after bare arguments, a brace block
+                // belongs to the last of them).
+                opener = Some((k, n.close_of(k).unwrap_or(c.len())));
+            }
+            let lim = c.len().min(k + 4096);
+            while opener.is_none() && k < lim {
+                match c[k] {
+                    b'(' | b'[' | b'{' => k = n.close_of(k).unwrap_or(c.len()),
+                    b'd' if c[k..].starts_with(b"do") && whole_word(c, k, k + 2) => {
+                        opener = Some((k, n.enclosing_end(k)));
+                        break;
+                    }
+                    b'\n' => {
+                        let j = back(k);
+                        if j == 0 || !matches!(c[j - 1], b',' | b'\\') {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                k += 1;
+            }
+            if opener.is_none() && k >= lim && lim < c.len() {
+                // A bare argument list this long: not followed.
+                return true;
+            }
+            let Some((open, end)) = opener else {
+                continue;
+            };
+            let after = if c[open] == b'{' { open + 1 } else { open + 2 };
+            if let Some(var) = first_param(after)
+                && acts(open, end, var)
+            {
+                return true;
+            }
+        }
+    }
+    // `for VAR in RANGE`
+    for at in words(b"for") {
+        let Some(var) = ident_at(c, spaces(at + 3)) else {
+            continue;
+        };
+        let k = spaces(spaces(at + 3) + var.len());
+        if !(c[k..].starts_with(b"in") && whole_word(c, k, k + 2)) {
+            continue;
+        }
+        let mut j = k + 2;
+        let mut ranged = false;
+        while j < c.len() && c[j] != b'\n' {
+            match c[j] {
+                b'(' | b'[' | b'{' => {
+                    let close = n.close_of(j).unwrap_or(c.len());
+                    ranged |= memchr::memmem::find(&c[j..close], b"..").is_some();
+                    j = close;
+                }
+                b'.' if c.get(j + 1) == Some(&b'.') => ranged = true,
+                _ => {}
+            }
+            j += 1;
+        }
+        if ranged && acts(at, n.enclosing_end(at), var) {
+            return true;
+        }
+    }
+    // `while VAR`
+    for at in words(b"while") {
+        let mut i = skip_ruby_trivia(c, at + 5);
+        while c.get(i) == Some(&b'(') {
+            i = skip_ruby_trivia(c, i + 1);
+        }
+        if let Some(var) = ident_at(c, i)
+            && acts(at, n.enclosing_end(at), var)
+        {
+            return true;
+        }
+    }
+    false
 }

@@ -484,6 +484,17 @@ fn ruby_loop_shapes() {
         "for fd in 3..4096\n  ::IO.new(fd, autoclose: false).close_on_exec = true\nend",
         "fd = 3\nwhile fd < 4096\n  IO\n    .for_fd(fd).close rescue nil\n  fd += 1\nend",
         "4096.times { |fd| TCPSocket&.for_fd( fd ).close rescue nil }",
+        // The block check: receivers, arguments and blocks across lines, literals with
+        // brackets, `to_a`, `Array(..)`, `[*..]`, `upto(..).each`, bare arguments.
+        "(3..4096)\n  .each do |fd|\n  IO.for_fd(fd).close rescue nil\nend",
+        "(3..4096).to_a.each { |fd| s = \"}\"; IO.for_fd(fd).close rescue nil }",
+        "Array(3..4096).each { |fd| IO.for_fd(fd).close rescue nil }",
+        "[*3..4096].reverse_each { |fd| IO.for_fd(fd).close rescue nil }",
+        "3.upto(4096).each do |fd| IO.for_fd(fd).close rescue nil end",
+        "3.upto 4096 do |fd|\n  IO.for_fd(fd).close rescue nil\nend",
+        "3.step(4096, 1) do\n|fd| # {\n  IO.for_fd(fd).close rescue nil\nend",
+        "for fd in (3..4096) do IO.for_fd(fd).close rescue nil end",
+        "def f\n  3.upto(4096) do |fd|\n    begin\n      IO.for_fd(fd).close\n    rescue\n    end\n  end\nend",
     ];
     for src in positives {
         assert_eq!(
@@ -500,6 +511,14 @@ fn ruby_loop_shapes() {
         "f = File.new(path)\n3.times { |i| puts i }\nf.close",
         "3.upto(4096) { |fd| conn.close(fd) }",
         "(0..9).each { |i| Foo.new(i) }",
+        // The block check: no range under `each`, the call before the loop, in another
+        // brace block, a brace block of a bare argument, in a `for` over no range.
+        "files.each do |fd|\n  File.open(fd).close\nend",
+        "@fds.each { |fd| IO.for_fd(fd).close rescue nil }",
+        "IO.for_fd(fd).close\n(3..9).each { |fd| puts fd }",
+        "3.upto(9) { |fd| puts fd }\n[1].map { |fd| IO.for_fd(fd).close }",
+        "3.upto max { |fd| IO.for_fd(fd).close }",
+        "for fd in list\n  IO.for_fd(fd).close rescue nil\nend",
     ];
     for src in negatives {
         assert!(
@@ -1044,5 +1063,16 @@ fn python_loops_to_a_small_literal_bound() {
             admitted,
             "{src}"
         );
+    }
+}
+
+/// Ruby's table for code alone differs from the whole text's only in its checks: the same
+/// token groups, requirement by requirement (else the code pass could miss a token the first
+/// pass needed, or the reverse).
+#[test]
+fn ruby_tables_for_text_and_code_have_the_same_tokens() {
+    assert_eq!(super::ruby::RUBY.len(), super::ruby::RUBY_ON_CODE.len());
+    for (a, b) in super::ruby::RUBY.iter().zip(super::ruby::RUBY_ON_CODE) {
+        assert_eq!(a.0, b.0);
     }
 }
