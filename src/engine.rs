@@ -341,6 +341,13 @@ thread_local! {
 }
 
 /// Read a file into `bytes` for linting, or say why it cannot be linted.
+///
+/// Discovery only hands over regular files (the walk's entry types, `explicit_file`'s stat),
+/// so a file is opened and read without a `stat` of its own (one system call per file fewer:
+/// 47,000 on the benchmark corpus). It is opened non-blocking: should a FIFO or a device have
+/// taken its place since, the open does not wait for a writer and a read does not wait for
+/// input (regular files ignore the flag); whatever it yields is bounded by the size limit.
+/// Only a file over the limit is `stat`ed, for the size the report gives.
 fn read(path: &Path, settings: &Settings, bytes: &mut Vec<u8>) -> Result<(), FileProblem> {
     let problem = |kind, message: String| FileProblem {
         path: path.to_path_buf(),
@@ -348,40 +355,37 @@ fn read(path: &Path, settings: &Settings, bytes: &mut Vec<u8>) -> Result<(), Fil
         line: None,
         message,
     };
-    let mut f = fs::File::open(path).map_err(|e| problem(ProblemKind::IoError, e.to_string()))?;
-    let meta = f
-        .metadata()
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let mut f = opts
+        .open(path)
         .map_err(|e| problem(ProblemKind::IoError, e.to_string()))?;
-    if !meta.is_file() {
-        return Err(problem(
-            ProblemKind::NotAFile,
-            "not a regular file; not read".to_string(),
-        ));
-    }
-    if meta.len() > settings.max_file_size {
-        return Err(problem(
-            ProblemKind::TooLarge,
-            format!(
-                "{} bytes, larger than the {} byte limit; skipped",
-                meta.len(),
-                settings.max_file_size
-            ),
-        ));
-    }
     bytes.clear();
-    bytes.reserve(meta.len() as usize + 1);
-    // Read at most one byte past the limit: the file may have grown since the stat.
+    // Read at most one byte past the limit.
     (&mut f)
         .take(settings.max_file_size + 1)
         .read_to_end(bytes)
         .map_err(|e| problem(ProblemKind::IoError, e.to_string()))?;
     if bytes.len() as u64 > settings.max_file_size {
+        bytes.clear();
         return Err(problem(
             ProblemKind::TooLarge,
-            format!(
-                "larger than the {} byte limit; skipped",
-                settings.max_file_size
-            ),
+            match f.metadata() {
+                Ok(meta) if meta.is_file() => format!(
+                    "{} bytes, larger than the {} byte limit; skipped",
+                    meta.len(),
+                    settings.max_file_size
+                ),
+                _ => format!(
+                    "larger than the {} byte limit; skipped",
+                    settings.max_file_size
+                ),
+            },
         ));
     }
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
@@ -1050,6 +1054,47 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `read` does not `stat` a file first: a FIFO that took a file's place since discovery
+    /// neither blocks the open (no writer) nor the read; a file over the limit still reports
+    /// its size.
+    #[cfg(unix)]
+    #[test]
+    fn read_neither_blocks_on_a_fifo_nor_loses_the_size_of_a_large_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("swapped.py");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let settings = Settings::default();
+        let mut bytes = b"left over".to_vec();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let r = read(&fifo, &Settings::default(), &mut bytes);
+            tx.send((r.is_ok(), bytes.len())).unwrap();
+        });
+        let (ok, len) = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading a FIFO returned");
+        assert!(ok);
+        assert_eq!(len, 0);
+        let big = dir.path().join("big.py");
+        let limit = settings.max_file_size;
+        fs::write(&big, vec![b'x'; limit as usize + 10]).unwrap();
+        let p = read(&big, &settings, &mut bytes).unwrap_err();
+        assert_eq!(p.kind, ProblemKind::TooLarge);
+        assert_eq!(
+            p.message,
+            format!(
+                "{} bytes, larger than the {limit} byte limit; skipped",
+                limit + 10
+            )
+        );
+        assert!(bytes.is_empty());
+    }
 
     #[test]
     fn a_panic_becomes_an_internal_error_of_its_file() {
