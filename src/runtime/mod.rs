@@ -102,8 +102,13 @@ pub fn venv_python(venv: &Path) -> Option<VersionRange> {
 /// The virtualenv `dir` is inside of, if any: the nearest ancestor with a `pyvenv.cfg`, or the
 /// root above a `lib/pythonX.Y/site-packages` directory that `dir` is in.
 pub fn enclosing_venv(dir: &Path) -> Option<PathBuf> {
+    venv_among(dir, |a| a.join("pyvenv.cfg").is_file())
+}
+
+/// `enclosing_venv`, with the `pyvenv.cfg` test given.
+fn venv_among(dir: &Path, has_cfg: impl Fn(&Path) -> bool) -> Option<PathBuf> {
     for a in dir.ancestors() {
-        if a.join("pyvenv.cfg").is_file() {
+        if has_cfg(a) {
             return Some(a.to_path_buf());
         }
         let name = a.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -137,10 +142,40 @@ pub struct ProjectCache {
     /// What each directory itself declares, so that a parent's files are read once however
     /// many subdirectories the walk comes from.
     declared: Mutex<HashMap<PathBuf, Arc<DirVersions>>>,
+    /// Per directory: whether it is a virtualenv's root or holds `.git`, looked up once however
+    /// many directories below it the run asks about (`for_file` walks up from each).
+    marks: Mutex<HashMap<PathBuf, DirMarks>>,
     pinned_python: Vec<(PathBuf, VersionRange)>,
 }
 
+/// What `ProjectCache::for_file` asks of a directory on its way up.
+#[derive(Debug, Clone, Copy)]
+struct DirMarks {
+    venv: bool,
+    git: bool,
+}
+
 impl ProjectCache {
+    fn marks(&self, dir: &Path) -> DirMarks {
+        if let Some(m) = self.marks.lock().expect("cache lock").get(dir) {
+            return *m;
+        }
+        let m = DirMarks {
+            venv: dir.join("pyvenv.cfg").is_file(),
+            git: dir.join(".git").exists(),
+        };
+        self.marks
+            .lock()
+            .expect("cache lock")
+            .insert(dir.to_path_buf(), m);
+        m
+    }
+
+    /// `enclosing_venv`, with each directory's `pyvenv.cfg` looked up once per run.
+    fn enclosing_venv(&self, dir: &Path) -> Option<PathBuf> {
+        venv_among(dir, |a| self.marks(a).venv)
+    }
+
     /// Files under `dir` run on `range`, whatever their projects declare (a virtualenv's
     /// site-packages: see [`venv_python`]). The nearest pinned directory wins.
     pub fn pin_python(&mut self, dir: &Path, range: VersionRange) {
@@ -187,7 +222,7 @@ impl ProjectCache {
         if let Some((_, r)) = self.pinned_python.iter().find(|(d, _)| abs.starts_with(d)) {
             found.python = Some(r.clone());
             python_done = true;
-        } else if let Some(r) = enclosing_venv(&abs).and_then(|v| venv_python(&v)) {
+        } else if let Some(r) = self.enclosing_venv(&abs).and_then(|v| venv_python(&v)) {
             // A package installed in a virtualenv runs on the virtualenv's Python, whatever its
             // own metadata (or a project around the virtualenv) declares.
             found.python = Some(r);
@@ -208,7 +243,7 @@ impl ProjectCache {
                 found.ruby = here.ruby.clone();
                 ruby_done = found.ruby.is_some();
             }
-            if (python_done && ruby_done) || d.join(".git").exists() {
+            if (python_done && ruby_done) || self.marks(d).git {
                 break;
             }
             cur = d.parent();
