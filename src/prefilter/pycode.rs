@@ -25,6 +25,7 @@ pub fn code_only(text: &[u8]) -> Option<Vec<u8>> {
         t: text,
         out: text.to_vec(),
         i: 0,
+        backslash: None,
     };
     lx.code(Mode::Top, 0)?;
     Some(lx.out)
@@ -34,6 +35,9 @@ struct Lexer<'a> {
     t: &'a [u8],
     out: Vec<u8>,
     i: usize,
+    /// The next backslash at or after `i` as last searched (`None`: not searched yet), so that the
+    /// top level jumps between the bytes that matter with one SIMD search each.
+    backslash: Option<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -53,7 +57,15 @@ impl Lexer<'_> {
     /// field (`Field`).
     fn code(&mut self, mode: Mode, depth: u32) -> Option<()> {
         let mut brackets = 0u32;
-        while let Some(&b) = self.t.get(self.i) {
+        loop {
+            if mode == Mode::Top {
+                // At the top level only comments, strings and backslashes matter (brackets
+                // only decide where a replacement field ends): jump to the next of them.
+                self.i = self.next_at_top();
+            }
+            let Some(&b) = self.t.get(self.i) else {
+                break;
+            };
             match b {
                 b'#' => {
                     let end = memchr::memchr(b'\n', &self.t[self.i..])
@@ -85,6 +97,27 @@ impl Lexer<'_> {
         }
         // A field must be closed inside its f-string.
         (mode == Mode::Top).then_some(())
+    }
+
+    /// The offset of the first `#`, quote or backslash at or after `self.i` (the end of the
+    /// text when there is none).
+    fn next_at_top(&mut self) -> usize {
+        let t = self.t;
+        let i = self.i;
+        if i >= t.len() {
+            // Past the end after an escape's two bytes: the caller stops there.
+            return i;
+        }
+        let special = memchr::memchr3(b'#', b'\'', b'"', &t[i..]).map_or(t.len(), |n| i + n);
+        let backslash = match self.backslash {
+            Some(b) if b >= i => b,
+            _ => {
+                let b = memchr::memchr(b'\\', &t[i..]).map_or(t.len(), |n| i + n);
+                self.backslash = Some(b);
+                b
+            }
+        };
+        special.min(backslash)
     }
 
     /// A format spec (after `{x:`), through the `}` that closes the field.
