@@ -225,6 +225,7 @@ fn analyse(
                 kind: match e {
                     FrontendError::Timeout(_) => ProblemKind::Timeout,
                     FrontendError::TooDeep(_) => ProblemKind::TooDeep,
+                    FrontendError::Refused(_) => ProblemKind::ParseError,
                 },
                 line: None,
                 message: e.to_string(),

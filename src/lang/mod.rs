@@ -25,6 +25,10 @@ pub enum FrontendError {
     Timeout(u64),
     #[error("nesting deeper than {0} levels; the file was not analysed")]
     TooDeep(usize),
+    /// Text the parser cannot take without aborting the process (a C `assert` in a grammar's
+    /// scanner): refused before parsing. The message says what and why.
+    #[error("{0}; the file was not analysed")]
+    Refused(&'static str),
 }
 
 /// Knobs a frontend needs; the same for every file of a run.

@@ -759,6 +759,66 @@ fn fuzz_ruby_spawn_after_a_spaced_dollar() {
     lint_both_ways(fdlint::facts::Lang::Ruby, "x.rb", b"$ spawn()");
 }
 
+/// tree-sitter-ruby's scanner stores a heredoc word's length in one byte and `assert`s on
+/// reading its state back: a word over 255 characters (valid Ruby, or `<<'` with the quote
+/// never closed, found by a mutation run) aborted the whole process, every other file's
+/// findings with it. Such a file is now refused before parsing, with a `parse-error`.
+#[test]
+fn a_heredoc_word_of_300_characters_does_not_abort_the_run() {
+    let spawn = "system(\"ls\", close_others: false)\n";
+    let long = "A".repeat(300);
+    case(
+        "long_word.rb",
+        format!("x = <<~{long}\n  body\n{long}\n{spawn}").as_bytes(),
+        &["parse-error"],
+        false,
+    );
+    case(
+        "unclosed_quote.rb",
+        format!("x = <<'{}\n{spawn}", "a".repeat(400)).as_bytes(),
+        &["parse-error"],
+        false,
+    );
+    // Below the limit, and a `<<` in a comment line, are linted as ever.
+    let short = "A".repeat(200);
+    case(
+        "short_word.rb",
+        format!("x = <<~{short}\n  body\n{short}\n{spawn}").as_bytes(),
+        &[],
+        true,
+    );
+    case(
+        "doc_comment.rb",
+        format!(
+            "# writes with `#<<`. {}\n# more `x`\n{spawn}",
+            "b".repeat(300)
+        )
+        .as_bytes(),
+        &[],
+        true,
+    );
+}
+
+/// From a mutation run over the Ruby fixtures (`then` -> `t/*hen` in
+/// `fixtures/ruby/prefilter/spawn_words_in_literals.rb`, which then ended in `__END__` and two
+/// spawn calls): after a syntax error, tree-sitter's recovery reads on past `__END__`, and the
+/// Ruby lexer, which blanked what follows it, ruled the file out. It now gives up there.
+#[test]
+fn fuzz_ruby_end_marker_after_a_syntax_error() {
+    let data = fuzz_input("ruby_end_marker_after_a_syntax_error.rb");
+    lint_both_ways(fdlint::facts::Lang::Ruby, "x.rb", &data);
+    lint_both_ways(
+        fdlint::facts::Lang::Ruby,
+        "x.rb",
+        b"x = 1 +\n__END__\nsystem(\"make\")\n",
+    );
+    lint_both_ways(
+        fdlint::facts::Lang::Ruby,
+        "x.rb",
+        b"foo(\n__END__\nsystem(\"make\")\n",
+    );
+}
+
 #[test]
 fn fuzz_python_resolution_timeout() {
     let data = fuzz_input("python_resolution_timeout.py");

@@ -89,6 +89,12 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     // prefilter. Parsed as a space it stays comment or string text, at the same offsets.
     let spaced = ts::replace_byte(text, 0, b' ');
     let text = spaced.as_deref().unwrap_or(text);
+    if has_long_heredoc_word(text.as_bytes()) {
+        return Err(FrontendError::Refused(
+            "a heredoc word longer than 250 characters, which tree-sitter-ruby's scanner \
+             cannot store (it aborts the process)",
+        ));
+    }
     let tree = ts::parse(&PARSER, &language(), text, opts)?;
     let budget = crate::lang::Budget::new(opts);
     let root = tree.root_node();
@@ -181,4 +187,56 @@ pub fn extract(text: &str, opts: &FrontendOptions) -> Result<Facts, FrontendErro
     facts.fd_ranges.dedup_by_key(|r| r.span);
     facts.exhausted = budget.exhausted();
     Ok(facts)
+}
+
+/// The longest heredoc word tree-sitter-ruby's scanner can save in its state: it stores the
+/// length in one byte, and a longer word (`<<'` and an unclosed quote, the rest of the file
+/// then being the word) fails an `assert` in its `deserialize`, which aborts the whole
+/// process. Kept below 255 for margin.
+const MAX_HEREDOC_WORD: usize = 250;
+
+/// Whether some `<<` (with `-` or `~`) may start a heredoc whose word is longer than
+/// `MAX_HEREDOC_WORD` characters, as the scanner reads one (`scan_heredoc_word`): after a
+/// quote, every character up to the same quote or the end of the text; else a run of
+/// letters, digits and `_` (any non-ASCII character counted as one, looser than the
+/// scanner). Every `<<` counts, in strings and trailing comments too, except on a line that
+/// is a comment from its start (`# see \`#<<\`` in pry's documentation): no heredoc starts
+/// there, and inside a literal that spans lines no heredoc starts either (a line that starts
+/// with `#{` is an interpolation, and counts). A refused file is rare; an aborted run is not
+/// acceptable.
+fn has_long_heredoc_word(t: &[u8]) -> bool {
+    memchr::memmem::find_iter(t, b"<<").any(|at| {
+        let line = memchr::memrchr(b'\n', &t[..at]).map_or(0, |n| n + 1);
+        let first = t[line..at].iter().position(|b| !matches!(b, b' ' | b'\t'));
+        if let Some(k) = first
+            && t[line + k] == b'#'
+            && t.get(line + k + 1) != Some(&b'{')
+        {
+            return false;
+        }
+        let mut i = at + 2;
+        if matches!(t.get(i), Some(b'-' | b'~')) {
+            i += 1;
+        }
+        let chars = |bytes: &[u8]| bytes.iter().filter(|b| (**b & 0xc0) != 0x80).count();
+        match t.get(i) {
+            Some(&q @ (b'\'' | b'"' | b'`')) => {
+                let rest = &t[i + 1..];
+                // Up to 4 bytes a character: look no further than the limit can reach.
+                let window = &rest[..rest.len().min(4 * (MAX_HEREDOC_WORD + 1))];
+                match memchr::memchr(q, window) {
+                    Some(n) => chars(&window[..n]) > MAX_HEREDOC_WORD,
+                    None => chars(window) > MAX_HEREDOC_WORD,
+                }
+            }
+            _ => {
+                let run = t[i..]
+                    .iter()
+                    .take(4 * (MAX_HEREDOC_WORD + 1))
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b >= 0x80)
+                    .count();
+                chars(&t[i..i + run]) > MAX_HEREDOC_WORD
+            }
+        }
+    })
 }
