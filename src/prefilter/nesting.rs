@@ -12,6 +12,23 @@ pub(super) struct Nesting {
     by_close: Vec<(usize, usize)>,
 }
 
+/// Whether every bracket of `code` pairs up (what `Nesting::new` needs), without recording
+/// the pairs.
+pub(super) fn balanced(code: &[u8]) -> bool {
+    let mut stack: Vec<u8> = Vec::new();
+    for &b in code {
+        match b {
+            b'(' => stack.push(b')'),
+            b'[' => stack.push(b']'),
+            b'{' => stack.push(b'}'),
+            // The guard pops: a closing bracket must close the last one opened.
+            b')' | b']' | b'}' if stack.pop() != Some(b) => return false,
+            _ => {}
+        }
+    }
+    stack.is_empty()
+}
+
 impl Nesting {
     /// Pair the brackets of `code`; `None` when a closing bracket has none open or one of
     /// another kind, or a bracket is still open at the end.

@@ -141,7 +141,7 @@ pub(super) fn lex(t: &[u8]) -> Result<Vec<u8>, &'static str> {
     // Brackets that do not pair up in the code are a syntax error, after which tree-sitter's
     // recovery may read literals, heredoc bodies or `=begin` blocks as code (mutated fixtures
     // lost findings that way): the whole text is judged.
-    if super::nesting::Nesting::new(out.clone()).is_none() {
+    if !super::nesting::balanced(&out) {
         return Err("unbalanced brackets");
     }
     Ok(out)

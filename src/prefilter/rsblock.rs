@@ -17,6 +17,7 @@
 //! comment, string or character literal, a closing bracket with none open or of another
 //! kind, or a bracket still open at the end.
 
+use super::is_ident;
 pub(super) use super::nesting::Nesting as RustCode;
 
 /// Spans of a loop's or function's header and body (see `RustCode::header_and_body`).
@@ -107,10 +108,6 @@ impl RustCode {
         }
         true
     }
-}
-
-fn is_ident(b: u8) -> bool {
-    super::is_ident(b)
 }
 
 /// How many bytes the UTF-8 character whose first byte is `b` takes (1 for a stray byte).
@@ -281,6 +278,13 @@ mod tests {
         assert_eq!(c.close_of(1), None);
         assert_eq!(c.open_of(t.len() - 1), Some(open));
         assert_eq!(c.open_of(open), None);
+        for t in ["()", "([]{})", "(", ")", "(]", "{[}]", ""] {
+            assert_eq!(
+                super::super::nesting::balanced(t.as_bytes()),
+                RustCode::new(t.as_bytes().to_vec()).is_some(),
+                "{t}"
+            );
+        }
     }
 
     #[test]

@@ -164,6 +164,23 @@ pub(super) fn rust_command_arg(t: &[u8]) -> bool {
     })
 }
 
+/// Whether the identifier ending at `end` is declared there: `:` follows (after whitespace
+/// and comments), not `::` (`fd: RawFd`, not `fcntl::F_SETFD`).
+fn declared_at(t: &[u8], end: usize) -> bool {
+    let k = skip_rust_trivia(t, end);
+    t.get(k) == Some(&b':') && t.get(k + 1) != Some(&b':')
+}
+
+/// Whether the identifier ending at `end` is assigned there: `+=` or `=` (not `==`) follows,
+/// after closing parentheses (`(n) += 1`), whitespace and comments.
+fn assigned_at(t: &[u8], end: usize) -> bool {
+    let mut k = skip_rust_trivia(t, end);
+    while t.get(k) == Some(&b')') {
+        k = skip_rust_trivia(t, k + 1);
+    }
+    t[k..].starts_with(b"+=") || (t.get(k) == Some(&b'=') && t.get(k + 1) != Some(&b'='))
+}
+
 /// What the first argument of an fd action call can be the loop variable through.
 pub(super) enum RustArg<'t> {
     /// This identifier (`fd`, `&fd`, `*fd`, `(fd)`, `fd as i32`, `fd.try_into()?`, `fd?`).
@@ -312,8 +329,7 @@ fn action_sites(t: &[u8]) -> Option<Vec<Site<'_>>> {
             match rust_first_arg(t, i, 0) {
                 RustArg::Name(n) => {
                     // `fn close(fd: c_int)`: a declaration, not a call.
-                    let after = skip_rust_trivia(t, skip_rust_prefixes(t, i + 1) + n.len());
-                    if t.get(after) == Some(&b':') && t.get(after + 1) != Some(&b':') {
+                    if declared_at(t, skip_rust_prefixes(t, i + 1) + n.len()) {
                         continue;
                     }
                     sites.push(Site {
@@ -352,8 +368,7 @@ fn file_loop_action(t: &[u8], sites: &[Site<'_>]) -> bool {
             if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
                 continue;
             }
-            let k = skip_rust_trivia(t, end);
-            if t.get(k) == Some(&b':') && t.get(k + 1) != Some(&b':') {
+            if declared_at(t, end) {
                 return true;
             }
         }
@@ -404,13 +419,7 @@ fn file_loop_action(t: &[u8], sites: &[Site<'_>]) -> bool {
                 if (at > 0 && is_ident(t[at - 1])) || t.get(end).is_some_and(|b| is_ident(*b)) {
                     continue;
                 }
-                let mut k = skip_rust_trivia(t, end);
-                while t.get(k) == Some(&b')') {
-                    k = skip_rust_trivia(t, k + 1);
-                }
-                let assigns = t[k..].starts_with(b"+=")
-                    || (t.get(k) == Some(&b'=') && t.get(k + 1) != Some(&b'='));
-                if assigns {
+                if assigned_at(t, end) {
                     return true;
                 }
             }
@@ -469,10 +478,7 @@ fn rust_loop_in_blocks(t: &[u8]) -> bool {
     let declares = |(from, to): (usize, usize), name: &[u8]| {
         memchr::memmem::find_iter(&c[from..to], name).any(|k| {
             let (s, e) = (from + k, from + k + name.len());
-            whole_word(c, s, e) && {
-                let j = skip_rust_trivia(c, e);
-                c.get(j) == Some(&b':') && c.get(j + 1) != Some(&b':')
-            }
+            whole_word(c, s, e) && declared_at(c, e)
         })
     };
     // Same-file wrappers: functions whose body makes a direct call on a declared parameter.
@@ -591,15 +597,7 @@ fn rust_loop_in_blocks(t: &[u8]) -> bool {
         let assigned = |var: &[u8]| {
             memchr::memmem::find_iter(&c[body.0..body.1], var).any(|k| {
                 let (s, e) = (body.0 + k, body.0 + k + var.len());
-                if !whole_word(c, s, e) {
-                    return false;
-                }
-                let mut j = skip_rust_trivia(c, e);
-                while c.get(j) == Some(&b')') {
-                    j = skip_rust_trivia(c, j + 1);
-                }
-                c[j..].starts_with(b"+=")
-                    || (c.get(j) == Some(&b'=') && c.get(j + 1) != Some(&b'='))
+                whole_word(c, s, e) && assigned_at(c, e)
             })
         };
         let here = in_span(body);
