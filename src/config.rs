@@ -9,6 +9,7 @@
 //! silently ignores a misspelt `selct` runs with settings nobody asked for.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -176,9 +177,12 @@ pub struct Hierarchy {
     /// Tells this hierarchy's entries in `LAST_DIR` from another's.
     id: u64,
     overrides: Overrides,
-    by_dir: RwLock<HashMap<PathBuf, Arc<Settings>>>,
+    /// Keyed by a path's bytes, as the maps of `runtime::ProjectCache` are: hashing a `Path`
+    /// parses its components (4% of a corpus run), and another spelling of the same directory
+    /// (`a/b/` for `a/b`) only misses the cache.
+    by_dir: RwLock<HashMap<OsString, Arc<Settings>>>,
     /// What the walk saw of each directory (`DirSettings::listed`), by the path as walked.
-    listed: RwLock<HashMap<PathBuf, u8>>,
+    listed: RwLock<HashMap<OsString, u8>>,
     errors: Mutex<Vec<String>>,
 }
 
@@ -217,7 +221,12 @@ impl Hierarchy {
     }
 
     fn for_dir_uncached(&self, dir: &Path) -> Arc<Settings> {
-        if let Some(s) = self.by_dir.read().expect("not poisoned").get(dir) {
+        if let Some(s) = self
+            .by_dir
+            .read()
+            .expect("not poisoned")
+            .get(dir.as_os_str())
+        {
             return s.clone();
         }
         let dir_or_cwd = if dir.as_os_str().is_empty() {
@@ -226,18 +235,28 @@ impl Hierarchy {
             dir
         };
         let abs = std::path::absolute(dir_or_cwd).unwrap_or_else(|_| dir.to_path_buf());
-        let names = self.listed.read().expect("not poisoned").get(dir).copied();
+        let names = self
+            .listed
+            .read()
+            .expect("not poisoned")
+            .get(dir.as_os_str())
+            .copied();
         let s = self.for_abs_dir(&abs, names);
         self.by_dir
             .write()
             .expect("not poisoned")
-            .insert(dir.to_path_buf(), s.clone());
+            .insert(dir.as_os_str().to_owned(), s.clone());
         s
     }
 
     /// `names`: the walk's listing of `dir` (`DirSettings::listed`), if it saw it.
     fn for_abs_dir(&self, dir: &Path, names: Option<u8>) -> Arc<Settings> {
-        if let Some(s) = self.by_dir.read().expect("not poisoned").get(dir) {
+        if let Some(s) = self
+            .by_dir
+            .read()
+            .expect("not poisoned")
+            .get(dir.as_os_str())
+        {
             return s.clone();
         }
         // Lexical: `a/../b` is `b`, as the user means it (std::path::absolute keeps `..`).
@@ -252,7 +271,7 @@ impl Hierarchy {
         self.by_dir
             .write()
             .expect("not poisoned")
-            .insert(dir.to_path_buf(), s.clone());
+            .insert(dir.as_os_str().to_owned(), s.clone());
         s
     }
 
@@ -293,7 +312,7 @@ impl DirSettings for Hierarchy {
         self.listed
             .write()
             .expect("not poisoned")
-            .insert(dir.to_path_buf(), names);
+            .insert(dir.as_os_str().to_owned(), names);
     }
 }
 

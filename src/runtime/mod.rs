@@ -9,6 +9,7 @@
 //! worst for its own question, and says which one it judged.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -138,13 +139,14 @@ struct DirVersions {
 /// known from outside the project (a virtualenv).
 #[derive(Debug, Default)]
 pub struct ProjectCache {
-    by_dir: Mutex<HashMap<PathBuf, ProjectVersions>>,
+    /// Every map is keyed by a directory's bytes (see `config::Hierarchy`).
+    by_dir: Mutex<HashMap<OsString, ProjectVersions>>,
     /// What each directory itself declares, so that a parent's files are read once however
     /// many subdirectories the walk comes from.
-    declared: Mutex<HashMap<PathBuf, Arc<DirVersions>>>,
+    declared: Mutex<HashMap<OsString, Arc<DirVersions>>>,
     /// Per directory: whether it is a virtualenv's root or holds `.git`, looked up once however
     /// many directories below it the run asks about (`for_file` walks up from each).
-    marks: Mutex<HashMap<PathBuf, DirMarks>>,
+    marks: Mutex<HashMap<OsString, DirMarks>>,
     pinned_python: Vec<(PathBuf, VersionRange)>,
 }
 
@@ -157,7 +159,7 @@ struct DirMarks {
 
 impl ProjectCache {
     fn marks(&self, dir: &Path) -> DirMarks {
-        if let Some(m) = self.marks.lock().expect("cache lock").get(dir) {
+        if let Some(m) = self.marks.lock().expect("cache lock").get(dir.as_os_str()) {
             return *m;
         }
         let m = DirMarks {
@@ -167,7 +169,7 @@ impl ProjectCache {
         self.marks
             .lock()
             .expect("cache lock")
-            .insert(dir.to_path_buf(), m);
+            .insert(dir.as_os_str().to_owned(), m);
         m
     }
 
@@ -187,7 +189,12 @@ impl ProjectCache {
     }
 
     fn declared_in(&self, dir: &Path) -> Arc<DirVersions> {
-        if let Some(d) = self.declared.lock().expect("cache lock").get(dir) {
+        if let Some(d) = self
+            .declared
+            .lock()
+            .expect("cache lock")
+            .get(dir.as_os_str())
+        {
             return d.clone();
         }
         let here = declare::declarations_in(dir);
@@ -198,7 +205,7 @@ impl ProjectCache {
         self.declared
             .lock()
             .expect("cache lock")
-            .insert(dir.to_path_buf(), d.clone());
+            .insert(dir.as_os_str().to_owned(), d.clone());
         d
     }
 
@@ -213,7 +220,7 @@ impl ProjectCache {
         } else {
             dir
         };
-        if let Some(v) = self.by_dir.lock().expect("cache lock").get(dir) {
+        if let Some(v) = self.by_dir.lock().expect("cache lock").get(dir.as_os_str()) {
             return v.clone();
         }
         let abs = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -251,7 +258,7 @@ impl ProjectCache {
         self.by_dir
             .lock()
             .expect("cache lock")
-            .insert(dir.to_path_buf(), found.clone());
+            .insert(dir.as_os_str().to_owned(), found.clone());
         found
     }
 }
