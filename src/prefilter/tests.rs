@@ -979,6 +979,8 @@ fn python_container_close_fds_and_commands_shapes() {
     for src in [
         "import commands\ncommands.getoutput('ls')\n",
         "from commands import getstatusoutput\ngetstatusoutput('ls')\n",
+        "import commands as c\nprint(f\"{c.getoutput('ls')}\")\n",
+        "import commands\nout = commands.getoutput(\"ls \" + \"-l\")\n",
     ] {
         assert_eq!(facts(Lang::Python, src).spawns.len(), 1, "{src:?}");
         assert_eq!(
@@ -990,6 +992,10 @@ fn python_container_close_fds_and_commands_shapes() {
     for src in [
         "import subprocess\nsubprocess.getoutput('ls')\n",
         "from IPython.utils.process import getoutput\ngetoutput('ls')  # a shell command\n",
+        // six.moves: the module and the function are strings.
+        "import subprocess\nMovedAttribute(\"getoutput\", \"commands\", \"subprocess\")\n",
+        // A comment names the module; the call is another module's.
+        "from IPython.utils.process import getoutput\n# like commands.getoutput\ngetoutput('ls')\n",
     ] {
         assert!(facts(Lang::Python, src).spawns.is_empty(), "{src:?}");
         assert_ne!(
