@@ -8,7 +8,11 @@
 //! when any requirement is met. One Aho-Corasick scan per file finds the tokens, and stops as
 //! soon as a requirement is met; it is a leftmost-longest search resumed one byte after each
 //! match (so that the automaton's SIMD prefilter skips text without tokens, ~10x faster than an
-//! overlapping search), with each token also counting for the tokens it contains. Tokens
+//! overlapping search), with each token also counting for the tokens it contains. After each
+//! match that hits a new group, the scan goes on with an automaton of only the tokens still
+//! worth finding (a token of a group not yet hit, of a requirement that can still be met;
+//! built once per thread and token set, `Compiled::narrowed`), so a common token (`..` in Rust,
+//! `new` in Ruby) stops the scan once per file, not at each occurrence. Tokens
 //! common enough to stop the scan on most lines (`lazy_tokens`) are not in the automaton: a
 //! group of them is looked for with a substring search once the rest of a requirement is met.
 //!
@@ -84,6 +88,34 @@ struct Compiled {
     automaton_ids: Vec<usize>,
     /// Each requirement as the mask of groups that must all be hit, and its shape check.
     requirements: Vec<(u64, Option<Confirm>)>,
+    /// The automaton's tokens as a mask of token ids (`narrowed` starts from it).
+    all_tokens: u64,
+    /// Which table this is, for `narrowed`'s cache.
+    table: usize,
+}
+
+/// An automaton of some of a table's tokens (`Compiled::narrowed`).
+struct Narrowed {
+    /// Its tokens, as a mask of token ids.
+    tokens: u64,
+    ac: AhoCorasick,
+    /// For each of its pattern ids, the token id.
+    ids: Vec<usize>,
+}
+
+/// How many narrowed automata a thread keeps, for all tables together. Past the cap, an
+/// automaton for a new set of tokens is built for its text and dropped after it.
+const NARROWED_CACHE: usize = 2048;
+
+fn build_automaton(tokens: impl IntoIterator<Item = &'static str>) -> AhoCorasick {
+    // Leftmost-longest (not overlapping) search lets the automaton use its fast SIMD
+    // prefilter (Teddy) to skip text without any token; `admit_text` resumes one byte after
+    // each match start, so tokens that begin inside a match are still seen.
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(tokens)
+        .expect("prefilter tokens compile")
 }
 
 /// Tokens so common in code that the scan would stop at almost every line for them (`for` and
@@ -147,19 +179,16 @@ fn compile(table: &[Requirement], weak_indices: &[usize]) -> Compiled {
             }
         }
     }
-    // Leftmost-longest (not overlapping) search lets the automaton use its fast SIMD
-    // prefilter (Teddy) to skip text without any token; `may_match` resumes one byte after
-    // each match start, so tokens that begin inside a match are still seen.
+    assert!(tokens.len() <= 64, "too many prefilter tokens");
     let automaton_ids: Vec<usize> = (0..tokens.len())
         .filter(|i| !lazy_words.contains(&tokens[*i]))
         .collect();
-    let ac = AhoCorasickBuilder::new()
-        .match_kind(MatchKind::LeftmostLongest)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(automaton_ids.iter().map(|i| tokens[*i]))
-        .expect("prefilter tokens compile");
+    let ac = build_automaton(automaton_ids.iter().map(|i| tokens[*i]));
+    static TABLES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     Compiled {
         ac,
+        all_tokens: automaton_ids.iter().fold(0, |m, i| m | (1 << i)),
+        table: TABLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         lazy,
         lazy_groups,
         automaton_ids,
@@ -171,6 +200,57 @@ fn compile(table: &[Requirement], weak_indices: &[usize]) -> Compiled {
 }
 
 impl Compiled {
+    /// The tokens still worth finding once the groups `seen` were hit and the requirements
+    /// `failed` can no longer be met: those that would hit a group, other than a lazy one
+    /// (looked for by substring search), of a requirement still open. Once seen, a token is
+    /// never worth finding again, so it stops the scan at most once per text.
+    fn useful_tokens(&self, seen: u64, failed: u64) -> u64 {
+        let open = self
+            .requirements
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| failed & (1 << i) == 0)
+            .fold(0, |m, (_, (mask, _))| m | mask);
+        let wanted = open & !seen & !self.lazy;
+        self.automaton_ids
+            .iter()
+            .filter(|id| self.token_bits[**id] & wanted != 0)
+            .fold(0, |m, id| m | (1 << id))
+    }
+
+    /// The automaton of just the tokens `tokens` (a mask of token ids, a subset of
+    /// `all_tokens`), built once per thread and kept (up to `NARROWED_CACHE`).
+    /// A file with a common token (`..` in Rust, `new` in Ruby) would otherwise restart the
+    /// scan at every occurrence of it.
+    fn narrowed(&self, tokens: u64) -> std::rc::Rc<Narrowed> {
+        use std::cell::RefCell;
+        use std::collections::HashMap;
+        use std::rc::Rc;
+        thread_local! {
+            static CACHE: RefCell<HashMap<(usize, u64), Rc<Narrowed>>> = RefCell::default();
+        }
+        CACHE.with_borrow_mut(|cache| {
+            if let Some(n) = cache.get(&(self.table, tokens)) {
+                return n.clone();
+            }
+            let ids: Vec<usize> = self
+                .automaton_ids
+                .iter()
+                .copied()
+                .filter(|id| tokens & (1 << id) != 0)
+                .collect();
+            let n = Rc::new(Narrowed {
+                tokens,
+                ac: build_automaton(ids.iter().map(|id| self.tokens[*id])),
+                ids,
+            });
+            if cache.len() < NARROWED_CACHE {
+                cache.insert((self.table, tokens), n.clone());
+            }
+            n
+        })
+    }
+
     /// The lazy groups among `groups` (bits) that `text` holds a token of.
     fn lazy_seen(&self, text: &[u8], groups: u64) -> u64 {
         self.lazy_groups
@@ -249,9 +329,12 @@ fn admit_text(c: &Compiled, text: &[u8]) -> Admission {
     let mut failed = 0u64;
     let mut weak_met = false;
     let mut at = 0;
-    while let Some(m) = c.ac.find(Input::new(text).range(at..)) {
+    // The automaton of the tokens still worth finding (`Compiled::narrowed`): a token stops
+    // the scan at most once.
+    let mut scan = c.narrowed(c.all_tokens);
+    while let Some(m) = scan.ac.find(Input::new(text).range(at..)) {
         at = m.start() + 1;
-        let bits = c.token_bits[c.automaton_ids[m.pattern().as_usize()]];
+        let bits = c.token_bits[scan.ids[m.pattern().as_usize()]];
         if seen | bits == seen {
             continue;
         }
@@ -282,6 +365,13 @@ fn admit_text(c: &Compiled, text: &[u8]) -> Admission {
             } else {
                 return Admission::Yes;
             }
+        }
+        let useful = c.useful_tokens(seen, failed);
+        if useful == 0 {
+            break;
+        }
+        if useful != scan.tokens {
+            scan = c.narrowed(useful);
         }
     }
     if weak_met {
