@@ -26,7 +26,8 @@ fn main() {
     let mut by_req: BTreeMap<(Lang, usize), (usize, u64)> = BTreeMap::new();
     // lang -> (files read, bytes read, files parsed, bytes parsed, prefilter time)
     let mut totals: BTreeMap<Lang, (usize, u64, usize, u64, Duration)> = BTreeMap::new();
-    // CENSUS_LIST=Python:0 lists the files that requirement admits on stderr.
+    // CENSUS_LIST=Python:0 lists the files that requirement admits on stderr;
+    // CENSUS_LIST=Python:parsed the files parsed without context.
     let list = std::env::var("CENSUS_LIST").ok();
     let audit = std::env::var_os("CENSUS_AUDIT_PY2").is_some();
     let audit_facts = std::env::var("CENSUS_AUDIT_FACTS").unwrap_or_default();
@@ -52,6 +53,9 @@ fn main() {
         let t0 = Instant::now();
         let keep = fdlint::prefilter::parsed_without_context(c.lang, &bytes);
         t.4 += t0.elapsed();
+        if keep && list.as_deref() == Some(&format!("{:?}:parsed", c.lang)) {
+            eprintln!("{}", c.path.display());
+        }
         for (i, met) in fdlint::prefilter::requirements_met(c.lang, &bytes)
             .into_iter()
             .enumerate()

@@ -8,8 +8,6 @@
 //! Every mistake in the file is an error naming the file, the line and the key: a linter that
 //! silently ignores a misspelt `selct` runs with settings nobody asked for.
 
-use std::collections::HashMap;
-use std::ffi::OsString;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -180,9 +178,9 @@ pub struct Hierarchy {
     /// Keyed by a path's bytes, as the maps of `runtime::ProjectCache` are: hashing a `Path`
     /// parses its components (4% of a corpus run), and another spelling of the same directory
     /// (`a/b/` for `a/b`) only misses the cache.
-    by_dir: RwLock<HashMap<OsString, Arc<Settings>>>,
+    by_dir: RwLock<crate::settings::PathMap<Arc<Settings>>>,
     /// What the walk saw of each directory (`DirSettings::listed`), by the path as walked.
-    listed: RwLock<HashMap<OsString, u8>>,
+    listed: RwLock<crate::settings::PathMap<u8>>,
     errors: Mutex<Vec<String>>,
 }
 

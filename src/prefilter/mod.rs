@@ -227,7 +227,8 @@ impl Compiled {
         use std::collections::HashMap;
         use std::rc::Rc;
         thread_local! {
-            static CACHE: RefCell<HashMap<(usize, u64), Rc<Narrowed>>> = RefCell::default();
+            static CACHE: RefCell<HashMap<(usize, u64), Rc<Narrowed>, foldhash::fast::RandomState>> =
+                RefCell::default();
         }
         CACHE.with_borrow_mut(|cache| {
             if let Some(n) = cache.get(&(self.table, tokens)) {

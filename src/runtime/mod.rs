@@ -8,8 +8,6 @@
 //! stop it: that code runs on what the project around it declares. Each rule then asks the range for the version
 //! worst for its own question, and says which one it judged.
 
-use std::collections::HashMap;
-use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -140,13 +138,13 @@ struct DirVersions {
 #[derive(Debug, Default)]
 pub struct ProjectCache {
     /// Every map is keyed by a directory's bytes (see `config::Hierarchy`).
-    by_dir: Mutex<HashMap<OsString, ProjectVersions>>,
+    by_dir: Mutex<crate::settings::PathMap<ProjectVersions>>,
     /// What each directory itself declares, so that a parent's files are read once however
     /// many subdirectories the walk comes from.
-    declared: Mutex<HashMap<OsString, Arc<DirVersions>>>,
+    declared: Mutex<crate::settings::PathMap<Arc<DirVersions>>>,
     /// Per directory: whether it is a virtualenv's root or holds `.git`, looked up once however
     /// many directories below it the run asks about (`for_file` walks up from each).
-    marks: Mutex<HashMap<OsString, DirMarks>>,
+    marks: Mutex<crate::settings::PathMap<DirMarks>>,
     pinned_python: Vec<(PathBuf, VersionRange)>,
 }
 
