@@ -265,44 +265,51 @@ pub fn python2_hint(text: &[u8]) -> bool {
 const MAX_PARAMS_BYTES: usize = 64 * 1024;
 
 pub(super) fn python_loop_action(t: &[u8]) -> bool {
-    const ACTIONS: &[&[u8]] = &[b"close", b"fstat", b"set_inheritable", b"fcntl"];
+    // `close` is also a wrapper word: its calls are found by the wrapper scan below, one
+    // pass over the text fewer (every `close` that starts a word starts a match of it: a
+    // match that overlapped it would end in letters right before it).
+    const ACTIONS: &[&[u8]] = &[b"fstat", b"set_inheritable", b"fcntl"];
+    const _: () = assert!(matches!(WRAPPER_WORDS[0].as_bytes(), b"close"));
     // Names passed first to an action call, with the call's offset and the least literal
     // bound a loop must have for the call to make a finding (`min_literal_bound`), and whether
     // an action is followed by a comma.
     let mut args: Vec<(&[u8], usize, u64)> = Vec::new();
     let mut mapped = false;
+    let mut action_at = |a: &'static [u8], at: usize| {
+        if !starts_word(t, at) || after_def(t, at) {
+            // Part of a longer name, or a definition (`def close(self):`), not a call.
+            return;
+        }
+        let i = skip_trivia(t, at + a.len());
+        match t.get(i) {
+            Some(b'(') => {
+                // The first argument must be a bare name (`find_action` compares
+                // `identifier` nodes): `close(fd)`, `close(fd, x)`, not `close(self.fd)`,
+                // `close(fds[i])` or `close(fd=3)`.
+                let start = skip_trivia(t, i + 1);
+                if let Some(name) = ident_at(t, start)
+                    && matches!(t.get(skip_trivia(t, start + name.len())), Some(b',' | b')'))
+                {
+                    args.push((name, at, min_literal_bound(a)));
+                }
+            }
+            Some(b',') => {
+                // `map(os.close, range(..))`: the pattern wants the `range`/`xrange` call
+                // as the argument right after the action (`map(f.close, items)` is no
+                // loop).
+                let r = skip_trivia(t, i + 1);
+                if let Some(w @ (b"range" | b"xrange")) = ident_at(t, r)
+                    && t.get(skip_trivia(t, r + w.len())) == Some(&b'(')
+                {
+                    mapped = true;
+                }
+            }
+            _ => {}
+        }
+    };
     for a in ACTIONS {
         for at in memchr::memmem::find_iter(t, a) {
-            if !starts_word(t, at) || after_def(t, at) {
-                // Part of a longer name, or a definition (`def close(self):`), not a call.
-                continue;
-            }
-            let i = skip_trivia(t, at + a.len());
-            match t.get(i) {
-                Some(b'(') => {
-                    // The first argument must be a bare name (`find_action` compares
-                    // `identifier` nodes): `close(fd)`, `close(fd, x)`, not `close(self.fd)`,
-                    // `close(fds[i])` or `close(fd=3)`.
-                    let start = skip_trivia(t, i + 1);
-                    if let Some(name) = ident_at(t, start)
-                        && matches!(t.get(skip_trivia(t, start + name.len())), Some(b',' | b')'))
-                    {
-                        args.push((name, at, min_literal_bound(a)));
-                    }
-                }
-                Some(b',') => {
-                    // `map(os.close, range(..))`: the pattern wants the `range`/`xrange` call
-                    // as the argument right after the action (`map(f.close, items)` is no
-                    // loop).
-                    let r = skip_trivia(t, i + 1);
-                    if let Some(w @ (b"range" | b"xrange")) = ident_at(t, r)
-                        && t.get(skip_trivia(t, r + w.len())) == Some(&b'(')
-                    {
-                        mapped = true;
-                    }
-                }
-                _ => {}
-            }
+            action_at(a, at);
         }
     }
     // A wrapper of another module (`utils.close_fd_no_error(fd)`, `options.close_fd(i)`):
@@ -310,6 +317,9 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     // with the loop variable as its first argument.
     let mut wrapped: Vec<(&[u8], usize)> = Vec::new();
     for at in wrapper_ac().find_iter(t).map(|m| m.start()) {
+        if t[at..].starts_with(b"close") {
+            action_at(b"close", at);
+        }
         let mut start = at;
         while start > 0 && is_ident(t[start - 1]) {
             start -= 1;
