@@ -456,13 +456,15 @@ pub fn run<A: Into<std::ffi::OsString> + Clone>(
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Deps(args) => deps(&args, stdout, stderr),
         // LSP: status 1 when the client sends `exit` without `shutdown` first.
-        Command::Server => crate::server::run(stdout, check_settings_from_flags).map(|clean| {
-            if clean {
-                ExitStatus::Clean
-            } else {
-                ExitStatus::Findings
-            }
-        }),
+        Command::Server => {
+            crate::server::run(stdout, stderr, check_settings_from_flags).map(|clean| {
+                if clean {
+                    ExitStatus::Clean
+                } else {
+                    ExitStatus::Findings
+                }
+            })
+        }
     };
     match result {
         Ok(s) => s,

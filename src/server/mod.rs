@@ -59,35 +59,52 @@ use crate::finding::Finding;
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
 
 /// Run the server until the client says `exit` or closes standard input. Messages are read
-/// from standard input on a thread of their own and written to `out`.
-pub fn run(out: &mut dyn Write, flags_to_settings: workspace::FlagsToSettings) -> io::Result<bool> {
+/// from standard input on a thread of their own and written to `out`; why the input could not
+/// be read, when it could not, goes to `err` once the session is over.
+pub fn run(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    flags_to_settings: workspace::FlagsToSettings,
+) -> io::Result<bool> {
     workspace::set_flags_to_settings(flags_to_settings);
     let (tx, rx) = crossbeam_channel::bounded::<Message>(0);
+    let (problem_tx, problem) = crossbeam_channel::bounded::<String>(1);
     std::thread::Builder::new()
         .name("fdlint-lsp-reader".into())
         .spawn(move || {
             let mut stdin = io::stdin().lock();
-            read_messages(&mut stdin, &tx);
+            if let Some(e) = read_messages(&mut stdin, &tx) {
+                // Before `tx` is dropped, which ends the session: the main thread then finds
+                // it. (Not `eprintln!`: the CLI's caller may hold the stderr lock for the whole
+                // run, as `main` does, and the reader would wait on it forever.)
+                let _ = problem_tx.send(e);
+            }
+            drop(tx);
         })?;
-    serve(&rx, out)
+    let clean = serve(&rx, out)?;
+    if let Ok(e) = problem.try_recv() {
+        writeln!(err, "fdlint server: cannot read a message: {e}")?;
+    }
+    Ok(clean)
 }
 
-/// Read messages until the input ends, is malformed, or `exit` arrives.
-fn read_messages(input: &mut dyn BufRead, tx: &crossbeam_channel::Sender<Message>) {
+/// Read messages until the input ends, is malformed (the error is returned), or `exit`
+/// arrives.
+fn read_messages(
+    input: &mut dyn BufRead,
+    tx: &crossbeam_channel::Sender<Message>,
+) -> Option<String> {
     loop {
         match Message::read(&mut &mut *input) {
             Ok(Some(msg)) => {
                 let exit =
                     matches!(&msg, Message::Notification(n) if n.method == notif::Exit::METHOD);
                 if tx.send(msg).is_err() || exit {
-                    return;
+                    return None;
                 }
             }
-            Ok(None) => return,
-            Err(e) => {
-                eprintln!("fdlint server: cannot read a message: {e}");
-                return;
-            }
+            Ok(None) => return None,
+            Err(e) => return Some(e.to_string()),
         }
     }
 }

@@ -243,6 +243,33 @@ fn rules_import_no_parser_types() {
     assert!(offenders.is_empty(), "\n{}", offenders.join("\n"));
 }
 
+/// `main` holds the stdout and stderr locks for the whole run: a print macro anywhere else in
+/// the product's code would wait forever on another thread (ARCHITECTURE.md, invariants).
+#[test]
+fn only_main_prints_to_the_process_streams() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    for e in walkdir::WalkDir::new(&src).sort_by_file_name() {
+        let e = e.unwrap();
+        let name = e.file_name().to_str().unwrap_or("");
+        if !name.ends_with(".rs") || name == "tests.rs" || e.path() == src.join("main.rs") {
+            continue;
+        }
+        let code = non_test_code(&std::fs::read_to_string(e.path()).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            for mac in ["println!", "print!", "eprintln!", "eprint!", "dbg!"] {
+                let hit = line.match_indices(mac).any(|(at, _)| {
+                    !line[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if hit {
+                    offenders.push(format!("{}:{}: {}", e.path().display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "\n{}", offenders.join("\n"));
+}
+
 /// The code of a source file that is not test code: `tests.rs` files are skipped by the caller,
 /// an inline `#[cfg(test)] mod tests { ... }` (at the end of a file, by convention) is cut, and
 /// `//` comments are blanked so doc links do not count as imports.

@@ -479,6 +479,52 @@ fn broken_unknown_and_huge_documents_do_not_kill_the_server() {
     assert_eq!(c.shutdown(), Some(0));
 }
 
+/// Input that is not LSP (a bad header, a body that is not JSON), before or after the
+/// handshake: the server says why on stderr and exits with status 1. It used to hang for good:
+/// the reader thread reported the error with `eprintln!` while `main` held the stderr lock.
+#[test]
+fn malformed_input_ends_the_server_with_a_message() {
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#;
+    let framed = |b: &str| format!("Content-Length: {}\r\n\r\n{b}", b.len());
+    for (input, says) in [
+        ("garbage\r\n\r\n".to_string(), "malformed header"),
+        (framed("notjs"), "malformed LSP payload"),
+        (framed(init) + &framed("{x}"), "malformed LSP payload"),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fdlint"))
+            .arg("server")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("fdlint server starts");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let deadline = Instant::now() + TIMEOUT;
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the server still runs {TIMEOUT:?} after {input:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(1), "{input:?}: {err}");
+        assert!(
+            err.contains("fdlint server: cannot read a message") && err.contains(says),
+            "{input:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_request_waiting_for_analysis_can_be_cancelled() {
     let dir = tempfile::tempdir().unwrap();
