@@ -240,11 +240,13 @@ impl Compiled {
                 .copied()
                 .filter(|id| tokens & (1 << id) != 0)
                 .collect();
-            let n = Rc::new(Narrowed {
-                tokens,
-                ac: build_automaton(ids.iter().map(|id| self.tokens[*id])),
-                ids,
-            });
+            // All of them: the table's own automaton (a clone shares it).
+            let ac = if tokens == self.all_tokens {
+                self.ac.clone()
+            } else {
+                build_automaton(ids.iter().map(|id| self.tokens[*id]))
+            };
+            let n = Rc::new(Narrowed { tokens, ac, ids });
             if cache.len() < NARROWED_CACHE {
                 cache.insert((self.table, tokens), n.clone());
             }
