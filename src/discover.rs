@@ -23,7 +23,7 @@ use walkdir::WalkDir;
 
 use crate::config::Exclude;
 use crate::facts::Lang;
-use crate::settings::{Settings, listed_bit};
+use crate::settings::{Settings, listed_bit, listed_bit_of};
 
 /// What discovery asks about exclusion: the run's settings answer per directory (hierarchical
 /// configuration); a bare [`Exclude`] (or none) answers for tools that walk a tree alone.
@@ -645,7 +645,7 @@ fn walk_dir(
         .sort_by(|a, b| {
             fn key(e: &walkdir::DirEntry) -> (bool, &[u8]) {
                 let name = name_bytes(e.path());
-                (crate::settings::listed_bit_of(name) == 0, name)
+                (listed_bit_of(name) == 0, name)
             }
             key(a).cmp(&key(b))
         })
@@ -752,7 +752,7 @@ fn walk_dir(
                     exact: true,
                     pending: Vec::new(),
                 });
-                let bit = entry.file_name().to_str().map_or(0, listed_bit);
+                let bit = listed_bit_of(name_bytes(entry.path()));
                 if bit != 0 {
                     if ft.is_file() && bit != listed_bit(".git") {
                         l.names |= bit;

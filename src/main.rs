@@ -32,7 +32,7 @@ fn main() {
     }
     // mimalloc asks for transparent huge pages on its arenas (`MADV_HUGEPAGE`), so the first
     // touch of each 2 MB region zeroes all of it: with them, zeroing pages was 8% of a corpus
-    // run's samples and peak RSS 75 MB; without, 60 MB and 7% less wall (bench/RESULTS.md).
+    // run's samples and peak RSS 75 MB; without, 61 MB and 7% less wall (bench/RESULTS.md).
     // The flag is the process's (it applies to later faults in memory mapped before it) and
     // children inherit it; fdlint starts none. An error (an old kernel) changes nothing.
     #[cfg(any(target_os = "linux", target_os = "android"))]
