@@ -21,7 +21,7 @@ pub(super) const RUBY: &[Requirement] = &[
 pub(super) const RUBY_ON_CODE: &[Requirement] = &[
     (RUBY_LOOP_TOKENS, Some(ruby_loop_action_on_code)),
     (RUBY_LIMIT_TOKENS, None),
-    (RUBY_SPAWN_TOKENS, Some(ruby_spawn_word)),
+    (RUBY_SPAWN_TOKENS, Some(ruby_spawn_word_on_code)),
 ];
 
 const RUBY_LOOP_TOKENS: &[&[&str]] = &[&["close", "for_fd", "new", "open"]];
@@ -204,6 +204,17 @@ pub(super) const RUBY_SPAWN_NAMES: &[&[u8]] = &[
 /// ends on such a line, code after it, made that unsound: the fuzz input
 /// `tests/data/fuzz/ruby_comment_line_after_a_backtick.rb`.)
 pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
+    spawn_word(t, false)
+}
+
+/// `ruby_spawn_word` on a file's code alone (`RUBY_ON_CODE`): a blank there may be a literal
+/// that was blanked (`system "ls"` reads `system     `), so what follows a bare name after
+/// blanks is never read (`may_take_arguments`).
+fn ruby_spawn_word_on_code(code: &[u8]) -> bool {
+    spawn_word(code, true)
+}
+
+fn spawn_word(t: &[u8], blanked: bool) -> bool {
     const ROOTS: &[&[u8]] = &[
         b"spawn",
         b"popen",
@@ -252,7 +263,16 @@ pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
             }
             let j = back(at);
             match j.checked_sub(1).map(|p| t[p]) {
-                None | Some(b'\n' | b'\r' | b'\\') => true,
+                // At a line's start the receiver may end the line before (`Open3.\n
+                // popen3`). When that line cannot pass it one, the name has no receiver:
+                // it counts as a bare call (`spawn`, `system`, `exec` with arguments or a
+                // block), not as `pipeline.get(..)` (a redis pipeline local).
+                None | Some(b'\n' | b'\r') => {
+                    line_before_may_continue(t, j)
+                        || (matches!(name, b"spawn" | b"system" | b"exec")
+                            && may_take_arguments(t, end, blanked))
+                }
+                Some(b'\\') => true,
                 Some(b'.') => {
                     let mut r = j - 1;
                     if r > 0 && t[r - 1] == b'&' {
@@ -270,11 +290,71 @@ pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
                         && &t[j - 3..j] == b"def"
                         && (j == 3 || !is_ident(t[j - 4]))
                         && j < at;
-                    !after_def && matches!(name, b"spawn" | b"system" | b"exec")
+                    !after_def
+                        && matches!(name, b"spawn" | b"system" | b"exec")
+                        && may_take_arguments(t, end, blanked)
                 }
             }
         })
     })
+}
+
+/// Whether the receiver-less name ending at `end` can be a `call` node: tree-sitter-ruby
+/// reads a name with neither arguments nor a block as an `identifier` (a local or a method
+/// called bare), which `spawn_calls.scm` never matches. So it cannot be a call when what
+/// follows ends the expression there: a method called on it (`spawn.where!(..)`, ActiveRecord's
+/// relation `spawn`), an index right after it (`system[k]`), a `!` right after it (the
+/// name is `exec!`), `)`, `]`, `}`, `,`, `;`, `|`, a line end (`\r` only before `\n`: a lone
+/// `\r` is a space to tree-sitter) or the text's end, or an assignment to it (`exec = ..`,
+/// but not `==`, `=~`, `=>`). Spaces, tabs and NUL bytes (a space to the frontend) are
+/// skipped (`blanked`: on code whose literals were blanked, a blank may be a literal
+/// argument, and the name counts); anything else (`(`, `{`, `do`, an argument, `\` before a continued line, `?`)
+/// may start arguments or a block, and counts.
+fn may_take_arguments(t: &[u8], end: usize, blanked: bool) -> bool {
+    match (t.get(end), t.get(end + 1)) {
+        // `spawn.where!(..)`; `system[k] = ..` (with a space, `system [k]` passes an array).
+        (Some(b'.'), Some(b)) if is_ident(*b) => return false,
+        (Some(b'['), _) => return false,
+        // `exec!`: another method's name (but `exec!= x` compares).
+        (Some(b'!'), b) if b != Some(&b'=') => return false,
+        _ => {}
+    }
+    let mut i = end;
+    while t.get(i).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\0')) {
+        if blanked {
+            return true;
+        }
+        i += 1;
+    }
+    match t.get(i) {
+        // No argument starts with `|` (`spawn || x` is an `or`).
+        None | Some(b')' | b']' | b'}' | b',' | b';' | b'|' | b'\n') => false,
+        Some(b'\r') => t.get(i + 1) != Some(&b'\n'),
+        Some(b'=') => matches!(t.get(i + 1), Some(b'=' | b'~' | b'>')),
+        _ => true,
+    }
+}
+
+/// Whether the code before the line that starts at `line` (after its indentation) can go
+/// on into it as a receiver: the last byte before it that is not white space is `.`
+/// (`Open3.`, `&.`), `:` (`Kernel::`) or `\\`, or that line holds a `#` (a comment may follow
+/// the dot: the scan does not tell comments from `#` in literals). No line before: no.
+fn line_before_may_continue(t: &[u8], line: usize) -> bool {
+    let mut k = line;
+    while k > 0 && matches!(t[k - 1], b' ' | b'\t' | b'\0' | b'\n' | b'\r') {
+        k -= 1;
+    }
+    if k == 0 {
+        return false;
+    }
+    if matches!(t[k - 1], b'.' | b':' | b'\\') {
+        return true;
+    }
+    let start = t[..k]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |n| n + 1);
+    memchr::memchr(b'#', &t[start..k]).is_some()
 }
 
 /// FD001's check on a file's code alone (`RUBY_ON_CODE`): the file-wide check, then the

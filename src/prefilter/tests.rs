@@ -699,6 +699,81 @@ fn ruby_shapes() {
     }
 }
 
+/// A receiver-less `spawn`, `system` or `exec` with neither arguments nor a block is an
+/// `identifier` to tree-sitter-ruby, never a `call` (ActiveRecord's `spawn.where!(..)`, a
+/// local `system = ..`, redis' `pipeline.get(..)` at a line's start); each shape is checked
+/// against the frontend both ways, with the file's code readable by the lexer and not (a
+/// literal it gives up on, so only the raw text is judged).
+#[test]
+fn a_bare_spawn_name_without_arguments_is_no_call() {
+    // A `/` after a value: the lexer gives up and the raw text is judged.
+    let raw = "x = a /= 2\n";
+    assert!(rbcode::lex(raw.as_bytes()).is_err());
+    let positives = [
+        "system \"ls\"",
+        "system(\"ls\")",
+        "spawn()",
+        "exec \\\n  \"ls\"",
+        "system [\"ls\", \"-l\"]",
+        "system { |x| x }",
+        "system do\n  1\nend",
+        "spawn *cmd",
+        "exec !cmd",
+        "system ?a",
+        "ok = system(cmd) || raise",
+        "x = exec cmd if y",
+        "Open3.\npopen3(cmd)",
+        "Open3.\n  popen3",
+        "Process.\n\n  spawn",
+        "Kernel::\nsystem(cmd)",
+        "Open3. # why\n  popen3(cmd)",
+        "pipeline = 1\nOpen3.\n  pipeline(a, b)",
+    ];
+    for code in positives {
+        assert!(rbcode::lex(code.as_bytes()).is_ok(), "{code:?}");
+        for src in [code.to_string(), format!("{raw}{code}")] {
+            assert_eq!(facts(Lang::Ruby, &src).spawns.len(), 1, "frontend: {src:?}");
+            assert!(
+                may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter drops {src:?}"
+            );
+        }
+    }
+    let negatives = [
+        "def where(*args)\n  spawn.where!(*args)\nend",
+        "spawn\n  .where!(x)",
+        "pubid = system = nil",
+        "system = system_literal[1..-2] if system_literal",
+        "[pubid, system]",
+        "foo(exec)",
+        "{ a: system }",
+        "x = spawn || wakeup",
+        "raise exec!",
+        "system[k] = v",
+        "exec;\nx",
+        "  pipeline.get(\"stat\")\n  pipeline.set(\"a\", 1)",
+        "conn.pipelined do |pipeline|\n  pipeline.rpush(q, jobs)\nend",
+        "x = 1\n  exec",
+        "spawn",
+    ];
+    let fixture = include_str!("../../fixtures/ruby/prefilter/bare_spawn_names.rb");
+    assert!(facts(Lang::Ruby, fixture).spawns.is_empty());
+    assert!(!may_match(Lang::Ruby, fixture.as_bytes()));
+    for code in negatives {
+        assert!(rbcode::lex(code.as_bytes()).is_ok(), "{code:?}");
+        for src in [code.to_string(), format!("{raw}{code}")] {
+            assert!(
+                facts(Lang::Ruby, &src).spawns.is_empty(),
+                "frontend: {src:?}"
+            );
+            assert!(
+                !may_match(Lang::Ruby, src.as_bytes()),
+                "prefilter keeps {src:?}"
+            );
+        }
+    }
+}
+
 /// A NUL byte is a space to the Ruby frontend (tree-sitter ended a comment at it, where Ruby
 /// reads on to the end of the line; the fuzz input `ruby_prefilter_disagreement.rb`), and the
 /// shape checks read across it. The Ruby lexer gives up on a NUL, so a spawn word in such a
