@@ -193,13 +193,17 @@ pub(super) const RUBY_SPAWN_NAMES: &[&[u8]] = &[
 ///   `foo(x).system`) is no constant. `X::name` is read the same way.
 /// - `@`, `$` (an instance or global variable), or the keyword `def` (a definition, not a
 ///   call): no call.
-/// - anything else: a call without a receiver, which counts for `spawn`, `system`, `exec`.
+/// - anything else: a call without a receiver, which counts for `spawn`, `system`, `exec`
+///   when it may have arguments or a block (`may_take_arguments`: `spawn.where!(..)` or
+///   `system = nil` is a name, not a call).
 ///
 /// Wherever the look-back reaches a line break or a `\` continuation (`Open3.\n  popen3`, a
-/// leading-dot chain after a comment), the occurrence counts: the scan does not read across
-/// lines. `system?`, `:system` or a word in a string or a comment also count here: looser is
-/// sound. `admit` then checks the requirements again on the text with comments, strings,
-/// symbols and heredoc bodies blanked (`rbcode.rs`), when its lexer can tell them from code.
+/// leading-dot chain after a comment), the occurrence counts: on the raw text the scan does
+/// not read across lines, since a heredoc body or an `=begin` block may stand between a
+/// receiver and its method. `system?`, `:system` or a word in a string or a comment also
+/// count here: looser is sound. `admit` then checks the requirements again on the text with
+/// comments, strings, symbols, heredoc bodies and `=begin` blocks blanked (`rbcode.rs`), when
+/// its lexer can tell them from code (`ruby_spawn_word_on_code`).
 /// (A full-line comment was once excluded here on the raw text; a multi-line literal that
 /// ends on such a line, code after it, made that unsound: the fuzz input
 /// `tests/data/fuzz/ruby_comment_line_after_a_backtick.rb`.)
@@ -207,13 +211,16 @@ pub(super) fn ruby_spawn_word(t: &[u8]) -> bool {
     spawn_word(t, false)
 }
 
-/// `ruby_spawn_word` on a file's code alone (`RUBY_ON_CODE`): a blank there may be a literal
+/// `ruby_spawn_word` on a file's code alone (`RUBY_ON_CODE`). Only code is left between a
+/// line's start and the code before it, so a name there counts only when that code can pass
+/// it a receiver (`line_before_may_continue`), or as a bare call. A blank may be a literal
 /// that was blanked (`system "ls"` reads `system     `), so what follows a bare name after
 /// blanks is never read (`may_take_arguments`).
 fn ruby_spawn_word_on_code(code: &[u8]) -> bool {
     spawn_word(code, true)
 }
 
+/// `blanked`: `t` is a file's code alone (`rbcode::code_only`).
 fn spawn_word(t: &[u8], blanked: bool) -> bool {
     const ROOTS: &[&[u8]] = &[
         b"spawn",
@@ -263,12 +270,13 @@ fn spawn_word(t: &[u8], blanked: bool) -> bool {
             }
             let j = back(at);
             match j.checked_sub(1).map(|p| t[p]) {
-                // At a line's start the receiver may end the line before (`Open3.\n
-                // popen3`). When that line cannot pass it one, the name has no receiver:
-                // it counts as a bare call (`spawn`, `system`, `exec` with arguments or a
-                // block), not as `pipeline.get(..)` (a redis pipeline local).
+                // At a line's start the receiver may end a line before (`Open3.\n
+                // popen3`). On the code alone, when the code before cannot pass it one, the
+                // name has no receiver: it counts as a bare call (`spawn`, `system`, `exec`
+                // with arguments or a block), not as `pipeline.get(..)` (a redis local).
                 None | Some(b'\n' | b'\r') => {
-                    line_before_may_continue(t, j)
+                    !blanked
+                        || line_before_may_continue(t, j)
                         || (matches!(name, b"spawn" | b"system" | b"exec")
                             && may_take_arguments(t, end, blanked))
                 }
@@ -307,9 +315,9 @@ fn spawn_word(t: &[u8], blanked: bool) -> bool {
 /// name is `exec!`), `)`, `]`, `}`, `,`, `;`, `|`, a line end (`\r` only before `\n`: a lone
 /// `\r` is a space to tree-sitter) or the text's end, or an assignment to it (`exec = ..`,
 /// but not `==`, `=~`, `=>`). Spaces, tabs and NUL bytes (a space to the frontend) are
-/// skipped (`blanked`: on code whose literals were blanked, a blank may be a literal
-/// argument, and the name counts); anything else (`(`, `{`, `do`, an argument, `\` before a continued line, `?`)
-/// may start arguments or a block, and counts.
+/// skipped, but on code whose literals were blanked (`blanked`) a blank may be a literal
+/// argument, and the name counts; anything else (`(`, `{`, `do`, an argument, `\` before a
+/// continued line, `?`) may start arguments or a block, and counts.
 fn may_take_arguments(t: &[u8], end: usize, blanked: bool) -> bool {
     match (t.get(end), t.get(end + 1)) {
         // `spawn.where!(..)`; `system[k] = ..` (with a space, `system [k]` passes an array).
@@ -319,11 +327,12 @@ fn may_take_arguments(t: &[u8], end: usize, blanked: bool) -> bool {
         (Some(b'!'), b) if b != Some(&b'=') => return false,
         _ => {}
     }
+    let is_blank = |i: usize| t.get(i).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\0'));
+    if blanked && is_blank(end) {
+        return true;
+    }
     let mut i = end;
-    while t.get(i).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\0')) {
-        if blanked {
-            return true;
-        }
+    while is_blank(i) {
         i += 1;
     }
     match t.get(i) {
@@ -336,25 +345,14 @@ fn may_take_arguments(t: &[u8], end: usize, blanked: bool) -> bool {
 }
 
 /// Whether the code before the line that starts at `line` (after its indentation) can go
-/// on into it as a receiver: the last byte before it that is not white space is `.`
-/// (`Open3.`, `&.`), `:` (`Kernel::`) or `\\`, or that line holds a `#` (a comment may follow
-/// the dot: the scan does not tell comments from `#` in literals). No line before: no.
-fn line_before_may_continue(t: &[u8], line: usize) -> bool {
-    let mut k = line;
-    while k > 0 && matches!(t[k - 1], b' ' | b'\t' | b'\0' | b'\n' | b'\r') {
-        k -= 1;
-    }
-    if k == 0 {
-        return false;
-    }
-    if matches!(t[k - 1], b'.' | b':' | b'\\') {
-        return true;
-    }
-    let start = t[..k]
+/// on into it as a receiver, in a file's code alone (comments, heredoc bodies and `=begin`
+/// blocks blanked, so only code stands between): the last byte before it that is not blank
+/// is `.` (`Open3.`, `&.`), `:` (`Kernel::`) or `\\`. No code before: no.
+fn line_before_may_continue(code: &[u8], line: usize) -> bool {
+    let before = code[..line]
         .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |n| n + 1);
-    memchr::memchr(b'#', &t[start..k]).is_some()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\0' | b'\n' | b'\r'));
+    before.is_some_and(|k| matches!(code[k], b'.' | b':' | b'\\'))
 }
 
 /// FD001's check on a file's code alone (`RUBY_ON_CODE`): the file-wide check, then the

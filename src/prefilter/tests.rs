@@ -728,6 +728,10 @@ fn a_bare_spawn_name_without_arguments_is_no_call() {
         "Kernel::\nsystem(cmd)",
         "Open3. # why\n  popen3(cmd)",
         "pipeline = 1\nOpen3.\n  pipeline(a, b)",
+        // Between the receiver and its method on the next line, a doc block or a heredoc
+        // body: the code before the line is only found on the code alone.
+        "Open3.\n=begin\nx\n=end\npopen3(cmd)",
+        "foo(<<~EOS, Open3.\n  body\nEOS\npopen3(cmd))",
     ];
     for code in positives {
         assert!(rbcode::lex(code.as_bytes()).is_ok(), "{code:?}");
@@ -739,17 +743,23 @@ fn a_bare_spawn_name_without_arguments_is_no_call() {
             );
         }
     }
+    // Ruled out wherever they stand on a line, and (`at_line_start`) only where the lexer
+    // reads the code: on the raw text a name at a line's start always counts.
     let negatives = [
-        "def where(*args)\n  spawn.where!(*args)\nend",
-        "spawn\n  .where!(x)",
+        "rel = spawn.where!(*args)",
         "pubid = system = nil",
-        "system = system_literal[1..-2] if system_literal",
         "[pubid, system]",
         "foo(exec)",
         "{ a: system }",
         "x = spawn || wakeup",
         "raise exec!",
-        "system[k] = v",
+        "x = system[k]",
+        "x = (exec;\n1)",
+        "conn.pipelined { |pipeline| pipeline.rpush(q, jobs) }",
+    ];
+    let at_line_start = [
+        "def where(*args)\n  spawn.where!(*args)\nend",
+        "spawn\n  .where!(x)",
         "exec;\nx",
         "  pipeline.get(\"stat\")\n  pipeline.set(\"a\", 1)",
         "conn.pipelined do |pipeline|\n  pipeline.rpush(q, jobs)\nend",
@@ -759,16 +769,21 @@ fn a_bare_spawn_name_without_arguments_is_no_call() {
     let fixture = include_str!("../../fixtures/ruby/prefilter/bare_spawn_names.rb");
     assert!(facts(Lang::Ruby, fixture).spawns.is_empty());
     assert!(!may_match(Lang::Ruby, fixture.as_bytes()));
-    for code in negatives {
+    for (code, anywhere) in negatives
+        .iter()
+        .map(|c| (c, true))
+        .chain(at_line_start.iter().map(|c| (c, false)))
+    {
         assert!(rbcode::lex(code.as_bytes()).is_ok(), "{code:?}");
-        for src in [code.to_string(), format!("{raw}{code}")] {
+        for (src, ruled_out) in [(code.to_string(), true), (format!("{raw}{code}"), anywhere)] {
             assert!(
                 facts(Lang::Ruby, &src).spawns.is_empty(),
                 "frontend: {src:?}"
             );
-            assert!(
-                !may_match(Lang::Ruby, src.as_bytes()),
-                "prefilter keeps {src:?}"
+            assert_eq!(
+                may_match(Lang::Ruby, src.as_bytes()),
+                !ruled_out,
+                "prefilter on {src:?}"
             );
         }
     }
@@ -1003,7 +1018,7 @@ fn every_spawn_after_a_tricky_literal_passes_the_prefilter_alone() {
         );
         methods += 1;
     }
-    assert_eq!(methods, 11);
+    assert_eq!(methods, 12);
     let prose = include_str!("../../fixtures/ruby/prefilter/spawn_words_in_literals.rb");
     assert!(facts(Lang::Ruby, prose).spawns.is_empty());
     assert_eq!(rbcode::lex(prose.as_bytes()).err(), None);
