@@ -1,7 +1,8 @@
 //! The byte-level prefilter: decides, before any parsing, whether a file can contain a finding.
 //!
-//! Parsing is the expensive step (tree-sitter parses Python and Ruby at 12-14 MB/s per thread on
-//! the benchmark corpus, ~100x slower than this scan), and most files cannot contain a finding:
+//! Parsing is the expensive step (tree-sitter parses Python and Ruby at 5.5-6.2 MB/s per thread
+//! on the files a benchmark corpus run parses, `examples/parse_throughput.rs`; ~100x slower
+//! than this scan), and most files cannot contain a finding:
 //! every fact a frontend reports needs certain literal tokens in the text (a loop that closes fds needs the close call's name; a limit needs
 //! `getrlimit` or `sysconf`). Each language has a list of requirements; a requirement is a set of
 //! token groups that must ALL occur, a group is satisfied by ANY of its tokens. A file is parsed
