@@ -86,14 +86,15 @@ pub(super) const PYTHON: &[Requirement] = &[
     // `getoutput`/`getstatusoutput` for the commands ones (`get-status-output` does not hold
     // `getoutput`), with the module's name `commands` as a whole word (`python_commands_word`:
     // in the call, or in the import that binds the name; `subprocess.getoutput`, the Python 3
-    // function, is no legacy call), `closerange` for FD005. `Popen` alone is never enough: it
-    // is only recognised when imported from `subprocess` or `popen2`, which both contain a
-    // token here.
+    // function, is no legacy call), `closerange` for FD005 (`python_closerange_call`: a call
+    // or import of it, not a mock's attribute or a call to a literal bound). `Popen` alone is
+    // never enough: it is only recognised when imported from `subprocess` or `popen2`, which
+    // both contain a token here.
     //
     // Files with `subprocess` but none of these are only weakly admitted (the next
     // requirements): their findings depend on Python 2-ness and the link pass, which the
     // engine checks before parsing them (ARCHITECTURE.md, "Decisions").
-    (&[&["closerange"]], None),
+    (&[&["closerange"]], Some(python_closerange_call)),
     (
         &[&["getoutput", "getstatusoutput"], &["commands"]],
         Some(python_commands_word),
@@ -1095,14 +1096,23 @@ pub(super) fn python_commands_word(t: &[u8]) -> bool {
     }
 }
 
-/// Whether some `close_fds` may be false: a whole word `close_fds` that is not set to a
-/// literal `True` (or `1`). `spawn_call` reads `close_fds=` keyword arguments and
-/// `options.rs` the `close_fds` keys and names of the option flow (`"close_fds": True`,
-/// `kwargs["close_fds"] = True`, `dict(close_fds=True)`, `close_fds = True`): each such
-/// spelling of `True` is `close_fds`, maybe a closing quote and `]`, then `=` (not `==`), `:`
-/// or `,`, then `True` or `1` as the whole value (followed by `,`, `)`, `]`, `}`, `;`, a
-/// comment or the end of the line). Every other occurrence counts as maybe false
-/// (`close_fds=False`, `close_fds=flag`, `close_fds=True if x else False`).
+/// Whether some `close_fds` may be false. The frontend reads a `close_fds` value in two
+/// places only: a keyword argument named `close_fds` (of the spawn call, of `dict(..)` or
+/// `.update(..)`: `options.rs`), and a string whose whole text is `close_fds` (a dict key, a
+/// subscript key, `setdefault`'s first argument). A variable, a parameter or its default
+/// (`def f(close_fds=False)`, `close_fds = flag`) reaches a call only through such a keyword
+/// (`close_fds=close_fds`), which counts on its own; the positional argument is never read.
+/// So an occurrence counts when it is a whole word followed by `=` (not `==`; the keyword,
+/// also across lines and comments inside the call's parentheses) or the whole text of a
+/// string literal (the same quote right before and after it). `def close_fds(*fds)`,
+/// `not close_fds`, `_execute_child(args, close_fds, ..)` or `close_fds is None` do not.
+///
+/// A counted occurrence is set to a literal `True` (or `1`) when it is `close_fds`, maybe a
+/// closing quote and `]`, then `=` (not `==`), `:` or `,`, then `True` or `1` as the whole value
+/// (followed by `,`, `)`, `]`, `}`, `;`, a comment or the end of the line): `close_fds=True`,
+/// `"close_fds": True`, `kwargs["close_fds"] = True`. Every other counted occurrence may be
+/// false (`close_fds=False`, `close_fds=flag`, `close_fds=True if x else False`,
+/// `kwargs.pop("close_fds")`).
 pub(super) fn python_close_fds_not_true(t: &[u8]) -> bool {
     let blanks = |mut i: usize| {
         while t.get(i).is_some_and(|b| *b == b' ' || *b == b'\t') {
@@ -1115,18 +1125,33 @@ pub(super) fn python_close_fds_not_true(t: &[u8]) -> bool {
         if !whole_word(t, at, end) {
             return false;
         }
+        let quote = at.checked_sub(1).map(|q| t[q]);
+        let quoted = matches!(quote, Some(b'\'' | b'"')) && t.get(end) == quote.as_ref();
         let mut i = end;
-        if matches!(t.get(i), Some(b'\'' | b'"')) {
+        if quoted {
             i += 1;
-        }
-        if t.get(i) == Some(&b']') {
-            i += 1;
-        }
-        i = blanks(i);
-        match t.get(i) {
-            Some(b'=') if t.get(i + 1) != Some(&b'=') => {}
-            Some(b':' | b',') => {}
-            _ => return true,
+            if t.get(i) == Some(&b']') {
+                i += 1;
+            }
+            i = blanks(i);
+            match t.get(i) {
+                Some(b'=') if t.get(i + 1) != Some(&b'=') => {}
+                Some(b':' | b',') => {}
+                _ => return true,
+            }
+        } else {
+            if after_def(t, at) {
+                return false;
+            }
+            let eq = skip_trivia(t, end);
+            if t.get(eq) != Some(&b'=') || t.get(eq + 1) == Some(&b'=') {
+                return false;
+            }
+            if blanks(end) != eq {
+                // The value of a keyword split over lines: not read here.
+                return true;
+            }
+            i = eq;
         }
         i = blanks(i + 1);
         let value = match ident_at(t, i) {
@@ -1140,6 +1165,143 @@ pub(super) fn python_close_fds_not_true(t: &[u8]) -> bool {
             None | Some(b',' | b')' | b']' | b'}' | b';' | b'#' | b'\n' | b'\r')
         )
     })
+}
+
+/// Whether an `os.closerange` call may reach the fd limit (FD005 reports only a bound that
+/// resolves to the limit, `Reach::Limit`). `classify` recognises the function by the name
+/// `closerange`, called as an attribute of a module alias or bound by `from os import
+/// closerange` (the import then names it); a wrapper's body holds such a call. Looked for in
+/// the code alone when the text tokenizes (`pycode`: `patch("os.closerange")` and prose are
+/// not calls), an occurrence does not count when it
+/// - is part of a longer name (`test_closerange`, `mock_os_closerange`),
+/// - is defined (`def closerange(lo, hi):`) or bound by `as` (`patch(..) as closerange`):
+///   neither names `os.closerange`, and a bare call resolves only through an import,
+/// - is followed by `.` (`os.closerange.assert_called_with(..)`, a mock's attribute),
+/// - is called with exactly two arguments whose second is an integer literal
+///   (`os.closerange(3, 256)`: `eval` gives a number, a `Guess` bound, never `Limit`, and a
+///   wrapper needs a parameter there) or a subscript whose index is one expression holding a
+///   letter (`fds[i + 1]`: `eval` resolves a subscript only with the index `0`, `1` or `-1`,
+///   and a wrapper needs a bare parameter).
+///
+/// Every other occurrence counts (an import, a call with any other arguments, a reference).
+pub(super) fn python_closerange_call(t: &[u8]) -> bool {
+    let code = pycode::code_only(t);
+    let c: &[u8] = code.as_deref().unwrap_or(t);
+    memchr::memmem::find_iter(c, b"closerange").any(|at| {
+        let end = at + b"closerange".len();
+        if !whole_word(c, at, end) || after_def(c, at) || after_word(c, at, b"as") {
+            return false;
+        }
+        let mut next = end;
+        while matches!(c.get(next), Some(b' ' | b'\t')) {
+            next += 1;
+        }
+        if c.get(next) == Some(&b'.') {
+            return false;
+        }
+        let open = skip_trivia(c, end);
+        !(c.get(open) == Some(&b'(') && literal_bound_call(c, open))
+    })
+}
+
+/// Whether the keyword `word` stands right before `at` (blanks and line continuations
+/// between), as `after_def` reads `def`.
+fn after_word(t: &[u8], at: usize, word: &[u8]) -> bool {
+    let mut j = at;
+    while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\\' | b'\n' | b'\r') {
+        j -= 1;
+    }
+    j < at && j >= word.len() && &t[j - word.len()..j] == word && starts_word(t, j - word.len())
+}
+
+/// Whether the call whose `(` is at `open` has exactly two arguments, the second an integer
+/// literal or `name[index]` with an index of one expression holding a letter (see
+/// `python_closerange_call`). Any string, comment, splat, keyword or unclosed bracket in the
+/// arguments makes it false.
+fn literal_bound_call(t: &[u8], open: usize) -> bool {
+    const MAX_ARGS_BYTES: usize = 512;
+    let end = t.len().min(open + MAX_ARGS_BYTES);
+    // The closing brackets expected, innermost last.
+    let mut open_brackets: Vec<u8> = Vec::new();
+    let mut commas = Vec::new();
+    let mut close = None;
+    for (k, &b) in t.iter().enumerate().take(end).skip(open + 1) {
+        match b {
+            b'\'' | b'"' | b'#' | b'*' | b'=' => return false,
+            b'(' => open_brackets.push(b')'),
+            b'[' => open_brackets.push(b']'),
+            b'{' => open_brackets.push(b'}'),
+            b')' if open_brackets.is_empty() => {
+                close = Some(k);
+                break;
+            }
+            // (The guard pops the bracket it closes.)
+            b')' | b']' | b'}' if open_brackets.pop() != Some(b) => return false,
+            b',' if open_brackets.is_empty() => commas.push(k),
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        return false;
+    };
+    let trim = |s: &[u8]| -> (usize, usize) {
+        let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\\');
+        let a = s.iter().position(|b| !ws(b)).unwrap_or(s.len());
+        let z = s.iter().rposition(|b| !ws(b)).map_or(a, |z| z + 1);
+        (a, z.max(a))
+    };
+    let second = match commas.as_slice() {
+        [c1] => (c1 + 1, close),
+        [c1, c2]
+            if {
+                let (a, z) = trim(&t[c2 + 1..close]);
+                a == z
+            } =>
+        {
+            (c1 + 1, *c2)
+        }
+        _ => return false,
+    };
+    let (a, z) = trim(&t[second.0..second.1]);
+    let arg = &t[second.0 + a..second.0 + z];
+    if !arg.is_empty() && arg[0].is_ascii_digit() {
+        let digits = |s: &[u8], hex: bool| {
+            !s.is_empty()
+                && s.iter()
+                    .all(|b| *b == b'_' || b.is_ascii_digit() || (hex && b.is_ascii_hexdigit()))
+        };
+        return match arg {
+            [b'0', b'x' | b'X', rest @ ..] => digits(rest, true),
+            [b'0', b'o' | b'O' | b'b' | b'B', rest @ ..] => digits(rest, false),
+            _ => digits(arg, false),
+        };
+    }
+    // `name[index]` (dotted names allowed), the `]` closing the first `[` last.
+    let Some(open_sub) = arg.iter().position(|b| *b == b'[') else {
+        return false;
+    };
+    let name = &arg[..open_sub];
+    if name.is_empty()
+        || name[0].is_ascii_digit()
+        || !name.iter().all(|b| is_ident(*b) || *b == b'.')
+        || arg.last() != Some(&b']')
+    {
+        return false;
+    }
+    let index = &arg[open_sub + 1..arg.len() - 1];
+    let mut d = 0usize;
+    for &b in index {
+        match b {
+            b'[' | b'(' | b'{' => d += 1,
+            b']' | b')' | b'}' => match d.checked_sub(1) {
+                Some(n) => d = n,
+                None => return false,
+            },
+            b',' | b':' => return false,
+            _ => {}
+        }
+    }
+    d == 0 && index.iter().any(|b| b.is_ascii_alphabetic() || *b == b'_')
 }
 
 /// Python's legacy spawn calls (`classify`: `os.popen`, `os.popen2/3/4`, `popen2.popen2/3/4`,

@@ -1276,3 +1276,161 @@ fn ruby_tables_for_text_and_code_have_the_same_tokens() {
         assert_eq!(a.0, b.0);
     }
 }
+
+/// Whether the frontend finds a spawn call whose `close_fds` may be `False`.
+fn may_close_fds_false(src: &str) -> bool {
+    use crate::facts::FdOption;
+    facts(Lang::Python, src).spawns.iter().any(|s| {
+        !matches!(
+            s.close_option,
+            FdOption::Absent | FdOption::Unknown { .. } | FdOption::Literal { value: true, .. }
+        )
+    })
+}
+
+/// `close_fds` counts only as a keyword argument or a string key (`python_close_fds_not_true`):
+/// each shape is checked against the frontend both ways.
+#[test]
+fn close_fds_counts_only_as_a_keyword_or_a_key() {
+    // No value of `close_fds` reaches a call: at most weak (a `subprocess` call without it).
+    for src in [
+        "import subprocess\ndef close_fds(*fds):\n    pass\nsubprocess.call(['ls'])\n",
+        "import subprocess\ndef  close_fds (fds):\n    pass\nsubprocess.call(['ls'], close_fds=True)\n",
+        "import subprocess\nif pass_fds and not close_fds:\n    close_fds = True\nsubprocess.call(['ls'])\n",
+        "import subprocess\np._execute_child(args, executable, close_fds,\n    pass_fds)\nsubprocess.call(['ls'])\n",
+        "import subprocess\nif close_fds is None or close_fds == False:\n    pass\nsubprocess.call(['ls'])\n",
+        "import subprocess\ndef run(cmd, close_fds: bool):\n    subprocess.call(cmd)\n",
+        "import subprocess\n# close_fds: see subprocess.Popen\nsubprocess.call(['ls'], close_fds = True)\n",
+        "import subprocess\nx = 'close_fds is the 8th argument'\nsubprocess.call(['ls'])\n",
+    ] {
+        assert!(!may_close_fds_false(src), "frontend: {src:?}");
+        assert!(!facts(Lang::Python, src).spawns.is_empty(), "{src:?}");
+        assert_eq!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Weak,
+            "{src:?}"
+        );
+    }
+    // A keyword (also of `dict(..)` and `.update(..)`, also split over lines) or a key.
+    for src in [
+        "import subprocess\ndef run(cmd, close_fds=False):\n    subprocess.call(cmd, close_fds=close_fds)\n",
+        "import subprocess\ndef run(cmd, close_fds: bool = False):\n    subprocess.call(cmd, close_fds=close_fds)\n",
+        "import subprocess\nsubprocess.call(['ls'],\n    close_fds  # why\n    =False)\n",
+        "import subprocess\nsubprocess.call(['ls'], close_fds=\n    False)\n",
+        "import subprocess\nc = False\nsubprocess.call(['ls'], close_fds=c)\n",
+        "import subprocess\nkw = {}\nkw.setdefault('close_fds', False)\nsubprocess.call(['ls'], **kw)\n",
+        "import subprocess\nkw = {\"close_fds\"   :False}\nsubprocess.call(['ls'], **kw)\n",
+        "import subprocess\nkw = {'''close_fds''': False}\nsubprocess.call(['ls'], **kw)\n",
+        "import subprocess\nkw = {}\nkw['close_fds'] = False\nsubprocess.call(['ls'], **kw)\n",
+        "import subprocess\nkw = {}\nkw.update(close_fds=False)\nsubprocess.call(['ls'], **kw)\n",
+        "import subprocess\nkw = dict(close_fds = 0)\nsubprocess.call(['ls'], **kw)\n",
+    ] {
+        assert!(may_close_fds_false(src), "frontend: {src:?}");
+        assert_eq!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Yes,
+            "{src:?}"
+        );
+    }
+}
+
+/// `closerange` counts as a call or an import of `os.closerange` whose bound may be the limit
+/// (`python_closerange_call`): each shape is checked against the frontend both ways, with
+/// FD005 judged on Python 2 (where the call is a loop).
+#[test]
+fn closerange_counts_only_where_its_bound_may_be_the_limit() {
+    let settings = crate::settings::Settings {
+        prefilter: false,
+        python_version: crate::settings::Version::parse("2.7"),
+        ..crate::settings::Settings::default()
+    };
+    let closeranges = |src: &str| {
+        crate::engine::lint_text(std::path::Path::new("x.py"), Lang::Python, src, &settings)
+            .findings
+            .iter()
+            .filter(|f| f.rule.code == "FD005")
+            .count()
+    };
+    let limit = "import os\nMAXFD = os.sysconf('SC_OPEN_MAX')\n";
+    for body in [
+        "os.closerange(3, 256)\n",
+        "os.closerange(3, 0x1_00,)\n",
+        "os.closerange(\n    3,\n    1024\n)\n",
+        "os.closerange(fds[i] + 1, fds[i + 1])\n",
+        "os.closerange(3, self.fds[ len(fds) - 1 ])\n",
+        "os.closerange.assert_called_with(5, MAXFD)\n",
+        "with mock.patch('os.closerange') as closerange:\n    closerange.assert_not_called()\n",
+        "mock.patch.object(os, \"closerange\")\n",
+        "# os.closerange(3, MAXFD)\n",
+        "def closerange(lo, hi):\n    pass\n",
+        "def test_closerange_gaps():\n    x = close_range(3, MAXFD)\n",
+        "f = getattr(os, 'closerange')\n",
+    ] {
+        let src = format!("{limit}{body}");
+        assert_eq!(closeranges(&src), 0, "frontend: {src:?}");
+        // `closerange` holds `range`: with the limit's name that is the weak requirement of
+        // a bare `range` of the limit, which needs a Python 2 file.
+        assert_ne!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Yes,
+            "{src:?}"
+        );
+        assert!(
+            !parsed_without_context(Lang::Python, src.as_bytes()),
+            "{src:?}"
+        );
+    }
+    for (body, found) in [
+        ("os.closerange(3, MAXFD)\n", 1),
+        ("os.closerange(3, MAXFD + 0)\n", 1),
+        ("os . closerange (3,  # the limit\n    MAXFD)\n", 1),
+        (
+            "r = resource.getrlimit(resource.RLIMIT_NOFILE)\nos.closerange(3, r[1])\n",
+            1,
+        ),
+        (
+            "r = resource.getrlimit(resource.RLIMIT_NOFILE)\nos.closerange(3, r[-1])\n",
+            1,
+        ),
+        (
+            "r = resource.getrlimit(resource.RLIMIT_NOFILE)\nos.closerange(3, r[0])\n",
+            1,
+        ),
+        ("from os import closerange\ncloserange(3, MAXFD)\n", 1),
+        (
+            "def _cr(lo, hi):\n    os.closerange(lo, hi)\n_cr(3, MAXFD)\n",
+            1,
+        ),
+        ("def _cr(lo):\n    os.closerange(lo, MAXFD)\n", 1),
+        // Admitted though the frontend finds nothing: arguments the shape check does not read.
+        ("os.closerange(3, limits[1])\n", 0),
+        ("os.closerange(3, n[1, i])\n", 0),
+        ("os.closerange(*span)\n", 0),
+        ("os.closerange(3, fd_high=MAXFD)\n", 0),
+        ("from os import closerange as cr\ncr(3, MAXFD)\n", 0),
+    ] {
+        let src = format!("{limit}{body}");
+        assert_eq!(closeranges(&src), found, "frontend: {src:?}");
+        assert_eq!(
+            admit(Lang::Python, src.as_bytes()),
+            Admission::Yes,
+            "{src:?}"
+        );
+    }
+    for (fixture, ruled_out) in [
+        (
+            include_str!("../../fixtures/python/prefilter/closerange_look_alikes.py"),
+            true,
+        ),
+        (
+            include_str!("../../fixtures/python/prefilter/closerange_spellings.py"),
+            false,
+        ),
+    ] {
+        assert_eq!(closeranges(fixture) == 0, ruled_out);
+        assert_eq!(
+            !parsed_without_context(Lang::Python, fixture.as_bytes()),
+            ruled_out
+        );
+    }
+}
