@@ -269,7 +269,6 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     // `close` is also a wrapper word: its calls are found by the wrapper scan below, one
     // pass over the text fewer (every `close` that starts a word starts a match of it: a
     // match that overlapped it would end in letters right before it).
-    const ACTIONS: &[&[u8]] = &[b"fstat", b"set_inheritable", b"fcntl"];
     const _: () = assert!(matches!(WRAPPER_WORDS[0].as_bytes(), b"close"));
     // Names passed first to an action call, with the call's offset and the least literal
     // bound a loop must have for the call to make a finding (`min_literal_bound`), and whether
@@ -308,16 +307,17 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             _ => {}
         }
     };
-    for a in ACTIONS {
-        for at in memchr::memmem::find_iter(t, a) {
-            action_at(a, at);
-        }
-    }
     // A wrapper of another module (`utils.close_fd_no_error(fd)`, `options.close_fd(i)`):
     // the frontend follows a callee whose last name holds one of `WRAPPER_WORDS`, called
-    // with the loop variable as its first argument.
+    // with the loop variable as its first argument. One scan finds the wrapper words and the
+    // other actions (no word of either list can overlap one of the other).
     let mut wrapped: Vec<(&[u8], usize)> = Vec::new();
-    for at in wrapper_ac().find_iter(t).map(|m| m.start()) {
+    for m in action_ac().find_iter(t) {
+        let at = m.start();
+        if let Some(a) = m.pattern().as_usize().checked_sub(WRAPPER_WORDS.len()) {
+            action_at(FD_ACTIONS[a], at);
+            continue;
+        }
         if t[at..].starts_with(b"close") {
             action_at(b"close", at);
         }
@@ -984,10 +984,26 @@ fn imported_here(t: &[u8], name: &[u8]) -> bool {
     })
 }
 
-/// `WRAPPER_WORDS` of the Python frontend, found anywhere in a name.
-fn wrapper_ac() -> &'static aho_corasick::AhoCorasick {
+/// The fd actions other than `close` (a wrapper word, found with them) that
+/// `python_loop_action` looks for.
+const FD_ACTIONS: &[&[u8]] = &[b"fstat", b"set_inheritable", b"fcntl"];
+
+/// `WRAPPER_WORDS` of the Python frontend, found anywhere in a name, then `FD_ACTIONS`
+/// (pattern ids from `WRAPPER_WORDS.len()` on). Leftmost-first, so that the automaton skips
+/// text with its SIMD prefilter (the standard match kind's prefilter stops at every `c`).
+fn action_ac() -> &'static aho_corasick::AhoCorasick {
     static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
-    AC.get_or_init(|| aho_corasick::AhoCorasick::new(WRAPPER_WORDS).expect("words compile"))
+    AC.get_or_init(|| {
+        let words = WRAPPER_WORDS
+            .iter()
+            .map(|w| w.as_bytes())
+            .chain(FD_ACTIONS.iter().copied());
+        aho_corasick::AhoCorasickBuilder::new()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(words)
+            .expect("words compile")
+    })
 }
 
 /// The offset of the `)` that closes the `(` at `open`, at most `limit` bytes on: parentheses
