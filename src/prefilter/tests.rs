@@ -1397,6 +1397,12 @@ fn closerange_counts_only_where_its_bound_may_be_the_limit() {
             1,
         ),
         ("from os import closerange\ncloserange(3, MAXFD)\n", 1),
+        // The import alone names it.
+        ("from os import closerange as cr\ncr(3, MAXFD)\n", 1),
+        (
+            "from os import (\n    closerange as cr,\n)\ncr(3, MAXFD)\n",
+            1,
+        ),
         (
             "def _cr(lo, hi):\n    os.closerange(lo, hi)\n_cr(3, MAXFD)\n",
             1,
@@ -1407,7 +1413,6 @@ fn closerange_counts_only_where_its_bound_may_be_the_limit() {
         ("os.closerange(3, n[1, i])\n", 0),
         ("os.closerange(*span)\n", 0),
         ("os.closerange(3, fd_high=MAXFD)\n", 0),
-        ("from os import closerange as cr\ncr(3, MAXFD)\n", 0),
     ] {
         let src = format!("{limit}{body}");
         assert_eq!(closeranges(&src), found, "frontend: {src:?}");

@@ -167,6 +167,13 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
     facts.fd_ranges.sort_by_key(|r| r.span.start);
     facts.sweep_loops.sort_by_key(|s| s.header.start);
     facts.iterated_ranges.sort_by_key(|r| r.range.start);
+    // `from subprocess import Popen as P`: calls of the local name, which the walk (by the
+    // API's own names) does not see; `spawn_call` resolves them through the import.
+    let imports =
+        (!spawn_candidates.is_empty() || may_alias_an_import(src)).then(|| Imports::of(root, src));
+    if let Some(imports) = &imports {
+        aliased_spawn_calls(root, src, imports, &mut spawn_candidates);
+    }
     spawn_candidates.sort_by_key(|(call, ..)| call.start_byte());
     let needs_dialect = !facts.close_loops.is_empty()
         || !facts.fd_ranges.is_empty()
@@ -185,16 +192,64 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
             facts.runtime.reason = Some((reason.to_string(), sp));
         }
     }
-    if !spawn_candidates.is_empty() {
-        let imports = Imports::of(root, src);
+    if let Some(imports) = &imports {
         for (call, module, func, args) in spawn_candidates {
-            resolver.spawn_call(&mut facts, &imports, call, module, func, args);
+            resolver.spawn_call(&mut facts, imports, call, module, func, args);
         }
     }
     // Code that runs only on Windows is not judged by POSIX fd rules (`platform.rs`).
     platform::drop_windows_only(&mut resolver, &mut facts);
     facts.exhausted = budget.exhausted();
     Ok(facts)
+}
+
+/// Whether `src` may bind a name with `from .. import NAME as ALIAS` (the words `import` and
+/// `as`; looser is only slower).
+fn may_alias_an_import(src: &str) -> bool {
+    let b = src.as_bytes();
+    memchr::memmem::find(b, b"import").is_some() && memchr::memmem::find(b, b" as ").is_some()
+}
+
+/// Calls at most this many per aliased name are looked at.
+const MAX_ALIAS_CALLS: usize = 256;
+
+/// The bare calls of every local name that a `from` import binds, under another name, to one
+/// of the walk's spawn names (`from subprocess import Popen as P` .. `P(..)`, `from os import
+/// closerange as cr`): spawn candidates like the walk's `Popen(..)`. An alias that is itself
+/// one of those names is found by the walk already.
+fn aliased_spawn_calls<'t>(
+    root: Node<'t>,
+    src: &str,
+    imports: &Imports,
+    out: &mut Vec<(Node<'t>, Option<Node<'t>>, Node<'t>, Node<'t>)>,
+) {
+    let mut aliases: Vec<&str> = imports
+        .names
+        .iter()
+        .filter(|(local, (_, orig))| {
+            local.as_str() != orig.as_str()
+                && matches::SPAWN_FUNCS.contains(&orig.as_str())
+                && !matches::SPAWN_FUNCS.contains(&local.as_str())
+        })
+        .map(|(local, _)| local.as_str())
+        .collect();
+    aliases.sort_unstable();
+    for alias in aliases {
+        for leaf in spawn::identifiers_named(root, src, alias, MAX_ALIAS_CALLS) {
+            let Some(call) = leaf
+                .parent()
+                .filter(|c| c.kind() == "call" && c.child_by_field_name("function") == Some(leaf))
+            else {
+                continue;
+            };
+            if let Some(args) = call
+                .child_by_field_name("arguments")
+                .filter(|a| a.kind() == "argument_list")
+            {
+                out.push((call, None, leaf, args));
+            }
+        }
+    }
 }
 
 /// `src` with every CR that no LF follows made an LF, when it has any (see `extract`).
