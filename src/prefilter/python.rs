@@ -275,12 +275,18 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     // an action is followed by a comma.
     let mut args: Vec<(&[u8], usize, u64)> = Vec::new();
     let mut mapped = false;
-    let mut action_at = |a: &'static [u8], at: usize| {
+    // A call of the action `a` spelled by the `len` bytes at `at` (its own name or an alias
+    // of it). `from os import close as _c`: the frontend judges `_c(fd)` as `close(fd)`
+    // (`loops::action_name`), so the alias is returned, to be looked for in turn.
+    let mut action_at = |a: &'static [u8], at: usize, len: usize| -> Option<&[u8]> {
         if !starts_word(t, at) || after_def(t, at) {
             // Part of a longer name, or a definition (`def close(self):`), not a call.
-            return;
+            return None;
         }
-        let i = skip_trivia(t, at + a.len());
+        let i = skip_trivia(t, at + len);
+        if ident_at(t, i) == Some(b"as") {
+            return ident_at(t, skip_trivia(t, i + 2));
+        }
         match t.get(i) {
             Some(b'(') => {
                 // The first argument must be a bare name (`find_action` compares
@@ -306,7 +312,9 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
             }
             _ => {}
         }
+        None
     };
+    let mut aliases: Vec<(&[u8], &'static [u8])> = Vec::new();
     // A wrapper of another module (`utils.close_fd_no_error(fd)`, `options.close_fd(i)`):
     // the frontend follows a callee whose last name holds one of `WRAPPER_WORDS`, called
     // with the loop variable as its first argument. One scan finds the wrapper words and the
@@ -315,11 +323,16 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
     for m in action_ac().find_iter(t) {
         let at = m.start();
         if let Some(a) = m.pattern().as_usize().checked_sub(WRAPPER_WORDS.len()) {
-            action_at(FD_ACTIONS[a], at);
+            let a = FD_ACTIONS[a];
+            if let Some(alias) = action_at(a, at, a.len()) {
+                aliases.push((alias, a));
+            }
             continue;
         }
-        if t[at..].starts_with(b"close") {
-            action_at(b"close", at);
+        if t[at..].starts_with(b"close")
+            && let Some(alias) = action_at(b"close", at, 5)
+        {
+            aliases.push((alias, b"close"));
         }
         let mut start = at;
         while start > 0 && is_ident(t[start - 1]) {
@@ -339,6 +352,13 @@ pub(super) fn python_loop_action(t: &[u8]) -> bool {
                 && matches!(t.get(skip_trivia(t, first + name.len())), Some(b',' | b')'))
             {
                 wrapped.push((name, start));
+            }
+        }
+    }
+    for (alias, a) in aliases {
+        for at in memchr::memmem::find_iter(t, alias) {
+            if t.get(at + alias.len()).is_none_or(|b| !is_ident(*b)) {
+                action_at(a, at, alias.len());
             }
         }
     }

@@ -1439,3 +1439,47 @@ fn closerange_counts_only_where_its_bound_may_be_the_limit() {
         );
     }
 }
+
+/// An fd action imported under another name (`from os import close as _c`) is an action
+/// under that name (`loops::action_name`): the alias's calls pass the loop check as the
+/// action's own would, checked against the frontend both ways.
+#[test]
+fn an_fd_action_imported_under_another_name_is_that_action() {
+    let limit = "import resource\nn = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n";
+    for (import, call, found) in [
+        ("from os import close as _c", "    _c(fd)", true),
+        (
+            "from os import (write, close as shut)",
+            "    shut (fd)",
+            true,
+        ),
+        ("from os import close as _c", "    _c(fd, 1)", true),
+        (
+            "from os import set_inheritable as inh",
+            "    inh(fd, False)",
+            true,
+        ),
+        ("from os import write as _c", "    _c(fd)", false),
+        ("from os import close as _c", "    _c(other)", false),
+        ("from os import close as _c", "    x._c_(fd)", false),
+    ] {
+        let src = format!("{limit}{import}\nfor fd in range(3, n):\n{call}\n");
+        let codes = codes_without_prefilter(&src);
+        assert_eq!(codes.contains(&"FD001"), found, "frontend: {src:?}");
+        if found {
+            assert_eq!(
+                admit(Lang::Python, src.as_bytes()),
+                Admission::Yes,
+                "{src:?}"
+            );
+        } else {
+            assert!(
+                !parsed_without_context(Lang::Python, src.as_bytes()),
+                "{src:?}"
+            );
+        }
+    }
+    let mapped = format!("{limit}from os import close as _c\nlist(map(_c, range(3, n)))\n");
+    assert_eq!(codes_without_prefilter(&mapped), ["FD001"]);
+    assert_eq!(admit(Lang::Python, mapped.as_bytes()), Admission::Yes);
+}

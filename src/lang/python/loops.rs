@@ -51,10 +51,33 @@ pub(super) type PassedFd = (String, usize, Span, Option<String>);
 /// The first call inside `scope` that closes, flags or probes the variable `var`, and calls of
 /// other functions with `var` as an argument (name, argument position, call span), in order.
 /// Nested functions and classes are other scopes and are not searched.
+/// The names `action_for_name` knows.
+const ACTION_NAMES: &[&str] = &["close", "fstat", "set_inheritable", "fcntl"];
+
+/// The name an fd call is judged by: the callee's last name, or, for a bare name that a
+/// `from` import binds to one of `ACTION_NAMES` under another name (`from os import close as
+/// os_close`; `aliases`: the file's `Imports::names`), that action's name.
+pub(super) fn action_name<'a>(
+    func: Node,
+    src: &'a str,
+    aliases: Option<&'a HashMap<String, (String, String)>>,
+) -> &'a str {
+    let name = last_segment(func, src);
+    if func.kind() == "identifier"
+        && !ACTION_NAMES.contains(&name)
+        && let Some((_, orig)) = aliases.and_then(|a| a.get(name))
+        && ACTION_NAMES.contains(&orig.as_str())
+    {
+        return orig;
+    }
+    name
+}
+
 pub(super) fn find_action(
     scope: Node,
     var: &str,
     src: &str,
+    aliases: Option<&HashMap<String, (String, String)>>,
 ) -> (Option<(FdAction, Span)>, Vec<PassedFd>) {
     let mut found = None;
     let mut passed = Vec::new();
@@ -75,9 +98,10 @@ pub(super) fn find_action(
                         .filter(|a| a.kind() != "comment")
                         .position(|a| a.kind() == "identifier" && text(a, src) == var);
                     let name = last_segment(func, src);
+                    let judged = action_name(func, src, aliases);
                     match pos {
-                        Some(0) if action_for_name(name, text(args, src)).is_some() => {
-                            found = action_for_name(name, text(args, src)).map(|a| (a, span(n)));
+                        Some(0) if action_for_name(judged, text(args, src)).is_some() => {
+                            found = action_for_name(judged, text(args, src)).map(|a| (a, span(n)));
                         }
                         Some(i) if !name.is_empty() => {
                             let receiver = (func.kind() == "attribute")
@@ -285,7 +309,7 @@ impl<'t> Resolver<'t> {
             // `for fd in range(256, MAXFD): if free(fd): break` searches; it does not sweep.
             return None;
         }
-        let (direct, passed) = find_action(scope, var, self.src);
+        let (direct, passed) = find_action(scope, var, self.src, Some(&self.imports().names));
         if direct.is_some() {
             return direct;
         }
@@ -301,7 +325,9 @@ impl<'t> Resolver<'t> {
                 let Some(body) = def.child_by_field_name("body") else {
                     continue;
                 };
-                if let (Some((action, _)), _) = find_action(body, param, self.src) {
+                if let (Some((action, _)), _) =
+                    find_action(body, param, self.src, Some(&self.imports().names))
+                {
                     return Some((action, call));
                 }
             }

@@ -124,7 +124,9 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
                 }
             }
             Match::Map { node, func, range } => {
-                if let Some(action) = action_for_name(last_segment(func, src), "") {
+                if let Some(action) =
+                    action_for_name(action_name(func, src, Some(&resolver.imports().names)), "")
+                {
                     resolver.close_loop(&mut facts, span(node), range, action, span(func));
                 }
             }

@@ -466,7 +466,7 @@ impl<'t> Resolver<'t> {
     /// What a wrapper's body does to its parameter: a direct close/flag/probe, or one level
     /// through a function of the same module.
     pub(super) fn body_action(&mut self, body: Node<'t>, param: &str) -> Option<(FdAction, Span)> {
-        let (direct, passed) = find_action(body, param, self.src);
+        let (direct, passed) = find_action(body, param, self.src, Some(&self.imports().names));
         if direct.is_some() {
             return direct;
         }
@@ -474,7 +474,8 @@ impl<'t> Resolver<'t> {
             for def in self.function_defs(&name).cloned().unwrap_or_default() {
                 if let Some(p) = nth_param(def, pos, self.src)
                     && let Some(b) = def.child_by_field_name("body")
-                    && let (Some((action, _)), _) = find_action(b, p, self.src)
+                    && let (Some((action, _)), _) =
+                        find_action(b, p, self.src, Some(&self.imports().names))
                 {
                     return Some((action, call));
                 }
