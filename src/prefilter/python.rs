@@ -1104,11 +1104,7 @@ fn python_called_with(t: &[u8], name: &[u8], wanted: &dyn Fn(&[u8], usize) -> bo
 
 /// Whether the name at `at` follows the keyword `def` (across whitespace and continuations).
 pub(super) fn after_def(t: &[u8], at: usize) -> bool {
-    let mut j = at;
-    while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\\' | b'\n' | b'\r') {
-        j -= 1;
-    }
-    j < at && j >= 3 && &t[j - 3..j] == b"def" && (j == 3 || !is_ident(t[j - 4]))
+    after_word(t, at, b"def")
 }
 
 /// Whether `commands` stands as a whole word: `classify` recognises `getoutput` and
@@ -1240,14 +1236,15 @@ pub(super) fn python_closerange_call(t: &[u8]) -> bool {
     })
 }
 
-/// Whether the keyword `word` stands right before `at` (blanks and line continuations
-/// between), as `after_def` reads `def`.
+/// Whether the keyword `word` stands right before `at`, blanks and line continuations
+/// between (`def close(`, `as closerange`).
 fn after_word(t: &[u8], at: usize, word: &[u8]) -> bool {
     let mut j = at;
     while j > 0 && matches!(t[j - 1], b' ' | b'\t' | b'\\' | b'\n' | b'\r') {
         j -= 1;
     }
-    j < at && j >= word.len() && &t[j - word.len()..j] == word && starts_word(t, j - word.len())
+    let n = word.len();
+    j < at && j >= n && &t[j - n..j] == word && (j == n || !is_ident(t[j - n - 1]))
 }
 
 /// Whether the call whose `(` is at `open` has exactly two arguments, the second an integer

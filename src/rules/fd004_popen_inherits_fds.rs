@@ -53,15 +53,15 @@ declare_rule! {
     /// the project's range includes Python 2. The `subprocess32` backport, which has those on
     /// Python 2 and closes fds by default, is judged like Python 3, also when it is bound to
     /// the name `subprocess` (`import subprocess32 as subprocess`, `subprocess = subprocess32`,
-    /// a `try:` import of it with the standard module as the fallback).
+    /// a `try:` import of it with the standard module as the fallback). Module aliases
+    /// (`import subprocess as sp`) and functions imported under another name (`from subprocess
+    /// import Popen as P`, `from os import closerange as cr`) are followed.
     ///
     /// ## Known problems
     /// A parameter is judged by its default when that is a literal (`def __init__(...,
     /// close_fds=True)` on Python 2 loops to SC_OPEN_MAX wherever callers omit it); what
     /// callers pass, a default that is not a literal, options passed in from a caller or built
     /// in another module, and a value fdlint cannot read are not reported.
-    /// A function imported under another name (`from subprocess import Popen as P`) is not
-    /// recognised; module aliases (`import subprocess as sp`) are.
     /// Python 2 is recognised by configuration, the spawning parent's interpreter, Python 2
     /// syntax or a `python2` shebang, or the project's declared range when it includes any 2.x
     /// (`python_requires`, classifiers, the `tox.ini` envlist, `Pipfile`, `.python-version`,

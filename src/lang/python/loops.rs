@@ -48,9 +48,6 @@ pub(super) fn action_for_name(name: &str, args: &str) -> Option<FdAction> {
 /// span, the callee's receiver as written: `utils` of `utils.close_fd(fd)`).
 pub(super) type PassedFd = (String, usize, Span, Option<String>);
 
-/// The first call inside `scope` that closes, flags or probes the variable `var`, and calls of
-/// other functions with `var` as an argument (name, argument position, call span), in order.
-/// Nested functions and classes are other scopes and are not searched.
 /// The names `action_for_name` knows.
 const ACTION_NAMES: &[&str] = &["close", "fstat", "set_inheritable", "fcntl"];
 
@@ -73,6 +70,9 @@ pub(super) fn action_name<'a>(
     name
 }
 
+/// The first call inside `scope` that closes, flags or probes the variable `var`, and calls of
+/// other functions with `var` as an argument (name, argument position, call span), in order.
+/// Nested functions and classes are other scopes and are not searched.
 pub(super) fn find_action(
     scope: Node,
     var: &str,

@@ -205,11 +205,15 @@ pub fn extract(src: &str, opts: &FrontendOptions) -> Result<Facts, FrontendError
     Ok(facts)
 }
 
-/// Whether `src` may bind a name with `from .. import NAME as ALIAS` (the words `import` and
-/// `as`; looser is only slower).
+/// Whether `src` may bind a name with `from .. import NAME as ALIAS`: the word `import` and
+/// the word `as` (also at a line's end inside parentheses; looser is only slower).
 fn may_alias_an_import(src: &str) -> bool {
     let b = src.as_bytes();
-    memchr::memmem::find(b, b"import").is_some() && memchr::memmem::find(b, b" as ").is_some()
+    let is_ident = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_' || *c >= 0x80;
+    memchr::memmem::find(b, b"import").is_some()
+        && memchr::memmem::find_iter(b, b"as").any(|at| {
+            crate::prefilter::starts_word(b, at) && b.get(at + 2).is_none_or(|c| !is_ident(c))
+        })
 }
 
 /// Calls at most this many per aliased name are looked at.
