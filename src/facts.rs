@@ -274,9 +274,12 @@ pub enum SpawnApi {
     /// The `subprocess32` backport on Python 2: Python 3.2's semantics (`close_fds=True` by
     /// default, closing only the fds that are open).
     PySubprocess32,
-    /// Python 2's `os.popen*`, `popen2.*`, `commands.getoutput/getstatusoutput`: no
-    /// `close_fds` at all.
+    /// Python 2's `os.popen2/3/4`, `popen2.*`, `commands.getoutput/getstatusoutput`: no
+    /// `close_fds` at all, and gone in Python 3.
     PyLegacyPopen,
+    /// `os.popen`: no `close_fds` on Python 2; on Python 3 a `subprocess.Popen` with its
+    /// defaults (`close_fds=True`).
+    PyOsPopen,
     /// Rust `std::process::Command`.
     RustCommand,
 }
@@ -311,14 +314,30 @@ pub struct SpawnCall {
     /// The call, without a trailing block.
     pub span: Span,
     pub api: SpawnApi,
-    /// The callee as written (`Open3.popen3`, `subprocess.Popen`).
+    /// The callee as written (`Open3.popen3`, `subprocess.Popen`, `run_shell`).
     pub callee: String,
+    /// The API's own name (`os.popen`) when the callee as written names it otherwise: through
+    /// an import alias (`from os import popen as run_shell`, `import os as o`). Messages name
+    /// both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_name: Option<String>,
     pub close_option: FdOption,
     /// Fds passed to the child on purpose (`3 => io` redirects, `pass_fds=`).
     pub passes_fds: Option<Span>,
     /// The interpreter named by a literal (`python2`, `/usr/bin/python`), if any.
     pub interpreter: Option<String>,
     pub script: Option<ScriptRef>,
+}
+
+impl SpawnCall {
+    /// The callee for a message, in backticks: as written, and the API it stands for when
+    /// that is spelled otherwise (`` `run_shell` (`os.popen`) ``).
+    pub fn named(&self) -> String {
+        match &self.api_name {
+            Some(api) => format!("`{}` (`{api}`)", self.callee),
+            None => format!("`{}`", self.callee),
+        }
+    }
 }
 
 /// A loop over a helper whose range of every fd is only its fallback (`Facts::fallback_ranges`).

@@ -129,7 +129,7 @@ pub fn resolve(files: &[Linkable]) -> Vec<(&Linkable, Links)> {
                 sweep,
             });
             let child = links.entry(ci).or_default();
-            child.parents.push(format!("{at} (`{}`)", spawn.callee));
+            child.parents.push(format!("{at} ({})", spawn.named()));
             if let Some(interp) = &spawn.interpreter
                 && child.interpreter.is_none()
                 && files[ci].lang == Lang::Python

@@ -601,6 +601,7 @@ impl<'a> Collector<'a> {
                 span: c.span,
                 api: SpawnApi::RustCommand,
                 callee: "Command::new".to_string(),
+                api_name: None,
                 close_option: FdOption::Absent,
                 passes_fds: None,
                 interpreter,

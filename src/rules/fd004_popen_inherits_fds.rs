@@ -55,7 +55,9 @@ declare_rule! {
     /// the name `subprocess` (`import subprocess32 as subprocess`, `subprocess = subprocess32`,
     /// a `try:` import of it with the standard module as the fallback). Module aliases
     /// (`import subprocess as sp`) and functions imported under another name (`from subprocess
-    /// import Popen as P`, `from os import closerange as cr`) are followed.
+    /// import Popen as P`, `from os import closerange as cr`) are followed: a call is judged by
+    /// the API it resolves to (`import os as o; o.popen(..)` is `os.popen`, fine on Python 3),
+    /// and the message names both (`` `run_shell` (`os.popen`) ``).
     ///
     /// ## Known problems
     /// A parameter is judged by its default when that is a literal (`def __init__(...,
@@ -98,19 +100,19 @@ fn judge(ctx: &Context, s: &SpawnCall, floor: Option<&Python3Only>) -> Option<Fi
     // Python 3 it runs on, whatever older versions the project's range also holds.
     let needs_python3 = floor.filter(|_| ctx.python.python2);
     let py2 = ctx.python.python2 && needs_python3.is_none();
-    let callee = &s.callee;
+    let callee = s.named();
     let child = ctx.links.child_of(s.span);
     let mut labels = Vec::new();
     let (mut severity, message, help, span_label) = match (s.api, s.close_option) {
-        (SpawnApi::PyLegacyPopen, _) => {
-            let py2_only = !callee.ends_with("os.popen") && callee != "popen";
-            if !py2 && !py2_only {
+        (SpawnApi::PyLegacyPopen | SpawnApi::PyOsPopen, _) => {
+            // `os.popen` is `subprocess.Popen` with its defaults on Python 3.
+            if !py2 && s.api == SpawnApi::PyOsPopen {
                 return None;
             }
             (
                 Severity::Warning,
                 format!(
-                    "`{callee}` starts a child through a shell that inherits every open fd \
+                    "{callee} starts a child through a shell that inherits every open fd \
                      (Python 2 creates inheritable fds)"
                 ),
                 format!("use `subprocess` with `close_fds=True` instead; {SUBPROCESS32}"),
@@ -129,7 +131,7 @@ fn judge(ctx: &Context, s: &SpawnCall, floor: Option<&Python3Only>) -> Option<Fi
                 (
                     Severity::Warning,
                     format!(
-                        "`{callee}` with `close_fds=False` lets the child inherit every open fd \
+                        "{callee} with `close_fds=False` lets the child inherit every open fd \
                          (Python 2 creates inheritable fds)"
                     ),
                     if s.api == SpawnApi::PySubprocess32 {
@@ -146,7 +148,7 @@ fn judge(ctx: &Context, s: &SpawnCall, floor: Option<&Python3Only>) -> Option<Fi
                 (
                     Severity::Note,
                     format!(
-                        "`{callee}` with `close_fds=False` lets the child inherit every \
+                        "{callee} with `close_fds=False` lets the child inherit every \
                          inheritable fd (since Python 3.4 only fds made inheritable on purpose or \
                          created by C extensions)"
                     ),
@@ -160,7 +162,7 @@ fn judge(ctx: &Context, s: &SpawnCall, floor: Option<&Python3Only>) -> Option<Fi
         (SpawnApi::PySubprocess, FdOption::Absent) if py2 => (
             Severity::Warning,
             format!(
-                "`{callee}` relies on Python 2's default `close_fds=False`: the child inherits \
+                "{callee} relies on Python 2's default `close_fds=False`: the child inherits \
                  every open fd"
             ),
             SUBPROCESS32.to_string(),
@@ -175,7 +177,7 @@ fn judge(ctx: &Context, s: &SpawnCall, floor: Option<&Python3Only>) -> Option<Fi
             (
                 Severity::Warning,
                 format!(
-                    "`{callee}` with `close_fds=True` on Python 2 calls `close()` on every fd up \
+                    "{callee} with `close_fds=True` on Python 2 calls `close()` on every fd up \
                      to SC_OPEN_MAX in the child: {} calls at a limit of {}, {} per spawn",
                     cost::count(n),
                     cost::count(ctx.settings.assume_nofile),

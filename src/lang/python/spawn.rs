@@ -190,7 +190,8 @@ pub(super) fn classify(module: &str, func: &str) -> Option<Callee> {
         ("subprocess32", "Popen" | "call" | "check_call" | "check_output" | "run") => {
             Some(Callee::Spawn(SpawnApi::PySubprocess32))
         }
-        ("os", "popen" | "popen2" | "popen3" | "popen4")
+        ("os", "popen") => Some(Callee::Spawn(SpawnApi::PyOsPopen)),
+        ("os", "popen2" | "popen3" | "popen4")
         | ("popen2", "popen2" | "popen3" | "popen4" | "Popen3" | "Popen4")
         | ("commands", "getoutput" | "getstatusoutput") => {
             Some(Callee::Spawn(SpawnApi::PyLegacyPopen))
@@ -369,7 +370,9 @@ impl<'t> Resolver<'t> {
         args: Node<'t>,
     ) {
         let fname = self.text(func);
-        let (module, name) = match module {
+        // The module and function the call names, and whether it spells either otherwise
+        // (`import os as o`, `from os import popen as run_shell`).
+        let (module, name, renamed) = match module {
             Some(m) => {
                 let local = self.text(m);
                 let real = imports
@@ -377,10 +380,10 @@ impl<'t> Resolver<'t> {
                     .get(local)
                     .map(String::as_str)
                     .unwrap_or(local);
-                (real.to_string(), fname.to_string())
+                (real.to_string(), fname.to_string(), real != local)
             }
             None => match imports.names.get(fname) {
-                Some((m, orig)) => (m.clone(), orig.clone()),
+                Some((m, orig)) => (m.clone(), orig.clone(), orig != fname),
                 None => return,
             },
         };
@@ -470,13 +473,15 @@ impl<'t> Resolver<'t> {
                 // A variable or expression: its values on the paths that reach the call.
                 _ => OptionFlow::new(self, &mut imports.flow.borrow_mut()).flag(v, span(kw)),
             },
-            (None, Some(sp)) if api != SpawnApi::PyLegacyPopen => match sp.named_child(0) {
-                // `**kwargs`: the `close_fds` key of the options each path builds.
-                Some(x) if splats == 1 => {
-                    OptionFlow::new(self, &mut imports.flow.borrow_mut()).options(x, span(sp))
+            (None, Some(sp)) if !matches!(api, SpawnApi::PyLegacyPopen | SpawnApi::PyOsPopen) => {
+                match sp.named_child(0) {
+                    // `**kwargs`: the `close_fds` key of the options each path builds.
+                    Some(x) if splats == 1 => {
+                        OptionFlow::new(self, &mut imports.flow.borrow_mut()).options(x, span(sp))
+                    }
+                    _ => FdOption::Unknown { span: span(sp) },
                 }
-                _ => FdOption::Unknown { span: span(sp) },
-            },
+            }
             _ => FdOption::Absent,
         };
         let words = match args_kw.or(positional.first().copied()) {
@@ -497,6 +502,7 @@ impl<'t> Resolver<'t> {
             callee: self
                 .text(call.child_by_field_name("function").unwrap_or(func))
                 .to_string(),
+            api_name: renamed.then(|| format!("{module}.{name}")),
             close_option,
             passes_fds: pass_fds,
             interpreter,

@@ -172,6 +172,52 @@ fn while_and_map_and_comprehension() {
     assert_eq!(f.close_loops[2].action, FdAction::Probe);
 }
 
+/// A spawn call names the API it stands for when it spells it otherwise, and `os.popen` is
+/// told from Python 2's `os.popen2` family by what it resolves to, not by its text.
+#[test]
+fn a_spawn_through_an_alias_names_its_api() {
+    let src = "import os as o, subprocess as sp, os\nfrom os import popen as run_shell, popen3 as p3\nfrom subprocess import Popen\ndef go(c):\n    o.popen(c)\n    run_shell(c)\n    p3(c)\n    sp.Popen(c)\n    Popen(c)\n    os.popen(c)\n";
+    let f = facts(src);
+    let got: Vec<(SpawnApi, &str, Option<&str>, String)> = f
+        .spawns
+        .iter()
+        .map(|s| (s.api, s.callee.as_str(), s.api_name.as_deref(), s.named()))
+        .collect();
+    let want = [
+        (
+            SpawnApi::PyOsPopen,
+            "o.popen",
+            Some("os.popen"),
+            "`o.popen` (`os.popen`)",
+        ),
+        (
+            SpawnApi::PyOsPopen,
+            "run_shell",
+            Some("os.popen"),
+            "`run_shell` (`os.popen`)",
+        ),
+        (
+            SpawnApi::PyLegacyPopen,
+            "p3",
+            Some("os.popen3"),
+            "`p3` (`os.popen3`)",
+        ),
+        (
+            SpawnApi::PySubprocess,
+            "sp.Popen",
+            Some("subprocess.Popen"),
+            "`sp.Popen` (`subprocess.Popen`)",
+        ),
+        (SpawnApi::PySubprocess, "Popen", None, "`Popen`"),
+        (SpawnApi::PyOsPopen, "os.popen", None, "`os.popen`"),
+    ];
+    let want: Vec<(SpawnApi, &str, Option<&str>, String)> = want
+        .into_iter()
+        .map(|(a, c, n, s)| (a, c, n, s.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn spawn_calls_and_scripts() {
     let src = "import os, subprocess\nfrom subprocess import Popen\nHERE = os.path.dirname(__file__)\nHELPER = os.path.join(HERE, 'helpers', '..', 'helpers', 'hl.py')\ndef go(kw):\n    subprocess.Popen(['/usr/bin/env', 'python2', HELPER], close_fds=False, pass_fds=(3,))\n    Popen('python3 /opt/x/run.py --fast', shell=True)\n    subprocess.call(['ls'], **kw)\n    os.closerange(3, os.sysconf('SC_OPEN_MAX'))\n    runner.run(['x'], close_fds=False)\n";

@@ -211,6 +211,7 @@ impl<'t> Ctx<'t> {
             span,
             api,
             callee: self.src[call.start_byte()..m.method.end_byte()].to_string(),
+            api_name: None,
             close_option,
             passes_fds: opts.iter().find_map(|o| match o {
                 Opt::Entry {
