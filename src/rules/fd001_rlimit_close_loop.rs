@@ -12,9 +12,9 @@ declare_rule! {
     /// Finds loops that close (or set `FD_CLOEXEC` on, or `fstat`) every file descriptor number
     /// from 3 up to the process's fd limit, one call per number, where the bound comes from
     /// `getrlimit(RLIMIT_NOFILE)`, `sysconf(_SC_OPEN_MAX)`, `getdtablesize()`,
-    /// `subprocess.MAXFD` or a constant that guesses the limit. In Python the call is known by
-    /// its name, also under another one a `from` import gives it (`from os import close as
-    /// os_close`).
+    /// `subprocess.MAXFD` or a constant that guesses the limit. In Python the close call and
+    /// the limit's call are known by their names, also under another one a `from` import
+    /// gives them (`from os import close as os_close`, `from os import sysconf as _sysconf`).
     ///
     /// ## Why is this bad?
     /// The loop's cost is the fd *limit*, not the number of open fds, and the limit belongs to

@@ -410,7 +410,18 @@ impl<'t> Resolver<'t> {
         ) else {
             return Val::Unknown;
         };
-        let name = last_segment(func, self.src);
+        let written = last_segment(func, self.src);
+        // `from os import sysconf as sc`: a limit call under another name is that call.
+        let name = if func.kind() == "identifier" && !LIMIT_CALLS.contains(&written) {
+            self.imports()
+                .names
+                .get(written)
+                .and_then(|(_, orig)| LIMIT_CALLS.iter().find(|c| **c == orig.as_str()))
+                .copied()
+                .unwrap_or(written)
+        } else {
+            written
+        };
         let args_text = self.text(args);
         let positional: Vec<Node<'t>> = {
             let mut c = args.walk();
@@ -629,6 +640,10 @@ impl<'t> Resolver<'t> {
         }
     }
 }
+
+/// The calls `eval_call` reads as the fd limit (with `NOFILE`/`OPEN_MAX` in their arguments
+/// for the first two), by their own names.
+const LIMIT_CALLS: &[&str] = &["getrlimit", "sysconf", "getdtablesize"];
 
 pub(super) fn limit(source: LimitSource, origin: Span) -> Val {
     Val::Limit {
