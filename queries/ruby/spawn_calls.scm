@@ -8,9 +8,11 @@
   method: (identifier) @spawn.method
   (#any-of? @spawn.method "popen3" "popen2" "popen2e" "capture2" "capture2e" "capture2b" "capture3" "pipeline" "pipeline_r" "pipeline_w" "pipeline_rw" "pipeline_start" "popen" "spawn" "system" "exec")) @spawn.call
 
-; Kernel methods called without a receiver.
+; Kernel methods called without a receiver, and Open3's where `include Open3` mixes them in
+; (the frontend checks the include).
 ; system "ls", "-l", exception: true
+; include Open3 ... popen3(cmd) { |i, o, e, t| ... }
 (call
   !receiver
   method: (identifier) @spawn.method
-  (#any-of? @spawn.method "spawn" "system" "exec")) @spawn.call
+  (#any-of? @spawn.method "spawn" "system" "exec" "popen3" "popen2" "popen2e" "capture2" "capture2e" "capture2b" "capture3" "pipeline" "pipeline_r" "pipeline_w" "pipeline_rw" "pipeline_start")) @spawn.call

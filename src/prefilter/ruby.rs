@@ -182,7 +182,9 @@ pub(super) const RUBY_SPAWN_NAMES: &[&[u8]] = &[
 /// (`queries/ruby/spawn_calls.scm`, then `api_of` and `top_const` in `src/lang/ruby/spawn.rs`)
 /// only reports a `call` whose method is an `identifier` spelled exactly as one of
 /// `RUBY_SPAWN_NAMES`, and whose receiver is either absent (then the name is `spawn`, `system`
-/// or `exec`) or the constant `Open3`, `IO`, `Process` or `Kernel` (also as `::Open3`).
+/// or `exec`, or one of Open3's methods where `include Open3`/`extend Open3` mixes them in,
+/// which needs the word `Open3` in the file) or the constant `Open3`, `IO`, `Process` or
+/// `Kernel` (also as `::Open3`).
 ///
 /// In the text the method name is then a whole identifier: the bytes on both sides cannot
 /// continue one (identifier bytes: ASCII alphanumerics, `_`, every non-ASCII byte), so
@@ -194,8 +196,9 @@ pub(super) const RUBY_SPAWN_NAMES: &[&[u8]] = &[
 /// - `@`, `$` (an instance or global variable), or the keyword `def` (a definition, not a
 ///   call): no call.
 /// - anything else: a call without a receiver, which counts for `spawn`, `system`, `exec`
-///   when it may have arguments or a block (`may_take_arguments`: `spawn.where!(..)` or
-///   `system = nil` is a name, not a call).
+///   (and Open3's methods in a file that names `Open3`) when it may have arguments or a
+///   block (`may_take_arguments`: `spawn.where!(..)` or `system = nil` is a name, not a
+///   call).
 ///
 /// Wherever the look-back reaches a line break or a `\` continuation (`Open3.\n  popen3`, a
 /// leading-dot chain after a comment), the occurrence counts: on the raw text the scan does
@@ -250,6 +253,13 @@ fn spawn_word(t: &[u8], blanked: bool) -> bool {
         }
         RECEIVERS.iter().any(|r| run_is(&t[s..j], r))
     };
+    // Names that count without a receiver: Kernel's, and Open3's where it may be mixed in.
+    let mixes_open3 = std::cell::OnceCell::new();
+    let bare = |name: &[u8]| {
+        matches!(name, b"spawn" | b"system" | b"exec")
+            || (!matches!(name, b"popen")
+                && *mixes_open3.get_or_init(|| memchr::memmem::find(t, b"Open3").is_some()))
+    };
     ROOTS.iter().any(|root| {
         memchr::memmem::find_iter(t, root).any(|at| {
             if !starts_word(t, at) {
@@ -277,8 +287,7 @@ fn spawn_word(t: &[u8], blanked: bool) -> bool {
                 None | Some(b'\n' | b'\r') => {
                     !blanked
                         || line_before_may_continue(t, j)
-                        || (matches!(name, b"spawn" | b"system" | b"exec")
-                            && may_take_arguments(t, end, blanked))
+                        || (bare(name) && may_take_arguments(t, end, blanked))
                 }
                 Some(b'\\') => true,
                 Some(b'.') => {
@@ -298,9 +307,7 @@ fn spawn_word(t: &[u8], blanked: bool) -> bool {
                         && &t[j - 3..j] == b"def"
                         && (j == 3 || !is_ident(t[j - 4]))
                         && j < at;
-                    !after_def
-                        && matches!(name, b"spawn" | b"system" | b"exec")
-                        && may_take_arguments(t, end, blanked)
+                    !after_def && bare(name) && may_take_arguments(t, end, blanked)
                 }
             }
         })

@@ -665,6 +665,11 @@ fn ruby_shapes() {
         "x = 1\nexec(cmd)",
         // A `#` line in a heredoc with an interpolation is code.
         "s = <<~EOS\n  # run: #{system(\"make\")}\nEOS\n",
+        // Open3's methods called bare where `include Open3` / `extend Open3` mixes them in.
+        "include Open3\nout, st = capture2(\"ls\")",
+        "include Open3\npopen3 \"ls\" do |i, o, e, t| o.read end",
+        "class T\n  include Open3\n  def go\n    popen3(cmd) { |i, o, e, t| o.read }\n  end\nend",
+        "module R\n  extend Open3\n  def self.go(c) = capture3(c)\nend",
     ];
     for src in positives {
         assert_eq!(facts(Lang::Ruby, src).spawns.len(), 1, "frontend: {src:?}");
@@ -686,6 +691,9 @@ fn ruby_shapes() {
         "{ capture: true, pipeline_depth: 3, popen_opts: 1 }",
         "# Runs on any system; exec(cmd) was the old way.\n  # system \"make\"\nx = 1\n",
         "s = <<~EOS\n  # run system(\"make\") by hand\nEOS\n",
+        // Bare Open3 names in a file that never names `Open3`, and a bare `popen`.
+        "out, st = capture2(\"ls\")\npopen3(cmd) { |i, o, e, t| o.read }",
+        "include Open3\npopen(cmd)",
     ];
     for src in negatives {
         assert!(

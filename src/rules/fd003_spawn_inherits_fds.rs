@@ -9,7 +9,9 @@ declare_rule! {
     /// Finds Ruby calls that start a child process without `close_others: true`:
     /// `Open3.popen3/popen2/popen2e/capture2/capture2e/capture3/pipeline*`, `IO.popen`,
     /// `Process.spawn`, `spawn`, `system`, `exec` and `Process.exec`, with the option absent or
-    /// `close_others: false`. Backticks and `%x()` take no options and are not reported.
+    /// `close_others: false`. Open3's methods are also found called bare where `include Open3`
+    /// or `extend Open3` mixes them in (in the class or module around the call, or at the
+    /// file's top level). Backticks and `%x()` take no options and are not reported.
     ///
     /// ## Why is this bad?
     /// Since Ruby 2.6 `close_others` defaults to false for every spawn API: the child inherits
@@ -165,7 +167,7 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
     let judged = judged_version(s.api, ctx, explicit_false)?;
     let old_ruby = judged.is_some_and(|v| v.below(2, 0));
     let child = ctx.links.child_of(s.span);
-    let callee = &s.callee;
+    let callee = s.named();
     let how = if explicit_false {
         "with `close_others: false`"
     } else {
@@ -177,7 +179,7 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         (
             Severity::Warning,
             format!(
-                "`{callee}` starts a child {how}, and the child sweeps every fd up to the fd \
+                "{callee} starts a child {how}, and the child sweeps every fd up to the fd \
                  limit itself ({}): pass `close_others: true` and remove the loop in {}",
                 c.sweep, c.sweep
             ),
@@ -190,7 +192,7 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         (
             Severity::Warning,
             format!(
-                "`{callee}` passes fds to the child explicitly {how}: every other fd that is \
+                "{callee} passes fds to the child explicitly {how}: every other fd that is \
                  not close-on-exec leaks along with them"
             ),
         )
@@ -202,7 +204,7 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
                 Severity::Note
             },
             format!(
-                "`{callee}` opts out of closing fds with `close_others: false`: the child \
+                "{callee} opts out of closing fds with `close_others: false`: the child \
                  inherits every fd of this process that is not close-on-exec{}, not only the ones \
                  it needs",
                 if old_ruby {
@@ -216,7 +218,7 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         (
             Severity::Warning,
             format!(
-                "`{callee}` starts a child {how} on Ruby < 2.0, where fds are not close-on-exec \
+                "{callee} starts a child {how} on Ruby < 2.0, where fds are not close-on-exec \
                  by default: the child inherits every open fd"
             ),
         )
@@ -224,7 +226,7 @@ fn judge(ctx: &Context, s: &SpawnCall) -> Option<Finding> {
         (
             Severity::Note,
             format!(
-                "`{callee}` starts a child {how}: it inherits every fd that is not \
+                "{callee} starts a child {how}: it inherits every fd that is not \
                  close-on-exec (fds from C extensions, FFI, or IOs with `close_on_exec = false`)"
             ),
         )

@@ -15,7 +15,9 @@ use std::sync::OnceLock;
 use tree_sitter::Node;
 
 use super::loops::{LoopMatch, while_condition};
-use super::spawn::SpawnMatch;
+// Open3's methods: on the constant, and bare where `include Open3` mixes them in
+// (`spawn::includes_open3` checks).
+use super::spawn::{OPEN3_METHODS, SpawnMatch};
 use super::ts;
 
 /// The root node type of the `call` patterns.
@@ -23,25 +25,8 @@ const CALL: &str = "call";
 
 /// `close_loops.scm`: block loops.
 const LOOP_METHODS: &[&str] = &["upto", "downto", "each", "reverse_each", "times", "step"];
-/// `spawn_calls.scm`: calls on a constant.
-const SPAWN_METHODS: &[&str] = &[
-    "popen3",
-    "popen2",
-    "popen2e",
-    "capture2",
-    "capture2e",
-    "capture2b",
-    "capture3",
-    "pipeline",
-    "pipeline_r",
-    "pipeline_w",
-    "pipeline_rw",
-    "pipeline_start",
-    "popen",
-    "spawn",
-    "system",
-    "exec",
-];
+/// `spawn_calls.scm`: calls on a constant, with Open3's methods (`spawn::OPEN3_METHODS`).
+const SPAWN_METHODS: &[&str] = &["popen", "spawn", "system", "exec"];
 /// `spawn_calls.scm`: Kernel methods called without a receiver.
 const KERNEL_METHODS: &[&str] = &["spawn", "system", "exec"];
 
@@ -49,6 +34,7 @@ const KERNEL_METHODS: &[&str] = &["spawn", "system", "exec"];
 pub(super) fn names() -> impl Iterator<Item = &'static str> {
     LOOP_METHODS
         .iter()
+        .chain(OPEN3_METHODS)
         .chain(SPAWN_METHODS)
         .chain(&["to_a", "Array"])
         .copied()
@@ -188,7 +174,7 @@ fn call<'t>(
         ("identifier", n) => match recv {
             Some(r)
                 if matches!(r.kind(), "constant" | "scope_resolution")
-                    && SPAWN_METHODS.contains(&n) =>
+                    && (OPEN3_METHODS.contains(&n) || SPAWN_METHODS.contains(&n)) =>
             {
                 spawns.push(SpawnMatch {
                     call,
@@ -196,11 +182,13 @@ fn call<'t>(
                     method,
                 })
             }
-            None if KERNEL_METHODS.contains(&n) => spawns.push(SpawnMatch {
-                call,
-                recv: None,
-                method,
-            }),
+            None if KERNEL_METHODS.contains(&n) || OPEN3_METHODS.contains(&n) => {
+                spawns.push(SpawnMatch {
+                    call,
+                    recv: None,
+                    method,
+                })
+            }
             _ => {}
         },
         _ => {}

@@ -34,20 +34,72 @@ pub(super) struct SpawnMatch<'t> {
     pub method: Node<'t>,
 }
 
+/// `Open3`'s methods that start children (all call `spawn`).
+pub(super) const OPEN3_METHODS: &[&str] = &[
+    "popen3",
+    "popen2",
+    "popen2e",
+    "capture2",
+    "capture2e",
+    "capture2b",
+    "capture3",
+    "pipeline",
+    "pipeline_r",
+    "pipeline_w",
+    "pipeline_rw",
+    "pipeline_start",
+];
+
 /// The API a receiver and method name select; `None` for anything else (`Open3.foo`).
 fn api_of(recv: Option<&str>, method: &str) -> Option<SpawnApi> {
     Some(match (recv, method) {
-        (
-            Some("Open3"),
-            "popen3" | "popen2" | "popen2e" | "capture2" | "capture2e" | "capture2b" | "capture3"
-            | "pipeline" | "pipeline_r" | "pipeline_w" | "pipeline_rw" | "pipeline_start",
-        ) => SpawnApi::RubyOpen3,
+        (Some("Open3"), m) if OPEN3_METHODS.contains(&m) => SpawnApi::RubyOpen3,
         (Some("IO"), "popen") => SpawnApi::RubyIoPopen,
         (None | Some("Process" | "Kernel"), "spawn") => SpawnApi::RubySpawn,
         (None | Some("Kernel"), "system") => SpawnApi::RubySystem,
         (None | Some("Kernel" | "Process"), "exec") => SpawnApi::RubyExec,
         _ => return None,
     })
+}
+
+/// Whether `Open3` is mixed in where `call` runs: an `include Open3` or `extend Open3`
+/// statement directly in the body of a class or module around the call, or at the file's
+/// top level (which mixes it into `Object`). A class reopened in another file, or a mixin
+/// through another module, is not seen.
+fn includes_open3(call: Node, src: &str) -> bool {
+    let mixes_in = |stmt: Node| {
+        stmt.kind() == "call"
+            && stmt.child_by_field_name("receiver").is_none()
+            && stmt
+                .child_by_field_name("method")
+                .is_some_and(|m| matches!(ts::text(m, src), "include" | "extend"))
+            && stmt
+                .child_by_field_name("arguments")
+                .filter(|a| a.kind() == "argument_list")
+                .is_some_and(|a| {
+                    let mut c = a.walk();
+                    a.named_children(&mut c)
+                        .any(|x| top_const(x, src) == Some("Open3"))
+                })
+    };
+    let any_stmt = |body: Node| {
+        let mut c = body.walk();
+        body.named_children(&mut c).any(mixes_in)
+    };
+    let mut n = call.parent();
+    while let Some(p) = n {
+        match p.kind() {
+            "class" | "module" | "singleton_class"
+                if p.child_by_field_name("body").is_some_and(any_stmt) =>
+            {
+                return true;
+            }
+            "program" => return any_stmt(p),
+            _ => {}
+        }
+        n = p.parent();
+    }
+    false
 }
 
 /// `Open3` or `::Open3`, but not `Foo::Open3`, which is some other module.
@@ -181,9 +233,19 @@ impl<'t> Ctx<'t> {
         let api = match m.recv {
             // A file that defines its own `spawn` calls that one.
             None if self.methods.contains_key(method) => return None,
+            // `include Open3` .. `popen3(cmd)`: Open3's methods called bare where the module
+            // is mixed in.
+            None if OPEN3_METHODS.contains(&method) => {
+                if !includes_open3(m.call, self.src) {
+                    return None;
+                }
+                SpawnApi::RubyOpen3
+            }
             None => api_of(None, method)?,
             Some(r) => api_of(Some(top_const(r, self.src)?), method)?,
         };
+        let api_name =
+            (m.recv.is_none() && api == SpawnApi::RubyOpen3).then(|| format!("Open3.{method}"));
         let call = m.call;
         if self.execs_first(call) {
             return None;
@@ -211,7 +273,7 @@ impl<'t> Ctx<'t> {
             span,
             api,
             callee: self.src[call.start_byte()..m.method.end_byte()].to_string(),
-            api_name: None,
+            api_name,
             close_option,
             passes_fds: opts.iter().find_map(|o| match o {
                 Opt::Entry {
