@@ -253,7 +253,8 @@ fn spawn_word(t: &[u8], blanked: bool) -> bool {
         }
         RECEIVERS.iter().any(|r| run_is(&t[s..j], r))
     };
-    // Names that count without a receiver: Kernel's, and Open3's where it may be mixed in.
+    // Names that count without a receiver: Kernel's, and Open3's where it may be mixed in
+    // (every other name of `RUBY_SPAWN_NAMES` but IO's `popen`).
     let mixes_open3 = std::cell::OnceCell::new();
     let bare = |name: &[u8]| {
         matches!(name, b"spawn" | b"system" | b"exec")

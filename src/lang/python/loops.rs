@@ -57,15 +57,27 @@ const ACTION_NAMES: &[&str] = &["close", "fstat", "set_inheritable", "fcntl"];
 pub(super) fn action_name<'a>(
     func: Node,
     src: &'a str,
-    aliases: Option<&'a HashMap<String, (String, String)>>,
+    aliases: Option<&HashMap<String, (String, String)>>,
+) -> &'a str {
+    known_name(func, src, aliases, ACTION_NAMES)
+}
+
+/// The callee's last name, or, when it is a bare name that a `from` import binds to one of
+/// `known` under another name (`from os import sysconf as _sysconf`), that one: how calls
+/// whose meaning is their name are judged through an alias.
+pub(super) fn known_name<'a>(
+    func: Node,
+    src: &'a str,
+    aliases: Option<&HashMap<String, (String, String)>>,
+    known: &'static [&'static str],
 ) -> &'a str {
     let name = last_segment(func, src);
     if func.kind() == "identifier"
-        && !ACTION_NAMES.contains(&name)
+        && !known.contains(&name)
         && let Some((_, orig)) = aliases.and_then(|a| a.get(name))
-        && ACTION_NAMES.contains(&orig.as_str())
+        && let Some(k) = known.iter().find(|k| **k == orig.as_str())
     {
-        return orig;
+        return k;
     }
     name
 }

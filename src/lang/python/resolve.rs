@@ -410,18 +410,8 @@ impl<'t> Resolver<'t> {
         ) else {
             return Val::Unknown;
         };
-        let written = last_segment(func, self.src);
         // `from os import sysconf as sc`: a limit call under another name is that call.
-        let name = if func.kind() == "identifier" && !LIMIT_CALLS.contains(&written) {
-            self.imports()
-                .names
-                .get(written)
-                .and_then(|(_, orig)| LIMIT_CALLS.iter().find(|c| **c == orig.as_str()))
-                .copied()
-                .unwrap_or(written)
-        } else {
-            written
-        };
+        let name = known_name(func, self.src, Some(&self.imports().names), LIMIT_CALLS);
         let args_text = self.text(args);
         let positional: Vec<Node<'t>> = {
             let mut c = args.walk();
